@@ -1,0 +1,1 @@
+"""The `ekort` command line: a front for Django's management commands."""

@@ -1,0 +1,53 @@
+"""`ekort jobs run [--at INSTANT]`: the deadline jobs (R3, R8, expiry)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ekort.domain.errors import InvalidInput
+from ekort.domain.timekeeping import parse_instant
+from ekort.services import clock, deadlines
+
+
+class Command(BaseCommand):
+    help = "Run the deadline jobs: block uncollected (R3) and unactivated (R8) cards, expire cards."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("verb", choices=["run", "list"])
+        parser.add_argument("--at", help="run as of this date or instant (ISO 8601)")
+        parser.add_argument("--chunk", type=int, default=5000, help="cards per transaction")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "list":
+            for sweep in deadlines.SWEEPS:
+                self.stdout.write(f"{sweep.name:15} {sweep.rule:9} {sweep.action.value}")
+            return
+        try:
+            now = parse_instant(options["at"]) if options["at"] else clock.now()
+        except InvalidInput as exc:
+            raise CommandError(str(exc)) from exc
+        if options["chunk"] < 1:
+            raise CommandError("--chunk must be at least 1.")
+        self.stdout.write(f"Deadline jobs as of {now.isoformat()}")
+        started = time.monotonic()
+        interactive = sys.stderr.isatty()
+
+        def progress(name: str, done: int, total: int) -> None:
+            line = f"  {name}: {done}/{total}"
+            if interactive:
+                sys.stderr.write("\r" + line)
+                sys.stderr.flush()
+            else:
+                self.stderr.write(line)
+
+        results = deadlines.run_all(now, chunk=options["chunk"], progress=progress)
+        if interactive:
+            sys.stderr.write("\n")
+        for result in results:
+            self.stdout.write(f"  {result.name:15} {result.rule:9} {result.changed:>9} cards")
+        total = sum(r.changed for r in results)
+        self.stdout.write(f"Done: {total} cards changed in {time.monotonic() - started:.1f} s.")

@@ -1,0 +1,85 @@
+"""The audit trail's hash chain, in plain Python.
+
+Each entry's MAC is HMAC-SHA256(key, previous MAC + canonical JSON of the entry). Editing an
+entry changes its MAC; removing or inserting one breaks the link to the next; and without the
+key nobody can recompute the chain to hide either. The chain starts from GENESIS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    """A byte string that is the same for the same content, whatever the database did to it."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    ).encode("utf-8")
+
+
+def entry_mac(key: bytes, prev_mac: str, payload: Mapping[str, Any]) -> str:
+    return hmac.new(key, prev_mac.encode("ascii") + canonical(payload), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainedEntry:
+    seq: int
+    prev_mac: str
+    mac: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}: {self.problem}"
+
+
+def verify(
+    key: bytes, entries: Iterable[ChainedEntry], *, head_seq: int, head_mac: str
+) -> list[Finding]:
+    """Every break in the chain, in order. An empty list means the trail is intact."""
+    findings: list[Finding] = []
+    expected_seq, expected_prev = 1, GENESIS
+    for entry in entries:
+        if entry.seq != expected_seq:
+            problem = (
+                f"entries {expected_seq}..{entry.seq - 1} are missing (removed)"
+                if entry.seq > expected_seq
+                else f"sequence number repeats or goes back (expected {expected_seq})"
+            )
+            findings.append(Finding(entry.seq, problem))
+        if entry.prev_mac != expected_prev:
+            findings.append(
+                Finding(entry.seq, "does not link to the entry before it (inserted or reordered)")
+            )
+        if not hmac.compare_digest(entry.mac, entry_mac(key, entry.prev_mac, entry.payload)):
+            findings.append(Finding(entry.seq, "content does not match its MAC (edited)"))
+        expected_seq, expected_prev = entry.seq + 1, entry.mac
+    last_seq = expected_seq - 1
+    if last_seq != head_seq or expected_prev != head_mac:
+        findings.append(
+            Finding(
+                last_seq,
+                f"the chain ends at entry {last_seq} but the head records entry {head_seq} "
+                "(entries removed from the end, or the head was changed)",
+            )
+        )
+    return findings

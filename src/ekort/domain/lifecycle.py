@@ -1,0 +1,167 @@
+"""The card lifecycle: one table of states and allowed transitions, declared as data.
+
+Both delivery paths are here. The legacy path: produced, a code envelope is sent to the
+registered address, the card is collected at a hand-out point by the pick-up deadline (R3).
+The new path: produced, sent home inactive (R6), activated at a card office within the
+activation window (R8). Blocking is final (E9). A replacement links the new card to the old one;
+replacing a live card blocks it with the reason "replaced".
+
+The table is checked when this module is imported, and `docs/lifecycle.md` is generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import Refused
+from .rulebook import rule
+
+
+class CardState(StrEnum):
+    ORDERED = "ordered"  # the order is taken; a photo card waits for its photo
+    PHOTOGRAPHED = "photographed"  # photo taken at a card office; ready for production
+    PRODUCED = "produced"  # personalised, has a card number, not yet dispatched
+    AWAITING_PICKUP = "awaiting_pickup"  # legacy: code envelope sent, card at the hand-out point
+    SENT_INACTIVE = "sent_inactive"  # new: sent to the registered address, inactive (R6)
+    ACTIVE = "active"  # handed out (legacy) or activated (new); usable
+    BLOCKED = "blocked"  # final (E9); carries a reason
+    EXPIRED = "expired"  # final; validity ran out
+    CANCELLED = "cancelled"  # final; the order was withdrawn before production
+
+
+class CardAction(StrEnum):
+    PHOTOGRAPH = "photograph"
+    PRODUCE = "produce"
+    SEND_CODE_ENVELOPE = "send_code_envelope"
+    SEND_HOME = "send_home"
+    HAND_OUT = "hand_out"
+    ACTIVATE = "activate"
+    ORDER_PIN_LETTER = "order_pin_letter"
+    UNLOCK_PIN = "unlock_pin"
+    BLOCK = "block"
+    REPLACE = "replace"
+    EXPIRE = "expire"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: CardState
+    action: CardAction
+    target: CardState
+    why: str  # the rule or reason this transition exists, shown in the generated table
+
+
+S, A = CardState, CardAction
+
+_LIVE_PRODUCED = (S.PRODUCED, S.AWAITING_PICKUP, S.SENT_INACTIVE, S.ACTIVE)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.ORDERED, A.PHOTOGRAPH, S.PHOTOGRAPHED, "Photo cards are photographed (R2)."),
+    Transition(S.ORDERED, A.PRODUCE, S.PRODUCED, "Reserve cards need no photo (E7)."),
+    Transition(S.PHOTOGRAPHED, A.PRODUCE, S.PRODUCED, "Production assigns the card number."),
+    Transition(S.ORDERED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."),
+    Transition(S.PHOTOGRAPHED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."),
+    Transition(S.PRODUCED, A.SEND_CODE_ENVELOPE, S.AWAITING_PICKUP, "Legacy path (R3)."),
+    Transition(S.PRODUCED, A.SEND_HOME, S.SENT_INACTIVE, "New path: sent home inactive (R6)."),
+    Transition(S.AWAITING_PICKUP, A.HAND_OUT, S.ACTIVE, "Collected at a hand-out point (R3)."),
+    Transition(S.SENT_INACTIVE, A.ACTIVATE, S.ACTIVE, "Activated at a card office (R7, R9)."),
+    Transition(S.ACTIVE, A.ORDER_PIN_LETTER, S.ACTIVE, "PIN/PUK letter (R14, R15, R16)."),
+    Transition(S.ACTIVE, A.UNLOCK_PIN, S.ACTIVE, "PIN unlock at a card office (R14)."),
+    *(Transition(state, A.BLOCK, S.BLOCKED, "A block is final (E9).") for state in _LIVE_PRODUCED),
+    *(
+        Transition(state, A.REPLACE, S.BLOCKED, "The replaced card is blocked (E8).")
+        for state in _LIVE_PRODUCED
+    ),
+    # A card already blocked (lost, stolen...) or expired can still be replaced: the new card
+    # links to it and the old one stays as it is.
+    Transition(S.BLOCKED, A.REPLACE, S.BLOCKED, "A blocked card can be replaced."),
+    Transition(S.EXPIRED, A.REPLACE, S.EXPIRED, "An expired card can be replaced."),
+    *(
+        Transition(state, A.EXPIRE, S.EXPIRED, "Validity ran out.")
+        for state in _LIVE_PRODUCED
+    ),
+)
+
+INITIAL_STATE = CardState.ORDERED
+FINAL_STATES = frozenset({S.BLOCKED, S.EXPIRED, S.CANCELLED})
+# States in which a card exists physically and may still be used or become usable.
+LIVE_STATES = frozenset(_LIVE_PRODUCED)
+# States in which a card occupies its holder's slot for its type (E8).
+OCCUPYING_STATES = frozenset({S.ORDERED, S.PHOTOGRAPHED, *_LIVE_PRODUCED})
+
+_TABLE: Mapping[tuple[CardState, CardAction], CardState] = {
+    (t.source, t.action): t.target for t in TRANSITIONS
+}
+
+
+def _check_table() -> None:
+    """Fail at import if the table contradicts itself: every state reachable, finals closed."""
+    keys = [(t.source, t.action) for t in TRANSITIONS]
+    if len(keys) != len(set(keys)):
+        raise AssertionError("the lifecycle table lists a (state, action) pair twice")
+    reachable = {INITIAL_STATE}
+    frontier = [INITIAL_STATE]
+    while frontier:
+        state = frontier.pop()
+        for t in TRANSITIONS:
+            if t.source == state and t.target not in reachable:
+                reachable.add(t.target)
+                frontier.append(t.target)
+    if reachable != set(CardState):
+        raise AssertionError(f"unreachable states: {sorted(set(CardState) - reachable)}")
+    for t in TRANSITIONS:
+        if t.source in FINAL_STATES and t.target != t.source:
+            raise AssertionError(f"final state {t.source} has a way out: {t.action}")
+
+
+_check_table()
+
+
+def allowed_actions(state: CardState) -> tuple[CardAction, ...]:
+    return tuple(t.action for t in TRANSITIONS if t.source == state)
+
+
+def next_state(state: CardState, action: CardAction) -> CardState:
+    """The state after `action`, or `Refused` (E1) listing what is allowed instead."""
+    try:
+        return _TABLE[(state, action)]
+    except KeyError:
+        allowed = ", ".join(allowed_actions(state)) or "nothing (the state is final)"
+        e1 = rule("E1")
+        raise Refused(
+            "E1",
+            f"{e1.sv} Kortet är i tillståndet '{state}' och åtgärden '{action}' är inte "
+            f"tillåten. Tillåtet: {allowed}.",
+            f"Cannot {action.replace('_', ' ')} a card that is {state.replace('_', ' ')}. "
+            f"Allowed in this state: {allowed}.",
+        ) from None
+
+
+def can(state: CardState, action: CardAction) -> bool:
+    return (state, action) in _TABLE
+
+
+def render_markdown() -> str:
+    """The lifecycle table as Markdown, for docs/lifecycle.md (a test keeps the file current)."""
+    lines = [
+        "# Card lifecycle",
+        "",
+        "Generated from `ekort.domain.lifecycle` by `ekort docs`; do not edit by hand.",
+        "",
+        "| From | Action | To | Why |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {t.source} | {t.action} | {t.target} | {t.why} |" for t in TRANSITIONS]
+    lines += ["", "## Every (state, action) pair", ""]
+    actions = list(CardAction)
+    lines.append("| State | " + " | ".join(actions) + " |")
+    lines.append("|---|" + "---|" * len(actions))
+    for state in CardState:
+        cells = [str(_TABLE.get((state, action), "-")) for action in actions]
+        lines.append(f"| {state} | " + " | ".join(cells) + " |")
+    finals = ", ".join(sorted(FINAL_STATES))
+    lines += ["", f"Final states: {finals}. A block is final (E9).", ""]
+    return "\n".join(lines)

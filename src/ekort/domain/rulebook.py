@@ -1,0 +1,85 @@
+"""Every rule ekort enforces, by ID.
+
+R1-R18 come from the region's notice about the January 2024 card changes
+(`shared/seed/README.md`). E-rules are ekort's own, for what the notice leaves to the system;
+each says where it comes from. Refusals, tests and documentation cite these IDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    sv: str
+    en: str
+
+
+_RULES = (
+    Rule("R1", "18 december 2023 - 22 januari 2024 utfärdas endast reservkort.",
+         "From 2023-12-18 to 2024-01-22 only reserve cards are issued."),
+    Rule("R2", "Ordinarie kort beställs som vanligt, men fotografering kan ske först 26 januari 2024.",
+         "Photo cards can be ordered, but holders are photographed from 2024-01-26 only."),
+    Rule("R3", "Kort med kodkuvert ska hämtas ut senast 22 januari 2024; kort som inte hämtas spärras.",
+         "Cards with a code envelope must be collected by 2024-01-22; the rest are blocked."),
+    Rule("R4", "23-25 januari 2024 är det beställnings- och kortutfärdarstopp.",
+         "From 2024-01-23 to 2024-01-25 no card is ordered or issued."),
+    Rule("R5", "Från 25 januari 2024 är korten i stående format utan personnummer.",
+         "From 2024-01-25 cards are portrait, without the identity number."),
+    Rule("R6", "Nya kort skickas inaktiva till folkbokföringsadressen.",
+         "New cards are sent, inactive, to the registered address."),
+    Rule("R7", "En id-administratör aktiverar kortet vid personligt besök på ett kortkontor.",
+         "An ID administrator activates the card, in person, at a card office."),
+    Rule("R8", "Kortet ska aktiveras inom tre månader och kan inte användas innan dess.",
+         "The card must be activated within three months and cannot be used before."),
+    Rule("R9", "Vid aktiveringen väljer kortinnehavaren sin säkerhetskod.",
+         "At activation the holder chooses the security code (PIN)."),
+    Rule("R10", "Ett följebrev med instruktioner skickas med kortet.",
+         "A cover letter with instructions is sent with the card."),
+    Rule("R11", "Endast SITHS eID läggs på kortet; Telia e-legitimation utgår.",
+         "Only the SITHS eID is put on the card; the Telia eID is no longer issued."),
+    Rule("R12", "Underskriftscertifikat hämtas av innehavaren själv på SITHS Mina sidor.",
+         "Signature certificates are downloaded by the holder in self-service."),
+    Rule("R13", "Nya kort har högst ett tilläggscertifikat åt gången.",
+         "New cards hold at most one additional certificate at a time."),
+    Rule("R14", "Fotokort utfärdat efter 25 januari 2024: pin låses upp av id-administratör eller med puk.",
+         "Photo card issued after 2024-01-25: PIN unlocked by an ID administrator or with the PUK."),
+    Rule("R15", "Kort utfärdat före 18 december 2023: puk-kod behövs; beställ pin/puk-brev.",
+         "Card issued before 2023-12-18: the PUK is needed; order a PIN/PUK letter."),
+    Rule("R16", "Reservkort: puk-koden kom i kuvertet; nytt kodbrev kan inte beställas.",
+         "Reserve card: the PUK came in the envelope; no new code letter can be ordered."),
+    Rule("R17", "SIS-märkta kort (utfärdade t.o.m. 2022-09-30) är giltig legitimation.",
+         "SIS-marked cards (issued up to 2022-09-30) are valid identity documents."),
+    Rule("R18", "Support nås via e-post eller telefon; kortkontoren har öppettider per ort.",
+         "Support is reached by e-mail or phone; card offices have opening hours per town."),
+    # ekort's own rules, for what the notice leaves to the system.
+    Rule("E1", "Åtgärden är inte tillåten i kortets nuvarande tillstånd.",
+         "The action is not allowed in the card's current state (the lifecycle table)."),
+    Rule("E2", "Endast personens chef (behörig beställare) får beställa kort åt personen.",
+         "Only the person's manager (an authorised orderer) may order a card for them."),
+    Rule("E3", "Den som beställt ett kort får inte lämna ut eller aktivera det.",
+         "Whoever ordered a card may not hand it out or activate it (separation of duties)."),
+    Rule("E4", "Identiteten ska styrkas med en giltig, fysisk id-handling av godkänt slag.",
+         "Identity is proven with a valid, physical identity document of an accepted kind."),
+    Rule("E5", "Kortinnehavaren ska vara minst 18 år (15 år för tillitsnivå 2).",
+         "The holder must be at least 18 (15 for assurance level 2)."),
+    Rule("E6", "Säkerhetskoden är 6-8 siffror; puk-koden är 8 siffror.",
+         "The security code (PIN) is 6-8 digits; the PUK is 8 digits."),
+    Rule("E7", "Reservkort har inget foto.",
+         "Reserve cards carry no photo."),
+    Rule("E8", "En person har högst ett giltigt kort av varje typ; ett nytt kort ersätter det gamla.",
+         "A person holds at most one live card of each type; a new one replaces the old."),
+    Rule("E9", "En spärr är slutgiltig och kan inte hävas.",
+         "A block is final; it cannot be lifted."),
+    Rule("E10", "Åtgärden kräver en behörighet som kontot saknar.",
+         "The action needs a role that the account does not have."),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule with this ID; an unknown ID is a programming error and fails loudly."""
+    return RULES[rule_id]

@@ -1,0 +1,122 @@
+"""Writing and verifying the audit trail.
+
+Appends lock the single AuditHead row, so concurrent writers take turns and the chain stays a
+chain. Call `record` inside the transaction that makes the change it describes: the entry and the
+change commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ekort.domain.audit_chain import GENESIS, ChainedEntry, Finding, entry_mac, verify
+from ekort.store.models import AuditEntry, AuditHead
+
+
+@dataclass(frozen=True)
+class Change:
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    at: datetime
+    reason: str = ""
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _key() -> bytes:
+    return settings.EKORT_AUDIT_KEY.encode("utf-8")
+
+
+def _payload(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "reason": entry.reason,
+        "before": entry.before,
+        "after": entry.after,
+    }
+
+
+def _locked_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # First entry ever: create the head. get_or_create races are settled by the primary key.
+        head, _ = AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "mac": GENESIS})
+        head = AuditHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record_many(changes: Sequence[Change]) -> list[AuditEntry]:
+    """Append entries for `changes`, in order, in the caller's transaction."""
+    if not changes:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit entries must be written inside the change's transaction")
+    key = _key()
+    head = _locked_head()
+    entries: list[AuditEntry] = []
+    seq, prev = head.seq, head.mac
+    for change in changes:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq,
+            at=change.at,
+            actor=change.actor,
+            action=change.action,
+            object_type=change.object_type,
+            object_id=change.object_id,
+            reason=change.reason,
+            before=dict(change.before),
+            after=dict(change.after),
+            prev_mac=prev,
+        )
+        entry.mac = entry_mac(key, prev, _payload(entry))
+        prev = entry.mac
+        entries.append(entry)
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    head.seq, head.mac = seq, prev
+    head.save(update_fields=["seq", "mac"])
+    return entries
+
+
+def record(change: Change) -> AuditEntry:
+    return record_many([change])[0]
+
+
+def _chained(batch: int = 5000) -> Iterator[ChainedEntry]:
+    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=batch):
+        yield ChainedEntry(entry.seq, entry.prev_mac, entry.mac, _payload(entry))
+
+
+def verify_trail() -> list[Finding]:
+    """Every edited, removed or inserted entry. Reads in one snapshot on PostgreSQL."""
+    with transaction.atomic():
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
+            # One snapshot for the head and the entries, so that appends running meanwhile
+            # are not mistaken for tampering.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        head = AuditHead.objects.filter(pk=1).first()
+        head_seq, head_mac = (head.seq, head.mac) if head else (0, GENESIS)
+        return verify(_key(), _chained(), head_seq=head_seq, head_mac=head_mac)
+
+
+def history(object_type: str, object_id: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(object_type=object_type, object_id=object_id))
+
+
+def entry_count() -> int:
+    return AuditEntry.objects.count()

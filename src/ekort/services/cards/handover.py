@@ -1,0 +1,137 @@
+"""Handing a card to its holder: the legacy hand-out and the new activation.
+
+Both check the identity document (E4, R17) and the holder's age (E5), record the check, and
+keep whoever ordered the card from completing it (E3). Activation also sets the PIN that the
+holder types on the PIN pad (R9): it goes to the chip and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from ekort.domain.chip import CardChip
+from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.id_documents import (
+    DocumentKind,
+    decide_holder_age,
+    decide_identity_document,
+    normalise_document_number,
+)
+from ekort.domain.identifiers import parse_identity_number
+from ekort.domain.lifecycle import CardAction
+from ekort.domain.pins import validate_pin
+from ekort.domain.policy_calendar import PolicyAction
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import local_date, require_aware
+from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
+from ekort.store.models import Card, IdentityCheck
+
+from ..access import require_role
+from ..chip import default_chips
+from ..policy import current_calendar
+from ._common import audit_card, locked_card, move, snapshot
+
+
+@dataclass(frozen=True)
+class DocumentShown:
+    """The identity document the ID administrator looked at, as they typed it in."""
+
+    kind: object
+    number: object
+    expires_on: date | None
+    digital: bool = False
+
+    def checked(self) -> tuple[DocumentKind, str]:
+        try:
+            kind = DocumentKind(str(self.kind))
+        except ValueError:
+            raise InvalidInput(f"Unknown document kind {str(self.kind)[:30]!r}.") from None
+        return kind, normalise_document_number(self.number)
+
+
+def _require_not_orderer(actor: Any, card: Card) -> None:
+    if card.order.ordered_by_id == actor.pk:
+        e3 = rule("E3")
+        raise Refused("E3", f"{e3.sv} Be en annan id-administratör.",
+                      f"{e3.en} Ask another ID administrator.")
+
+
+def _check_identity(card: Card, document: DocumentShown, today: date) -> tuple[DocumentKind, str]:
+    kind, number = document.checked()
+    decide_identity_document(kind, document.expires_on, today, digital=document.digital).require()
+    identity = parse_identity_number(card.person.identity_number, today=today)
+    decide_holder_age(identity.birth_date, today, AssuranceLevel(card.assurance_level)).require()
+    return kind, number
+
+
+def _record_check(actor: Any, card: Card, purpose: CheckPurpose, kind: DocumentKind,
+                  number: str, document: DocumentShown, now: datetime) -> None:
+    assert document.expires_on is not None  # checked by decide_identity_document
+    IdentityCheck.objects.create(
+        card=card, purpose=purpose, document_kind=kind, document_number=number,
+        document_expires_on=document.expires_on, checked_by=actor, checked_at=now,
+    )
+
+
+def _deadline_passed(rule_id: str, deadline: date | None, today: date) -> None:
+    if deadline is not None and today > deadline:
+        r = rule(rule_id)
+        raise Refused(
+            rule_id,
+            f"{r.sv} Sista dag var {deadline.isoformat()}; kortet spärras och ett nytt kort "
+            "behöver beställas.",
+            f"{r.en} The last day was {deadline.isoformat()}; the card will be blocked and a new "
+            "one must be ordered.",
+        )
+
+
+def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
+    """Legacy path: the holder collects the card at a hand-out point by the deadline (R3)."""
+    require_aware(now)
+    require_role(actor, Role.ID_ADMIN)
+    today = local_date(now)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
+        before = snapshot(card)
+        move(card, CardAction.HAND_OUT)
+        _require_not_orderer(actor, card)
+        _deadline_passed("R3", card.pickup_deadline, today)
+        kind, number = _check_identity(card, document, today)
+        card.activated_at, card.activated_by = now, actor
+        card.save(update_fields=["state", "activated_at", "activated_by"])
+        _record_check(actor, card, CheckPurpose.HAND_OUT, kind, number, document, now)
+        audit_card(actor, "hand_out", card, now, before,
+                   {**snapshot(card, "activated_at"), "document_kind": kind.value})
+        return card
+
+
+def activate(*, actor: Any, card_id: int, document: DocumentShown, pin: object,
+             now: datetime, chip: CardChip = default_chips) -> Card:
+    """New path: an ID administrator activates the card in person within the window (R7, R8);
+    the holder chooses the PIN (R9)."""
+    require_aware(now)
+    chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
+    require_role(actor, Role.ID_ADMIN)
+    today = local_date(now)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        current_calendar().decide(PolicyAction.ACTIVATE, CardType(card.card_type), now).require()
+        before = snapshot(card)
+        move(card, CardAction.ACTIVATE)
+        _require_not_orderer(actor, card)
+        _deadline_passed("R8", card.activation_deadline, today)
+        kind, number = _check_identity(card, document, today)
+        assert card.number is not None  # every sent card was produced with a number
+        chip.set_pin(card.number, chosen_pin)
+        card.activated_at, card.activated_by = now, actor
+        card.save(update_fields=["state", "activated_at", "activated_by"])
+        _record_check(actor, card, CheckPurpose.ACTIVATION, kind, number, document, now)
+        audit_card(actor, "activate", card, now, before,
+                   {**snapshot(card, "activated_at"), "document_kind": kind.value,
+                    "pin_set": True})
+        return card

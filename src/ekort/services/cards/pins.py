@@ -1,0 +1,67 @@
+"""PIN/PUK letters and PIN unlock, routed per card (R14-R16)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from ekort.domain.chip import CardChip
+from ekort.domain.errors import Refused
+from ekort.domain.lifecycle import CardAction
+from ekort.domain.pins import decide_office_unlock, decide_pin_letter, validate_pin
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import require_aware
+from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
+from ekort.store.models import Card, Letter
+
+from ..access import person_id_of, require_role
+from ..chip import default_chips
+from ._common import audit_card, locked_card, move, require_registered_address, snapshot
+from .production import _queue_letter
+
+
+def _routing(card: Card) -> tuple[CardType, Generation]:
+    return CardType(card.card_type), Generation(card.generation)
+
+
+def order_pin_letter(*, actor: Any, card_id: int, now: datetime) -> Letter:
+    """A PIN/PUK letter to the registered address: photo cards only (R14, R15; R16 refuses
+    reserve cards). The holder orders it for their own card; support and ID administrators
+    may order it on the holder's behalf."""
+    require_aware(now)
+    roles = require_role(actor, Role.HOLDER, Role.SUPPORT, Role.ID_ADMIN)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        on_behalf = roles.intersection({Role.SUPPORT, Role.ID_ADMIN})
+        if not on_behalf and card.person_id != person_id_of(actor):
+            e10 = rule("E10")
+            raise Refused("E10", f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
+                          f"{e10.en} You can order letters for your own cards only.")
+        decide_pin_letter(*_routing(card)).require()
+        before = snapshot(card)
+        move(card, CardAction.ORDER_PIN_LETTER)
+        require_registered_address(card.person, "R14")
+        letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
+        audit_card(actor, "order_pin_letter", card, now, before,
+                   {**snapshot(card), "letter_id": letter.pk})
+        return letter
+
+
+def unlock_pin(*, actor: Any, card_id: int, new_pin: object, now: datetime,
+               chip: CardChip = default_chips) -> Card:
+    """An ID administrator unlocks the PIN at a card office: new-generation photo cards only
+    (R14); older cards need the PUK (R15), reserve cards the PUK from their envelope (R16)."""
+    require_aware(now)
+    pin = validate_pin(new_pin)
+    require_role(actor, Role.ID_ADMIN)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        decide_office_unlock(*_routing(card)).require()
+        before = snapshot(card)
+        move(card, CardAction.UNLOCK_PIN)
+        assert card.number is not None
+        chip.unlock_pin(card.number, pin)
+        audit_card(actor, "unlock_pin", card, now, before, {**snapshot(card), "pin_set": True})
+        return card

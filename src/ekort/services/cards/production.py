@@ -1,0 +1,135 @@
+"""Photographing, producing and sending a card."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ekort.domain.card_numbers import format_card_number
+from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.lifecycle import CardAction, CardState
+from ekort.domain.policy_calendar import PolicyAction
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import require_aware
+from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
+from ekort.store.models import Card, CardNumberSequence, Letter
+
+from ..access import require_role
+from ..policy import current_calendar
+from ._common import audit_card, locked_card, move, require_registered_address, snapshot
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+_PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def _check_photo(photo: object) -> bytes:
+    if not isinstance(photo, bytes | bytearray) or not photo:
+        raise InvalidInput("The photo is missing; take or upload a JPEG or PNG picture.")
+    if len(photo) > MAX_PHOTO_BYTES:
+        raise InvalidInput("The photo is larger than 5 MB; take it again at a lower resolution.")
+    if not bytes(photo).startswith(_PHOTO_SIGNATURES):
+        raise InvalidInput("The photo must be a JPEG or PNG picture.")
+    return bytes(photo)
+
+
+def photograph(*, actor: Any, card_id: int, photo: object, now: datetime) -> Card:
+    """An ID administrator takes the holder's photo at a card office (R2, E7)."""
+    require_aware(now)
+    picture = _check_photo(photo)
+    require_role(actor, Role.ID_ADMIN)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        current_calendar().decide(PolicyAction.PHOTOGRAPH, CardType(card.card_type), now).require()
+        before = snapshot(card)
+        move(card, CardAction.PHOTOGRAPH)
+        card.photo_sha256 = hashlib.sha256(picture).hexdigest()
+        card.photographed_at, card.photographed_by = now, actor
+        card.save(update_fields=["state", "photo_sha256", "photographed_at", "photographed_by"])
+        audit_card(actor, "photograph", card, now, before,
+                   snapshot(card, "photo_sha256", "photographed_at"))
+        return card
+
+
+def _next_card_number() -> str:
+    prefix = settings.EKORT_CARD_NUMBER_PREFIX
+    sequence, _ = CardNumberSequence.objects.get_or_create(prefix=prefix)
+    sequence = CardNumberSequence.objects.select_for_update().get(pk=sequence.pk)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return format_card_number(prefix, sequence.last_value)
+
+
+def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
+    """Personalise the card: card number, generation (R5), SIS marking (R17), validity."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    calendar = current_calendar()
+    with transaction.atomic():
+        card = locked_card(card_id)
+        kind = CardType(card.card_type)
+        calendar.decide(PolicyAction.ISSUE, kind, now).require()
+        if kind == CardType.PHOTO and card.state == CardState.ORDERED:
+            r2 = rule("R2")
+            raise Refused("R2", f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
+                          f"{r2.en} A photo card is photographed before it is produced.")
+        before = snapshot(card)
+        move(card, CardAction.PRODUCE)
+        card.number = _next_card_number()
+        card.generation = calendar.generation_at(now).value
+        card.sis_marked = calendar.sis_marked(kind, now)
+        card.valid_until = calendar.valid_until(kind, now)
+        card.produced_at = now
+        card.save(update_fields=["state", "number", "generation", "sis_marked",
+                                 "valid_until", "produced_at"])
+        audit_card(actor, "produce", card, now, before,
+                   snapshot(card, "generation", "sis_marked", "valid_until"))
+        return card
+
+
+def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
+    person = card.person
+    return Letter.objects.create(
+        kind=kind, card=card, person=person, recipient_name=person.full_name,
+        street_address=person.street_address, postal_code=person.postal_code,
+        postal_town=person.postal_town, queued_at=now,
+    )
+
+
+def send(*, actor: Any, card_id: int, now: datetime) -> Card:
+    """Dispatch a produced card by the path the calendar sets for `now`: a code envelope with
+    a pick-up deadline (R3), or the card sent home inactive with an activation deadline (R6, R8)."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    calendar = current_calendar()
+    with transaction.atomic():
+        card = locked_card(card_id)
+        kind = CardType(card.card_type)
+        calendar.decide(PolicyAction.ISSUE, kind, now).require()
+        path = calendar.delivery_path(now)
+        require_registered_address(card.person, "R6" if path == DeliveryPath.HOME else "R3")
+        before = snapshot(card)
+        if path == DeliveryPath.HOME:
+            move(card, CardAction.SEND_HOME)
+            card.activation_deadline = calendar.activation_deadline(now)
+            letters = [LetterKind.COVER_LETTER]
+        else:
+            move(card, CardAction.SEND_CODE_ENVELOPE)
+            card.pickup_deadline = calendar.pickup_deadline(now)
+            letters = []
+        # The code envelope goes to the registered address on the legacy path; a reserve card
+        # always carries its PUK in an envelope, as no code letter can be ordered later (R16).
+        if path == DeliveryPath.CODE_ENVELOPE or kind == CardType.RESERVE:
+            letters.append(LetterKind.CODE_ENVELOPE)
+        card.delivery_path, card.sent_at = path.value, now
+        card.save(update_fields=["state", "delivery_path", "sent_at", "pickup_deadline",
+                                 "activation_deadline"])
+        for letter in letters:
+            _queue_letter(card, letter, now)
+        audit_card(actor, "send", card, now, before,
+                   {**snapshot(card, "delivery_path", "sent_at", "pickup_deadline",
+                               "activation_deadline"), "letters": [str(k) for k in letters]})
+        return card

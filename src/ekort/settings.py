@@ -1,0 +1,146 @@
+"""Django settings for ekort.
+
+Everything that differs between a laptop and production comes from the environment:
+- DATABASE_URL: PostgreSQL in production (postgres://...); without it, SQLite in var/.
+- EKORT_ENV: "development" (default) or "production". Production requires a real
+  DJANGO_SECRET_KEY and EKORT_AUDIT_KEY, turns DEBUG off and refuses simulated time.
+- EKORT_SIMULATED_NOW: run at a simulated instant (development and test only).
+- EKORT_POLICY_CALENDAR: path to another region's policy calendar (TOML).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DATA_DIR = Path(os.environ.get("EKORT_DATA_DIR", PROJECT_DIR / "var"))
+
+EKORT_ENV = os.environ.get("EKORT_ENV", "development")
+if EKORT_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(
+        f"EKORT_ENV must be development, test or production, not {EKORT_ENV!r}."
+    )
+PRODUCTION = EKORT_ENV == "production"
+
+_DEV_SECRET = "ekort-development-only-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
+# Keys the audit chain (HMAC): whoever edits the database cannot forge entries without it.
+EKORT_AUDIT_KEY = os.environ.get("EKORT_AUDIT_KEY", "" if PRODUCTION else _DEV_SECRET)
+if PRODUCTION and (not SECRET_KEY or not EKORT_AUDIT_KEY):
+    raise ImproperlyConfigured(
+        "Production needs DJANGO_SECRET_KEY and EKORT_AUDIT_KEY set in the environment."
+    )
+
+EKORT_SIMULATED_NOW = os.environ.get("EKORT_SIMULATED_NOW", "").strip()
+if PRODUCTION and EKORT_SIMULATED_NOW:
+    raise ImproperlyConfigured(
+        "EKORT_SIMULATED_NOW is set but EKORT_ENV is production: simulated time is refused in "
+        "production. Unset EKORT_SIMULATED_NOW."
+    )
+EKORT_POLICY_CALENDAR = os.environ.get("EKORT_POLICY_CALENDAR", "").strip()
+
+DEBUG = not PRODUCTION and os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = (
+    os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",")
+    if PRODUCTION
+    else ["127.0.0.1", "localhost", "testserver"]
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ekort.store",
+    "ekort.cli",
+    "ekort.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ekort.urls"
+WSGI_APPLICATION = "ekort.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ekort.web.context.clock_context",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+        return config
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "ekort.sqlite3"),
+        "OPTIONS": {
+            # Take the write lock when a transaction starts, so that two writers queue up
+            # instead of failing halfway ("database is locked") when one upgrades its lock.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        "TEST": {"NAME": str(DATA_DIR / "test-ekort.sqlite3")},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", "Svenska"), ("en", "English")]
+TIME_ZONE = "Europe/Stockholm"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+LOGIN_URL = "/admin/login/"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"ekort": {"handlers": ["console"], "level": "INFO"}},
+}
+EKORT_CARD_NUMBER_PREFIX = os.environ.get("EKORT_CARD_NUMBER_PREFIX", "975221")

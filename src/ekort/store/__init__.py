@@ -1,0 +1,1 @@
+"""The database adapter: Django models for persons, offices, cards and the audit trail."""

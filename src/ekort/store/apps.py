@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class StoreConfig(AppConfig):
+    name = "ekort.store"
+    label = "ekort"
+    verbose_name = "ekort"
+    default_auto_field = "django.db.models.BigAutoField"

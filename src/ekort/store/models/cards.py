@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ekort.domain.id_documents import DocumentKind
+from ekort.domain.lifecycle import INITIAL_STATE, CardState
+from ekort.domain.vocabulary import (
+    AssuranceLevel,
+    BlockReason,
+    CardType,
+    CheckPurpose,
+    DeliveryPath,
+    Generation,
+    LetterKind,
+)
+
+from .choices import choices
+from .people import Person
+
+USER = settings.AUTH_USER_MODEL
+
+
+class CardOrder(models.Model):
+    """Who asked for a card, for whom, when, and which card it replaces."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="orders")
+    card_type = models.CharField(max_length=10, choices=choices(CardType))
+    ordered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    ordered_at = models.DateTimeField()
+    replaces = models.ForeignKey(
+        "Card", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+
+class Card(models.Model):
+    order = models.OneToOneField(CardOrder, on_delete=models.PROTECT, related_name="card")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cards")
+    card_type = models.CharField(max_length=10, choices=choices(CardType))
+    state = models.CharField(
+        max_length=20, choices=choices(CardState), default=INITIAL_STATE.value
+    )
+    assurance_level = models.CharField(
+        max_length=1, choices=choices(AssuranceLevel), default=AssuranceLevel.LOA3.value
+    )
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    generation = models.CharField(max_length=20, choices=choices(Generation), blank=True)
+    sis_marked = models.BooleanField(default=False)
+    photo_sha256 = models.CharField(max_length=64, blank=True)
+    photographed_at = models.DateTimeField(null=True, blank=True)
+    photographed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    produced_at = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    delivery_path = models.CharField(max_length=20, choices=choices(DeliveryPath), blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    pickup_deadline = models.DateField(null=True, blank=True)  # R3: last day to collect
+    activation_deadline = models.DateField(null=True, blank=True)  # R8: last day to activate
+    activated_at = models.DateTimeField(null=True, blank=True)  # handed out or activated
+    activated_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)  # blocked, expired or cancelled
+
+    class Meta:
+        indexes = [
+            # The deadline jobs sweep by state and deadline; keep those scans on an index.
+            models.Index(fields=["state", "pickup_deadline"], name="card_pickup_sweep"),
+            models.Index(fields=["state", "activation_deadline"], name="card_activation_sweep"),
+            models.Index(fields=["state", "valid_until"], name="card_expiry_sweep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_type} card {self.number or '(not produced)'}"
+
+
+class CardNumberSequence(models.Model):
+    """A counter row, locked while a number is taken, so that numbers never repeat."""
+
+    prefix = models.CharField(max_length=8, unique=True)
+    last_value = models.BigIntegerField(default=0)
+
+
+class IdentityCheck(models.Model):
+    """The identity document an ID administrator checked at hand-out or activation (E4)."""
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="identity_checks")
+    purpose = models.CharField(max_length=12, choices=choices(CheckPurpose))
+    document_kind = models.CharField(max_length=24, choices=choices(DocumentKind))
+    document_number = models.CharField(max_length=20)
+    document_expires_on = models.DateField()
+    checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField()
+
+
+class Block(models.Model):
+    """A block request and its registration. Kept at least ten years (NOTES.md)."""
+
+    card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="block")
+    reason = models.CharField(max_length=20, choices=choices(BlockReason))
+    requested_by = models.CharField(max_length=200)  # who asked: a person, or the deadline job
+    registered_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(db_index=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Block records are kept at least ten years and are never deleted.")
+
+
+class Letter(models.Model):
+    """A letter queued for printing, addressed to the registered address at the time.
+
+    Records only: no PIN, PUK or other code is ever stored here.
+    """
+
+    kind = models.CharField(max_length=20, choices=choices(LetterKind))
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="letters")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="letters")
+    recipient_name = models.CharField(max_length=200)
+    street_address = models.CharField(max_length=200)
+    postal_code = models.CharField(max_length=6)
+    postal_town = models.CharField(max_length=100)
+    queued_at = models.DateTimeField()
+    printed_at = models.DateTimeField(null=True, blank=True)

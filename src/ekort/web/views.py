@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from ekort.domain.errors import InvalidInput
+from ekort.domain.rules_report import rules_json
+from ekort.domain.timekeeping import parse_instant
+from ekort.services import clock
+from ekort.services.policy import current_calendar
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    calendar = current_calendar()
+    now = clock.now()
+    return render(request, "ekort/home.html", {
+        "period": calendar.period_at(now), "region": calendar.region,
+    })
+
+
+def rules(request: HttpRequest) -> HttpResponse:
+    """The rules in force at a chosen instant (?at=2024-01-24), for planning a transition."""
+    error = ""
+    at = clock.now()
+    text = request.GET.get("at", "").strip()[:40]
+    if text:
+        try:
+            at = parse_instant(text)
+        except InvalidInput as exc:
+            error = str(exc)
+    report = rules_json(current_calendar(), at)
+    return render(request, "ekort/rules.html", {"report": report, "error": error, "at_text": text})
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "simulated_time": clock.is_simulated(),
+                         "now": clock.now().isoformat()})
