@@ -1,0 +1,82 @@
+"""Builders for test records: persons with valid identity numbers, staff with roles."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, User
+
+from ekort.domain.vocabulary import Role
+from ekort.store.models import Account, Organisation, Person, Unit
+
+_serial = itertools.count(200)
+
+
+def luhn(payload: str) -> int:
+    """An independent Luhn, so that fixtures do not trust the code under test."""
+    total = 0
+    for i, ch in enumerate(payload):
+        d = int(ch) * (2 - i % 2)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10
+
+
+def identity_number(birth: str = "19850312", serial: int | None = None) -> str:
+    """A valid 12-digit personnummer born on `birth` (YYYYMMDD)."""
+    nnn = f"{next(_serial) % 1000:03d}" if serial is None else f"{serial:03d}"
+    return f"{birth}{nnn}{luhn(birth[2:] + nnn)}"
+
+
+def person(*, given: str = "Anna", family: str = "Andersson", birth: str = "19850312",
+           manager: Person | None = None, unit: Unit | None = None, address: bool = True,
+           protected: bool = False) -> Person:
+    return Person.objects.create(
+        identity_number=identity_number(birth), identity_kind="personnummer",
+        given_name=given, family_name=family, manager=manager, unit=unit,
+        protected_identity=protected,
+        street_address="Storgatan 1" if address else "",
+        postal_code="80320" if address else "", postal_town="Gävle" if address else "",
+    )
+
+
+def staff(username: str, *roles: Role, person: Person | None = None) -> User:
+    user = User.objects.create_user(username=username, password=None)
+    for role in roles:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        user.groups.add(group)
+    Account.objects.create(user=user, person=person)
+    return user
+
+
+@dataclass
+class World:
+    """A small region: a manager and her employee, and one account per role."""
+
+    unit: Unit
+    manager: Person
+    employee: Person
+    orderer: User
+    id_admin: User
+    id_admin_2: User
+    support: User
+    issuer: User
+    holder: User
+
+
+def world() -> World:
+    org = Organisation.objects.create(name="Region Gävleborg", organisation_number="2321000198")
+    unit = Unit.objects.create(organisation=org, name="Akutmottagningen Gävle")
+    manager = person(given="Maria", family="Chef", birth="19700101", unit=unit)
+    employee = person(given="Erik", family="Eriksson", manager=manager, unit=unit)
+    return World(
+        unit=unit,
+        manager=manager,
+        employee=employee,
+        orderer=staff("chef", Role.ORDERER, Role.HOLDER, person=manager),
+        id_admin=staff("idadmin", Role.ID_ADMIN),
+        id_admin_2=staff("idadmin2", Role.ID_ADMIN),
+        support=staff("support", Role.SUPPORT),
+        issuer=staff("utgivare", Role.ISSUER_ADMIN),
+        holder=staff("erik", Role.HOLDER, person=employee),
+    )
