@@ -102,9 +102,10 @@ def _chained(batch: int = 5000) -> Iterator[ChainedEntry]:
 
 def verify_trail() -> list[Finding]:
     """Every edited, removed or inserted entry. Reads in one snapshot on PostgreSQL."""
+    connection = transaction.get_connection()
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        connection = transaction.get_connection()
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             # One snapshot for the head and the entries, so that appends running meanwhile
             # are not mistaken for tampering.
             with connection.cursor() as cursor:
