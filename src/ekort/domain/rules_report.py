@@ -113,7 +113,9 @@ def _deadlines(
 
 def _next_period(calendar: PolicyCalendar, now: datetime) -> Period | None:
     today = local_date(now)
-    return next((p for p in calendar.periods if p.first_day is not None and p.first_day > today), None)
+    return next(
+        (p for p in calendar.periods if p.first_day is not None and p.first_day > today), None
+    )
 
 
 def _span(period: Period) -> str:
