@@ -38,7 +38,9 @@ def parse_card_number(text: object, prefix: str) -> str:
     digits = "".join(text.split())
     length = len(prefix) + SEQUENCE_DIGITS + 1
     if not digits.isascii() or not digits.isdigit() or len(digits) != length:
-        raise InvalidInput(f"A card number has {length} digits; check the number on the card's back.")
+        raise InvalidInput(
+            f"A card number has {length} digits; check the number on the card's back."
+        )
     if not digits.startswith(prefix):
         raise InvalidInput(f"Card numbers of this region start with {prefix}.")
     if luhn_digit(digits[:-1]) != int(digits[-1]):

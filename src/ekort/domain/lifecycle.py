@@ -63,7 +63,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.ORDERED, A.PRODUCE, S.PRODUCED, "Reserve cards need no photo (E7)."),
     Transition(S.PHOTOGRAPHED, A.PRODUCE, S.PRODUCED, "Production assigns the card number."),
     Transition(S.ORDERED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."),
-    Transition(S.PHOTOGRAPHED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."),
+    Transition(
+        S.PHOTOGRAPHED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."
+    ),
     Transition(S.PRODUCED, A.SEND_CODE_ENVELOPE, S.AWAITING_PICKUP, "Legacy path (R3)."),
     Transition(S.PRODUCED, A.SEND_HOME, S.SENT_INACTIVE, "New path: sent home inactive (R6)."),
     Transition(S.AWAITING_PICKUP, A.HAND_OUT, S.ACTIVE, "Collected at a hand-out point (R3)."),
@@ -79,10 +81,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # links to it and the old one stays as it is.
     Transition(S.BLOCKED, A.REPLACE, S.BLOCKED, "A blocked card can be replaced."),
     Transition(S.EXPIRED, A.REPLACE, S.EXPIRED, "An expired card can be replaced."),
-    *(
-        Transition(state, A.EXPIRE, S.EXPIRED, "Validity ran out.")
-        for state in _LIVE_PRODUCED
-    ),
+    *(Transition(state, A.EXPIRE, S.EXPIRED, "Validity ran out.") for state in _LIVE_PRODUCED),
 )
 
 INITIAL_STATE = CardState.ORDERED

@@ -22,7 +22,7 @@ def roles_of(user: Any) -> frozenset[Role]:
         names = set(user.groups.values_list("name", flat=True))
         cached = frozenset(role for role in Role if role.value in names)
         user._ekort_roles = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def require_role(user: Any, *allowed: Role) -> frozenset[Role]:

@@ -35,3 +35,8 @@ def now() -> datetime:
         return datetime.now(STOCKHOLM)
     start, started = anchor
     return (start + timedelta(seconds=time.monotonic() - started)).astimezone(STOCKHOLM)
+
+
+def reset() -> None:
+    """Forget the simulation anchor, so that changed settings take effect (tests use this)."""
+    _simulation_anchor.cache_clear()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, next_state
 from ekort.domain.timekeeping import local_date, require_aware
@@ -53,7 +53,7 @@ class SweepResult:
     changed: int
 
 
-def _due(sweep: Sweep, today: date):  # type: ignore[no-untyped-def]
+def _due(sweep: Sweep, today: date) -> QuerySet[Card]:
     return Card.objects.filter(sweep.due(today), state__in=sweep.source_states)
 
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from . import models
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -42,6 +42,13 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ("action", "object_type")
 
 
-for model in (models.CardOffice, models.Block, models.Letter, models.IdentityCheck,
-              models.CardOrder, models.Organisation, models.Unit):
+for model in (
+    models.CardOffice,
+    models.Block,
+    models.Letter,
+    models.IdentityCheck,
+    models.CardOrder,
+    models.Organisation,
+    models.Unit,
+):
     admin.site.register(model, ReadOnlyAdmin)

@@ -14,9 +14,14 @@ from ekort.services.policy import current_calendar
 def home(request: HttpRequest) -> HttpResponse:
     calendar = current_calendar()
     now = clock.now()
-    return render(request, "ekort/home.html", {
-        "period": calendar.period_at(now), "region": calendar.region,
-    })
+    return render(
+        request,
+        "ekort/home.html",
+        {
+            "period": calendar.period_at(now),
+            "region": calendar.region,
+        },
+    )
 
 
 def rules(request: HttpRequest) -> HttpResponse:
@@ -36,5 +41,6 @@ def rules(request: HttpRequest) -> HttpResponse:
 def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "simulated_time": clock.is_simulated(),
-                         "now": clock.now().isoformat()})
+    return JsonResponse(
+        {"status": "ok", "simulated_time": clock.is_simulated(), "now": clock.now().isoformat()}
+    )

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,232 +14,562 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditHead',
+            name="AuditHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(default=0)),
-                ('mac', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(default=0)),
+                ("mac", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='CardNumberSequence',
+            name="CardNumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=8, unique=True)),
-                ('last_value', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("prefix", models.CharField(max_length=8, unique=True)),
+                ("last_value", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CardOffice',
+            name="CardOffice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('town', models.CharField(db_index=True, max_length=100)),
-                ('street_address', models.CharField(max_length=200)),
-                ('postal_code', models.CharField(max_length=6)),
-                ('phone', models.CharField(blank=True, max_length=30)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("town", models.CharField(db_index=True, max_length=100)),
+                ("street_address", models.CharField(max_length=200)),
+                ("postal_code", models.CharField(max_length=6)),
+                ("phone", models.CharField(blank=True, max_length=30)),
             ],
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('organisation_number', models.CharField(max_length=10, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("organisation_number", models.CharField(max_length=10, unique=True)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('at', models.DateTimeField()),
-                ('actor', models.CharField(max_length=150)),
-                ('action', models.CharField(max_length=40)),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_id', models.CharField(max_length=40)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('before', models.JSONField(default=dict)),
-                ('after', models.JSONField(default=dict)),
-                ('prev_mac', models.CharField(max_length=64)),
-                ('mac', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("at", models.DateTimeField()),
+                ("actor", models.CharField(max_length=150)),
+                ("action", models.CharField(max_length=40)),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_id", models.CharField(max_length=40)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("before", models.JSONField(default=dict)),
+                ("after", models.JSONField(default=dict)),
+                ("prev_mac", models.CharField(max_length=64)),
+                ("mac", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_object')],
+                "ordering": ["seq"],
+                "indexes": [models.Index(fields=["object_type", "object_id"], name="audit_object")],
             },
         ),
         migrations.CreateModel(
-            name='Card',
+            name="Card",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('card_type', models.CharField(choices=[('photo', 'photo'), ('reserve', 'reserve')], max_length=10)),
-                ('state', models.CharField(choices=[('ordered', 'ordered'), ('photographed', 'photographed'), ('produced', 'produced'), ('awaiting_pickup', 'awaiting pickup'), ('sent_inactive', 'sent inactive'), ('active', 'active'), ('blocked', 'blocked'), ('expired', 'expired'), ('cancelled', 'cancelled')], default='ordered', max_length=20)),
-                ('assurance_level', models.CharField(choices=[('3', '3'), ('2', '2')], default='3', max_length=1)),
-                ('number', models.CharField(blank=True, max_length=20, null=True, unique=True)),
-                ('generation', models.CharField(blank=True, choices=[('legacy', 'legacy'), ('portrait-2024', 'portrait-2024')], max_length=20)),
-                ('sis_marked', models.BooleanField(default=False)),
-                ('photo_sha256', models.CharField(blank=True, max_length=64)),
-                ('photographed_at', models.DateTimeField(blank=True, null=True)),
-                ('produced_at', models.DateTimeField(blank=True, null=True)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('delivery_path', models.CharField(blank=True, choices=[('code_envelope', 'code envelope'), ('home', 'home')], max_length=20)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('pickup_deadline', models.DateField(blank=True, null=True)),
-                ('activation_deadline', models.DateField(blank=True, null=True)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('activated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('photographed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "card_type",
+                    models.CharField(
+                        choices=[("photo", "photo"), ("reserve", "reserve")], max_length=10
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("ordered", "ordered"),
+                            ("photographed", "photographed"),
+                            ("produced", "produced"),
+                            ("awaiting_pickup", "awaiting pickup"),
+                            ("sent_inactive", "sent inactive"),
+                            ("active", "active"),
+                            ("blocked", "blocked"),
+                            ("expired", "expired"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="ordered",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "assurance_level",
+                    models.CharField(choices=[("3", "3"), ("2", "2")], default="3", max_length=1),
+                ),
+                ("number", models.CharField(blank=True, max_length=20, null=True, unique=True)),
+                (
+                    "generation",
+                    models.CharField(
+                        blank=True,
+                        choices=[("legacy", "legacy"), ("portrait-2024", "portrait-2024")],
+                        max_length=20,
+                    ),
+                ),
+                ("sis_marked", models.BooleanField(default=False)),
+                ("photo_sha256", models.CharField(blank=True, max_length=64)),
+                ("photographed_at", models.DateTimeField(blank=True, null=True)),
+                ("produced_at", models.DateTimeField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                (
+                    "delivery_path",
+                    models.CharField(
+                        blank=True,
+                        choices=[("code_envelope", "code envelope"), ("home", "home")],
+                        max_length=20,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("pickup_deadline", models.DateField(blank=True, null=True)),
+                ("activation_deadline", models.DateField(blank=True, null=True)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "activated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "photographed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('lost', 'lost'), ('stolen', 'stolen'), ('damaged', 'damaged'), ('key_compromise', 'key compromise'), ('employment_ended', 'employment ended'), ('name_changed', 'name changed'), ('replaced', 'replaced'), ('not_collected', 'not collected'), ('not_activated', 'not activated'), ('other', 'other')], max_length=20)),
-                ('requested_by', models.CharField(max_length=200)),
-                ('registered_at', models.DateTimeField(db_index=True)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('card', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='block', to='ekort.card')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("lost", "lost"),
+                            ("stolen", "stolen"),
+                            ("damaged", "damaged"),
+                            ("key_compromise", "key compromise"),
+                            ("employment_ended", "employment ended"),
+                            ("name_changed", "name changed"),
+                            ("replaced", "replaced"),
+                            ("not_collected", "not collected"),
+                            ("not_activated", "not activated"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("requested_by", models.CharField(max_length=200)),
+                ("registered_at", models.DateTimeField(db_index=True)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "card",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="block",
+                        to="ekort.card",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CardOrder',
+            name="CardOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('card_type', models.CharField(choices=[('photo', 'photo'), ('reserve', 'reserve')], max_length=10)),
-                ('ordered_at', models.DateTimeField()),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('ordered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('replaces', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced_by', to='ekort.card')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "card_type",
+                    models.CharField(
+                        choices=[("photo", "photo"), ("reserve", "reserve")], max_length=10
+                    ),
+                ),
+                ("ordered_at", models.DateTimeField()),
+                ("note", models.CharField(blank=True, max_length=500)),
+                (
+                    "ordered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replaced_by",
+                        to="ekort.card",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='card',
-            name='order',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='card', to='ekort.cardorder'),
+            model_name="card",
+            name="order",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="card",
+                to="ekort.cardorder",
+            ),
         ),
         migrations.CreateModel(
-            name='IdentityCheck',
+            name="IdentityCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('hand_out', 'hand out'), ('activation', 'activation')], max_length=12)),
-                ('document_kind', models.CharField(choices=[('passport', 'passport'), ('national_id_card', 'national id card'), ('driving_licence', 'driving licence'), ('sis_marked_card', 'sis marked card'), ('tax_agency_id_card', 'tax agency id card'), ('company_card', 'company card'), ('other', 'other')], max_length=24)),
-                ('document_number', models.CharField(max_length=20)),
-                ('document_expires_on', models.DateField()),
-                ('checked_at', models.DateTimeField()),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identity_checks', to='ekort.card')),
-                ('checked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("hand_out", "hand out"), ("activation", "activation")],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "document_kind",
+                    models.CharField(
+                        choices=[
+                            ("passport", "passport"),
+                            ("national_id_card", "national id card"),
+                            ("driving_licence", "driving licence"),
+                            ("sis_marked_card", "sis marked card"),
+                            ("tax_agency_id_card", "tax agency id card"),
+                            ("company_card", "company card"),
+                            ("other", "other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("document_number", models.CharField(max_length=20)),
+                ("document_expires_on", models.DateField()),
+                ("checked_at", models.DateTimeField()),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identity_checks",
+                        to="ekort.card",
+                    ),
+                ),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OpeningException',
+            name="OpeningException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('opens', models.TimeField(blank=True, null=True)),
-                ('closes', models.TimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exceptions', to='ekort.cardoffice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("opens", models.TimeField(blank=True, null=True)),
+                ("closes", models.TimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exceptions",
+                        to="ekort.cardoffice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['day', 'opens'],
+                "ordering": ["day", "opens"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identity_number', models.CharField(max_length=12, unique=True)),
-                ('identity_kind', models.CharField(choices=[('personnummer', 'personnummer'), ('samordningsnummer', 'samordningsnummer')], max_length=20)),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('hsa_id', models.CharField(blank=True, max_length=31, null=True, unique=True)),
-                ('protected_identity', models.BooleanField(default=False)),
-                ('street_address', models.CharField(blank=True, max_length=200)),
-                ('postal_code', models.CharField(blank=True, max_length=6)),
-                ('postal_town', models.CharField(blank=True, max_length=100)),
-                ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reports', to='ekort.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("identity_number", models.CharField(max_length=12, unique=True)),
+                (
+                    "identity_kind",
+                    models.CharField(
+                        choices=[
+                            ("personnummer", "personnummer"),
+                            ("samordningsnummer", "samordningsnummer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("hsa_id", models.CharField(blank=True, max_length=31, null=True, unique=True)),
+                ("protected_identity", models.BooleanField(default=False)),
+                ("street_address", models.CharField(blank=True, max_length=200)),
+                ("postal_code", models.CharField(blank=True, max_length=6)),
+                ("postal_town", models.CharField(blank=True, max_length=100)),
+                (
+                    "manager",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reports",
+                        to="ekort.person",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Letter',
+            name="Letter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('code_envelope', 'code envelope'), ('cover_letter', 'cover letter'), ('pin_puk_letter', 'pin puk letter')], max_length=20)),
-                ('recipient_name', models.CharField(max_length=200)),
-                ('street_address', models.CharField(max_length=200)),
-                ('postal_code', models.CharField(max_length=6)),
-                ('postal_town', models.CharField(max_length=100)),
-                ('queued_at', models.DateTimeField()),
-                ('printed_at', models.DateTimeField(blank=True, null=True)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='ekort.card')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='ekort.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("code_envelope", "code envelope"),
+                            ("cover_letter", "cover letter"),
+                            ("pin_puk_letter", "pin puk letter"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("recipient_name", models.CharField(max_length=200)),
+                ("street_address", models.CharField(max_length=200)),
+                ("postal_code", models.CharField(max_length=6)),
+                ("postal_town", models.CharField(max_length=100)),
+                ("queued_at", models.DateTimeField()),
+                ("printed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="letters",
+                        to="ekort.card",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="letters",
+                        to="ekort.person",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='cardorder',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='ekort.person'),
+            model_name="cardorder",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="ekort.person",
+            ),
         ),
         migrations.AddField(
-            model_name='card',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cards', to='ekort.person'),
+            model_name="card",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="cards", to="ekort.person"
+            ),
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='account', to=settings.AUTH_USER_MODEL)),
-                ('office', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='ekort.cardoffice')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='ekort.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="account",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="ekort.cardoffice",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="ekort.person",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('hsa_id', models.CharField(blank=True, max_length=31, null=True, unique=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='ekort.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("hsa_id", models.CharField(blank=True, max_length=31, null=True, unique=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="ekort.organisation",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='person',
-            name='unit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='ekort.unit'),
+            model_name="person",
+            name="unit",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="ekort.unit"
+            ),
         ),
         migrations.CreateModel(
-            name='OpeningInterval',
+            name="OpeningInterval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField()),
-                ('opens', models.TimeField()),
-                ('closes', models.TimeField()),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hours', to='ekort.cardoffice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weekday", models.PositiveSmallIntegerField()),
+                ("opens", models.TimeField()),
+                ("closes", models.TimeField()),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hours",
+                        to="ekort.cardoffice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['weekday', 'opens'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='weekday_0_to_6'), models.CheckConstraint(condition=models.Q(('opens__lt', models.F('closes'))), name='opens_before_closes')],
+                "ordering": ["weekday", "opens"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("weekday__lte", 6)), name="weekday_0_to_6"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("opens__lt", models.F("closes"))),
+                        name="opens_before_closes",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='card',
-            index=models.Index(fields=['state', 'pickup_deadline'], name='card_pickup_sweep'),
+            model_name="card",
+            index=models.Index(fields=["state", "pickup_deadline"], name="card_pickup_sweep"),
         ),
         migrations.AddIndex(
-            model_name='card',
-            index=models.Index(fields=['state', 'activation_deadline'], name='card_activation_sweep'),
+            model_name="card",
+            index=models.Index(
+                fields=["state", "activation_deadline"], name="card_activation_sweep"
+            ),
         ),
         migrations.AddIndex(
-            model_name='card',
-            index=models.Index(fields=['state', 'valid_until'], name='card_expiry_sweep'),
+            model_name="card",
+            index=models.Index(fields=["state", "valid_until"], name="card_expiry_sweep"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['family_name', 'given_name'], name='ekort_perso_family__27ebca_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["family_name", "given_name"], name="ekort_perso_family__27ebca_idx"
+            ),
         ),
     ]

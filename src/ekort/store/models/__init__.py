@@ -1,7 +1,7 @@
 from .audit import AuditEntry, AuditHead
 from .cards import Block, Card, CardNumberSequence, CardOrder, IdentityCheck, Letter
-from .people import Account, Organisation, Person, Unit
 from .offices import CardOffice, OpeningException, OpeningInterval
+from .people import Account, Organisation, Person, Unit
 
 __all__ = [
     "Account",

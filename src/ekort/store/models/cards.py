@@ -33,14 +33,15 @@ class CardOrder(models.Model):
     )
     note = models.CharField(max_length=500, blank=True)
 
+    def __str__(self) -> str:
+        return f"order {self.pk} ({self.card_type})"
+
 
 class Card(models.Model):
     order = models.OneToOneField(CardOrder, on_delete=models.PROTECT, related_name="card")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cards")
     card_type = models.CharField(max_length=10, choices=choices(CardType))
-    state = models.CharField(
-        max_length=20, choices=choices(CardState), default=INITIAL_STATE.value
-    )
+    state = models.CharField(max_length=20, choices=choices(CardState), default=INITIAL_STATE.value)
     assurance_level = models.CharField(
         max_length=1, choices=choices(AssuranceLevel), default=AssuranceLevel.LOA3.value
     )
@@ -49,7 +50,9 @@ class Card(models.Model):
     sis_marked = models.BooleanField(default=False)
     photo_sha256 = models.CharField(max_length=64, blank=True)
     photographed_at = models.DateTimeField(null=True, blank=True)
-    photographed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    photographed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     produced_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     delivery_path = models.CharField(max_length=20, choices=choices(DeliveryPath), blank=True)
@@ -57,7 +60,9 @@ class Card(models.Model):
     pickup_deadline = models.DateField(null=True, blank=True)  # R3: last day to collect
     activation_deadline = models.DateField(null=True, blank=True)  # R8: last day to activate
     activated_at = models.DateTimeField(null=True, blank=True)  # handed out or activated
-    activated_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    activated_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)  # blocked, expired or cancelled
 
     class Meta:
@@ -78,6 +83,9 @@ class CardNumberSequence(models.Model):
     prefix = models.CharField(max_length=8, unique=True)
     last_value = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"card numbers {self.prefix}: {self.last_value}"
+
 
 class IdentityCheck(models.Model):
     """The identity document an ID administrator checked at hand-out or activation (E4)."""
@@ -90,6 +98,9 @@ class IdentityCheck(models.Model):
     checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     checked_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"{self.document_kind} checked {self.checked_at:%Y-%m-%d}"
+
 
 class Block(models.Model):
     """A block request and its registration. Kept at least ten years (NOTES.md)."""
@@ -97,9 +108,14 @@ class Block(models.Model):
     card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="block")
     reason = models.CharField(max_length=20, choices=choices(BlockReason))
     requested_by = models.CharField(max_length=200)  # who asked: a person, or the deadline job
-    registered_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     registered_at = models.DateTimeField(db_index=True)
     note = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"block of card {self.card_id} ({self.reason})"
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Block records are kept at least ten years and are never deleted.")
@@ -120,3 +136,6 @@ class Letter(models.Model):
     postal_town = models.CharField(max_length=100)
     queued_at = models.DateTimeField()
     printed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} for card {self.card_id}"

@@ -26,8 +26,13 @@ class OpeningInterval(models.Model):
         ordering = ["weekday", "opens"]
         constraints = [
             models.CheckConstraint(condition=models.Q(weekday__lte=6), name="weekday_0_to_6"),
-            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday}: {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 class OpeningException(models.Model):
@@ -41,3 +46,6 @@ class OpeningException(models.Model):
 
     class Meta:
         ordering = ["day", "opens"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.note or 'exception'}"

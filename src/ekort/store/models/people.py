@@ -65,9 +65,7 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account"
     )
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
-    office = models.ForeignKey(
-        "ekort.CardOffice", null=True, blank=True, on_delete=models.PROTECT
-    )
+    office = models.ForeignKey("ekort.CardOffice", null=True, blank=True, on_delete=models.PROTECT)
 
     def __str__(self) -> str:
         return self.user.get_username()
