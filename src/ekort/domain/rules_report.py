@@ -7,10 +7,12 @@ the decision, the rule cited and the sentence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from .policy_calendar import Period, PolicyCalendar
+from .rulebook import Rule
 from .timekeeping import STOCKHOLM, local_date
 
 
@@ -134,3 +136,47 @@ def _stockholm(now: datetime) -> str:
 
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def render_rules_markdown(calendar: PolicyCalendar, rules: Iterable[Rule]) -> str:
+    """docs/rules.md: every rule ID, then the calendar's periods with each decision."""
+    lines = [
+        "# Rules",
+        "",
+        "Generated from `ekort.domain.rulebook` and the shipped policy calendar by `ekort docs`;",
+        "do not edit by hand. R1-R18 come from the region's notice about the January 2024 card",
+        "changes; E-rules are ekort's own, for what the notice leaves to the system.",
+        "",
+        "| ID | Svenska | English |",
+        "|---|---|---|",
+        *(f"| {r.id} | {r.sv} | {r.en} |" for r in rules),
+        "",
+        f"## Policy calendar: {calendar.region}",
+        "",
+        "Dates are Swedish local dates, inclusive. Refused decisions are in bold.",
+        "",
+    ]
+    for period in calendar.periods:
+        lines += [
+            f"### {period.name} ({_span(period)})",
+            "",
+            f"{period.summary_en} Generation `{period.generation}`, delivery "
+            f"`{period.delivery_path}`"
+            + (f", collect by {period.pickup_deadline}" if period.pickup_deadline else "")
+            + (
+                f", activate within {period.activation_window_months} months"
+                if period.activation_window_months
+                else ""
+            )
+            + ".",
+            "",
+            "| Action | Card type | Decision | Rule | Why |",
+            "|---|---|---|---|---|",
+        ]
+        for (action, card_type), decision in period.decisions.items():
+            verdict = "allowed" if decision.allowed else "**refused**"
+            lines.append(
+                f"| {action} | {card_type} | {verdict} | {decision.rule} | {decision.en} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
