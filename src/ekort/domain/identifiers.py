@@ -104,7 +104,7 @@ def luhn_check_digit(digits: str) -> int:
     return -total % 10
 
 
-def parse_identity_number(text: str, *, today: date) -> IdentityNumber:
+def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
     """Parse a personnummer or samordningsnummer written by a person.
 
     Accepted (surrounding whitespace aside): YYYYMMDDNNNC, YYYYMMDD-NNNC, YYMMDDNNNC,
@@ -159,7 +159,7 @@ def parse_identity_number(text: str, *, today: date) -> IdentityNumber:
     return IdentityNumber(f"{year:04d}{date_part[-4:]}{tail}", kind, birth_date)
 
 
-def is_identity_number(text: str, *, today: date) -> bool:
+def is_identity_number(text: object, *, today: date) -> bool:
     try:
         parse_identity_number(text, today=today)
     except InvalidIdentifier:
@@ -167,7 +167,7 @@ def is_identity_number(text: str, *, today: date) -> bool:
     return True
 
 
-def parse_hsa_id(text: str) -> HsaId:
+def parse_hsa_id(text: object) -> HsaId:
     """Parse an HSA-id: 'SE', a 10-digit organisation number, '-', then at least one of
     A-Z, a-z, 0-9; at most 31 characters. Case is kept as given."""
     if not isinstance(text, str):
