@@ -22,3 +22,7 @@ DURING_FREEZE = sthlm(2024, 1, 24, 10)
 NEW_GENERATION_DAY = sthlm(2024, 1, 25, 10)
 NEW_PROCESS_START = sthlm(2024, 1, 26)
 NEW_PROCESS = sthlm(2024, 1, 31, 10)
+LAST_STOP_DAY_END = sthlm(2024, 1, 25, 23, 59, 59)
+# R8: a card sent on NEW_PROCESS (2024-01-31) must be activated by 2024-04-30 (clamped).
+LAST_ACTIVATION_DAY_END = sthlm(2024, 4, 30, 23, 59, 59)
+AFTER_ACTIVATION_WINDOW = sthlm(2024, 5, 1)

@@ -8,6 +8,7 @@ from ekort.domain.errors import InvalidInput
 from ekort.domain.rules_report import rules_json
 from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock
+from ekort.services.offices import offices_by_town
 from ekort.services.policy import current_calendar
 
 
@@ -20,6 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "period": calendar.period_at(now),
             "region": calendar.region,
+            "offices": offices_by_town(now),
         },
     )
 
