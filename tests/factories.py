@@ -28,15 +28,27 @@ def identity_number(birth: str = "19850312", serial: int | None = None) -> str:
     return f"{birth}{nnn}{luhn(birth[2:] + nnn)}"
 
 
-def person(*, given: str = "Anna", family: str = "Andersson", birth: str = "19850312",
-           manager: Person | None = None, unit: Unit | None = None, address: bool = True,
-           protected: bool = False) -> Person:
+def person(
+    *,
+    given: str = "Anna",
+    family: str = "Andersson",
+    birth: str = "19850312",
+    manager: Person | None = None,
+    unit: Unit | None = None,
+    address: bool = True,
+    protected: bool = False,
+) -> Person:
     return Person.objects.create(
-        identity_number=identity_number(birth), identity_kind="personnummer",
-        given_name=given, family_name=family, manager=manager, unit=unit,
+        identity_number=identity_number(birth),
+        identity_kind="personnummer",
+        given_name=given,
+        family_name=family,
+        manager=manager,
+        unit=unit,
         protected_identity=protected,
         street_address="Storgatan 1" if address else "",
-        postal_code="80320" if address else "", postal_town="Gävle" if address else "",
+        postal_code="80320" if address else "",
+        postal_town="Gävle" if address else "",
     )
 
 

@@ -5,8 +5,9 @@ from datetime import datetime
 from ekort.domain.timekeeping import STOCKHOLM
 
 
-def sthlm(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-          second: int = 0) -> datetime:
+def sthlm(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
 
 

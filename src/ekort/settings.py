@@ -109,7 +109,9 @@ def _database() -> dict[str, object]:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": str(DATA_DIR / "test-ekort.sqlite3")},
+        # A file (not memory), so that threaded tests see real SQLite locking; one per process,
+        # so that two test runs on one machine do not delete each other's database.
+        "TEST": {"NAME": str(DATA_DIR / f"test-ekort-{os.getpid()}.sqlite3")},
     }
 
 

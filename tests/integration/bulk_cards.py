@@ -35,17 +35,27 @@ def cards(
     """`n` cards for `person` in `state`, with the given deadlines."""
     orders = CardOrder.objects.bulk_create(
         [
-            CardOrder(person=person, card_type=card_type, ordered_by=ordered_by,
-                      ordered_at=ordered_at)
+            CardOrder(
+                person=person, card_type=card_type, ordered_by=ordered_by, ordered_at=ordered_at
+            )
             for _ in range(n)
         ]
     )
-    built = Card.objects.bulk_create(
+    Card.objects.bulk_create(
         [
-            Card(order=order, person=person, card_type=card_type, state=state,
-                 number=f"BULK{next(_numbers):010d}", generation="legacy",
-                 produced_at=ordered_at, sent_at=ordered_at, valid_until=valid_until,
-                 pickup_deadline=pickup_deadline, activation_deadline=activation_deadline)
+            Card(
+                order=order,
+                person=person,
+                card_type=card_type,
+                state=state,
+                number=f"BULK{next(_numbers):010d}",
+                generation="legacy",
+                produced_at=ordered_at,
+                sent_at=ordered_at,
+                valid_until=valid_until,
+                pickup_deadline=pickup_deadline,
+                activation_deadline=activation_deadline,
+            )
             for order in orders
         ]
     )
@@ -60,8 +70,9 @@ def states(cards_: Iterable[Card]) -> list[str]:
 
 
 def audit_entries(card: Card, action: str) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(object_type="card", object_id=str(card.pk),
-                                          action=action))
+    return list(
+        AuditEntry.objects.filter(object_type="card", object_id=str(card.pk), action=action)
+    )
 
 
 def block_reason(card: Card) -> str | None:

@@ -5,25 +5,77 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ekort.services import cards
-from ekort.store.models import Card
+from ekort.store.models import Card, Person
 from tests.factories import World
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 PASSPORT = cards.DocumentShown(kind="passport", number="AB1234567", expires_on=date(2030, 1, 1))
+# The PIN the holders in these journeys choose at activation (R9).
+PIN = "402918"
 
 
-def ordered(w: World, card_type: str, now: datetime) -> Card:
-    return cards.order_card(actor=w.orderer, person_id=w.employee.pk, card_type=card_type,
-                            now=now)
+def ordered(w: World, card_type: str, now: datetime, *, person: Person | None = None) -> Card:
+    """Ordered by the world's manager, for her employee unless another person she manages."""
+    holder = w.employee if person is None else person
+    return cards.order_card(actor=w.orderer, person_id=holder.pk, card_type=card_type, now=now)
 
 
-def produced(w: World, card_type: str, ordered_at: datetime, produced_at: datetime) -> Card:
-    card = ordered(w, card_type, ordered_at)
+def photographed(
+    w: World, ordered_at: datetime, photographed_at: datetime, *, person: Person | None = None
+) -> Card:
+    card = ordered(w, "photo", ordered_at, person=person)
+    return cards.photograph(actor=w.id_admin, card_id=card.pk, photo=JPEG, now=photographed_at)
+
+
+def produced(
+    w: World,
+    card_type: str,
+    ordered_at: datetime,
+    produced_at: datetime,
+    *,
+    person: Person | None = None,
+) -> Card:
+    card = ordered(w, card_type, ordered_at, person=person)
     if card_type == "photo":
         cards.photograph(actor=w.id_admin, card_id=card.pk, photo=JPEG, now=produced_at)
     return cards.produce(actor=w.issuer, card_id=card.pk, now=produced_at)
 
 
-def sent(w: World, card_type: str, ordered_at: datetime, sent_at: datetime) -> Card:
-    card = produced(w, card_type, ordered_at, sent_at)
+def sent(
+    w: World,
+    card_type: str,
+    ordered_at: datetime,
+    sent_at: datetime,
+    *,
+    person: Person | None = None,
+) -> Card:
+    card = produced(w, card_type, ordered_at, sent_at, person=person)
     return cards.send(actor=w.issuer, card_id=card.pk, now=sent_at)
+
+
+def activated(
+    w: World,
+    card_type: str,
+    sent_at: datetime,
+    activated_at: datetime,
+    *,
+    person: Person | None = None,
+) -> Card:
+    """New path: ordered, produced and sent home at `sent_at`, activated by an ID admin."""
+    card = sent(w, card_type, sent_at, sent_at, person=person)
+    return cards.activate(
+        actor=w.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=activated_at
+    )
+
+
+def handed_out(
+    w: World,
+    card_type: str,
+    sent_at: datetime,
+    handed_out_at: datetime,
+    *,
+    person: Person | None = None,
+) -> Card:
+    """Legacy path: ordered, produced and sent a code envelope at `sent_at`, then collected."""
+    card = sent(w, card_type, sent_at, sent_at, person=person)
+    return cards.hand_out(actor=w.id_admin, card_id=card.pk, document=PASSPORT, now=handed_out_at)

@@ -82,11 +82,17 @@ def test_two_id_admins_activate_the_same_card_at_once(world):
     now = t.sthlm(2024, 2, 15, 10)
     finished: dict[str, float] = {}
 
-    def activate_as(admin):  # type: ignore[no-untyped-def]
+    def activate_as(admin):
         def job() -> Card:
             try:
-                return cards.activate(actor=admin, card_id=card.pk, document=PASSPORT,
-                                      pin="402918", now=now, chip=chip)
+                return cards.activate(
+                    actor=admin,
+                    card_id=card.pk,
+                    document=PASSPORT,
+                    pin="402918",
+                    now=now,
+                    chip=chip,
+                )
             finally:
                 finished[admin.username] = time.monotonic()
 
@@ -100,14 +106,15 @@ def test_two_id_admins_activate_the_same_card_at_once(world):
     [(_, error)] = [r for r in results if r[0] == "error"]
     assert isinstance(error, Refused), repr(error)
     assert error.rule == "E1"
-    assert "activate a card that is active" in error.en
+    assert "The card is already active" in error.en
     assert "tillståndet 'active'" in error.sv
     assert winner.state == "active"
 
     # The PIN was set once, and the loser waited for the winner's lock instead of racing it.
     assert len(chip.calls) == 1
-    loser = next(admin for admin in ("idadmin", "idadmin2")
-                 if admin != winner.activated_by.username)
+    loser = next(
+        admin for admin in ("idadmin", "idadmin2") if admin != winner.activated_by.username
+    )
     assert finished[loser] - chip.calls[0][1] >= 0.25
 
     card.refresh_from_db()
@@ -117,18 +124,37 @@ def test_two_id_admins_activate_the_same_card_at_once(world):
     assert audit.verify_trail() == []
 
 
-def _overlapping_sweeps(world, per_rule: int) -> None:  # type: ignore[no-untyped-def]
+def _overlapping_sweeps(world, per_rule: int) -> None:
     due = [
-        *bulk.cards(world.employee, world.orderer, per_rule, state="awaiting_pickup",
-                    ordered_at=t.RESERVE_ONLY, pickup_deadline=date(2024, 1, 22)),
-        *bulk.cards(world.employee, world.orderer, per_rule, state="sent_inactive",
-                    ordered_at=t.NEW_PROCESS, activation_deadline=date(2024, 1, 22)),
+        *bulk.cards(
+            world.employee,
+            world.orderer,
+            per_rule,
+            state="awaiting_pickup",
+            ordered_at=t.RESERVE_ONLY,
+            pickup_deadline=date(2024, 1, 22),
+        ),
+        *bulk.cards(
+            world.employee,
+            world.orderer,
+            per_rule,
+            state="sent_inactive",
+            ordered_at=t.NEW_PROCESS,
+            activation_deadline=date(2024, 1, 22),
+        ),
     ]
-    not_due = bulk.cards(world.employee, world.orderer, 5, state="sent_inactive",
-                         ordered_at=t.NEW_PROCESS, activation_deadline=date(2024, 1, 23))
+    not_due = bulk.cards(
+        world.employee,
+        world.orderer,
+        5,
+        state="sent_inactive",
+        ordered_at=t.NEW_PROCESS,
+        activation_deadline=date(2024, 1, 23),
+    )
 
-    results = run_together(lambda: deadlines.run_all(R3_OVER, chunk=20),
-                           lambda: deadlines.run_all(R3_OVER, chunk=20))
+    results = run_together(
+        lambda: deadlines.run_all(R3_OVER, chunk=20), lambda: deadlines.run_all(R3_OVER, chunk=20)
+    )
 
     for kind, value in results:
         assert kind == "ok", repr(value)
@@ -142,7 +168,8 @@ def _overlapping_sweeps(world, per_rule: int) -> None:  # type: ignore[no-untype
     assert set(bulk.states(due)) == {"blocked"}
     assert set(bulk.states(not_due)) == {"sent_inactive"}
     per_card = Counter(
-        AuditEntry.objects.filter(action="block").values_list("object_id", flat=True))
+        AuditEntry.objects.filter(action="block").values_list("object_id", flat=True)
+    )
     assert per_card == {str(card.pk): 1 for card in due}
     assert audit.entry_count() == len(due)
     assert audit.verify_trail() == []
@@ -193,9 +220,14 @@ def test_triggers_refuse_rewriting_the_audit_trail_and_recent_blocks(world):
     assert audit.verify_trail() == []
 
     # Past the ten years, a block record may go (the trigger refuses only recent ones).
-    [old_card] = bulk.cards(world.employee, world.orderer, 1, state="blocked",
-                            ordered_at=t.LEGACY_SIS)
-    old = Block.objects.create(card=old_card, reason="lost", requested_by="the holder",
-                               registered_at=timezone.now() - timedelta(days=11 * 366))
+    [old_card] = bulk.cards(
+        world.employee, world.orderer, 1, state="blocked", ordered_at=t.LEGACY_SIS
+    )
+    old = Block.objects.create(
+        card=old_card,
+        reason="lost",
+        requested_by="the holder",
+        registered_at=timezone.now() - timedelta(days=11 * 366),
+    )
     _raw("DELETE FROM ekort_block WHERE id = %s", (old.pk,))
     assert not Block.objects.filter(pk=old.pk).exists()

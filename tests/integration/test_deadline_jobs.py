@@ -25,13 +25,25 @@ def changed(results: list[deadlines.SweepResult]) -> dict[str, int]:
 
 
 def awaiting_pickup(world, n: int = 1, deadline: date = date(2024, 1, 22)) -> list[Card]:
-    return bulk.cards(world.employee, world.orderer, n, state="awaiting_pickup",
-                      ordered_at=t.RESERVE_ONLY, pickup_deadline=deadline)
+    return bulk.cards(
+        world.employee,
+        world.orderer,
+        n,
+        state="awaiting_pickup",
+        ordered_at=t.RESERVE_ONLY,
+        pickup_deadline=deadline,
+    )
 
 
 def sent_inactive(world, n: int = 1, deadline: date = date(2024, 4, 30)) -> list[Card]:
-    return bulk.cards(world.employee, world.orderer, n, state="sent_inactive",
-                      ordered_at=t.NEW_PROCESS, activation_deadline=deadline)
+    return bulk.cards(
+        world.employee,
+        world.orderer,
+        n,
+        state="sent_inactive",
+        ordered_at=t.NEW_PROCESS,
+        activation_deadline=deadline,
+    )
 
 
 def test_r3_card_sent_through_the_services_is_blocked_after_the_last_pickup_day(world):
@@ -49,12 +61,18 @@ def test_r3_card_sent_through_the_services_is_blocked_after_the_last_pickup_day(
     assert card.closed_at == R3_OVER
     block = Block.objects.get(card=card)
     assert (block.reason, block.requested_by, block.registered_at) == (
-        "not_collected", "job:not_collected", R3_OVER)
+        "not_collected",
+        "job:not_collected",
+        R3_OVER,
+    )
     [entry] = bulk.audit_entries(card, "block")
     assert entry.actor == "job:not_collected"
     assert entry.before == {"state": "awaiting_pickup"}
-    assert entry.after == {"state": "blocked", "card_number": card.number,
-                           "reason": "not_collected"}
+    assert entry.after == {
+        "state": "blocked",
+        "card_number": card.number,
+        "reason": "not_collected",
+    }
     assert entry.reason.startswith("R3")
     assert audit.verify_trail() == []
 
@@ -82,16 +100,18 @@ def test_r8_card_sent_through_the_services_is_blocked_the_day_after_its_last_day
 def test_r8_deadline_across_the_spring_dst_switch(world):
     """Sweden moves to summer time (UTC+2) at 02:00 on 2024-03-31. The deadline is a local
     date; the sweep's day boundary is local midnight, 22:00 UTC in summer."""
-    other = factories.person(given="Sara", family="Svensson", manager=world.manager,
-                             unit=world.unit)
+    other = factories.person(
+        given="Sara", family="Svensson", manager=world.manager, unit=world.unit
+    )
     after_switch = datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # 03:30 CEST, 2024-03-31
     card = sent(world, "photo", after_switch, after_switch)
     assert card.activation_deadline == date(2024, 6, 30)
 
     # 22:30 UTC on 2024-03-31 is already 00:30 on 1 April in Stockholm: three months from April.
     late = datetime(2024, 3, 31, 22, 30, tzinfo=UTC)
-    ordered = cards.order_card(actor=world.orderer, person_id=other.pk, card_type="reserve",
-                               now=late)
+    ordered = cards.order_card(
+        actor=world.orderer, person_id=other.pk, card_type="reserve", now=late
+    )
     cards.produce(actor=world.issuer, card_id=ordered.pk, now=late)
     april_card = cards.send(actor=world.issuer, card_id=ordered.pk, now=late)
     assert april_card.activation_deadline == date(2024, 7, 1)
@@ -112,19 +132,37 @@ def test_r3_boundary_on_many_cards_and_what_is_left_alone(world):
     later_pickup = awaiting_pickup(world, 1, deadline=date(2024, 1, 23))
     not_yet_activated = sent_inactive(world, 2)
     # Handed out in time: the pick-up deadline is still on the card, but it is active.
-    handed_out = bulk.cards(world.employee, world.orderer, 1, state="active",
-                            ordered_at=t.RESERVE_ONLY, pickup_deadline=date(2024, 1, 22))
-    lost = bulk.cards(world.employee, world.orderer, 1, state="blocked",
-                      ordered_at=t.RESERVE_ONLY, pickup_deadline=date(2024, 1, 22))
+    handed_out = bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="active",
+        ordered_at=t.RESERVE_ONLY,
+        pickup_deadline=date(2024, 1, 22),
+    )
+    lost = bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="blocked",
+        ordered_at=t.RESERVE_ONLY,
+        pickup_deadline=date(2024, 1, 22),
+    )
     entries_before = audit.entry_count()
 
     assert changed(deadlines.run_all(t.LAST_PICKUP_DAY_END)) == {
-        "not_collected": 0, "not_activated": 0, "expired": 0}
+        "not_collected": 0,
+        "not_activated": 0,
+        "expired": 0,
+    }
     assert set(bulk.states(due)) == {"awaiting_pickup"}
     assert audit.entry_count() == entries_before
 
     assert changed(deadlines.run_all(R3_OVER)) == {
-        "not_collected": 3, "not_activated": 0, "expired": 0}
+        "not_collected": 3,
+        "not_activated": 0,
+        "expired": 0,
+    }
     assert bulk.states(due) == ["blocked"] * 3
     for card in due:
         assert bulk.block_reason(card) == "not_collected"
@@ -135,7 +173,8 @@ def test_r3_boundary_on_many_cards_and_what_is_left_alone(world):
     untouched = later_pickup + not_yet_activated + handed_out + lost
     assert not Block.objects.filter(card__in=untouched).exists()
     assert not AuditEntry.objects.filter(
-        object_id__in=[str(card.pk) for card in untouched]).exists()
+        object_id__in=[str(card.pk) for card in untouched]
+    ).exists()
     assert audit.entry_count() == entries_before + 3
     assert audit.verify_trail() == []
 
@@ -154,15 +193,39 @@ def test_r8_boundary_on_a_month_end(world):
 def test_expiry_sweep_expires_live_cards_after_their_last_valid_day(world):
     last_day = date(2024, 1, 22)
     expiring = [
-        *bulk.cards(world.employee, world.orderer, 1, state="active",
-                    ordered_at=t.LEGACY_COMPANY, valid_until=last_day),
-        *bulk.cards(world.employee, world.orderer, 1, state="produced",
-                    ordered_at=t.LEGACY_COMPANY, valid_until=last_day),
+        *bulk.cards(
+            world.employee,
+            world.orderer,
+            1,
+            state="active",
+            ordered_at=t.LEGACY_COMPANY,
+            valid_until=last_day,
+        ),
+        *bulk.cards(
+            world.employee,
+            world.orderer,
+            1,
+            state="produced",
+            ordered_at=t.LEGACY_COMPANY,
+            valid_until=last_day,
+        ),
     ]
-    valid_today = bulk.cards(world.employee, world.orderer, 1, state="active",
-                             ordered_at=t.LEGACY_COMPANY, valid_until=date(2024, 1, 23))
-    already_blocked = bulk.cards(world.employee, world.orderer, 1, state="blocked",
-                                 ordered_at=t.LEGACY_COMPANY, valid_until=last_day)
+    valid_today = bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="active",
+        ordered_at=t.LEGACY_COMPANY,
+        valid_until=date(2024, 1, 23),
+    )
+    already_blocked = bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="blocked",
+        ordered_at=t.LEGACY_COMPANY,
+        valid_until=last_day,
+    )
 
     assert changed(deadlines.run_all(R3_OVER))["expired"] == 2
     assert bulk.states(expiring) == ["expired", "expired"]
@@ -180,8 +243,14 @@ def test_running_twice_changes_nothing_the_second_time(world):
     sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     awaiting_pickup(world, 2)
     sent_inactive(world, 2, deadline=date(2024, 1, 22))
-    bulk.cards(world.employee, world.orderer, 1, state="active", ordered_at=t.LEGACY_COMPANY,
-               valid_until=date(2024, 1, 22))
+    bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="active",
+        ordered_at=t.LEGACY_COMPANY,
+        valid_until=date(2024, 1, 22),
+    )
 
     first = changed(deadlines.run_all(R3_OVER))
     assert first == {"not_collected": 3, "not_activated": 2, "expired": 1}
@@ -201,8 +270,9 @@ def test_chunks_of_two_take_five_cards_in_three_transactions(world):
     due = awaiting_pickup(world, 5)
     calls: list[tuple[str, int, int]] = []
 
-    result = deadlines.run_sweep(deadlines.SWEEPS[0], R3_OVER, chunk=2,
-                                 progress=lambda *call: calls.append(call))
+    result = deadlines.run_sweep(
+        deadlines.SWEEPS[0], R3_OVER, chunk=2, progress=lambda *call: calls.append(call)
+    )
 
     assert result.changed == 5
     assert calls == [("not_collected", 2, 5), ("not_collected", 4, 5), ("not_collected", 5, 5)]
@@ -217,7 +287,12 @@ def test_a_blocked_card_cannot_be_activated_afterwards(world):
     card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
     deadlines.run_all(t.sthlm(2024, 5, 1))
     with pytest.raises(Refused) as refused:
-        cards.activate(actor=world.id_admin, card_id=card.pk, document=PASSPORT, pin="402918",
-                       now=t.sthlm(2024, 5, 1, 10))
+        cards.activate(
+            actor=world.id_admin,
+            card_id=card.pk,
+            document=PASSPORT,
+            pin="402918",
+            now=t.sthlm(2024, 5, 1, 10),
+        )
     assert refused.value.rule == "E1"
     assert "blocked" in refused.value.en

@@ -128,15 +128,27 @@ def next_state(state: CardState, action: CardAction) -> CardState:
     try:
         return _TABLE[(state, action)]
     except KeyError:
-        allowed = ", ".join(allowed_actions(state)) or "nothing (the state is final)"
-        e1 = rule("E1")
-        raise Refused(
-            "E1",
-            f"{e1.sv} Kortet är i tillståndet '{state}' och åtgärden '{action}' är inte "
-            f"tillåten. Tillåtet: {allowed}.",
-            f"Cannot {action.replace('_', ' ')} a card that is {state.replace('_', ' ')}. "
-            f"Allowed in this state: {allowed}.",
-        ) from None
+        raise _not_allowed(state, action) from None
+
+
+def _not_allowed(state: CardState, action: CardAction) -> Refused:
+    allowed = ", ".join(allowed_actions(state)) or "nothing (the state is final)"
+    e1 = rule("E1")
+    # "Already" when the action would have led here: the usual loser of a race (two
+    # administrators activating the same card) reads "The card is already active."
+    already = any(t.action == action and t.target == state for t in TRANSITIONS)
+    state_text = state.replace("_", " ")
+    en = (
+        f"The card is already {state_text}."
+        if already
+        else f"Cannot {action.replace('_', ' ')} a card that is {state_text}."
+    )
+    return Refused(
+        "E1",
+        f"{e1.sv} Kortet är i tillståndet '{state}' och åtgärden '{action}' är inte "
+        f"tillåten. Tillåtet: {allowed}.",
+        f"{en} Allowed in this state: {allowed}.",
+    )
 
 
 def can(state: CardState, action: CardAction) -> bool:

@@ -37,12 +37,30 @@ class Sweep:
 
 
 SWEEPS: tuple[Sweep, ...] = (
-    Sweep("not_collected", "R3", frozenset({CardState.AWAITING_PICKUP}), CardAction.BLOCK,
-          BlockReason.NOT_COLLECTED, lambda today: Q(pickup_deadline__lt=today)),
-    Sweep("not_activated", "R8", frozenset({CardState.SENT_INACTIVE}), CardAction.BLOCK,
-          BlockReason.NOT_ACTIVATED, lambda today: Q(activation_deadline__lt=today)),
-    Sweep("expired", "validity", LIVE_STATES, CardAction.EXPIRE, None,
-          lambda today: Q(valid_until__lt=today)),
+    Sweep(
+        "not_collected",
+        "R3",
+        frozenset({CardState.AWAITING_PICKUP}),
+        CardAction.BLOCK,
+        BlockReason.NOT_COLLECTED,
+        lambda today: Q(pickup_deadline__lt=today),
+    ),
+    Sweep(
+        "not_activated",
+        "R8",
+        frozenset({CardState.SENT_INACTIVE}),
+        CardAction.BLOCK,
+        BlockReason.NOT_ACTIVATED,
+        lambda today: Q(activation_deadline__lt=today),
+    ),
+    Sweep(
+        "expired",
+        "validity",
+        LIVE_STATES,
+        CardAction.EXPIRE,
+        None,
+        lambda today: Q(valid_until__lt=today),
+    ),
 )
 
 
@@ -77,27 +95,44 @@ def _sweep_chunk(sweep: Sweep, today: date, now: datetime, chunk: int) -> int:
         actor = f"job:{sweep.name}"
         if sweep.reason is not None:
             Block.objects.bulk_create(
-                [Block(card_id=pk, reason=sweep.reason, requested_by=actor,
-                       registered_at=now, note=f"Deadline passed ({sweep.rule}).")
-                 for pk in ids],
+                [
+                    Block(
+                        card_id=pk,
+                        reason=sweep.reason,
+                        requested_by=actor,
+                        registered_at=now,
+                        note=f"Deadline passed ({sweep.rule}).",
+                    )
+                    for pk in ids
+                ],
                 batch_size=2000,
             )
         after_state = next_state(CardState(rows[0][1]), sweep.action)
-        audit.record_many([
-            audit.Change(
-                actor=actor, action=sweep.action.value, object_type="card", object_id=str(pk),
-                at=now, reason=f"{sweep.rule}: deadline passed",
-                before={"state": state},
-                after={"state": after_state.value, "card_number": number,
-                       **({"reason": sweep.reason.value} if sweep.reason else {})},
-            )
-            for pk, state, number in rows
-        ])
+        audit.record_many(
+            [
+                audit.Change(
+                    actor=actor,
+                    action=sweep.action.value,
+                    object_type="card",
+                    object_id=str(pk),
+                    at=now,
+                    reason=f"{sweep.rule}: deadline passed",
+                    before={"state": state},
+                    after={
+                        "state": after_state.value,
+                        "card_number": number,
+                        **({"reason": sweep.reason.value} if sweep.reason else {}),
+                    },
+                )
+                for pk, state, number in rows
+            ]
+        )
         return len(rows)
 
 
-def run_sweep(sweep: Sweep, now: datetime, *, chunk: int = 5000,
-              progress: Progress | None = None) -> SweepResult:
+def run_sweep(
+    sweep: Sweep, now: datetime, *, chunk: int = 5000, progress: Progress | None = None
+) -> SweepResult:
     require_aware(now)
     today = local_date(now)
     total = _due(sweep, today).count()
@@ -112,6 +147,7 @@ def run_sweep(sweep: Sweep, now: datetime, *, chunk: int = 5000,
     return SweepResult(sweep.name, sweep.rule, done)
 
 
-def run_all(now: datetime, *, chunk: int = 5000,
-            progress: Progress | None = None) -> list[SweepResult]:
+def run_all(
+    now: datetime, *, chunk: int = 5000, progress: Progress | None = None
+) -> list[SweepResult]:
     return [run_sweep(sweep, now, chunk=chunk, progress=progress) for sweep in SWEEPS]

@@ -31,18 +31,24 @@ def _require_may_block(actor: Any, card: Card) -> None:
     if Role.ORDERER in roles and card.person.manager_id == me and me is not None:
         return
     e10 = rule("E10")
-    raise Refused("E10", f"{e10.sv} Du kan bara spärra dina egna kort eller dina medarbetares.",
-                  f"{e10.en} You can block only your own cards or those of people you manage.")
+    raise Refused(
+        "E10",
+        f"{e10.sv} Du kan bara spärra dina egna kort eller dina medarbetares.",
+        f"{e10.en} You can block only your own cards or those of people you manage.",
+    )
 
 
-def block(*, actor: Any, card_id: int, reason: object, requested_by: str, now: datetime,
-          note: str = "") -> Card:
+def block(
+    *, actor: Any, card_id: int, reason: object, requested_by: str, now: datetime, note: str = ""
+) -> Card:
     require_aware(now)
     try:
         why = BlockReason(str(reason))
     except ValueError:
         reasons = ", ".join(BlockReason)
-        raise InvalidInput(f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}.") from None
+        raise InvalidInput(
+            f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}."
+        ) from None
     requester = requested_by.strip()[:200]
     if not requester:
         raise InvalidInput("Say who asked for the block (a name, or 'the holder').")
@@ -51,15 +57,28 @@ def block(*, actor: Any, card_id: int, reason: object, requested_by: str, now: d
         _require_may_block(actor, card)
         if card.state == CardState.BLOCKED:
             e9 = rule("E9")
-            raise Refused("E9", f"{e9.sv} Kortet är redan spärrat.",
-                          f"{e9.en} The card is already blocked.")
+            raise Refused(
+                "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
+            )
         before = snapshot(card)
         move(card, CardAction.BLOCK)
         card.closed_at = now
         card.save(update_fields=["state", "closed_at"])
-        Block.objects.create(card=card, reason=why, requested_by=requester, registered_by=actor,
-                             registered_at=now, note=note[:500])
-        audit_card(actor, "block", card, now, before,
-                   {**snapshot(card, "closed_at"), "reason": why.value,
-                    "requested_by": requester}, reason=note[:500])
+        Block.objects.create(
+            card=card,
+            reason=why,
+            requested_by=requester,
+            registered_by=actor,
+            registered_at=now,
+            note=note[:500],
+        )
+        audit_card(
+            actor,
+            "block",
+            card,
+            now,
+            before,
+            {**snapshot(card, "closed_at"), "reason": why.value, "requested_by": requester},
+            reason=note[:500],
+        )
         return card

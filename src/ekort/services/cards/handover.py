@@ -56,8 +56,9 @@ class DocumentShown:
 def _require_not_orderer(actor: Any, card: Card) -> None:
     if card.order.ordered_by_id == actor.pk:
         e3 = rule("E3")
-        raise Refused("E3", f"{e3.sv} Be en annan id-administratör.",
-                      f"{e3.en} Ask another ID administrator.")
+        raise Refused(
+            "E3", f"{e3.sv} Be en annan id-administratör.", f"{e3.en} Ask another ID administrator."
+        )
 
 
 def _check_identity(card: Card, document: DocumentShown, today: date) -> tuple[DocumentKind, str]:
@@ -68,12 +69,24 @@ def _check_identity(card: Card, document: DocumentShown, today: date) -> tuple[D
     return kind, number
 
 
-def _record_check(actor: Any, card: Card, purpose: CheckPurpose, kind: DocumentKind,
-                  number: str, document: DocumentShown, now: datetime) -> None:
+def _record_check(
+    actor: Any,
+    card: Card,
+    purpose: CheckPurpose,
+    kind: DocumentKind,
+    number: str,
+    document: DocumentShown,
+    now: datetime,
+) -> None:
     assert document.expires_on is not None  # checked by decide_identity_document
     IdentityCheck.objects.create(
-        card=card, purpose=purpose, document_kind=kind, document_number=number,
-        document_expires_on=document.expires_on, checked_by=actor, checked_at=now,
+        card=card,
+        purpose=purpose,
+        document_kind=kind,
+        document_number=number,
+        document_expires_on=document.expires_on,
+        checked_by=actor,
+        checked_at=now,
     )
 
 
@@ -105,13 +118,26 @@ def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime
         card.activated_at, card.activated_by = now, actor
         card.save(update_fields=["state", "activated_at", "activated_by"])
         _record_check(actor, card, CheckPurpose.HAND_OUT, kind, number, document, now)
-        audit_card(actor, "hand_out", card, now, before,
-                   {**snapshot(card, "activated_at"), "document_kind": kind.value})
+        audit_card(
+            actor,
+            "hand_out",
+            card,
+            now,
+            before,
+            {**snapshot(card, "activated_at"), "document_kind": kind.value},
+        )
         return card
 
 
-def activate(*, actor: Any, card_id: int, document: DocumentShown, pin: object,
-             now: datetime, chip: CardChip = default_chips) -> Card:
+def activate(
+    *,
+    actor: Any,
+    card_id: int,
+    document: DocumentShown,
+    pin: object,
+    now: datetime,
+    chip: CardChip = default_chips,
+) -> Card:
     """New path: an ID administrator activates the card in person within the window (R7, R8);
     the holder chooses the PIN (R9)."""
     require_aware(now)
@@ -126,12 +152,18 @@ def activate(*, actor: Any, card_id: int, document: DocumentShown, pin: object,
         _require_not_orderer(actor, card)
         _deadline_passed("R8", card.activation_deadline, today)
         kind, number = _check_identity(card, document, today)
-        assert card.number is not None  # every sent card was produced with a number
-        chip.set_pin(card.number, chosen_pin)
         card.activated_at, card.activated_by = now, actor
         card.save(update_fields=["state", "activated_at", "activated_by"])
         _record_check(actor, card, CheckPurpose.ACTIVATION, kind, number, document, now)
-        audit_card(actor, "activate", card, now, before,
-                   {**snapshot(card, "activated_at"), "document_kind": kind.value,
-                    "pin_set": True})
+        audit_card(
+            actor,
+            "activate",
+            card,
+            now,
+            before,
+            {**snapshot(card, "activated_at"), "document_kind": kind.value, "pin_set": True},
+        )
+        # The chip comes last, inside the transaction: if it fails, nothing above is kept.
+        assert card.number is not None  # every sent card was produced with a number
+        chip.set_pin(card.number, chosen_pin)
         return card

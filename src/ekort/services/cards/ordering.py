@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.lifecycle import OCCUPYING_STATES, CardAction
 from ekort.domain.policy_calendar import PolicyAction
@@ -62,23 +62,38 @@ def _parse_card_type(value: object) -> CardType:
         raise InvalidInput(f"Unknown card type {str(value)[:20]!r}; use one of {kinds}.") from None
 
 
-def _create(actor: Any, person: Person, card_type: CardType, now: datetime, note: str,
-            replaces: Card | None) -> Card:
+def _create(
+    actor: Any, person: Person, card_type: CardType, now: datetime, note: str, replaces: Card | None
+) -> Card:
     order = CardOrder.objects.create(
-        person=person, card_type=card_type, ordered_by=actor, ordered_at=now,
-        replaces=replaces, note=note[:500],
+        person=person,
+        card_type=card_type,
+        ordered_by=actor,
+        ordered_at=now,
+        replaces=replaces,
+        note=note[:500],
     )
     card = Card.objects.create(
-        order=order, person=person, card_type=card_type,
+        order=order,
+        person=person,
+        card_type=card_type,
         assurance_level=_assurance_level(person),
     )
-    audit_card(actor, "order", card, now, {}, snapshot(card, "card_type", "assurance_level"),
-               reason=note[:500])
+    audit_card(
+        actor,
+        "order",
+        card,
+        now,
+        {},
+        snapshot(card, "card_type", "assurance_level"),
+        reason=note[:500],
+    )
     return card
 
 
-def order_card(*, actor: Any, person_id: int, card_type: object, now: datetime,
-               note: str = "") -> Card:
+def order_card(
+    *, actor: Any, person_id: int, card_type: object, now: datetime, note: str = ""
+) -> Card:
     """A manager orders a photo or reserve card for a person (E2, R1-R4, E8)."""
     require_aware(now)
     kind = _parse_card_type(card_type)
@@ -86,7 +101,7 @@ def order_card(*, actor: Any, person_id: int, card_type: object, now: datetime,
         # Locking the person settles two managers ordering at once (E8).
         person = Person.objects.select_for_update().filter(pk=person_id).first()
         if person is None:
-            raise InvalidInput(f"There is no person with id {person_id}.")
+            raise NotFound(f"There is no person with id {person_id}.")
         _require_manager(actor, person)
         current_calendar().decide(PolicyAction.ORDER, kind, now).require()
         _require_free_slot(person, kind, replacing=None)
@@ -106,10 +121,12 @@ def cancel_order(*, actor: Any, card_id: int, now: datetime, reason: str = "") -
         return card
 
 
-def replace_card(*, actor: Any, card_id: int, reason: object, now: datetime,
-                 note: str = "") -> Card:
+def replace_card(
+    *, actor: Any, card_id: int, now: datetime, reason: object = "replaced", note: str = ""
+) -> Card:
     """Order a new card in place of an old one. A live old card is blocked in the same
-    transaction (reason as given, "replaced" by default); the new card links to the old one."""
+    transaction (reason as given, "replaced" by default); the new card links to the old one.
+    An old card already blocked or expired keeps its state and its original block reason."""
     require_aware(now)
     try:
         block_reason = BlockReason(str(reason))
@@ -128,11 +145,21 @@ def replace_card(*, actor: Any, card_id: int, reason: object, now: datetime,
             old.closed_at = now
             old.save(update_fields=["state", "closed_at"])
             Block.objects.create(
-                card=old, reason=block_reason, requested_by=str(actor.get_username()),
-                registered_by=actor, registered_at=now, note=note[:500],
+                card=old,
+                reason=block_reason,
+                requested_by=str(actor.get_username()),
+                registered_by=actor,
+                registered_at=now,
+                note=note[:500],
             )
-            audit_card(actor, "block", old, now, before,
-                       {**snapshot(old, "closed_at"), "reason": block_reason.value},
-                       reason=f"replaced: {note}"[:500])
+            audit_card(
+                actor,
+                "block",
+                old,
+                now,
+                before,
+                {**snapshot(old, "closed_at"), "reason": block_reason.value},
+                reason=f"replaced: {note}"[:500],
+            )
         _require_free_slot(person, kind, replacing=old)
         return _create(actor, person, kind, now, note or f"replaces card {old.number}", old)

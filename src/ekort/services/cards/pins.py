@@ -37,20 +37,26 @@ def order_pin_letter(*, actor: Any, card_id: int, now: datetime) -> Letter:
         on_behalf = roles.intersection({Role.SUPPORT, Role.ID_ADMIN})
         if not on_behalf and card.person_id != person_id_of(actor):
             e10 = rule("E10")
-            raise Refused("E10", f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
-                          f"{e10.en} You can order letters for your own cards only.")
-        decide_pin_letter(*_routing(card)).require()
+            raise Refused(
+                "E10",
+                f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
+                f"{e10.en} You can order letters for your own cards only.",
+            )
+        decision = decide_pin_letter(*_routing(card))
+        decision.require()
         before = snapshot(card)
         move(card, CardAction.ORDER_PIN_LETTER)
-        require_registered_address(card.person, "R14")
+        require_registered_address(card.person, decision.rule)  # R14 or R15, per card
         letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
-        audit_card(actor, "order_pin_letter", card, now, before,
-                   {**snapshot(card), "letter_id": letter.pk})
+        audit_card(
+            actor, "order_pin_letter", card, now, before, {**snapshot(card), "letter_id": letter.pk}
+        )
         return letter
 
 
-def unlock_pin(*, actor: Any, card_id: int, new_pin: object, now: datetime,
-               chip: CardChip = default_chips) -> Card:
+def unlock_pin(
+    *, actor: Any, card_id: int, new_pin: object, now: datetime, chip: CardChip = default_chips
+) -> Card:
     """An ID administrator unlocks the PIN at a card office: new-generation photo cards only
     (R14); older cards need the PUK (R15), reserve cards the PUK from their envelope (R16)."""
     require_aware(now)
@@ -61,7 +67,8 @@ def unlock_pin(*, actor: Any, card_id: int, new_pin: object, now: datetime,
         decide_office_unlock(*_routing(card)).require()
         before = snapshot(card)
         move(card, CardAction.UNLOCK_PIN)
+        audit_card(actor, "unlock_pin", card, now, before, {**snapshot(card), "pin_set": True})
+        # The chip comes last, inside the transaction: if it fails, the audit entry goes too.
         assert card.number is not None
         chip.unlock_pin(card.number, pin)
-        audit_card(actor, "unlock_pin", card, now, before, {**snapshot(card), "pin_set": True})
         return card

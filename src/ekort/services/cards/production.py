@@ -49,8 +49,14 @@ def photograph(*, actor: Any, card_id: int, photo: object, now: datetime) -> Car
         card.photo_sha256 = hashlib.sha256(picture).hexdigest()
         card.photographed_at, card.photographed_by = now, actor
         card.save(update_fields=["state", "photo_sha256", "photographed_at", "photographed_by"])
-        audit_card(actor, "photograph", card, now, before,
-                   snapshot(card, "photo_sha256", "photographed_at"))
+        audit_card(
+            actor,
+            "photograph",
+            card,
+            now,
+            before,
+            snapshot(card, "photo_sha256", "photographed_at"),
+        )
         return card
 
 
@@ -74,8 +80,11 @@ def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
         calendar.decide(PolicyAction.ISSUE, kind, now).require()
         if kind == CardType.PHOTO and card.state == CardState.ORDERED:
             r2 = rule("R2")
-            raise Refused("R2", f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
-                          f"{r2.en} A photo card is photographed before it is produced.")
+            raise Refused(
+                "R2",
+                f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
+                f"{r2.en} A photo card is photographed before it is produced.",
+            )
         before = snapshot(card)
         move(card, CardAction.PRODUCE)
         card.number = _next_card_number()
@@ -83,19 +92,38 @@ def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
         card.sis_marked = calendar.sis_marked(kind, now)
         card.valid_until = calendar.valid_until(kind, now)
         card.produced_at = now
-        card.save(update_fields=["state", "number", "generation", "sis_marked",
-                                 "valid_until", "produced_at"])
-        audit_card(actor, "produce", card, now, before,
-                   snapshot(card, "generation", "sis_marked", "valid_until"))
+        card.save(
+            update_fields=[
+                "state",
+                "number",
+                "generation",
+                "sis_marked",
+                "valid_until",
+                "produced_at",
+            ]
+        )
+        audit_card(
+            actor,
+            "produce",
+            card,
+            now,
+            before,
+            snapshot(card, "generation", "sis_marked", "valid_until"),
+        )
         return card
 
 
 def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
     person = card.person
     return Letter.objects.create(
-        kind=kind, card=card, person=person, recipient_name=person.full_name,
-        street_address=person.street_address, postal_code=person.postal_code,
-        postal_town=person.postal_town, queued_at=now,
+        kind=kind,
+        card=card,
+        person=person,
+        recipient_name=person.full_name,
+        street_address=person.street_address,
+        postal_code=person.postal_code,
+        postal_town=person.postal_town,
+        queued_at=now,
     )
 
 
@@ -125,11 +153,28 @@ def send(*, actor: Any, card_id: int, now: datetime) -> Card:
         if path == DeliveryPath.CODE_ENVELOPE or kind == CardType.RESERVE:
             letters.append(LetterKind.CODE_ENVELOPE)
         card.delivery_path, card.sent_at = path.value, now
-        card.save(update_fields=["state", "delivery_path", "sent_at", "pickup_deadline",
-                                 "activation_deadline"])
+        card.save(
+            update_fields=[
+                "state",
+                "delivery_path",
+                "sent_at",
+                "pickup_deadline",
+                "activation_deadline",
+            ]
+        )
         for letter in letters:
             _queue_letter(card, letter, now)
-        audit_card(actor, "send", card, now, before,
-                   {**snapshot(card, "delivery_path", "sent_at", "pickup_deadline",
-                               "activation_deadline"), "letters": [str(k) for k in letters]})
+        audit_card(
+            actor,
+            "send",
+            card,
+            now,
+            before,
+            {
+                **snapshot(
+                    card, "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"
+                ),
+                "letters": [str(k) for k in letters],
+            },
+        )
         return card

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -34,19 +33,19 @@ class Command(BaseCommand):
             raise CommandError("--chunk must be at least 1.")
         self.stdout.write(f"Deadline jobs as of {now.isoformat()}")
         started = time.monotonic()
-        interactive = sys.stderr.isatty()
+        interactive = self.stderr.isatty()
 
         def progress(name: str, done: int, total: int) -> None:
             line = f"  {name}: {done}/{total}"
             if interactive:
-                sys.stderr.write("\r" + line)
-                sys.stderr.flush()
+                self.stderr.write("\r" + line, ending="")
+                self.stderr.flush()
             else:
                 self.stderr.write(line)
 
         results = deadlines.run_all(now, chunk=options["chunk"], progress=progress)
         if interactive:
-            sys.stderr.write("\n")
+            self.stderr.write("")
         for result in results:
             self.stdout.write(f"  {result.name:15} {result.rule:9} {result.changed:>9} cards")
         total = sum(r.changed for r in results)
