@@ -180,3 +180,32 @@ def test_trail_never_contains_a_pin(trail):
     assert activation.after["card_number"] in text  # the search does see the entries' content
     assert "pin_set" in text
     assert "402918" not in text
+
+
+def test_truncation_with_the_head_set_back_is_caught_only_by_an_anchor(trail, as_database_owner):
+    """Deleting the newest entry AND setting the head back to the genuine entry before it
+    leaves a consistent chain; an anchor kept outside the database still catches it."""
+    anchor = audit.current_anchor()
+    previous = AuditEntry.objects.get(seq=trail - 1)
+    as_database_owner("DELETE FROM ekort_auditentry WHERE seq = %s", (trail,))
+    as_database_owner(
+        "UPDATE ekort_audithead SET seq = %s, mac = %s WHERE id = 1", (trail - 1, previous.mac)
+    )
+    assert audit.verify_trail() == []  # the limit of a chain kept in the same database
+    problems = [(f.seq, f.problem) for f in audit.verify_trail(dict([audit.parse_anchor(anchor)]))]
+    assert problems == [(trail, "an anchor was recorded for it but the entry is gone")]
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--anchor", anchor, stdout=out)
+    assert f"TAMPERED entry {trail}: an anchor was recorded" in out.getvalue()
+
+
+def test_anchor_command_and_bad_anchor(trail):
+    out = StringIO()
+    call_command("audit", "anchor", stdout=out)
+    seq, mac = audit.parse_anchor(out.getvalue())
+    assert seq == trail
+    assert mac == AuditEntry.objects.get(seq=trail).mac
+    call_command("audit", "verify", "--anchor", out.getvalue().strip(), stdout=StringIO())
+    with pytest.raises(CommandError, match="An anchor looks like"):
+        call_command("audit", "verify", "--anchor", "12:xyz", stdout=StringIO())

@@ -53,10 +53,21 @@ class Finding:
 
 
 def verify(
-    key: bytes, entries: Iterable[ChainedEntry], *, head_seq: int, head_mac: str
+    key: bytes,
+    entries: Iterable[ChainedEntry],
+    *,
+    head_seq: int,
+    head_mac: str,
+    anchors: Mapping[int, str] | None = None,
 ) -> list[Finding]:
-    """Every break in the chain, in order. An empty list means the trail is intact."""
+    """Every break in the chain, in order. An empty list means the trail is intact.
+
+    `anchors` are (seq -> MAC) pairs recorded outside the database earlier (`ekort audit
+    anchor`). They catch what the chain alone cannot: the newest entries removed together with
+    the head row set back to an older, genuine link.
+    """
     findings: list[Finding] = []
+    pending = dict(anchors or {})
     expected_seq, expected_prev = 1, GENESIS
     for entry in entries:
         if entry.seq != expected_seq:
@@ -72,7 +83,12 @@ def verify(
             )
         if not hmac.compare_digest(entry.mac, entry_mac(key, entry.prev_mac, entry.payload)):
             findings.append(Finding(entry.seq, "content does not match its MAC (edited)"))
+        anchored = pending.pop(entry.seq, None)
+        if anchored is not None and not hmac.compare_digest(anchored, entry.mac):
+            findings.append(Finding(entry.seq, "differs from the anchor recorded for it"))
         expected_seq, expected_prev = entry.seq + 1, entry.mac
+    for seq in sorted(pending):
+        findings.append(Finding(seq, "an anchor was recorded for it but the entry is gone"))
     last_seq = expected_seq - 1
     if last_seq != head_seq or expected_prev != head_mac:
         findings.append(

@@ -100,7 +100,7 @@ def _chained(batch: int = 5000) -> Iterator[ChainedEntry]:
         yield ChainedEntry(entry.seq, entry.prev_mac, entry.mac, _payload(entry))
 
 
-def verify_trail() -> list[Finding]:
+def verify_trail(anchors: Mapping[int, str] | None = None) -> list[Finding]:
     """Every edited, removed or inserted entry. Reads in one snapshot on PostgreSQL."""
     connection = transaction.get_connection()
     outermost = not connection.in_atomic_block
@@ -112,7 +112,20 @@ def verify_trail() -> list[Finding]:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         head = AuditHead.objects.filter(pk=1).first()
         head_seq, head_mac = (head.seq, head.mac) if head else (0, GENESIS)
-        return verify(_key(), _chained(), head_seq=head_seq, head_mac=head_mac)
+        return verify(_key(), _chained(), head_seq=head_seq, head_mac=head_mac, anchors=anchors)
+
+
+def current_anchor() -> str:
+    """The head as `SEQ:MAC`, to be kept outside the database (a log, a ticket, paper)."""
+    head = AuditHead.objects.filter(pk=1).first()
+    return f"{head.seq}:{head.mac}" if head else f"0:{GENESIS}"
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    seq, _, mac = text.strip().partition(":")
+    if not seq.isdigit() or len(mac) != 64 or any(c not in "0123456789abcdef" for c in mac):
+        raise ValueError(f"An anchor looks like 1234:<64 hex digits>, not {text[:80]!r}.")
+    return int(seq), mac
 
 
 def history(object_type: str, object_id: str) -> list[AuditEntry]:

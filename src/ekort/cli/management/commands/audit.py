@@ -13,7 +13,14 @@ class Command(BaseCommand):
     help = "Verify the tamper-evident audit trail, or show the history of one object."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("verb", choices=["verify", "show"])
+        parser.add_argument("verb", choices=["verify", "show", "anchor"])
+        parser.add_argument(
+            "--anchor",
+            action="append",
+            default=[],
+            metavar="SEQ:MAC",
+            help="with verify: an anchor printed earlier by `ekort audit anchor` (repeatable)",
+        )
         parser.add_argument("--type", default="card", help="object type for 'show'")
         parser.add_argument("--id", help="object id for 'show'")
 
@@ -27,7 +34,14 @@ class Command(BaseCommand):
                     f"{entry.before} -> {entry.after} {entry.reason}"
                 )
             return
-        findings = audit.verify_trail()
+        if options["verb"] == "anchor":
+            self.stdout.write(audit.current_anchor())
+            return
+        try:
+            anchors = dict(audit.parse_anchor(text) for text in options["anchor"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        findings = audit.verify_trail(anchors)
         if findings:
             for finding in findings:
                 self.stdout.write(f"TAMPERED {finding}")
