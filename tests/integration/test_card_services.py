@@ -1001,6 +1001,26 @@ def test_the_orderer_cannot_complete_the_card_they_ordered(world, path):
     assert refreshed(card).activated_by == world.id_admin_2
 
 
+@pytest.mark.parametrize("path", ["activate", "hand_out"])
+def test_an_id_admin_cannot_complete_their_own_card(world, path):
+    grant(world.holder, Role.ID_ADMIN)  # Erik is also an ID administrator
+    if path == "activate":
+        card, now = sent(world, "photo", NEW, NEW), NEW
+    else:
+        card, now = awaiting_pickup(world), t.LAST_PICKUP_DAY
+
+    def complete(by: User) -> Card:
+        if path == "activate":
+            return cards.activate(
+                actor=by, card_id=card.pk, document=PASSPORT, pin=PIN, now=now, chip=RecordingChip()
+            )
+        return cards.hand_out(actor=by, card_id=card.pk, document=PASSPORT, now=now)
+
+    error = assert_refused("E3", lambda: complete(world.holder), card)
+    assert "your own card" in error.en
+    assert complete(world.id_admin).state == "active"
+
+
 # ===========================================================================================
 # block
 # ===========================================================================================

@@ -121,8 +121,9 @@ _RULES = (
     ),
     Rule(
         "E3",
-        "Den som beställt ett kort får inte lämna ut eller aktivera det.",
-        "Whoever ordered a card may not hand it out or activate it (separation of duties).",
+        "Den som beställt ett kort, eller ska ha det, får inte lämna ut eller aktivera det.",
+        "Whoever ordered a card, or holds it, may not hand it out or activate it "
+        "(separation of duties).",
     ),
     Rule(
         "E4",

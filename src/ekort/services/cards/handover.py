@@ -30,7 +30,7 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.store.models import Card, IdentityCheck
 
-from ..access import require_role
+from ..access import person_id_of, require_role
 from ..chip import default_chips
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, snapshot
@@ -53,11 +53,19 @@ class DocumentShown:
         return kind, normalise_document_number(self.number)
 
 
-def _require_not_orderer(actor: Any, card: Card) -> None:
+def _require_separation_of_duties(actor: Any, card: Card) -> None:
+    e3 = rule("E3")
     if card.order.ordered_by_id == actor.pk:
-        e3 = rule("E3")
         raise Refused(
-            "E3", f"{e3.sv} Be en annan id-administratör.", f"{e3.en} Ask another ID administrator."
+            "E3",
+            f"{e3.sv} Be en annan id-administratör.",
+            f"{e3.en} You ordered this card; ask another ID administrator.",
+        )
+    if person_id_of(actor) == card.person_id:
+        raise Refused(
+            "E3",
+            f"{e3.sv} Be en kollega att lämna ut eller aktivera ditt kort.",
+            f"{e3.en} This is your own card; ask a colleague.",
         )
 
 
@@ -112,7 +120,7 @@ def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime
         current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
         before = snapshot(card)
         move(card, CardAction.HAND_OUT)
-        _require_not_orderer(actor, card)
+        _require_separation_of_duties(actor, card)
         _deadline_passed("R3", card.pickup_deadline, today)
         kind, number = _check_identity(card, document, today)
         card.activated_at, card.activated_by = now, actor
@@ -149,7 +157,7 @@ def activate(
         current_calendar().decide(PolicyAction.ACTIVATE, CardType(card.card_type), now).require()
         before = snapshot(card)
         move(card, CardAction.ACTIVATE)
-        _require_not_orderer(actor, card)
+        _require_separation_of_duties(actor, card)
         _deadline_passed("R8", card.activation_deadline, today)
         kind, number = _check_identity(card, document, today)
         card.activated_at, card.activated_by = now, actor
