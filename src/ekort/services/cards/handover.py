@@ -110,31 +110,49 @@ def _deadline_passed(rule_id: str, deadline: date | None, today: date) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Handover:
+    """What differs between the two ways a card reaches its holder."""
+
+    policy: PolicyAction
+    action: CardAction
+    purpose: CheckPurpose
+    deadline_rule: str  # R3 (pick-up) or R8 (activation window)
+
+
+_HAND_OUT = _Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.HAND_OUT, "R3")
+_ACTIVATE = _Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, "R8")
+
+
+def _hand_over(
+    way: _Handover, actor: Any, card_id: int, document: DocumentShown, now: datetime
+) -> Card:
+    """Guard, move and record a hand-out or an activation; the caller's transaction commits."""
+    today = local_date(now)
+    card = locked_card(card_id)
+    current_calendar().decide(way.policy, CardType(card.card_type), now).require()
+    before = snapshot(card)
+    move(card, way.action)
+    _require_separation_of_duties(actor, card)
+    deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
+    _deadline_passed(way.deadline_rule, deadline, today)
+    kind, number = _check_identity(card, document, today)
+    card.activated_at, card.activated_by = now, actor
+    card.save(update_fields=["state", "activated_at", "activated_by"])
+    _record_check(actor, card, way.purpose, kind, number, document, now)
+    after = {**snapshot(card, "activated_at"), "document_kind": kind.value}
+    if way is _ACTIVATE:
+        after["pin_set"] = True
+    audit_card(actor, way.action.value, card, now, before, after)
+    return card
+
+
 def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
     """Legacy path: the holder collects the card at a hand-out point by the deadline (R3)."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
-    today = local_date(now)
     with transaction.atomic():
-        card = locked_card(card_id)
-        current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
-        before = snapshot(card)
-        move(card, CardAction.HAND_OUT)
-        _require_separation_of_duties(actor, card)
-        _deadline_passed("R3", card.pickup_deadline, today)
-        kind, number = _check_identity(card, document, today)
-        card.activated_at, card.activated_by = now, actor
-        card.save(update_fields=["state", "activated_at", "activated_by"])
-        _record_check(actor, card, CheckPurpose.HAND_OUT, kind, number, document, now)
-        audit_card(
-            actor,
-            "hand_out",
-            card,
-            now,
-            before,
-            {**snapshot(card, "activated_at"), "document_kind": kind.value},
-        )
-        return card
+        return _hand_over(_HAND_OUT, actor, card_id, document, now)
 
 
 def activate(
@@ -151,26 +169,8 @@ def activate(
     require_aware(now)
     chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
     require_role(actor, Role.ID_ADMIN)
-    today = local_date(now)
     with transaction.atomic():
-        card = locked_card(card_id)
-        current_calendar().decide(PolicyAction.ACTIVATE, CardType(card.card_type), now).require()
-        before = snapshot(card)
-        move(card, CardAction.ACTIVATE)
-        _require_separation_of_duties(actor, card)
-        _deadline_passed("R8", card.activation_deadline, today)
-        kind, number = _check_identity(card, document, today)
-        card.activated_at, card.activated_by = now, actor
-        card.save(update_fields=["state", "activated_at", "activated_by"])
-        _record_check(actor, card, CheckPurpose.ACTIVATION, kind, number, document, now)
-        audit_card(
-            actor,
-            "activate",
-            card,
-            now,
-            before,
-            {**snapshot(card, "activated_at"), "document_kind": kind.value, "pin_set": True},
-        )
+        card = _hand_over(_ACTIVATE, actor, card_id, document, now)
         # The chip comes last, inside the transaction: if it fails, nothing above is kept.
         assert card.number is not None  # every sent card was produced with a number
         chip.set_pin(card.number, chosen_pin)
