@@ -1,0 +1,165 @@
+"""Private keys behind one interface.
+
+A `KeyBackend` creates a key under a label and hands out a *signing key*: an object that
+`cryptography`'s builders accept and that signs on request, but whose private bytes cannot be
+read through it. Two backends implement it: `EncryptedFileKeyBackend` (PKCS#8 files encrypted
+with a passphrase) and `Pkcs11KeyBackend` (a hardware token or SoftHSM2, in `pkcs11_keys`).
+Nothing else in ekort touches private key bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificateIssuerPublicKeyTypes,
+)
+
+from .signing_only import signing_only
+
+
+class KeyAlgorithm(StrEnum):
+    EC_P256 = "ec-p256"
+    EC_P384 = "ec-p384"
+    RSA_2048 = "rsa-2048"
+    RSA_3072 = "rsa-3072"
+    RSA_4096 = "rsa-4096"
+
+    @property
+    def is_rsa(self) -> bool:
+        return self.value.startswith("rsa")
+
+    @property
+    def rsa_bits(self) -> int:
+        return int(self.value.split("-")[1])
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return ec.SECP384R1() if self is KeyAlgorithm.EC_P384 else ec.SECP256R1()
+
+
+class KeyError_(Exception):
+    """A key that cannot be created, found or opened; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """Where a key lives: the backend's name and the key's label in it. Safe to store."""
+
+    backend: str
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.label}"
+
+    @classmethod
+    def parse(cls, text: str) -> KeyRef:
+        backend, _, label = text.partition(":")
+        if not backend or not label:
+            raise KeyError_(f"A key reference looks like backend:label, not {text[:60]!r}.")
+        return cls(backend, label)
+
+
+class KeyBackend(Protocol):
+    name: str
+
+    def create_key(self, label: str, algorithm: KeyAlgorithm) -> KeyRef:
+        """Generate a key pair inside the backend; the private half never leaves it."""
+
+    def public_key(self, ref: KeyRef) -> CertificateIssuerPublicKeyTypes: ...
+
+    def signing_key(self, ref: KeyRef) -> CertificateIssuerPrivateKeyTypes:
+        """A key object for `cryptography`'s builders (certificates, CRLs, OCSP responses)."""
+
+    def exists(self, ref: KeyRef) -> bool: ...
+
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_label(label: str) -> str:
+    if not _LABEL.fullmatch(label):
+        raise KeyError_(f"A key label is 1-100 of A-Z a-z 0-9 . _ -, not {label[:40]!r}.")
+    return label
+
+
+def generate_private_key(algorithm: KeyAlgorithm) -> CertificateIssuerPrivateKeyTypes:
+    if algorithm.is_rsa:
+        return rsa.generate_private_key(public_exponent=65537, key_size=algorithm.rsa_bits)
+    return ec.generate_private_key(algorithm.curve)
+
+
+class EncryptedFileKeyBackend:
+    """PKCS#8 files encrypted with a passphrase (never on disk or in the database in clear).
+
+    Opened keys are cached in memory for the life of the process, so that signing thousands of
+    OCSP responses does not decrypt the file thousands of times.
+    """
+
+    name = "encrypted"
+
+    def __init__(self, directory: str | os.PathLike[str], passphrase: bytes) -> None:
+        if len(passphrase) < 16:
+            raise KeyError_("The key passphrase must be at least 16 bytes long.")
+        self._directory = Path(directory)
+        self._passphrase = passphrase
+        self._opened: dict[str, CertificateIssuerPrivateKeyTypes] = {}
+
+    def _path(self, label: str) -> Path:
+        return self._directory / f"{check_label(label)}.p8.pem"
+
+    def create_key(self, label: str, algorithm: KeyAlgorithm) -> KeyRef:
+        path = self._path(label)
+        if path.exists():
+            raise KeyError_(f"A key labelled {label!r} exists already; keys are never replaced.")
+        key = generate_private_key(algorithm)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self._passphrase),
+        )
+        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # O_EXCL: two processes creating the same label cannot overwrite each other.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+        self._opened[label] = key
+        return KeyRef(self.name, label)
+
+    def _open(self, ref: KeyRef) -> CertificateIssuerPrivateKeyTypes:
+        if ref.backend != self.name:
+            raise KeyError_(f"Key {ref} does not belong to the {self.name} backend.")
+        key = self._opened.get(ref.label)
+        if key is None:
+            path = self._path(ref.label)
+            try:
+                loaded = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
+            except FileNotFoundError:
+                raise KeyError_(f"No key {ref.label!r} in {self._directory}.") from None
+            except ValueError:
+                raise KeyError_(
+                    f"Key {ref.label!r} cannot be opened: wrong passphrase or damaged file."
+                ) from None
+            if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+                raise KeyError_(f"Key {ref.label!r} is neither RSA nor ECDSA.")
+            key = self._opened[ref.label] = loaded
+        return key
+
+    def public_key(self, ref: KeyRef) -> CertificateIssuerPublicKeyTypes:
+        return self._open(ref).public_key()
+
+    def signing_key(self, ref: KeyRef) -> CertificateIssuerPrivateKeyTypes:
+        key = self._open(ref)
+        assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+        return signing_only(key)
+
+    def exists(self, ref: KeyRef) -> bool:
+        return ref.backend == self.name and self._path(ref.label).exists()
