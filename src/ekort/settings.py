@@ -146,3 +146,46 @@ LOGGING = {
     "loggers": {"ekort": {"handlers": ["console"], "level": "INFO"}},
 }
 EKORT_CARD_NUMBER_PREFIX = os.environ.get("EKORT_CARD_NUMBER_PREFIX", "975221")
+
+
+def _secret(name: str, development_default: str) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE; required in production."""
+    value = os.environ.get(name, "").strip()
+    path = os.environ.get(f"{name}_FILE", "").strip()
+    if not value and path:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    if not value and PRODUCTION:
+        raise ImproperlyConfigured(f"Production needs {name} (or {name}_FILE) to be set.")
+    return value or development_default
+
+
+# --- PKI: keys, the certificate authority and revocation status (docs/pki.md) ---
+EKORT_KEY_BACKEND = os.environ.get("EKORT_KEY_BACKEND", "encrypted")  # or "pkcs11"
+EKORT_KEY_DIR = Path(os.environ.get("EKORT_KEY_DIR", DATA_DIR / "keys"))
+EKORT_KEY_PASSPHRASE = _secret("EKORT_KEY_PASSPHRASE", "ekort-development-key-passphrase")
+EKORT_PKCS11_MODULE = os.environ.get("EKORT_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+EKORT_PKCS11_TOKEN = os.environ.get("EKORT_PKCS11_TOKEN", "ekort-ca")
+EKORT_PKCS11_PIN = _secret("EKORT_PKCS11_PIN", "1234")
+# Encrypts the cards' administrative secrets (the PUK) in the database.
+EKORT_SECRETS_KEY = _secret("EKORT_SECRETS_KEY", "ekort-development-secrets-key")
+# Where relying parties fetch CRLs and CA certificates, and ask OCSP (written into certificates).
+EKORT_PUBLIC_URL = os.environ.get("EKORT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+EKORT_OCSP_URL = os.environ.get("EKORT_OCSP_URL", "http://127.0.0.1:8080").rstrip("/")
+# Virtual cards (the demo's and tests' stand-in for physical chips) keep their state here.
+EKORT_VIRTUAL_CARD_DIR = Path(os.environ.get("EKORT_VIRTUAL_CARD_DIR", DATA_DIR / "cards"))
+EKORT_CA = {
+    "region": os.environ.get("EKORT_CA_REGION", "Region Gävleborg"),
+    "organisation_number": os.environ.get("EKORT_CA_ORGANISATION_NUMBER", "2321000198"),
+    "root_name": os.environ.get("EKORT_CA_ROOT_NAME", "ekort e-id Root CA v1"),
+    "issuing_names": {
+        "3": os.environ.get("EKORT_CA_LOA3_NAME", "ekort e-id Person ID 3 CA v1"),
+        "2": os.environ.get("EKORT_CA_LOA2_NAME", "ekort e-id Person ID 2 CA v1"),
+    },
+    "root_algorithm": os.environ.get("EKORT_CA_ROOT_ALGORITHM", "ec-p384"),
+    "issuing_algorithm": os.environ.get("EKORT_CA_ISSUING_ALGORITHM", "ec-p256"),
+    "root_validity_years": int(os.environ.get("EKORT_CA_ROOT_YEARS", "20")),
+    "issuing_validity_years": int(os.environ.get("EKORT_CA_ISSUING_YEARS", "10")),
+    "ocsp_validity_days": int(os.environ.get("EKORT_CA_OCSP_DAYS", "365")),
+    "crl_validity_hours": int(os.environ.get("EKORT_CA_CRL_HOURS", "24")),
+    "ocsp_response_validity_hours": int(os.environ.get("EKORT_CA_OCSP_RESPONSE_HOURS", "24")),
+}

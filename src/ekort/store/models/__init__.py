@@ -2,6 +2,7 @@ from .audit import AuditEntry, AuditHead
 from .cards import Block, Card, CardNumberSequence, CardOrder, IdentityCheck, Letter
 from .offices import CardOffice, OpeningException, OpeningInterval
 from .people import Account, Organisation, Person, Unit
+from .pki import Certificate, CertificateAuthority, Crl, OcspResponse
 
 __all__ = [
     "Account",
@@ -12,8 +13,12 @@ __all__ = [
     "CardNumberSequence",
     "CardOffice",
     "CardOrder",
+    "Certificate",
+    "CertificateAuthority",
+    "Crl",
     "IdentityCheck",
     "Letter",
+    "OcspResponse",
     "OpeningException",
     "OpeningInterval",
     "Organisation",

@@ -64,6 +64,9 @@ class Card(models.Model):
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)  # blocked, expired or cancelled
+    # The card's PUK, generated at personalisation, AES-GCM encrypted with the secrets key:
+    # the administrative secret a card management system keeps (never in clear, never logged).
+    puk_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [
