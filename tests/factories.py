@@ -38,9 +38,11 @@ def person(
     address: bool = True,
     protected: bool = False,
 ) -> Person:
+    number = identity_number(birth)
     return Person.objects.create(
-        identity_number=identity_number(birth),
+        identity_number=number,
         identity_kind="personnummer",
+        hsa_id=f"SE2321000198-p{number}",
         given_name=given,
         family_name=family,
         manager=manager,

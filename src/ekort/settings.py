@@ -189,3 +189,5 @@ EKORT_CA = {
     "crl_validity_hours": int(os.environ.get("EKORT_CA_CRL_HOURS", "24")),
     "ocsp_response_validity_hours": int(os.environ.get("EKORT_CA_OCSP_RESPONSE_HOURS", "24")),
 }
+EKORT_CARD_READER = os.environ.get("EKORT_CARD_READER", "virtual")  # or "pkcs11"
+EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")

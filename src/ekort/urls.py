@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import path
 
-from ekort.web import views
+from ekort.web import pki_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
+    # Where certificates' CDP and AIA point (ekort.services.pki.authority.endpoints).
+    path("pki/crl/<slug:name>.crl", pki_views.crl, name="pki-crl"),
+    path("pki/ca/<slug:name>.crt", pki_views.ca_certificate_der, name="pki-ca-der"),
+    path("pki/ca/<slug:name>.pem", pki_views.ca_certificate_pem, name="pki-ca-pem"),
 ]

@@ -163,3 +163,32 @@ class EncryptedFileKeyBackend:
 
     def exists(self, ref: KeyRef) -> bool:
         return ref.backend == self.name and self._path(ref.label).exists()
+
+
+def make_key_backend(kind: str, **settings: object) -> KeyBackend:
+    """The backend named `kind`, configured from keyword settings.
+
+    "encrypted": directory, passphrase (bytes, or text taken as UTF-8).
+    "pkcs11": module_path, token_label, user_pin.
+    """
+
+    def setting(name: str) -> object:
+        if settings.get(name) in (None, "", b""):
+            raise KeyError_(f"The {kind} key backend needs the setting {name!r}.")
+        return settings[name]
+
+    if kind == EncryptedFileKeyBackend.name:
+        directory, passphrase = setting("directory"), setting("passphrase")
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode("utf-8")
+        if not isinstance(passphrase, bytes) or not isinstance(directory, str | os.PathLike):
+            raise KeyError_("The encrypted key backend needs a directory and a passphrase.")
+        return EncryptedFileKeyBackend(directory, passphrase)
+    if kind == "pkcs11":
+        from .pkcs11_keys import Pkcs11KeyBackend  # python-pkcs11 only when it is used
+
+        module_path, token_label, user_pin = (
+            str(setting(name)) for name in ("module_path", "token_label", "user_pin")
+        )
+        return Pkcs11KeyBackend(module_path, token_label, user_pin)
+    raise KeyError_(f"Unknown key backend {kind[:40]!r}; use 'encrypted' or 'pkcs11'.")

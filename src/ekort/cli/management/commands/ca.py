@@ -1,0 +1,74 @@
+"""`ekort ca init|show|crl`: the certificate authority's hierarchy and its CRLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ekort.domain.errors import DomainError
+from ekort.services import clock
+from ekort.services.pki import authority, status
+from ekort.store.models import CertificateAuthority
+
+
+class Command(BaseCommand):
+    help = "Create the CA hierarchy (init), list it (show), or write a CA's CRL (crl)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("verb", choices=["init", "show", "crl"])
+        parser.add_argument("--ca", help="with crl: the CA's name or URL slug")
+        parser.add_argument("--out", help="with crl: write the DER CRL to this file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, f"_{options['verb']}")(options)
+        except DomainError as problem:
+            raise CommandError(str(problem)) from problem
+
+    def _init(self, options: dict[str, Any]) -> None:
+        hierarchy = authority.init_hierarchy(now=clock.now())
+        self.stdout.write(f"Created {hierarchy.root.name} and:")
+        for level, ca in hierarchy.issuing.items():
+            self.stdout.write(f"  LoA{level}: {ca.name} (OCSP: {hierarchy.responders[level].name})")
+        self._show(options)
+
+    def _show(self, options: dict[str, Any]) -> None:
+        rows = CertificateAuthority.objects.order_by("pk")
+        if not rows:
+            self.stdout.write("No CA yet: run `ekort ca init`.")
+            return
+        for ca in rows:
+            cert = authority.certificate_of(ca)
+            key = cert.public_key()
+            algorithm = type(key).__name__.replace("_", "")
+            size = getattr(key, "key_size", "")
+            self.stdout.write(
+                f"{ca.role:8} {ca.name:40} LoA{ca.assurance_level or '-':2} "
+                f"{algorithm}{size:>5}  {cert.not_valid_before_utc:%Y-%m-%d} .. "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}  serial {cert.serial_number:x}  "
+                f"{authority.slug(ca)}"
+            )
+
+    def _crl(self, options: dict[str, Any]) -> None:
+        wanted = options["ca"]
+        cas = [
+            ca
+            for ca in CertificateAuthority.objects.filter(
+                role__in=[CertificateAuthority.Role.ROOT, CertificateAuthority.Role.ISSUING]
+            )
+            if wanted in (None, ca.name, authority.slug(ca))
+        ]
+        if not cas:
+            raise CommandError(f"No CA called {wanted!r}; `ekort ca show` lists them.")
+        if options["out"] and len(cas) != 1:
+            raise CommandError("--out writes one CRL: name the CA with --ca.")
+        for ca in cas:
+            crl = status.build_crl(ca, clock.now())
+            if options["out"]:
+                Path(options["out"]).write_bytes(bytes(crl.der))
+            self.stdout.write(
+                f"CRL {crl.number} of {ca.name}: {crl.entries} entries, {len(crl.der)} bytes, "
+                f"next update {crl.next_update:%Y-%m-%d %H:%M}"
+            )

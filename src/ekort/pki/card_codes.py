@@ -1,0 +1,214 @@
+"""What the card keeps about its codes: whether it is activated, the try counters, the hash of
+the signature code. Both card implementations store a `CardCodes` with the card and call its
+checks in the same order, so both count and refuse alike.
+
+The `before_*` methods raise before a code is looked at; the `record_*` methods take whether
+the code was right, update the counters and raise if it was not. The caller saves the state
+whatever happens, so that a wrong try counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ekort.domain.errors import Refused
+from ekort.domain.pins import validate_pin
+
+from .card_token import CardLocked, NotActivated, PinBlocked, PinNotVerified, TokenError, WrongCode
+
+PIN_TRIES = 3
+PUK_TRIES = 11  # "more than 10 wrong PUK entries lock the card": the eleventh wrong one does
+SIGNATURE_CODE_TRIES = 3
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+@dataclass(frozen=True)
+class CodeHash:
+    """A salted scrypt hash of a code; the code itself is never stored."""
+
+    salt: bytes
+    digest: bytes
+
+    @staticmethod
+    def _scrypt(code: str, salt: bytes) -> bytes:
+        return hashlib.scrypt(code.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+
+    @classmethod
+    def of(cls, code: str) -> CodeHash:
+        salt = os.urandom(16)
+        return cls(salt, cls._scrypt(code, salt))
+
+    def matches(self, code: str) -> bool:
+        return hmac.compare_digest(self.digest, self._scrypt(code, self.salt))
+
+    def to_json(self) -> dict[str, str]:
+        return {"salt": _b64(self.salt), "scrypt": _b64(self.digest)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> CodeHash:
+        return cls(_unb64(data["salt"]), _unb64(data["scrypt"]))
+
+
+def entered_pin(code: object) -> str:
+    """A PIN or signature code typed to be checked: it must be 6-8 digits. One that is too
+    simple to be chosen (E6) is not refused here: it is simply wrong, and counts as a try."""
+    try:
+        return validate_pin(code)
+    except Refused:
+        assert isinstance(code, str)
+        return code
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
+
+
+@dataclass
+class CardCodes:
+    activated: bool = False
+    locked: bool = False
+    pin_tries_left: int = PIN_TRIES
+    puk_tries_left: int = PUK_TRIES
+    signature_code: CodeHash | None = None
+    signature_code_tries_left: int = SIGNATURE_CODE_TRIES
+
+    # Guards -----------------------------------------------------------------------------------
+
+    def require_usable(self) -> None:
+        if self.locked:
+            raise CardLocked(
+                "The card is locked for good after too many wrong PUKs; it must be replaced."
+            )
+
+    def require_activated(self) -> None:
+        self.require_usable()
+        if not self.activated:
+            raise NotActivated(
+                "The card is not activated: the holder chooses a PIN at a card office first."
+            )
+
+    def require_holder(self, pin_verified: bool) -> None:
+        """Before activation the issuer may change keys; after it, only the holder with the
+        PIN verified."""
+        self.require_usable()
+        if self.activated and not pin_verified:
+            raise PinNotVerified("The holder's PIN must be verified on the card first.")
+
+    # PIN --------------------------------------------------------------------------------------
+
+    def before_pin(self) -> None:
+        self.require_activated()
+        if self.pin_tries_left <= 0:
+            raise PinBlocked(
+                "The PIN is blocked after three wrong tries. Unlock it with the PUK, or ask an "
+                "ID administrator at a card office."
+            )
+
+    def record_pin(self, correct: bool) -> None:
+        if correct:
+            self.pin_tries_left = PIN_TRIES
+            return
+        self.pin_tries_left = max(self.pin_tries_left - 1, 0)
+        self.before_pin()  # raises PinBlocked on the last try
+        raise WrongCode(
+            f"Wrong PIN: {_tries(self.pin_tries_left)} left before it is blocked.",
+            self.pin_tries_left,
+        )
+
+    def activate(self) -> None:
+        self.require_usable()
+        if self.activated:
+            raise TokenError(
+                "The card already has a PIN; change it with the PUK or at a card office."
+            )
+        self.activated = True
+        self.pin_tries_left = PIN_TRIES
+
+    def pin_reset(self) -> None:
+        """A new PIN set by an ID administrator (R14)."""
+        self.require_activated()
+        self.pin_tries_left = PIN_TRIES
+
+    # PUK --------------------------------------------------------------------------------------
+
+    def before_puk(self) -> None:
+        self.require_activated()
+
+    def record_puk(self, correct: bool) -> None:
+        if correct:
+            self.puk_tries_left = PUK_TRIES
+            self.pin_tries_left = PIN_TRIES
+            return
+        self.puk_tries_left = max(self.puk_tries_left - 1, 0)
+        if self.puk_tries_left == 0:
+            self.locked = True
+            self.require_usable()
+        raise WrongCode(
+            f"Wrong PUK: {_tries(self.puk_tries_left)} left before the card is locked for good.",
+            self.puk_tries_left,
+        )
+
+    # Signature code ---------------------------------------------------------------------------
+
+    def choose_signature_code(self, code: str) -> None:
+        self.signature_code = CodeHash.of(code)
+        self.signature_code_tries_left = SIGNATURE_CODE_TRIES
+
+    def _require_signature_code(self) -> CodeHash:
+        self.require_activated()
+        if self.signature_code is None:
+            raise TokenError("No signature code has been chosen for this card.")
+        if self.signature_code_tries_left <= 0:
+            raise PinBlocked(
+                "The signature code is blocked after three wrong tries. The holder chooses a "
+                "new one at the self-service pages."
+            )
+        return self.signature_code
+
+    def check_signature_code(self, code: str) -> None:
+        if self._require_signature_code().matches(code):
+            self.signature_code_tries_left = SIGNATURE_CODE_TRIES
+            return
+        self.signature_code_tries_left -= 1
+        self._require_signature_code()  # raises PinBlocked on the last try
+        raise WrongCode(
+            f"Wrong signature code: {_tries(self.signature_code_tries_left)} left before it is "
+            "blocked.",
+            self.signature_code_tries_left,
+        )
+
+    # Storage ----------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activated": self.activated,
+            "locked": self.locked,
+            "pin_tries_left": self.pin_tries_left,
+            "puk_tries_left": self.puk_tries_left,
+            "signature_code": self.signature_code and self.signature_code.to_json(),
+            "signature_code_tries_left": self.signature_code_tries_left,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CardCodes:
+        signature_code = data.get("signature_code")
+        return cls(
+            activated=bool(data["activated"]),
+            locked=bool(data["locked"]),
+            pin_tries_left=int(data["pin_tries_left"]),
+            puk_tries_left=int(data["puk_tries_left"]),
+            signature_code=CodeHash.from_json(signature_code) if signature_code else None,
+            signature_code_tries_left=int(data["signature_code_tries_left"]),
+        )

@@ -1,0 +1,270 @@
+"""Virtual cards for the demo and tests: one JSON file per card stands in for the chip.
+
+The file IS the simulated chip, so it holds the card's private keys (PKCS#8 DER): the only
+place outside a key backend that holds private key bytes, and only for virtual cards. The PIN,
+the PUK and the signature code are kept as salted scrypt hashes only. Each update runs under
+an exclusive `flock` on the card's lock file and is written atomically (temporary file, then
+`os.replace`, mode 0600), so two processes updating one card lose nothing: a wrong PIN in one
+process counts in the next.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from ekort.domain.pins import validate_pin, validate_puk
+
+from .card_codes import CardCodes, CodeHash, entered_pin
+from .card_token import (
+    CardChipReader,
+    KeySlot,
+    TokenError,
+    check_card_number,
+    check_certificate,
+)
+from .keys import KeyAlgorithm, generate_private_key
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+@dataclass
+class _Chip:
+    """Everything on one virtual card."""
+
+    codes: CardCodes
+    puk: CodeHash
+    pin: CodeHash | None = None
+    keys: dict[KeySlot, bytes] = field(default_factory=dict)  # PKCS#8 DER
+    certificates: dict[KeySlot, bytes] = field(default_factory=dict)  # X.509 DER
+
+    def private_key(self, slot: KeySlot) -> ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey:
+        der = self.keys.get(slot)
+        if der is None:
+            raise TokenError(f"The card has no key in the {slot} slot.")
+        key = serialization.load_der_private_key(der, password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+        return key
+
+    def public_key(self, slot: KeySlot) -> PublicKeyTypes | None:
+        return self.private_key(slot).public_key() if slot in self.keys else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "codes": self.codes.to_json(),
+            "puk": self.puk.to_json(),
+            "pin": self.pin and self.pin.to_json(),
+            "keys": {slot.value: _b64(der) for slot, der in self.keys.items()},
+            "certificates": {slot.value: _b64(der) for slot, der in self.certificates.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Chip:
+        return cls(
+            codes=CardCodes.from_json(data["codes"]),
+            puk=CodeHash.from_json(data["puk"]),
+            pin=CodeHash.from_json(data["pin"]) if data["pin"] else None,
+            keys={KeySlot(slot): _unb64(der) for slot, der in data["keys"].items()},
+            certificates={
+                KeySlot(slot): _unb64(der) for slot, der in data["certificates"].items()
+            },
+        )
+
+
+class VirtualCardReader(CardChipReader):
+    """Virtual cards under `directory`, one `<card number>.card.json` each."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def open(self, card_number: str) -> VirtualCardToken:
+        return VirtualCardToken(self, check_card_number(card_number))
+
+    def exists(self, card_number: str) -> bool:
+        return self._path(check_card_number(card_number)).exists()
+
+    def _path(self, card_number: str) -> Path:
+        return self.directory / f"{card_number}.card.json"
+
+    @contextmanager
+    def _locked(self, card_number: str) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self.directory / f"{card_number}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
+
+    def _load(self, card_number: str) -> _Chip:
+        try:
+            text = self._path(card_number).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TokenError(f"Card {card_number} has not been personalised.") from None
+        return _Chip.from_json(json.loads(text))
+
+    def _save(self, card_number: str, chip: _Chip) -> None:
+        text = json.dumps(chip.to_json(), indent=1, sort_keys=True)
+        descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".card-")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self._path(card_number))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def _updating(self, card_number: str) -> Iterator[_Chip]:
+        """The card's state, saved afterwards if it changed, also when the card refused
+        something (a wrong try must count)."""
+        with self._locked(card_number):
+            chip = self._load(card_number)
+            before = chip.to_json()
+            try:
+                yield chip
+            finally:
+                if chip.to_json() != before:
+                    self._save(card_number, chip)
+
+
+class VirtualCardToken:
+    def __init__(self, reader: VirtualCardReader, card_number: str) -> None:
+        self._reader = reader
+        self.card_number = card_number
+        self._pin_verified = False
+
+    def _updating(self) -> Any:
+        return self._reader._updating(self.card_number)
+
+    def _read(self) -> _Chip:
+        with self._reader._locked(self.card_number):
+            return self._reader._load(self.card_number)
+
+    def close(self) -> None:
+        self._pin_verified = False
+
+    # Production -------------------------------------------------------------------------------
+
+    def personalise(self, *, puk: str) -> None:
+        chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk)))
+        with self._reader._locked(self.card_number):
+            if self._reader._path(self.card_number).exists():
+                raise TokenError(f"Card {self.card_number} is personalised already.")
+            self._reader._save(self.card_number, chip)
+
+    # Keys and certificates --------------------------------------------------------------------
+
+    def generate_key(self, slot: KeySlot, algorithm: KeyAlgorithm) -> PublicKeyTypes:
+        with self._updating() as chip:
+            chip.codes.require_holder(self._pin_verified)
+            if slot in chip.keys:
+                raise TokenError(f"The {slot} slot holds a key already; clear it first.")
+            key = generate_private_key(algorithm)
+            chip.keys[slot] = key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            return key.public_key()
+
+    def public_key(self, slot: KeySlot) -> PublicKeyTypes | None:
+        return self._read().public_key(slot)
+
+    def put_certificate(self, slot: KeySlot, der: bytes) -> None:
+        with self._updating() as chip:
+            chip.codes.require_usable()
+            check_certificate(der, chip.public_key(slot))
+            chip.certificates[slot] = bytes(der)
+
+    def certificate(self, slot: KeySlot) -> bytes | None:
+        return self._read().certificates.get(slot)
+
+    def clear_slot(self, slot: KeySlot) -> None:
+        with self._updating() as chip:
+            chip.codes.require_holder(self._pin_verified)
+            chip.keys.pop(slot, None)
+            chip.certificates.pop(slot, None)
+
+    def slots_in_use(self) -> list[KeySlot]:
+        keys = self._read().keys
+        return [slot for slot in KeySlot if slot in keys]
+
+    # Codes ------------------------------------------------------------------------------------
+
+    def set_pin(self, pin: str) -> None:
+        new_pin = CodeHash.of(validate_pin(pin))
+        with self._updating() as chip:
+            chip.codes.activate()
+            chip.pin = new_pin
+
+    def _verify_pin(self, chip: _Chip, pin: str) -> None:
+        self._pin_verified = False
+        chip.codes.before_pin()
+        assert chip.pin is not None
+        chip.codes.record_pin(chip.pin.matches(pin))
+        self._pin_verified = True
+
+    def verify_pin(self, pin: str) -> None:
+        pin = entered_pin(pin)
+        with self._updating() as chip:
+            self._verify_pin(chip, pin)
+
+    def unlock_with_puk(self, puk: str, new_pin: str) -> None:
+        validate_puk(puk)
+        new_hash = CodeHash.of(validate_pin(new_pin))
+        with self._updating() as chip:
+            self._pin_verified = False
+            chip.codes.before_puk()
+            chip.codes.record_puk(chip.puk.matches(puk))
+            chip.pin = new_hash
+
+    def reset_pin(self, new_pin: str) -> None:
+        new_hash = CodeHash.of(validate_pin(new_pin))
+        with self._updating() as chip:
+            self._pin_verified = False
+            chip.codes.pin_reset()
+            chip.pin = new_hash
+
+    def set_signature_code(self, code: str) -> None:
+        validate_pin(code)
+        with self._updating() as chip:
+            chip.codes.require_holder(self._pin_verified)
+            if KeySlot.SIGNATURE not in chip.keys:
+                raise TokenError("The card has no signature key to guard with a code.")
+            chip.codes.choose_signature_code(code)
+
+    def sign(self, slot: KeySlot, data: bytes, code: str) -> bytes:
+        code = entered_pin(code)
+        with self._updating() as chip:
+            chip.codes.require_activated()
+            key = chip.private_key(slot)
+            if slot is KeySlot.SIGNATURE:
+                chip.codes.require_holder(self._pin_verified)
+                chip.codes.check_signature_code(code)
+            else:
+                self._verify_pin(chip, code)
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())

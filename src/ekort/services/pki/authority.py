@@ -1,0 +1,271 @@
+"""The CA hierarchy: a root, one issuing CA per assurance level, an OCSP signer per issuing CA,
+and (in the demo) another region's issuer for additional certificates (R13)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.db import transaction
+
+from ekort.domain.errors import InvalidInput, NotFound
+from ekort.domain.timekeeping import require_aware
+from ekort.pki.certificates import (
+    DEFAULT_POLICY_OIDS,
+    Endpoints,
+    ca_name,
+    issuing_ca_certificate,
+    ocsp_responder_certificate,
+    root_certificate,
+)
+from ekort.pki.keys import KeyAlgorithm
+from ekort.store.models import CertificateAuthority
+
+from .. import audit
+from .backends import backend_for, key_backend
+
+Role = CertificateAuthority.Role
+
+
+def slug(ca: CertificateAuthority) -> str:
+    """The CA's name as it appears in URLs: 'ekort-e-id-person-id-3-ca-v1'."""
+    return re.sub(r"[^a-z0-9]+", "-", ca.name.lower()).strip("-")
+
+
+def endpoints(ca: CertificateAuthority) -> Endpoints:
+    """Where the certificates that `ca` issues point relying parties (CDP and AIA)."""
+    name = slug(ca)
+    return Endpoints(
+        crl_url=f"{settings.EKORT_PUBLIC_URL}/pki/crl/{name}.crl",
+        ocsp_url=f"{settings.EKORT_OCSP_URL}/ocsp/{name}",
+        issuer_cert_url=f"{settings.EKORT_PUBLIC_URL}/pki/ca/{name}.crt",
+    )
+
+
+@lru_cache(maxsize=64)
+def _parsed(der: bytes) -> x509.Certificate:
+    return x509.load_der_x509_certificate(der)
+
+
+def certificate_of(ca: CertificateAuthority) -> x509.Certificate:
+    return _parsed(bytes(ca.certificate_der))
+
+
+def signing_key_of(ca: CertificateAuthority) -> Any:
+    return backend_for(ca.key_ref).signing_key(_key_ref(ca))
+
+
+def _key_ref(ca: CertificateAuthority) -> Any:
+    from ekort.pki.keys import KeyRef
+
+    return KeyRef.parse(ca.key_ref)
+
+
+def _store(
+    cert: x509.Certificate,
+    *,
+    name: str,
+    role: str,
+    key_ref: str,
+    level: str = "",
+    parent: CertificateAuthority | None = None,
+) -> CertificateAuthority:
+    # The CertID key hash is SHA-1 over the subjectPublicKey BIT STRING, not the whole SPKI:
+    # the same digest as RFC 5280's method 1 for the subject key identifier.
+    key_bits = x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+    return CertificateAuthority.objects.create(
+        name=name,
+        role=role,
+        assurance_level=level,
+        parent=parent,
+        key_ref=key_ref,
+        certificate_der=cert.public_bytes(serialization.Encoding.DER),
+        key_sha1=key_bits.hex(),
+        name_sha1=hashlib.sha1(cert.subject.public_bytes(), usedforsecurity=False).hexdigest(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+@dataclass(frozen=True)
+class CaSettings:
+    """EKORT_CA from settings, typed (defaults and meanings in docs/pki.md)."""
+
+    region: str
+    organisation_number: str
+    root_name: str
+    issuing_names: dict[str, str]
+    root_algorithm: str
+    issuing_algorithm: str
+    root_validity_years: int
+    issuing_validity_years: int
+    ocsp_validity_days: int
+    crl_validity_hours: int
+    ocsp_response_validity_hours: int
+
+
+def ca_settings() -> CaSettings:
+    config: dict[str, Any] = settings.EKORT_CA
+    return CaSettings(**config)
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    root: CertificateAuthority
+    issuing: dict[str, CertificateAuthority]  # by assurance level
+    responders: dict[str, CertificateAuthority]  # OCSP signer per issuing CA, by level
+
+
+def _label(name: str) -> str:
+    """A key label from the CA's name plus a random suffix: a re-created CA never collides
+    with (or overwrites) an old key."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:80]
+    return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+def init_hierarchy(*, now: datetime, actor: str = "ekort ca init") -> Hierarchy:
+    """Create the root, the LoA3 and LoA2 issuing CAs and their OCSP signers. Refuses to run
+    twice: a CA is never silently replaced."""
+    require_aware(now)
+    config = ca_settings()
+    if CertificateAuthority.objects.filter(role=Role.ROOT).exists():
+        raise InvalidInput("The CA hierarchy exists already; `ekort ca show` lists it.")
+    backend = key_backend()
+    organisation = config.region
+    with transaction.atomic():
+        root_ref = backend.create_key(_label(config.root_name), KeyAlgorithm(config.root_algorithm))
+        root_key = backend.signing_key(root_ref)
+        root_cert = root_certificate(
+            name=ca_name(config.root_name, organisation),
+            signing_key=root_key,
+            now=now,
+            years=config.root_validity_years,
+        )
+        root = _store(root_cert, name=config.root_name, role=Role.ROOT, key_ref=str(root_ref))
+        issuing: dict[str, CertificateAuthority] = {}
+        responders: dict[str, CertificateAuthority] = {}
+        for level, name in config.issuing_names.items():
+            ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
+            cert = issuing_ca_certificate(
+                name=ca_name(name, organisation),
+                public=backend.public_key(ref),
+                root=root_cert,
+                root_key=root_key,
+                now=now,
+                years=config.issuing_validity_years,
+                root_endpoints=endpoints(root),
+                policy_oid=DEFAULT_POLICY_OIDS[level],
+            )
+            ca = _store(
+                cert, name=name, role=Role.ISSUING, key_ref=str(ref), level=level, parent=root
+            )
+            issuing[level] = ca
+            responder_name = f"{name} OCSP"
+            responder_ref = backend.create_key(
+                _label(responder_name), KeyAlgorithm(config.issuing_algorithm)
+            )
+            responder_cert = ocsp_responder_certificate(
+                name=ca_name(responder_name, organisation),
+                public=backend.public_key(responder_ref),
+                issuer=cert,
+                issuer_key=backend.signing_key(ref),
+                now=now,
+                days=config.ocsp_validity_days,
+            )
+            responders[level] = _store(
+                responder_cert,
+                name=responder_name,
+                role=Role.OCSP,
+                key_ref=str(responder_ref),
+                level=level,
+                parent=ca,
+            )
+        audit.record(
+            audit.Change(
+                actor=actor,
+                action="ca_init",
+                object_type="ca",
+                object_id=str(root.pk),
+                at=now,
+                after={
+                    "root": root.name,
+                    "issuing": [ca.name for ca in issuing.values()],
+                    "algorithms": [config.root_algorithm, config.issuing_algorithm],
+                },
+            )
+        )
+    return Hierarchy(root, issuing, responders)
+
+
+def issuing_ca(level: str) -> CertificateAuthority:
+    ca = CertificateAuthority.objects.filter(role=Role.ISSUING, assurance_level=level).first()
+    if ca is None:
+        raise NotFound(
+            f"There is no issuing CA for assurance level {level}; run `ekort ca init` first."
+        )
+    return ca
+
+
+def responder_for(ca: CertificateAuthority) -> CertificateAuthority:
+    responder = CertificateAuthority.objects.filter(role=Role.OCSP, parent=ca).first()
+    if responder is None:
+        raise NotFound(f"The CA {ca.name} has no OCSP signing certificate.")
+    return responder
+
+
+def init_foreign_issuer(
+    *, name: str, organisation: str, now: datetime, actor: str = "ekort demo"
+) -> CertificateAuthority:
+    """Another region's person CA, for the additional certificates on cards (R13). In real
+    life that region runs it; here it exists so that the demo and tests have one."""
+    require_aware(now)
+    config = ca_settings()
+    backend = key_backend()
+    with transaction.atomic():
+        ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
+        key = backend.signing_key(ref)
+        cert = root_certificate(
+            name=ca_name(name, organisation),
+            signing_key=key,
+            now=now,
+            years=config.issuing_validity_years,
+        )
+        ca = _store(cert, name=name, role=Role.FOREIGN, key_ref=str(ref), level="3")
+        responder_ref = backend.create_key(
+            _label(f"{name} OCSP"), KeyAlgorithm(config.issuing_algorithm)
+        )
+        responder_cert = ocsp_responder_certificate(
+            name=ca_name(f"{name} OCSP", organisation),
+            public=backend.public_key(responder_ref),
+            issuer=cert,
+            issuer_key=key,
+            now=now,
+            days=config.ocsp_validity_days,
+        )
+        _store(
+            responder_cert,
+            name=f"{name} OCSP",
+            role=Role.OCSP,
+            key_ref=str(responder_ref),
+            level="3",
+            parent=ca,
+        )
+        audit.record(
+            audit.Change(
+                actor=actor,
+                action="ca_foreign",
+                object_type="ca",
+                object_id=str(ca.pk),
+                at=now,
+                after={"name": name},
+            )
+        )
+        return ca

@@ -1,0 +1,51 @@
+"""The key backend and card reader configured in settings, one per process."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+
+from ekort.pki.keys import KeyBackend, KeyError_, KeyRef, make_key_backend
+
+
+@cache
+def key_backend() -> KeyBackend:
+    return make_key_backend(
+        settings.EKORT_KEY_BACKEND,
+        directory=settings.EKORT_KEY_DIR,
+        passphrase=settings.EKORT_KEY_PASSPHRASE,
+        module_path=settings.EKORT_PKCS11_MODULE,
+        token_label=settings.EKORT_PKCS11_TOKEN,
+        user_pin=settings.EKORT_PKCS11_PIN,
+    )
+
+
+def backend_for(ref: str) -> KeyBackend:
+    parsed = KeyRef.parse(ref)
+    backend = key_backend()
+    if parsed.backend != backend.name:
+        raise KeyError_(
+            f"Key {ref} lives in the {parsed.backend} backend, but this process is configured "
+            f"for {backend.name} (EKORT_KEY_BACKEND)."
+        )
+    return backend
+
+
+def reset() -> None:
+    """Forget the cached backend (tests change settings)."""
+    key_backend.cache_clear()
+    card_reader.cache_clear()
+
+
+@cache
+def card_reader() -> Any:
+    """The card reader: virtual cards in a directory (demo, tests), or PKCS#11 tokens."""
+    if settings.EKORT_CARD_READER == "pkcs11":
+        from ekort.pki.pkcs11_card import Pkcs11CardReader
+
+        return Pkcs11CardReader(settings.EKORT_PKCS11_MODULE)
+    from ekort.pki.virtual_card import VirtualCardReader
+
+    return VirtualCardReader(settings.EKORT_VIRTUAL_CARD_DIR)

@@ -1,0 +1,128 @@
+"""Personalising a card at production: the chip makes its keys, ekort's CA certifies them.
+
+The authentication certificate (SITHS eID, R11) is issued with the card and put on hold: relying
+parties see it as revoked (certificateHold) until the card is activated (R8), and as good after.
+No Telia eID and no signature certificate are issued at delivery (R11, R12).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+
+from ekort.domain.errors import Refused
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import STOCKHOLM
+from ekort.pki.certificates import DEFAULT_POLICY_OIDS, Holder, Profile, card_certificate
+from ekort.pki.keys import KeyAlgorithm
+from ekort.store.models import Card, Certificate, CertificateAuthority
+
+from .authority import ca_settings, certificate_of, endpoints, issuing_ca, signing_key_of
+from .backends import card_reader
+from .secrets import new_puk, seal
+from .status import refresh_after_commit
+
+Status = Certificate.Status
+
+
+def card_end(card: Card) -> dt.datetime:
+    """The last instant of the card's validity: the end of its last day in Stockholm."""
+    assert card.valid_until is not None
+    next_day = card.valid_until + dt.timedelta(days=1)
+    return dt.datetime.combine(next_day, dt.time.min, tzinfo=STOCKHOLM) - dt.timedelta(seconds=1)
+
+
+def holder_of(card: Card) -> Holder:
+    person = card.person
+    if not person.hsa_id:
+        r11 = rule("R11")
+        raise Refused(
+            "R11",
+            f"{r11.sv} Personen saknar HSA-id, som SITHS-certifikatet måste innehålla.",
+            f"{r11.en} The person has no HSA-id, which the SITHS certificate must carry.",
+        )
+    assert card.number is not None
+    return Holder(
+        given_name=person.given_name,
+        family_name=person.family_name,
+        hsa_id=person.hsa_id,
+        card_number=card.number,
+        organisation=ca_settings().region,
+    )
+
+
+def issue_certificate(
+    *,
+    card: Card,
+    ca: CertificateAuthority,
+    profile: Profile,
+    public: Any,
+    now: dt.datetime,
+    status: str,
+) -> tuple[Certificate, bytes]:
+    """Certify a public key from the card; store the record. Returns it and the DER."""
+    cert = card_certificate(
+        profile=profile,
+        holder=holder_of(card),
+        public=public,
+        issuer=certificate_of(ca),
+        issuer_key=signing_key_of(ca),
+        now=now,
+        not_after=card_end(card),
+        endpoints=endpoints(ca),
+        policy_oid=DEFAULT_POLICY_OIDS.get(ca.assurance_level, "2.5.29.32.0"),
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    record = Certificate.objects.create(
+        card=card,
+        issuer=ca,
+        profile=profile.value,
+        serial=format(cert.serial_number, "x"),
+        subject=cert.subject.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        der=der,
+        status=status,
+        status_changed_at=now,
+    )
+    return record, der
+
+
+def personalise(card: Card, now: dt.datetime) -> Certificate:
+    """At production, inside its transaction: PUK, the chip's authentication key and its
+    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
+    from ekort.pki.card_token import KeySlot
+
+    assert card.number is not None
+    ca = issuing_ca(card.assurance_level)
+    holder_of(card)  # refuse before the chip is touched
+    token = card_reader().open(card.number)
+    puk = new_puk()
+    token.personalise(puk=puk)
+    public = token.generate_key(KeySlot.AUTH, KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM))
+    record, der = issue_certificate(
+        card=card,
+        ca=ca,
+        profile=Profile.AUTHENTICATION,
+        public=public,
+        now=now,
+        status=Status.ON_HOLD,
+    )
+    token.put_certificate(KeySlot.AUTH, der)
+    card.puk_ciphertext = seal(puk, card.pk)
+    card.save(update_fields=["puk_ciphertext"])
+    refresh_after_commit([record.pk], now)
+    return record
+
+
+def release_hold(card: Card, now: dt.datetime) -> list[int]:
+    """At activation or hand-out: the card's certificates become good (R8)."""
+    ids = list(
+        Certificate.objects.filter(card=card, status=Status.ON_HOLD).values_list("pk", flat=True)
+    )
+    Certificate.objects.filter(pk__in=ids).update(status=Status.VALID, status_changed_at=now)
+    refresh_after_commit(ids, now)
+    return ids

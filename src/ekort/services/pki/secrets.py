@@ -1,0 +1,41 @@
+"""The cards' administrative secrets (the PUK), encrypted at rest with AES-256-GCM.
+
+The key comes from EKORT_SECRETS_KEY through HKDF; the card's id is bound in as associated
+data, so a ciphertext copied to another card's row does not decrypt there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random
+from functools import cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+
+@cache
+def _aead() -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ekort card secrets v1")
+    return AESGCM(key.derive(settings.EKORT_SECRETS_KEY.encode("utf-8")))
+
+
+def new_puk() -> str:
+    """Eight random digits (NOTES.md), from the operating system's CSPRNG."""
+    return f"{random.randbelow(10**8):08d}"
+
+
+def seal(plaintext: str, card_id: int) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _aead().encrypt(nonce, plaintext.encode("ascii"), f"card:{card_id}".encode())
+
+
+def unseal(sealed: bytes, card_id: int) -> str:
+    nonce, body = sealed[:12], sealed[12:]
+    return _aead().decrypt(nonce, body, f"card:{card_id}".encode()).decode("ascii")
+
+
+def reset() -> None:
+    _aead.cache_clear()

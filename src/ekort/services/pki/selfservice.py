@@ -1,0 +1,201 @@
+"""What holders do in self-service ("Mina sidor") with the certificates on their card:
+download a signature certificate and choose its code (R12), and add, remove or swap the
+additional certificate from another region (R13)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from ekort.domain.errors import Refused
+from ekort.domain.lifecycle import CardState
+from ekort.domain.pins import validate_pin
+from ekort.domain.revocation import REMOVED_FROM_CARD
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import require_aware
+from ekort.domain.vocabulary import Role
+from ekort.pki.certificates import Profile
+from ekort.pki.keys import KeyAlgorithm
+from ekort.store.models import Card, Certificate, CertificateAuthority
+
+from .. import audit
+from ..access import actor_label, person_id_of, require_role
+from ..cards._common import locked_card
+from .authority import issuing_ca
+from .backends import card_reader
+from .issuance import issue_certificate
+from .status import refresh_after_commit
+
+Status = Certificate.Status
+LIVE = (Status.ON_HOLD, Status.VALID)
+
+
+def _own_active_card(actor: Any, card_id: int) -> Card:
+    require_role(actor, Role.HOLDER)
+    card = locked_card(card_id)
+    if card.person_id != person_id_of(actor):
+        e10 = rule("E10")
+        raise Refused(
+            "E10", f"{e10.sv} Det här är inte ditt kort.", f"{e10.en} This is not your card."
+        )
+    if card.state != CardState.ACTIVE:
+        e1 = rule("E1")
+        raise Refused(
+            "E1",
+            f"{e1.sv} Kortet måste vara aktiverat.",
+            f"{e1.en} The card must be active (it is {card.state}).",
+        )
+    return card
+
+
+def _slot(name: str) -> Any:
+    from ekort.pki.card_token import KeySlot
+
+    return KeySlot(name)
+
+
+def _live(card: Card, profile: Profile) -> Certificate | None:
+    return Certificate.objects.filter(
+        card=card, profile=profile.value, status__in=LIVE, on_card=True
+    ).first()
+
+
+def _audit(actor: Any, action: str, card: Card, now: datetime, **after: object) -> None:
+    audit.record(
+        audit.Change(
+            actor=actor_label(actor),
+            action=action,
+            object_type="card",
+            object_id=str(card.pk),
+            at=now,
+            after={"card_number": card.number, **after},
+        )
+    )
+
+
+def download_signature_certificate(
+    *, actor: Any, card_id: int, signature_code: object, now: datetime
+) -> Certificate:
+    """R12: the holder asks for a signature certificate and chooses its code; the chip makes
+    the key, and ekort's CA certifies it. Never done at delivery."""
+    require_aware(now)
+    code = validate_pin(signature_code)  # same format rules as the PIN (E6)
+    with transaction.atomic():
+        card = _own_active_card(actor, card_id)
+        if _live(card, Profile.SIGNATURE):
+            r12 = rule("R12")
+            raise Refused(
+                "R12",
+                f"{r12.sv} Kortet har redan ett underskriftscertifikat.",
+                f"{r12.en} The card already has a signature certificate.",
+            )
+        assert card.number is not None
+        token = card_reader().open(card.number)
+        token.set_signature_code(code)
+        public = token.generate_key(
+            _slot("signature"), KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM)
+        )
+        record, der = issue_certificate(
+            card=card,
+            ca=issuing_ca(card.assurance_level),
+            profile=Profile.SIGNATURE,
+            public=public,
+            now=now,
+            status=Status.VALID,
+        )
+        token.put_certificate(_slot("signature"), der)
+        refresh_after_commit([record.pk], now)
+        _audit(actor, "signature_certificate", card, now, serial=record.serial)
+        return record
+
+
+def _foreign_issuer(name: str) -> CertificateAuthority:
+    issuer = CertificateAuthority.objects.filter(
+        role=CertificateAuthority.Role.FOREIGN, name=name
+    ).first()
+    if issuer is None:
+        r13 = rule("R13")
+        raise Refused(
+            "R13",
+            f"{r13.sv} Okänd utfärdare: {name[:80]}.",
+            f"{r13.en} Unknown issuer of additional certificates: {name[:80]}.",
+        )
+    return issuer
+
+
+def _remove_additional(card: Card, current: Certificate, now: datetime) -> None:
+    Certificate.objects.filter(pk=current.pk).update(
+        status=Status.REVOKED,
+        revoked_at=now,
+        status_changed_at=now,
+        revocation_reason=REMOVED_FROM_CARD,
+        on_card=False,
+    )
+    assert card.number is not None
+    card_reader().open(card.number).clear_slot(_slot("additional"))
+    refresh_after_commit([current.pk], now)
+
+
+def add_additional_certificate(
+    *, actor: Any, card_id: int, issuer_name: str, now: datetime, swap: bool = False
+) -> Certificate:
+    """R13: at most one additional certificate at a time. With swap=True the one on the card
+    is removed (and revoked) in the same transaction as the new one is added."""
+    require_aware(now)
+    with transaction.atomic():
+        card = _own_active_card(actor, card_id)
+        issuer = _foreign_issuer(issuer_name)
+        current = _live(card, Profile.ADDITIONAL)
+        if current is not None and not swap:
+            r13 = rule("R13")
+            raise Refused(
+                "R13",
+                f"{r13.sv} Ta bort eller byt det tilläggscertifikat som redan finns på kortet.",
+                f"{r13.en} Remove or swap the additional certificate already on the card.",
+            )
+        if current is not None:
+            _remove_additional(card, current, now)
+        assert card.number is not None
+        token = card_reader().open(card.number)
+        public = token.generate_key(
+            _slot("additional"), KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM)
+        )
+        record, der = issue_certificate(
+            card=card,
+            ca=issuer,
+            profile=Profile.ADDITIONAL,
+            public=public,
+            now=now,
+            status=Status.VALID,
+        )
+        token.put_certificate(_slot("additional"), der)
+        refresh_after_commit([record.pk], now)
+        _audit(
+            actor,
+            "swap_additional" if current else "add_additional",
+            card,
+            now,
+            serial=record.serial,
+            issuer=issuer.name,
+        )
+        return record
+
+
+def remove_additional_certificate(*, actor: Any, card_id: int, now: datetime) -> Certificate:
+    require_aware(now)
+    with transaction.atomic():
+        card = _own_active_card(actor, card_id)
+        current = _live(card, Profile.ADDITIONAL)
+        if current is None:
+            r13 = rule("R13")
+            raise Refused(
+                "R13",
+                f"{r13.sv} Kortet har inget tilläggscertifikat.",
+                f"{r13.en} The card has no additional certificate.",
+            )
+        _remove_additional(card, current, now)
+        _audit(actor, "remove_additional", card, now, serial=current.serial)
+        return current

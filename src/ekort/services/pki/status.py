@@ -1,0 +1,163 @@
+"""Publishing revocation status: pre-signed OCSP responses and full CRLs.
+
+`refresh_responses` signs a fresh OCSP response for each certificate whose status changed and
+stores it, so that the responder only looks bytes up. Callers schedule it with
+`transaction.on_commit`, so relying parties never see a status the database does not hold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from django.db import transaction
+
+from ekort.domain.revocation import HOLD
+from ekort.domain.timekeeping import require_aware
+from ekort.pki import crl as crl_encoding
+from ekort.pki import ocsp as ocsp_encoding
+from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
+
+from .authority import ca_settings, certificate_of, responder_for, signing_key_of
+
+Status = Certificate.Status
+
+
+def _ocsp_status(cert: Certificate) -> tuple[Any, datetime | None, x509.ReasonFlags | None]:
+    if cert.status == Status.VALID:
+        return ocsp_encoding.CertStatus.GOOD, None, None
+    reason = HOLD if cert.status == Status.ON_HOLD else cert.revocation_reason
+    revoked_at = cert.revoked_at or cert.status_changed_at
+    flag = x509.ReasonFlags[reason] if reason and reason != "unspecified" else None
+    return ocsp_encoding.CertStatus.REVOKED, revoked_at, flag
+
+
+def _next_revision(ca_id: int) -> int:
+    ca = CertificateAuthority.objects.select_for_update().get(pk=ca_id)
+    ca.status_revision += 1
+    ca.save(update_fields=["status_revision"])
+    return ca.status_revision
+
+
+def refresh_responses(certificate_ids: Iterable[int], now: datetime) -> int:
+    """Sign and store the current OCSP response of each certificate; returns how many."""
+    require_aware(now)
+    validity = timedelta(hours=ca_settings().ocsp_response_validity_hours)
+    by_issuer: dict[int, list[Certificate]] = defaultdict(list)
+    ids = list(certificate_ids)
+    for start in range(0, len(ids), 5000):
+        for cert in Certificate.objects.filter(pk__in=ids[start : start + 5000]).only(
+            "pk",
+            "issuer_id",
+            "serial",
+            "status",
+            "status_changed_at",
+            "revoked_at",
+            "revocation_reason",
+        ):
+            by_issuer[cert.issuer_id].append(cert)
+    done = 0
+    for issuer_id, certs in by_issuer.items():
+        ca = CertificateAuthority.objects.get(pk=issuer_id)
+        responder = responder_for(ca)
+        context = ocsp_encoding.make_responder_context(
+            certificate_of(ca), certificate_of(responder), signing_key_of(responder)
+        )
+        rows = []
+        for cert in certs:
+            status, revoked_at, reason = _ocsp_status(cert)
+            der = ocsp_encoding.build_response(
+                context=context,
+                serial=int(cert.serial, 16),
+                status=status,
+                revoked_at=revoked_at,
+                reason=reason,
+                this_update=now,
+                next_update=now + validity,
+            )
+            rows.append((cert.serial, der))
+        with transaction.atomic():
+            revision = _next_revision(issuer_id)
+            OcspResponse.objects.bulk_create(
+                [
+                    OcspResponse(
+                        issuer_id=issuer_id,
+                        serial=serial,
+                        der=der,
+                        this_update=now,
+                        next_update=now + validity,
+                        revision=revision,
+                    )
+                    for serial, der in rows
+                ],
+                batch_size=2000,
+                update_conflicts=True,
+                unique_fields=["issuer", "serial"],
+                update_fields=["der", "this_update", "next_update", "revision"],
+            )
+        done += len(rows)
+    return done
+
+
+def refresh_after_commit(certificate_ids: Iterable[int], now: datetime) -> None:
+    ids = list(certificate_ids)
+    if ids:
+        transaction.on_commit(lambda: refresh_responses(ids, now))
+
+
+def refresh_expiring(now: datetime, *, margin: timedelta = timedelta(hours=6)) -> int:
+    """Re-sign responses that would expire within `margin` (the scheduled refresh)."""
+    due = OcspResponse.objects.filter(next_update__lt=now + margin).values_list(
+        "issuer_id", "serial"
+    )
+    ids: list[int] = []
+    for issuer_id, serial in due.iterator(chunk_size=5000):
+        ids.extend(
+            Certificate.objects.filter(issuer_id=issuer_id, serial=serial).values_list(
+                "pk", flat=True
+            )
+        )
+    return refresh_responses(ids, now)
+
+
+def build_crl(ca: CertificateAuthority, now: datetime) -> Crl:
+    """A full CRL of `ca`: revoked and on-hold certificates that have not expired."""
+    require_aware(now)
+    rows = (
+        Certificate.objects.filter(issuer=ca, not_after__gt=now)
+        .exclude(status=Status.VALID)
+        .values_list("serial", "status", "revoked_at", "status_changed_at", "revocation_reason")
+    )
+    entries = []
+    for serial, status, revoked_at, changed_at, reason in rows.iterator(chunk_size=20000):
+        code = HOLD if status == Status.ON_HOLD else reason
+        flag = x509.ReasonFlags[code] if code and code != "unspecified" else None
+        entries.append(crl_encoding.RevokedEntry(int(serial, 16), revoked_at or changed_at, flag))
+    with transaction.atomic():
+        locked = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
+        locked.crl_number += 1
+        locked.save(update_fields=["crl_number"])
+        validity = timedelta(hours=ca_settings().crl_validity_hours)
+        der = crl_encoding.build_crl(
+            issuer_cert=certificate_of(ca),
+            signing_key=signing_key_of(ca),
+            entries=entries,
+            number=locked.crl_number,
+            this_update=now,
+            next_update=now + validity,
+        )
+        return Crl.objects.create(
+            issuer=ca,
+            number=locked.crl_number,
+            this_update=now,
+            next_update=now + validity,
+            der=der,
+            entries=len(entries),
+        )
+
+
+def latest_crl(ca: CertificateAuthority) -> Crl | None:
+    return Crl.objects.filter(issuer=ca).order_by("-number").first()
