@@ -26,11 +26,11 @@ PUK_TRIES = 11  # "more than 10 wrong PUK entries lock the card": the eleventh w
 SIGNATURE_CODE_TRIES = 3
 
 
-def _b64(data: bytes) -> str:
+def to_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def from_base64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
@@ -54,11 +54,11 @@ class CodeHash:
         return hmac.compare_digest(self.digest, self._scrypt(code, self.salt))
 
     def to_json(self) -> dict[str, str]:
-        return {"salt": _b64(self.salt), "scrypt": _b64(self.digest)}
+        return {"salt": to_base64(self.salt), "scrypt": to_base64(self.digest)}
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> CodeHash:
-        return cls(_unb64(data["salt"]), _unb64(data["scrypt"]))
+        return cls(from_base64(data["salt"]), from_base64(data["scrypt"]))
 
 
 def entered_pin(code: object) -> str:
@@ -127,18 +127,24 @@ class CardCodes:
             self.pin_tries_left,
         )
 
-    def activate(self) -> None:
+    def before_activation(self) -> None:
         self.require_usable()
         if self.activated:
             raise TokenError(
                 "The card already has a PIN; change it with the PUK or at a card office."
             )
+
+    def activate(self) -> None:
+        self.before_activation()
         self.activated = True
         self.pin_tries_left = PIN_TRIES
 
+    def before_pin_reset(self) -> None:
+        self.require_activated()
+
     def pin_reset(self) -> None:
         """A new PIN set by an ID administrator (R14)."""
-        self.require_activated()
+        self.before_pin_reset()
         self.pin_tries_left = PIN_TRIES
 
     # PUK --------------------------------------------------------------------------------------
@@ -163,6 +169,7 @@ class CardCodes:
     # Signature code ---------------------------------------------------------------------------
 
     def choose_signature_code(self, code: str) -> None:
+        self.require_usable()
         self.signature_code = CodeHash.of(code)
         self.signature_code_tries_left = SIGNATURE_CODE_TRIES
 

@@ -11,10 +11,11 @@ key (R12).
 
 Security status, as on a physical card: an open token remembers whether the holder's PIN has
 been verified through it (`verify_pin`, or a signature with the AUTH or ADDITIONAL key). Once a
-card is activated, changing its keys (`generate_key`, `clear_slot`, `set_signature_code`) and
-using the signature key need that status: the holder does these at the self-service pages with
-the card in the reader (R12, R13). Before activation the issuer personalises the card without
-it. A new `open()` starts with the PIN not verified.
+card is activated, changing its keys (`generate_key`, `clear_slot`) and signing with the
+signature key need that status: the holder does these at the self-service pages with the card
+in the reader and the PIN typed (R12, R13). A PKCS#11 token cannot do otherwise: its private
+keys open only to a user login, and the user PIN is the holder's. Before activation the issuer
+personalises the card without it. A new `open()` starts with the PIN not verified.
 
 No message here or in the implementations contains a code: error text travels further (logs,
 support tickets) than the person who typed it.
@@ -28,6 +29,8 @@ from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from ekort.domain.chip import CardChip
 
 from .keys import KeyAlgorithm
 
@@ -109,7 +112,7 @@ class CardToken(Protocol):
         """Take the card out of the reader: the PIN is no longer verified."""
 
 
-class CardReader(Protocol):
+class CardReader(CardChip, Protocol):
     def open(self, card_number: str) -> CardToken: ...
 
     def exists(self, card_number: str) -> bool: ...

@@ -10,24 +10,26 @@ the card management system's administrative key.
 
 from __future__ import annotations
 
-import base64
 import ctypes
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pkcs11
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 
-from .card_codes import CardCodes
-from .card_token import KeySlot, TokenError
+from .card_codes import CardCodes, from_base64, to_base64
+from .card_token import KeySlot, PinNotVerified, TokenError
 from .keys import KeyAlgorithm
 
 STATE_LABEL = "ekort-card-state"
@@ -85,6 +87,17 @@ class RawModule:
             raise TokenError(f"The token refused to log out (PKCS#11 error {rv:#x}).")
 
 
+@contextmanager
+def token_errors() -> Iterator[None]:
+    """PKCS#11 errors as the card's refusals."""
+    try:
+        yield
+    except pkcs11.exceptions.UserNotLoggedIn:
+        raise PinNotVerified("The holder's PIN must be verified on the card first.") from None
+    except pkcs11.PKCS11Error as error:
+        raise TokenError(f"The token refused the operation ({type(error).__name__}).") from None
+
+
 # Keys and certificates ------------------------------------------------------------------------
 
 
@@ -111,7 +124,8 @@ def generate(session: pkcs11.Session, slot: KeySlot, algorithm: KeyAlgorithm) ->
             KeyType.RSA, algorithm.rsa_bits, public_template=public, **common
         )
     else:
-        params = next(der for der, curve in _EC_PARAMS.items() if curve.name == algorithm.curve.name)
+        name = algorithm.curve.name
+        params = next(der for der, curve in _EC_PARAMS.items() if curve.name == name)
         key, _ = session.generate_keypair(
             KeyType.EC,
             mechanism=Mechanism.EC_KEY_PAIR_GEN,
@@ -187,7 +201,7 @@ class CardState:
     def to_json(self) -> dict[str, Any]:
         return {
             "codes": self.codes.to_json(),
-            "sealed_puk": base64.b64encode(self.sealed_puk).decode("ascii"),
+            "sealed_puk": to_base64(self.sealed_puk),
             "serial": self.serial,
         }
 
@@ -200,7 +214,7 @@ def seal_puk(admin_key: bytes, card_number: str, puk: str) -> bytes:
 def unseal_puk(admin_key: bytes, card_number: str, sealed: bytes) -> str:
     try:
         return AESGCM(admin_key).decrypt(sealed[:12], sealed[12:], _aad(card_number)).decode()
-    except Exception:
+    except (InvalidTag, ValueError):
         raise TokenError(
             "The card's PUK cannot be opened with this reader's administrative key."
         ) from None
@@ -217,7 +231,7 @@ def _states(session: pkcs11.Session) -> list[tuple[CardState, Any]]:
         data = json.loads(bytes(item[Attribute.VALUE]))
         state = CardState(
             CardCodes.from_json(data["codes"]),
-            base64.b64decode(data["sealed_puk"]),
+            from_base64(data["sealed_puk"]),
             int(data["serial"]),
         )
         states.append((state, item))

@@ -10,13 +10,12 @@ process counts in the next.
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import json
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ekort.domain.pins import validate_pin, validate_puk
 
-from .card_codes import CardCodes, CodeHash, entered_pin
+from .card_codes import CardCodes, CodeHash, entered_pin, from_base64, to_base64
 from .card_token import (
     CardChipReader,
     KeySlot,
@@ -36,14 +35,6 @@ from .card_token import (
     check_certificate,
 )
 from .keys import KeyAlgorithm, generate_private_key
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
 
 
 @dataclass
@@ -73,8 +64,8 @@ class _Chip:
             "codes": self.codes.to_json(),
             "puk": self.puk.to_json(),
             "pin": self.pin and self.pin.to_json(),
-            "keys": {slot.value: _b64(der) for slot, der in self.keys.items()},
-            "certificates": {slot.value: _b64(der) for slot, der in self.certificates.items()},
+            "keys": {slot.value: to_base64(der) for slot, der in self.keys.items()},
+            "certificates": {slot.value: to_base64(der) for slot, der in self.certificates.items()},
         }
 
     @classmethod
@@ -83,9 +74,9 @@ class _Chip:
             codes=CardCodes.from_json(data["codes"]),
             puk=CodeHash.from_json(data["puk"]),
             pin=CodeHash.from_json(data["pin"]) if data["pin"] else None,
-            keys={KeySlot(slot): _unb64(der) for slot, der in data["keys"].items()},
+            keys={KeySlot(slot): from_base64(der) for slot, der in data["keys"].items()},
             certificates={
-                KeySlot(slot): _unb64(der) for slot, der in data["certificates"].items()
+                KeySlot(slot): from_base64(der) for slot, der in data["certificates"].items()
             },
         )
 
@@ -144,9 +135,12 @@ class VirtualCardReader(CardChipReader):
             before = chip.to_json()
             try:
                 yield chip
-            finally:
+            except TokenError:
                 if chip.to_json() != before:
                     self._save(card_number, chip)
+                raise
+            if chip.to_json() != before:
+                self._save(card_number, chip)
 
 
 class VirtualCardToken:
@@ -155,7 +149,7 @@ class VirtualCardToken:
         self.card_number = card_number
         self._pin_verified = False
 
-    def _updating(self) -> Any:
+    def _updating(self) -> AbstractContextManager[_Chip]:
         return self._reader._updating(self.card_number)
 
     def _read(self) -> _Chip:
@@ -250,9 +244,6 @@ class VirtualCardToken:
     def set_signature_code(self, code: str) -> None:
         validate_pin(code)
         with self._updating() as chip:
-            chip.codes.require_holder(self._pin_verified)
-            if KeySlot.SIGNATURE not in chip.keys:
-                raise TokenError("The card has no signature key to guard with a code.")
             chip.codes.choose_signature_code(code)
 
     def sign(self, slot: KeySlot, data: bytes, code: str) -> bytes:

@@ -22,6 +22,7 @@ from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Block, Card
 
 from . import audit
+from .pki.revocation import revoke_cards
 
 Progress = Callable[[str, int, int], None]  # (job name, done so far, total due at start)
 
@@ -94,6 +95,7 @@ def _sweep_chunk(sweep: Sweep, today: date, now: datetime, chunk: int) -> int:
             Card.objects.filter(pk__in=pks, state=state).update(state=target, closed_at=now)
         actor = f"job:{sweep.name}"
         if sweep.reason is not None:
+            revoke_cards(ids, sweep.reason, now)  # same transaction as the blocks
             Block.objects.bulk_create(
                 [
                     Block(

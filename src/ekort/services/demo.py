@@ -47,6 +47,7 @@ from ekort.store.models import (
     Block,
     Card,
     CardOffice,
+    CertificateAuthority,
     Letter,
     OpeningException,
     OpeningInterval,
@@ -57,6 +58,7 @@ from ekort.store.models import (
 
 from . import audit, cards, deadlines
 from .people import PersonDetails, register_person
+from .pki import authority
 from .policy import current_calendar
 
 SEED = 20240125
@@ -64,6 +66,8 @@ ORGANISATION_NAME = "Region Gävleborg"
 ORGANISATION_NUMBER = "2321000198"  # Region Gävleborg, 232100-0198
 # The region's register is loaded, and the story begins, on this morning.
 HISTORY_START = datetime(2018, 9, 3, 8, 0, tzinfo=STOCKHOLM)
+# Another region's person CA: the additional certificates on cards come from it (R13).
+FOREIGN_ISSUER = "Region Uppsala Person ID 3 CA v1"
 EARLIEST_BUILD = datetime(2019, 1, 1, tzinfo=STOCKHOLM)
 
 
@@ -744,6 +748,7 @@ class _Plan:
         organisation = Organisation.objects.create(
             name=ORGANISATION_NAME, organisation_number=ORGANISATION_NUMBER
         )
+        self._certificate_authorities()
         units = self._units(organisation)
         offices = self._offices()
         self._users()
@@ -768,6 +773,16 @@ class _Plan:
             self.last_at = event.at
         self._nightly_jobs(until=self.build_at)
         deadlines.run_all(self.build_at)
+
+    def _certificate_authorities(self) -> None:
+        """ekort's CA hierarchy (unless `ekort ca init` made it already) and another region's
+        issuer for the additional certificates on cards (R13), both as of the history's start."""
+        if not CertificateAuthority.objects.filter(role=CertificateAuthority.Role.ROOT).exists():
+            authority.init_hierarchy(now=HISTORY_START, actor="ekort demo")
+        if not CertificateAuthority.objects.filter(name=FOREIGN_ISSUER).exists():
+            authority.init_foreign_issuer(
+                name=FOREIGN_ISSUER, organisation="Region Uppsala", now=HISTORY_START
+            )
 
     def _nightly_jobs(self, until: datetime) -> None:
         """Run the deadline jobs on every night, up to `until`, after something fell due."""

@@ -16,6 +16,7 @@ from ekort.domain.vocabulary import BlockReason, Role
 from ekort.store.models import Block, Card
 
 from ..access import person_id_of, require_role
+from ..pki.revocation import revoke_cards
 from ._common import audit_card, locked_card, move, snapshot
 
 _STAFF_WHO_BLOCK = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
@@ -72,6 +73,9 @@ def block(
             registered_at=now,
             note=note[:500],
         )
+        # The certificates are revoked in the block's own transaction: relying parties get
+        # "revoked" as soon as the block commits, and never a block without revocation.
+        revoke_cards([card.pk], why, now)
         audit_card(
             actor,
             "block",

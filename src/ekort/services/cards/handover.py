@@ -31,7 +31,8 @@ from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.store.models import Card, IdentityCheck
 
 from ..access import person_id_of, require_role
-from ..chip import default_chips
+from ..pki import issuance
+from ..pki.backends import card_reader
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, snapshot
 
@@ -140,7 +141,12 @@ def _hand_over(
     card.activated_at, card.activated_by = now, actor
     card.save(update_fields=["state", "activated_at", "activated_by"])
     _record_check(actor, card, way.purpose, kind, number, document, now)
-    after = {**snapshot(card, "activated_at"), "document_kind": kind.value}
+    released = issuance.release_hold(card, now)  # certificates good from now on (R8)
+    after = {
+        **snapshot(card, "activated_at"),
+        "document_kind": kind.value,
+        "certificates_released": len(released),
+    }
     if way is _ACTIVATE:
         after["pin_set"] = True
     audit_card(actor, way.action.value, card, now, before, after)
@@ -162,7 +168,7 @@ def activate(
     document: DocumentShown,
     pin: object,
     now: datetime,
-    chip: CardChip = default_chips,
+    chip: CardChip | None = None,
 ) -> Card:
     """New path: an ID administrator activates the card in person within the window (R7, R8);
     the holder chooses the PIN (R9)."""
@@ -173,5 +179,5 @@ def activate(
         card = _hand_over(_ACTIVATE, actor, card_id, document, now)
         # The chip comes last, inside the transaction: if it fails, nothing above is kept.
         assert card.number is not None  # every sent card was produced with a number
-        chip.set_pin(card.number, chosen_pin)
+        (chip or card_reader()).set_pin(card.number, chosen_pin)
         return card

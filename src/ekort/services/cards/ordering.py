@@ -17,6 +17,7 @@ from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
 from ekort.store.models import Block, Card, CardOrder, Person
 
 from ..access import person_id_of, require_role
+from ..pki.revocation import revoke_cards
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, snapshot
 
@@ -152,6 +153,7 @@ def replace_card(
                 registered_at=now,
                 note=note[:500],
             )
+            revoke_cards([old.pk], block_reason, now)
             audit_card(
                 actor,
                 "block",

@@ -19,6 +19,7 @@ from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
 from ekort.store.models import Card, CardNumberSequence, Letter
 
 from ..access import require_role
+from ..pki import issuance
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, require_registered_address, snapshot
 
@@ -102,13 +103,19 @@ def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
                 "produced_at",
             ]
         )
+        # The chip makes its authentication key and ekort's CA certifies it, on hold until
+        # the card is activated (R8, R11); a failure here undoes the production.
+        certificate = issuance.personalise(card, now)
         audit_card(
             actor,
             "produce",
             card,
             now,
             before,
-            snapshot(card, "generation", "sis_marked", "valid_until"),
+            {
+                **snapshot(card, "generation", "sis_marked", "valid_until"),
+                "certificate_serial": certificate.serial,
+            },
         )
         return card
 

@@ -5,86 +5,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ekort', '0002_append_only_audit_and_kept_blocks'),
+        ("ekort", "0002_append_only_audit_and_kept_blocks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='card',
-            name='puk_ciphertext',
+            model_name="card",
+            name="puk_ciphertext",
             field=models.BinaryField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='CertificateAuthority',
+            name="CertificateAuthority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('role', models.CharField(choices=[('root', 'Root'), ('issuing', 'Issuing'), ('ocsp', 'Ocsp'), ('foreign', 'Foreign')], max_length=10)),
-                ('assurance_level', models.CharField(blank=True, max_length=1)),
-                ('key_ref', models.CharField(max_length=200)),
-                ('certificate_der', models.BinaryField()),
-                ('key_sha1', models.CharField(db_index=True, max_length=40)),
-                ('name_sha1', models.CharField(max_length=40)),
-                ('not_before', models.DateTimeField()),
-                ('not_after', models.DateTimeField()),
-                ('crl_number', models.BigIntegerField(default=0)),
-                ('status_revision', models.BigIntegerField(default=0)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='ekort.certificateauthority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("root", "Root"),
+                            ("issuing", "Issuing"),
+                            ("ocsp", "Ocsp"),
+                            ("foreign", "Foreign"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("assurance_level", models.CharField(blank=True, max_length=1)),
+                ("key_ref", models.CharField(max_length=200)),
+                ("certificate_der", models.BinaryField()),
+                ("key_sha1", models.CharField(db_index=True, max_length=40)),
+                ("name_sha1", models.CharField(max_length=40)),
+                ("not_before", models.DateTimeField()),
+                ("not_after", models.DateTimeField()),
+                ("crl_number", models.BigIntegerField(default=0)),
+                ("status_revision", models.BigIntegerField(default=0)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="ekort.certificateauthority",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('profile', models.CharField(choices=[('auth', 'Authentication'), ('signature', 'Signature'), ('additional', 'Additional')], max_length=12)),
-                ('serial', models.CharField(max_length=40)),
-                ('subject', models.CharField(max_length=500)),
-                ('not_before', models.DateTimeField()),
-                ('not_after', models.DateTimeField()),
-                ('der', models.BinaryField()),
-                ('status', models.CharField(choices=[('on_hold', 'On Hold'), ('valid', 'Valid'), ('revoked', 'Revoked')], max_length=10)),
-                ('status_changed_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revocation_reason', models.CharField(blank=True, max_length=30)),
-                ('on_card', models.BooleanField(default=True)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certificates', to='ekort.card')),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issued', to='ekort.certificateauthority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "profile",
+                    models.CharField(
+                        choices=[
+                            ("auth", "Authentication"),
+                            ("signature", "Signature"),
+                            ("additional", "Additional"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("serial", models.CharField(max_length=40)),
+                ("subject", models.CharField(max_length=500)),
+                ("not_before", models.DateTimeField()),
+                ("not_after", models.DateTimeField()),
+                ("der", models.BinaryField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("on_hold", "On Hold"),
+                            ("valid", "Valid"),
+                            ("revoked", "Revoked"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("revocation_reason", models.CharField(blank=True, max_length=30)),
+                ("on_card", models.BooleanField(default=True)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certificates",
+                        to="ekort.card",
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="issued",
+                        to="ekort.certificateauthority",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['issuer', 'status'], name='cert_issuer_status')],
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'serial'), name='unique_serial_per_issuer')],
+                "indexes": [models.Index(fields=["issuer", "status"], name="cert_issuer_status")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("issuer", "serial"), name="unique_serial_per_issuer"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Crl',
+            name="Crl",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.BigIntegerField()),
-                ('this_update', models.DateTimeField()),
-                ('next_update', models.DateTimeField()),
-                ('der', models.BinaryField()),
-                ('entries', models.IntegerField()),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crls', to='ekort.certificateauthority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.BigIntegerField()),
+                ("this_update", models.DateTimeField()),
+                ("next_update", models.DateTimeField()),
+                ("der", models.BinaryField()),
+                ("entries", models.IntegerField()),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crls",
+                        to="ekort.certificateauthority",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'number'), name='crl_number')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("issuer", "number"), name="crl_number")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OcspResponse',
+            name="OcspResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('serial', models.CharField(max_length=40)),
-                ('der', models.BinaryField()),
-                ('this_update', models.DateTimeField()),
-                ('next_update', models.DateTimeField(db_index=True)),
-                ('revision', models.BigIntegerField(db_index=True)),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ekort.certificateauthority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("serial", models.CharField(max_length=40)),
+                ("der", models.BinaryField()),
+                ("this_update", models.DateTimeField()),
+                ("next_update", models.DateTimeField(db_index=True)),
+                ("revision", models.BigIntegerField(db_index=True)),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ekort.certificateauthority",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'serial'), name='one_response_per_serial')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("issuer", "serial"), name="one_response_per_serial"
+                    )
+                ],
             },
         ),
     ]

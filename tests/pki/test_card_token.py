@@ -1,0 +1,585 @@
+"""The card chip as a card reader sees it: a virtual card and a SoftHSM2 token behave alike.
+
+The SoftHSM2 token directory comes from the session-wide `softhsm` fixture (conftest.py):
+SoftHSM reads its configuration once per process, so every card here is a new token in it,
+with a card number of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import stat
+import string
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pkcs11
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+from ekort.domain.chip import CardChip
+from ekort.domain.errors import InvalidInput, Refused
+from ekort.pki.card_token import (
+    CardLocked,
+    CardReader,
+    CardToken,
+    KeySlot,
+    NotActivated,
+    PinBlocked,
+    PinNotVerified,
+    TokenError,
+    WrongCode,
+)
+from ekort.pki.keys import KeyAlgorithm
+from ekort.pki.pkcs11_card import Pkcs11CardReader
+from ekort.pki.virtual_card import VirtualCardReader
+
+PUK = "73920584"
+PIN = "482915"
+NEW_PIN = "5183627"
+SIGNATURE_CODE = "90817263"
+NEW_SIGNATURE_CODE = "361904"
+WRONG_PIN = "604172"
+WRONG_PUK = "11223399"
+CODES = (PUK, PIN, NEW_PIN, SIGNATURE_CODE, NEW_SIGNATURE_CODE, WRONG_PIN, WRONG_PUK)
+ADMIN_KEY = bytes(range(32))
+DATA = b"challenge from a login page"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+ISSUER_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def new_card_number() -> str:
+    """Letters only, so that no code can hide in a message that names the card."""
+    return "card-" + "".join(random.choices(string.ascii_lowercase, k=12))
+
+
+def certificate_for(public_key: PublicKeyTypes | None) -> bytes:
+    assert isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Holder")])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(ISSUER_KEY, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def assert_signed(public_key: PublicKeyTypes | None, signature: bytes, data: bytes) -> None:
+    """Raises InvalidSignature unless `signature` is the slot key's signature of `data`."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    else:
+        assert isinstance(public_key, rsa.RSAPublicKey)
+        public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+
+
+@contextmanager
+def refused(error: type[Exception]) -> Iterator[pytest.ExceptionInfo[Exception]]:
+    """pytest.raises, and the message names no code used in these tests."""
+    with pytest.raises(error) as info:
+        yield info
+    message = str(info.value)
+    assert message
+    assert not [code for code in CODES if code in message], message
+
+
+def wrong_pin(token: CardToken, tries_left: int) -> None:
+    with refused(WrongCode) as info:
+        token.verify_pin(WRONG_PIN)
+    assert isinstance(info.value, WrongCode)
+    assert info.value.tries_left == tries_left
+
+
+def block_pin(token: CardToken) -> None:
+    wrong_pin(token, 2)
+    wrong_pin(token, 1)
+    with refused(PinBlocked):
+        token.verify_pin(WRONG_PIN)
+
+
+# Fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["virtual", "pkcs11"])
+def make_reader(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], CardReader]:
+    """A factory, so that a test can open the same cards through a new reader."""
+    if request.param == "virtual":
+        directory = tmp_path / "cards"
+        return lambda: VirtualCardReader(directory)
+    softhsm = request.getfixturevalue("softhsm")
+    return lambda: Pkcs11CardReader(softhsm.module_path, admin_key=ADMIN_KEY)
+
+
+@pytest.fixture
+def reader(make_reader: Callable[[], CardReader]) -> CardReader:
+    return make_reader()
+
+
+@pytest.fixture
+def card(reader: CardReader) -> Iterator[CardToken]:
+    """Personalised, no keys, not activated."""
+    token = reader.open(new_card_number())
+    token.personalise(puk=PUK)
+    yield token
+    token.close()
+
+
+@pytest.fixture
+def active_card(card: CardToken) -> CardToken:
+    """As produced (an AUTH key) and activated with PIN."""
+    card.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+    card.set_pin(PIN)
+    return card
+
+
+# Both implementations ---------------------------------------------------------------------------
+
+
+def test_personalising_makes_an_inactive_empty_card(reader: CardReader) -> None:
+    number = new_card_number()
+    assert not reader.exists(number)
+    token = reader.open(number)
+    with refused(TokenError):
+        token.verify_pin(PIN)  # nothing there yet
+    token.personalise(puk=PUK)
+
+    assert reader.exists(number)
+    assert token.slots_in_use() == []
+    assert token.public_key(KeySlot.AUTH) is None
+    assert token.certificate(KeySlot.AUTH) is None
+    with refused(NotActivated):
+        token.verify_pin(PIN)
+    with refused(TokenError):
+        token.personalise(puk=PUK)
+    with refused(InvalidInput):
+        reader.open(new_card_number()).personalise(puk="1234")  # a PUK is 8 digits
+    token.close()
+
+
+def test_an_inactive_card_refuses_to_sign(card: CardToken) -> None:
+    card.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+    with refused(NotActivated):
+        card.sign(KeySlot.AUTH, DATA, PIN)
+    with refused(NotActivated):
+        card.unlock_with_puk(PUK, NEW_PIN)
+    with refused(NotActivated):
+        card.reset_pin(NEW_PIN)
+
+
+@pytest.mark.parametrize("algorithm", [KeyAlgorithm.EC_P256, KeyAlgorithm.RSA_2048])
+def test_an_activated_card_signs_with_its_auth_key(
+    card: CardToken, algorithm: KeyAlgorithm
+) -> None:
+    public = card.generate_key(KeySlot.AUTH, algorithm)
+    card.set_pin(PIN)
+
+    signature = card.sign(KeySlot.AUTH, DATA, PIN)
+
+    assert_signed(public, signature, DATA)
+    assert_signed(card.public_key(KeySlot.AUTH), signature, DATA)
+    assert card.slots_in_use() == [KeySlot.AUTH]
+    with refused(TokenError):
+        card.set_pin(NEW_PIN)  # activation happens once
+
+
+def test_three_wrong_pins_block_the_pin_even_for_the_right_one(active_card: CardToken) -> None:
+    wrong_pin(active_card, 2)
+    active_card.verify_pin(PIN)  # a right PIN resets the count
+    wrong_pin(active_card, 2)
+    with refused(WrongCode):
+        active_card.sign(KeySlot.AUTH, DATA, WRONG_PIN)  # signing asks for the PIN too
+    with refused(PinBlocked):
+        active_card.verify_pin(WRONG_PIN)
+
+    with refused(PinBlocked):
+        active_card.verify_pin(PIN)
+    with refused(PinBlocked):
+        active_card.sign(KeySlot.AUTH, DATA, PIN)
+
+
+def test_the_puk_unblocks_the_pin(active_card: CardToken) -> None:
+    block_pin(active_card)
+    with refused(WrongCode):
+        active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)
+
+    active_card.unlock_with_puk(PUK, NEW_PIN)
+
+    active_card.verify_pin(NEW_PIN)
+    wrong_pin(active_card, 2)
+    with refused(WrongCode):
+        active_card.verify_pin(PIN)  # the old PIN is gone
+
+
+def test_more_than_ten_wrong_puks_lock_the_card_for_good(active_card: CardToken) -> None:
+    for tries_left in range(10, 0, -1):
+        with refused(WrongCode) as info:
+            active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)
+        assert isinstance(info.value, WrongCode)
+        assert info.value.tries_left == tries_left
+    with refused(CardLocked):
+        active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)  # the eleventh
+
+    with refused(CardLocked):
+        active_card.unlock_with_puk(PUK, NEW_PIN)
+    with refused(CardLocked):
+        active_card.verify_pin(PIN)
+    with refused(CardLocked):
+        active_card.reset_pin(NEW_PIN)
+
+
+def test_the_right_puk_resets_the_puk_count(active_card: CardToken) -> None:
+    for _ in range(10):
+        with refused(WrongCode):
+            active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)
+    active_card.unlock_with_puk(PUK, NEW_PIN)
+    with refused(WrongCode) as info:
+        active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)
+    assert isinstance(info.value, WrongCode)
+    assert info.value.tries_left == 10
+
+
+def test_an_id_administrator_resets_a_blocked_pin(active_card: CardToken) -> None:
+    block_pin(active_card)
+
+    active_card.reset_pin(NEW_PIN)
+
+    active_card.verify_pin(NEW_PIN)
+    assert_signed(
+        active_card.public_key(KeySlot.AUTH),
+        active_card.sign(KeySlot.AUTH, DATA, NEW_PIN),
+        DATA,
+    )
+
+
+def test_the_signature_key_takes_the_signature_code_not_the_pin(
+    reader: CardReader, active_card: CardToken
+) -> None:
+    active_card.set_signature_code(SIGNATURE_CODE)  # chosen at download (R12)
+    with refused(PinNotVerified):
+        active_card.generate_key(KeySlot.SIGNATURE, KeyAlgorithm.EC_P256)
+    active_card.verify_pin(PIN)  # the holder at the self-service pages
+    public = active_card.generate_key(KeySlot.SIGNATURE, KeyAlgorithm.EC_P256)
+
+    with refused(WrongCode) as info:
+        active_card.sign(KeySlot.SIGNATURE, DATA, PIN)
+    assert isinstance(info.value, WrongCode)
+    assert info.value.tries_left == 2
+    assert_signed(public, active_card.sign(KeySlot.SIGNATURE, DATA, SIGNATURE_CODE), DATA)
+    with refused(WrongCode):
+        active_card.sign(KeySlot.AUTH, DATA, SIGNATURE_CODE)  # and the AUTH key wants the PIN
+
+    again = reader.open(active_card.card_number)
+    with refused(PinNotVerified):
+        again.sign(KeySlot.SIGNATURE, DATA, SIGNATURE_CODE)
+    again.close()
+
+
+def test_three_wrong_signature_codes_block_it_until_a_new_one_is_chosen(
+    active_card: CardToken,
+) -> None:
+    active_card.set_signature_code(SIGNATURE_CODE)
+    active_card.verify_pin(PIN)
+    public = active_card.generate_key(KeySlot.SIGNATURE, KeyAlgorithm.EC_P256)
+    for _ in range(2):
+        with refused(WrongCode):
+            active_card.sign(KeySlot.SIGNATURE, DATA, NEW_SIGNATURE_CODE)
+    with refused(PinBlocked):
+        active_card.sign(KeySlot.SIGNATURE, DATA, NEW_SIGNATURE_CODE)
+    with refused(PinBlocked):
+        active_card.sign(KeySlot.SIGNATURE, DATA, SIGNATURE_CODE)
+    active_card.verify_pin(PIN)  # the PIN is not affected
+
+    active_card.set_signature_code(NEW_SIGNATURE_CODE)
+
+    signature = active_card.sign(KeySlot.SIGNATURE, DATA, NEW_SIGNATURE_CODE)
+    assert_signed(public, signature, DATA)
+
+
+def test_a_certificate_must_certify_the_slots_key(card: CardToken) -> None:
+    stranger = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with refused(TokenError):
+        card.put_certificate(KeySlot.AUTH, certificate_for(stranger))  # empty slot
+    public = card.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+
+    with refused(TokenError):
+        card.put_certificate(KeySlot.AUTH, certificate_for(stranger))
+    with refused(TokenError):
+        card.put_certificate(KeySlot.AUTH, b"not a certificate")
+    assert card.certificate(KeySlot.AUTH) is None
+
+    first, renewed = certificate_for(public), certificate_for(public)
+    card.put_certificate(KeySlot.AUTH, first)
+    assert card.certificate(KeySlot.AUTH) == first
+    card.put_certificate(KeySlot.AUTH, renewed)
+    assert card.certificate(KeySlot.AUTH) == renewed
+
+
+def test_the_additional_slot_is_cleared_and_filled_again(
+    reader: CardReader, active_card: CardToken
+) -> None:
+    auth_certificate = certificate_for(active_card.public_key(KeySlot.AUTH))
+    active_card.put_certificate(KeySlot.AUTH, auth_certificate)
+    active_card.verify_pin(PIN)
+    first = active_card.generate_key(KeySlot.ADDITIONAL, KeyAlgorithm.EC_P256)
+    active_card.put_certificate(KeySlot.ADDITIONAL, certificate_for(first))
+    assert active_card.slots_in_use() == [KeySlot.AUTH, KeySlot.ADDITIONAL]
+    with refused(TokenError):
+        active_card.generate_key(KeySlot.ADDITIONAL, KeyAlgorithm.EC_P256)  # replaces nothing
+
+    outsider = reader.open(active_card.card_number)
+    with refused(PinNotVerified):
+        outsider.clear_slot(KeySlot.ADDITIONAL)
+    outsider.close()
+    active_card.clear_slot(KeySlot.ADDITIONAL)
+
+    assert active_card.public_key(KeySlot.ADDITIONAL) is None
+    assert active_card.certificate(KeySlot.ADDITIONAL) is None
+    assert active_card.slots_in_use() == [KeySlot.AUTH]
+    assert active_card.certificate(KeySlot.AUTH) == auth_certificate
+    second = active_card.generate_key(KeySlot.ADDITIONAL, KeyAlgorithm.EC_P256)
+    assert second != first
+    assert_signed(second, active_card.sign(KeySlot.ADDITIONAL, DATA, PIN), DATA)
+
+
+def test_counters_survive_a_new_reader(
+    make_reader: Callable[[], CardReader], active_card: CardToken
+) -> None:
+    wrong_pin(active_card, 2)
+    with refused(WrongCode):
+        active_card.unlock_with_puk(WRONG_PUK, NEW_PIN)
+    active_card.close()
+
+    token = make_reader().open(active_card.card_number)
+    wrong_pin(token, 1)
+    with refused(WrongCode) as info:
+        token.unlock_with_puk(WRONG_PUK, NEW_PIN)
+    assert isinstance(info.value, WrongCode)
+    assert info.value.tries_left == 9
+    token.close()
+
+
+def test_codes_are_checked_for_form_before_the_card_counts_them(active_card: CardToken) -> None:
+    with refused(InvalidInput):
+        active_card.verify_pin("12a456")
+    with refused(InvalidInput):
+        active_card.unlock_with_puk("1234567", NEW_PIN)
+    with refused(Refused):
+        active_card.reset_pin("111111")  # too easy to guess (E6)
+    with refused(Refused):
+        active_card.set_signature_code("123456")
+    wrong_pin(active_card, 2)  # none of the above counted
+    with refused(WrongCode):
+        active_card.verify_pin("222222")  # too simple to choose is merely wrong when typed
+
+
+def test_the_reader_is_the_services_card_chip(reader: CardReader) -> None:
+    chip: CardChip = reader
+    number = new_card_number()
+    reader.open(number).personalise(puk=PUK)
+
+    chip.set_pin(number, PIN)
+    token = reader.open(number)
+    block_pin(token)
+    chip.unlock_pin(number, NEW_PIN)
+
+    token.verify_pin(NEW_PIN)
+    token.close()
+    with refused(TokenError):
+        chip.set_pin(new_card_number(), PIN)  # never personalised
+
+
+# A wrong PIN in one process counts in the next ----------------------------------------------------
+
+_OTHER_PROCESS = """
+import sys
+from ekort.pki.card_token import WrongCode
+kind, where, number, pin = sys.argv[1:]
+if kind == "virtual":
+    from ekort.pki.virtual_card import VirtualCardReader
+    reader = VirtualCardReader(where)
+else:
+    from ekort.pki.pkcs11_card import Pkcs11CardReader
+    reader = Pkcs11CardReader(where)
+try:
+    reader.open(number).verify_pin(pin)
+except WrongCode as error:
+    print(error.tries_left)
+"""
+
+
+def test_a_wrong_pin_in_another_process_counts_here(
+    request: pytest.FixtureRequest, reader: CardReader, active_card: CardToken
+) -> None:
+    env = dict(os.environ)
+    if isinstance(reader, VirtualCardReader):
+        kind, where = "virtual", str(reader.directory)
+    else:
+        kind, where = "pkcs11", request.getfixturevalue("softhsm").module_path
+    wrong_pin(active_card, 2)
+    active_card.close()
+
+    other = subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS, kind, where, active_card.card_number, WRONG_PIN],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+
+    assert other.stdout.strip() == "1", other.stderr
+    with refused(PinBlocked):
+        reader.open(active_card.card_number).verify_pin(WRONG_PIN)
+
+
+# The virtual card's file --------------------------------------------------------------------------
+
+
+def test_a_virtual_card_file_holds_hashes_not_codes(tmp_path: Path) -> None:
+    reader = VirtualCardReader(tmp_path / "cards")
+    token = reader.open(new_card_number())
+    token.personalise(puk=PUK)
+    token.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+    token.set_pin(PIN)
+    token.set_signature_code(SIGNATURE_CODE)
+
+    path = reader.directory / f"{token.card_number}.card.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    assert not [code for code in CODES if code in text]
+    stored = json.loads(text)
+    assert set(stored["pin"]) == {"salt", "scrypt"}
+    assert set(stored["codes"]["signature_code"]) == {"salt", "scrypt"}
+    assert [p.name for p in reader.directory.iterdir() if p.name.startswith(".card-")] == []
+
+
+def test_concurrent_wrong_tries_on_a_virtual_card_all_count(tmp_path: Path) -> None:
+    reader = VirtualCardReader(tmp_path / "cards")
+    number = new_card_number()
+    reader.open(number).personalise(puk=PUK)
+    reader.set_pin(number, PIN)
+    errors: list[BaseException] = []
+
+    def wrong_puks() -> None:
+        token = reader.open(number)  # each thread its own open card and lock file handle
+        for _ in range(4):
+            try:
+                token.unlock_with_puk(WRONG_PUK, NEW_PIN)
+            except WrongCode:
+                pass
+            except BaseException as error:  # pragma: no cover - reported below
+                errors.append(error)
+
+    threads = [threading.Thread(target=wrong_puks) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    with refused(WrongCode) as info:
+        reader.open(number).unlock_with_puk(WRONG_PUK, NEW_PIN)
+    assert isinstance(info.value, WrongCode)
+    assert info.value.tries_left == 11 - 8 - 1
+
+
+# The SoftHSM2 token, seen by other tools ---------------------------------------------------------
+
+
+@pytest.fixture
+def pkcs11_reader(softhsm: Any) -> Pkcs11CardReader:
+    return Pkcs11CardReader(softhsm.module_path, admin_key=ADMIN_KEY)
+
+
+def _pkcs11_tool(softhsm: Any, number: str, *options: str) -> str:
+    if shutil.which("pkcs11-tool") is None:
+        pytest.skip("OpenSC's pkcs11-tool is not installed")
+    result = subprocess.run(
+        ["pkcs11-tool", "--module", softhsm.module_path, "--token-label", number, *options],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=softhsm.env,
+    )
+    return result.stdout
+
+
+def test_pkcs11_tool_sees_the_certificate_and_a_key_it_cannot_extract(
+    softhsm: Any,
+    pkcs11_reader: Pkcs11CardReader,
+) -> None:
+    number = new_card_number()
+    token = pkcs11_reader.open(number)
+    token.personalise(puk=PUK)
+    public = token.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+    token.put_certificate(KeySlot.AUTH, certificate_for(public))
+    token.set_pin(PIN)
+    token.close()
+
+    public_view = _pkcs11_tool(softhsm, number, "--list-objects")
+    certificate = public_view.split("Certificate Object; type = X.509 cert", 1)[1]
+    assert "label:      auth" in certificate
+    assert "ID:         01" in certificate
+    assert "CN=Test Holder" in certificate
+    assert "Private Key Object" not in public_view  # no login, no private objects
+
+    holder_view = _pkcs11_tool(softhsm, number, "--login", "--pin", PIN, "--list-objects")
+    private = holder_view.split("Private Key Object", 1)[1].split("Object", 1)[0]
+    assert "label:      auth" in private
+    assert "ID:         01" in private
+    assert "sensitive" in private
+    assert "never extractable" in private
+    assert "Usage:      sign" in private
+
+
+def test_the_pkcs11_card_state_holds_no_codes(
+    softhsm: Any,
+    pkcs11_reader: Pkcs11CardReader,
+) -> None:
+    number = new_card_number()
+    token = pkcs11_reader.open(number)
+    token.personalise(puk=PUK)
+    token.set_pin(PIN)
+    token.set_signature_code(SIGNATURE_CODE)
+    token.close()
+
+    module = pkcs11.lib(os.path.realpath(softhsm.module_path))  # the spelling ekort uses
+    with module.get_token(token_label=number).open() as session:
+        found = list(
+            session.get_objects(
+                {
+                    pkcs11.Attribute.CLASS: pkcs11.ObjectClass.DATA,
+                    pkcs11.Attribute.LABEL: "ekort-card-state",
+                }
+            )
+        )
+        assert len(found) == 1
+        text = bytes(found[0][pkcs11.Attribute.VALUE]).decode()
+    assert not [code for code in CODES if code in text]
+    assert json.loads(text)["codes"]["activated"] is True
+
+    without_key = Pkcs11CardReader(softhsm.module_path)
+    with refused(TokenError):
+        without_key.open(number).reset_pin(NEW_PIN)
+    with refused(TokenError):
+        without_key.open(new_card_number()).personalise(puk=PUK)
