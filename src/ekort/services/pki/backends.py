@@ -45,7 +45,17 @@ def card_reader() -> Any:
     if settings.EKORT_CARD_READER == "pkcs11":
         from ekort.pki.pkcs11_card import Pkcs11CardReader
 
-        return Pkcs11CardReader(settings.EKORT_PKCS11_MODULE)
+        return Pkcs11CardReader(settings.EKORT_PKCS11_MODULE, admin_key=card_admin_key())
     from ekort.pki.virtual_card import VirtualCardReader
 
     return VirtualCardReader(settings.EKORT_VIRTUAL_CARD_DIR)
+
+
+def card_admin_key() -> bytes:
+    """The card management system's administrative key for PKCS#11 cards (32 bytes), derived
+    from EKORT_SECRETS_KEY so that there is one secret fewer to keep."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ekort card admin key v1")
+    return kdf.derive(settings.EKORT_SECRETS_KEY.encode("utf-8"))

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from ekort.domain.errors import Refused
+from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.pins import validate_pin
 from ekort.domain.revocation import REMOVED_FROM_CARD
@@ -77,7 +77,7 @@ def _audit(actor: Any, action: str, card: Card, now: datetime, **after: object) 
 
 
 def download_signature_certificate(
-    *, actor: Any, card_id: int, signature_code: object, now: datetime
+    *, actor: Any, card_id: int, pin: object, signature_code: object, now: datetime
 ) -> Certificate:
     """R12: the holder asks for a signature certificate and chooses its code; the chip makes
     the key, and ekort's CA certifies it. Never done at delivery."""
@@ -93,7 +93,7 @@ def download_signature_certificate(
                 f"{r12.en} The card already has a signature certificate.",
             )
         assert card.number is not None
-        token = card_reader().open(card.number)
+        token = _unlocked_token(card, pin)
         token.set_signature_code(code)
         public = token.generate_key(
             _slot("signature"), KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM)
@@ -126,7 +126,20 @@ def _foreign_issuer(name: str) -> CertificateAuthority:
     return issuer
 
 
-def _remove_additional(card: Card, current: Certificate, now: datetime) -> None:
+def _unlocked_token(card: Card, pin: object) -> Any:
+    """The holder's card with the PIN verified: the chip changes keys only for its holder."""
+    from ekort.pki.card_token import TokenError
+
+    assert card.number is not None
+    token = card_reader().open(card.number)
+    try:
+        token.verify_pin(validate_pin(pin))
+    except TokenError as problem:  # wrong PIN, PIN blocked, card locked: said plainly
+        raise InvalidInput(str(problem)) from None
+    return token
+
+
+def _remove_additional(token: Any, card: Card, current: Certificate, now: datetime) -> None:
     Certificate.objects.filter(pk=current.pk).update(
         status=Status.REVOKED,
         revoked_at=now,
@@ -134,13 +147,18 @@ def _remove_additional(card: Card, current: Certificate, now: datetime) -> None:
         revocation_reason=REMOVED_FROM_CARD,
         on_card=False,
     )
-    assert card.number is not None
-    card_reader().open(card.number).clear_slot(_slot("additional"))
+    token.clear_slot(_slot("additional"))
     refresh_after_commit([current.pk], now)
 
 
 def add_additional_certificate(
-    *, actor: Any, card_id: int, issuer_name: str, now: datetime, swap: bool = False
+    *,
+    actor: Any,
+    card_id: int,
+    pin: object,
+    issuer_name: str,
+    now: datetime,
+    swap: bool = False,
 ) -> Certificate:
     """R13: at most one additional certificate at a time. With swap=True the one on the card
     is removed (and revoked) in the same transaction as the new one is added."""
@@ -156,10 +174,9 @@ def add_additional_certificate(
                 f"{r13.sv} Ta bort eller byt det tilläggscertifikat som redan finns på kortet.",
                 f"{r13.en} Remove or swap the additional certificate already on the card.",
             )
+        token = _unlocked_token(card, pin)
         if current is not None:
-            _remove_additional(card, current, now)
-        assert card.number is not None
-        token = card_reader().open(card.number)
+            _remove_additional(token, card, current, now)
         public = token.generate_key(
             _slot("additional"), KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM)
         )
@@ -184,7 +201,9 @@ def add_additional_certificate(
         return record
 
 
-def remove_additional_certificate(*, actor: Any, card_id: int, now: datetime) -> Certificate:
+def remove_additional_certificate(
+    *, actor: Any, card_id: int, pin: object, now: datetime
+) -> Certificate:
     require_aware(now)
     with transaction.atomic():
         card = _own_active_card(actor, card_id)
@@ -196,6 +215,6 @@ def remove_additional_certificate(*, actor: Any, card_id: int, now: datetime) ->
                 f"{r13.sv} Kortet har inget tilläggscertifikat.",
                 f"{r13.en} The card has no additional certificate.",
             )
-        _remove_additional(card, current, now)
+        _remove_additional(_unlocked_token(card, pin), card, current, now)
         _audit(actor, "remove_additional", card, now, serial=current.serial)
         return current
