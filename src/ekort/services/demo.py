@@ -58,7 +58,7 @@ from ekort.store.models import (
 
 from . import audit, cards, deadlines
 from .people import PersonDetails, register_person
-from .pki import authority
+from .pki import authority, status
 from .policy import current_calendar
 
 SEED = 20240125
@@ -773,6 +773,9 @@ class _Plan:
             self.last_at = event.at
         self._nightly_jobs(until=self.build_at)
         deadlines.run_all(self.build_at)
+        # Responses signed at historical instants have long expired: sign them as of now,
+        # and publish the CRLs, as the scheduler would.
+        transaction.on_commit(lambda: status.publish_due(self.build_at))
 
     def _certificate_authorities(self) -> None:
         """ekort's CA hierarchy (unless `ekort ca init` made it already) and another region's

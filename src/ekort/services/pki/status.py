@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography import x509
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery
 
 from ekort.domain.revocation import HOLD
 from ekort.domain.timekeeping import require_aware
@@ -26,7 +27,7 @@ from .authority import ca_settings, certificate_of, responder_for, signing_key_o
 Status = Certificate.Status
 
 
-def _ocsp_status(cert: Certificate) -> tuple[Any, datetime | None, x509.ReasonFlags | None]:
+def ocsp_status(cert: Certificate) -> tuple[Any, datetime | None, x509.ReasonFlags | None]:
     if cert.status == Status.VALID:
         return ocsp_encoding.CertStatus.GOOD, None, None
     reason = HOLD if cert.status == Status.ON_HOLD else cert.revocation_reason
@@ -68,7 +69,7 @@ def refresh_responses(certificate_ids: Iterable[int], now: datetime) -> int:
         )
         rows = []
         for cert in certs:
-            status, revoked_at, reason = _ocsp_status(cert)
+            status, revoked_at, reason = ocsp_status(cert)
             der = ocsp_encoding.build_response(
                 context=context,
                 serial=int(cert.serial, 16),
@@ -126,6 +127,9 @@ def refresh_expiring(now: datetime, *, margin: timedelta = timedelta(hours=6)) -
 def build_crl(ca: CertificateAuthority, now: datetime) -> Crl:
     """A full CRL of `ca`: revoked and on-hold certificates that have not expired."""
     require_aware(now)
+    # Read the revision before the entries: a revocation that lands in between makes the CRL
+    # look stale and it is simply built again, never the other way round.
+    revision = CertificateAuthority.objects.get(pk=ca.pk).status_revision
     rows = (
         Certificate.objects.filter(issuer=ca, not_after__gt=now)
         .exclude(status=Status.VALID)
@@ -156,8 +160,55 @@ def build_crl(ca: CertificateAuthority, now: datetime) -> Crl:
             next_update=now + validity,
             der=der,
             entries=len(entries),
+            status_revision=revision,
         )
 
 
 def latest_crl(ca: CertificateAuthority) -> Crl | None:
     return Crl.objects.filter(issuer=ca).order_by("-number").first()
+
+
+CRL_ISSUERS = (
+    CertificateAuthority.Role.ROOT,
+    CertificateAuthority.Role.ISSUING,
+    CertificateAuthority.Role.FOREIGN,
+)
+
+
+def publish_due(
+    now: datetime,
+    *,
+    debounce: timedelta = timedelta(seconds=30),
+    margin: timedelta = timedelta(hours=2),
+) -> list[Crl]:
+    """Build the CRLs that are due: none yet, a revocation since the last one (at most one CRL
+    per `debounce`, so a burst of blocks makes one CRL, not hundreds), or the last one's
+    nextUpdate less than `margin` away. Also re-signs OCSP responses that are about to expire."""
+    require_aware(now)
+    reconcile(now)
+    built = []
+    for ca in CertificateAuthority.objects.filter(role__in=CRL_ISSUERS):
+        latest = latest_crl(ca)
+        if (
+            latest is None
+            or latest.next_update - now < margin
+            or (
+                ca.status_revision > latest.status_revision and now - latest.this_update >= debounce
+            )
+        ):
+            built.append(build_crl(ca, now))
+    refresh_expiring(now)
+    return built
+
+
+def reconcile(now: datetime) -> int:
+    """Sign responses for certificates whose status changed after their stored response was
+    signed, or that have none: what a process killed between a commit and its on-commit
+    refresh left behind. Run before the CRLs, so that both agree with the database."""
+    stored = OcspResponse.objects.filter(issuer_id=OuterRef("issuer_id"), serial=OuterRef("serial"))
+    stale = (
+        Certificate.objects.annotate(signed_at=Subquery(stored.values("this_update")[:1]))
+        .filter(Q(signed_at__isnull=True) | Q(signed_at__lt=F("status_changed_at")))
+        .values_list("pk", flat=True)
+    )
+    return refresh_responses(list(stale.iterator(chunk_size=20000)), now)

@@ -106,6 +106,8 @@ class Crl(models.Model):
     next_update = models.DateTimeField()
     der = models.BinaryField()
     entries = models.IntegerField()
+    # The CA's status_revision the CRL reflects: a newer revision means a revocation since.
+    status_revision = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issuer", "number"], name="crl_number")]

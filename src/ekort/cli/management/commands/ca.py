@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
 
 from ekort.domain.errors import DomainError
 from ekort.services import clock
@@ -14,10 +16,19 @@ from ekort.store.models import CertificateAuthority
 
 
 class Command(BaseCommand):
-    help = "Create the CA hierarchy (init), list it (show), or write a CA's CRL (crl)."
+    help = (
+        "Create the CA hierarchy (init), list it (show), write a CA's CRL (crl), or publish "
+        "what is due: stale OCSP responses and CRLs (publish [--loop SECONDS])."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("verb", choices=["init", "show", "crl"])
+        parser.add_argument("verb", choices=["init", "show", "crl", "publish"])
+        parser.add_argument(
+            "--loop",
+            type=float,
+            metavar="SECONDS",
+            help="with publish: keep publishing, every SECONDS (the CRL scheduler)",
+        )
         parser.add_argument("--ca", help="with crl: the CA's name or URL slug")
         parser.add_argument("--out", help="with crl: write the DER CRL to this file")
 
@@ -72,3 +83,18 @@ class Command(BaseCommand):
                 f"CRL {crl.number} of {ca.name}: {crl.entries} entries, {len(crl.der)} bytes, "
                 f"next update {crl.next_update:%Y-%m-%d %H:%M}"
             )
+
+    def _publish(self, options: dict[str, Any]) -> None:
+        interval = options["loop"]
+        if interval is not None and interval < 1:
+            raise CommandError("--loop must be at least 1 second.")
+        while True:
+            for crl in status.publish_due(clock.now()):
+                self.stdout.write(
+                    f"{clock.now():%Y-%m-%d %H:%M:%S} CRL {crl.number} of {crl.issuer.name}: "
+                    f"{crl.entries} entries"
+                )
+            if interval is None:
+                return
+            close_old_connections()
+            time.sleep(interval)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ekort.domain.errors import InvalidInput
 from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock, deadlines
+from ekort.services.pki import status
 
 
 class Command(BaseCommand):
@@ -48,5 +49,7 @@ class Command(BaseCommand):
             self.stderr.write("")
         for result in results:
             self.stdout.write(f"  {result.name:15} {result.rule:9} {result.changed:>9} cards")
+        crls = status.publish_due(now)
+        self.stdout.write(f"  published {len(crls)} CRL(s); OCSP responses brought up to date")
         total = sum(r.changed for r in results)
         self.stdout.write(f"Done: {total} cards changed in {time.monotonic() - started:.1f} s.")
