@@ -31,7 +31,7 @@ one (`openssl ocsp -no_nonce`); freshness comes from thisUpdate/nextUpdate inste
 
 HTTP caching (RFC 5019 section 6.2): answers to GET may be cached by proxies until nextUpdate,
 at most an hour, so that a revocation reaches relying parties behind a cache within the hour:
-`Cache-Control: max-age=<seconds left, at most 3600>, public, no-transform, must-revalidate`,
+`Cache-Control: max-age=<seconds left, at most 60>, public, no-transform, must-revalidate`,
 with `Last-Modified` (thisUpdate), `Expires` (nextUpdate) and an `ETag`. POST answers are not
 cacheable by HTTP caches anyway; they say `Cache-Control: no-store` so that nothing on the way
 keeps a status past the moment it was asked for. Error answers are `no-store` as well.
@@ -62,7 +62,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_AGE_CAP = 3600
+# A block must reach relying parties "right after": an HTTP cache may hide it this long at most.
+MAX_AGE_CAP = 60
 
 _Status = OCSPResponseStatus
 _MALFORMED = _Status.MALFORMED_REQUEST
