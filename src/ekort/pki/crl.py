@@ -11,8 +11,12 @@ Everything is encoded and signed by `cryptography`'s builders: a `RevokedCertifi
 once to `CertificateRevocationListBuilder`'s constructor (`add_revoked_certificate` copies the
 list on every call), then `sign`. The constructors do not check their arguments (the builder
 methods do, one copy per call), so `build_crl` checks them itself, once per entry: a time
-before 1950 would otherwise make `cryptography` panic rather than raise ValueError. A million
-entries take about 6-8 s on one core (scripts/measure_crl.py).
+before 1950 would otherwise make `cryptography` panic rather than raise ValueError.
+
+Speed (scripts/measure_crl.py, EC P-256): a million entries take about 7-9 s on one core:
+about 3 s for the RevokedCertificates, 1.5-2.5 s to sign (the builder encodes the CRL and
+parses it back), about 1 s for `public_bytes` (which encodes it once more) and about 1 s for
+the check of the signature (`is_signature_valid` encodes the to-be-signed part again).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -108,7 +113,7 @@ def _authority_key_identifier(issuer_cert: x509.Certificate) -> x509.AuthorityKe
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
-def _refuse(entry: RevokedEntry) -> None:
+def _refuse(entry: RevokedEntry) -> NoReturn:
     """Raise the ValueError that says what is wrong with an entry the fast checks stopped."""
     check_serial(entry.serial)
     check_time("revoked_at", entry.revoked_at)
