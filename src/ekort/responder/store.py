@@ -70,7 +70,10 @@ class Issuer:
 
 
 def _issuers(cas: list[CertificateAuthority]) -> list[Issuer]:
-    responders = {ca.parent_id: ca for ca in cas if ca.role == Role.OCSP}
+    # A CA may have had several signers (renewed yearly): the one valid longest answers.
+    responders: dict[int | None, CertificateAuthority] = {}
+    for ca in sorted((ca for ca in cas if ca.role == Role.OCSP), key=lambda ca: ca.not_after):
+        responders[ca.parent_id] = ca
     issuers = []
     for ca in cas:
         responder = responders.get(ca.pk)

@@ -7,12 +7,13 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.db import transaction
 
@@ -215,10 +216,68 @@ def issuing_ca(level: str) -> CertificateAuthority:
 
 
 def responder_for(ca: CertificateAuthority) -> CertificateAuthority:
-    responder = CertificateAuthority.objects.filter(role=Role.OCSP, parent=ca).first()
+    """The CA's current OCSP signer: the one that stays valid longest."""
+    responder = (
+        CertificateAuthority.objects.filter(role=Role.OCSP, parent=ca)
+        .order_by("-not_after")
+        .first()
+    )
     if responder is None:
         raise NotFound(f"The CA {ca.name} has no OCSP signing certificate.")
     return responder
+
+
+def _organisation(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(names[0].value) if names else ""
+
+
+def renew_responders(
+    now: datetime, *, margin: timedelta = timedelta(days=30)
+) -> list[CertificateAuthority]:
+    """Give every CA whose OCSP signer expires within `margin` a new signer (new key, new
+    certificate). The old one stays on record; responses are signed by the new one from now
+    on. Returns the CAs that got a new signer."""
+    require_aware(now)
+    config = ca_settings()
+    backend = key_backend()
+    renewed = []
+    for ca in CertificateAuthority.objects.filter(role__in=[Role.ISSUING, Role.FOREIGN]):
+        current = responder_for(ca)
+        issuer_cert = certificate_of(ca)
+        if current.not_after - now > margin or issuer_cert.not_valid_after_utc <= now:
+            continue
+        with transaction.atomic():
+            name = f"{ca.name} OCSP {now:%Y-%m-%d %H%M%S}"
+            ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
+            cert = ocsp_responder_certificate(
+                name=ca_name(f"{ca.name} OCSP", _organisation(issuer_cert)),
+                public=backend.public_key(ref),
+                issuer=issuer_cert,
+                issuer_key=signing_key_of(ca),
+                now=now,
+                days=config.ocsp_validity_days,
+            )
+            _store(
+                cert,
+                name=name,
+                role=Role.OCSP,
+                key_ref=str(ref),
+                level=ca.assurance_level,
+                parent=ca,
+            )
+            audit.record(
+                audit.Change(
+                    actor="ekort ca publish",
+                    action="ocsp_signer_renewed",
+                    object_type="ca",
+                    object_id=str(ca.pk),
+                    at=now,
+                    after={"signer": name},
+                )
+            )
+        renewed.append(ca)
+    return renewed
 
 
 def init_foreign_issuer(

@@ -22,7 +22,13 @@ from ekort.pki import crl as crl_encoding
 from ekort.pki import ocsp as ocsp_encoding
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
 
-from .authority import ca_settings, certificate_of, responder_for, signing_key_of
+from .authority import (
+    ca_settings,
+    certificate_of,
+    renew_responders,
+    responder_for,
+    signing_key_of,
+)
 
 Status = Certificate.Status
 
@@ -185,6 +191,9 @@ def publish_due(
     per `debounce`, so a burst of blocks makes one CRL, not hundreds), or the last one's
     nextUpdate less than `margin` away. Also re-signs OCSP responses that are about to expire."""
     require_aware(now)
+    for ca in renew_responders(now):
+        # Every response of that CA is signed again, by the new signer.
+        refresh_responses(Certificate.objects.filter(issuer=ca).values_list("pk", flat=True), now)
     reconcile(now)
     built = []
     for ca in CertificateAuthority.objects.filter(role__in=CRL_ISSUERS):
