@@ -1,8 +1,11 @@
 """`ekort start`: migrate, load the demo data if the database is empty, and serve on
-127.0.0.1:8000. Development only: production runs a real WSGI server (docs/operations.md)."""
+127.0.0.1:8000, with the OCSP responder on 127.0.0.1:8080 and the CRL scheduler beside it.
+Development only: production runs each as a service of its own (docs/operations.md)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -11,10 +14,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Migrate, load demo data and run the development server on 127.0.0.1:8000."
+    help = "Migrate, load demo data and run ekort on 127.0.0.1 (portal :8000, OCSP :8080)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--ocsp-port", type=int, default=8080)
         parser.add_argument("--no-demo", action="store_true", help="do not load demo data")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -23,5 +27,20 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         if not options["no_demo"]:
             call_command("demo")
-        self.stdout.write(f"ekort at http://127.0.0.1:{options['port']}/  (Ctrl-C stops it)")
-        call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+        ekort = [sys.executable, "-m", "ekort.cli.main"]
+        helpers = [
+            # Our own interpreter and fixed arguments (the port is an int): nothing untrusted.
+            subprocess.Popen([*ekort, "ocsp", "serve", "--port", str(options["ocsp_port"])]),  # noqa: S603
+            subprocess.Popen([*ekort, "ca", "publish", "--loop", "30"]),  # noqa: S603
+        ]
+        self.stdout.write(
+            f"ekort at http://127.0.0.1:{options['port']}/, OCSP at "
+            f"http://127.0.0.1:{options['ocsp_port']}/ocsp  (Ctrl-C stops all)"
+        )
+        try:
+            call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+        finally:
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(timeout=10)
