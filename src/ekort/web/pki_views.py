@@ -22,9 +22,15 @@ from ekort.services.pki.authority import certificate_of, slug
 from ekort.services.pki.status import latest_crl
 from ekort.store.models import CertificateAuthority
 
-# Only CAs whose URLs appear in certificates are published (another region's issuers and the
-# OCSP signers are not: the signer's certificate travels inside each OCSP response).
-_PUBLISHED = (CertificateAuthority.Role.ROOT, CertificateAuthority.Role.ISSUING)
+# Only CAs whose URLs appear in certificates are published: the root, the issuing CAs and
+# another region's issuer, whose additional certificates (R13) are issued here with CDP and AIA
+# pointing here (`issuance.issue_certificate`). The OCSP signers are not: the signer's
+# certificate travels inside each OCSP response.
+_PUBLISHED = (
+    CertificateAuthority.Role.ROOT,
+    CertificateAuthority.Role.ISSUING,
+    CertificateAuthority.Role.FOREIGN,
+)
 # CA certificates change only when a CA is replaced, which gives it a new name and slug.
 _CA_CERT_MAX_AGE = 86400
 _CRL_MAX_AGE_CAP = 3600
