@@ -25,9 +25,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 SMARTCARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
 # Assurance levels as certificate policies under the SITHS arc (NOTES.md); configurable.
 DEFAULT_POLICY_OIDS = {"3": "1.2.752.74.8.3", "2": "1.2.752.74.8.2"}
-# The card number rides in subjectAltName as an otherName under a UUID-based OID (X.667:
-# 2.25.<uuid>), which needs no registration and cannot collide with anybody's arc.
-CARD_NUMBER_OID = x509.ObjectIdentifier("2.25.245716478223386359446813935305302432271")
+# The card number rides in subjectAltName as a directoryName whose serialNumber is the number
+# printed on the card: standard attributes only, which every X.509 decoder reads.
 
 
 class Profile(StrEnum):
@@ -247,10 +246,8 @@ def holder_name(holder: Holder) -> x509.Name:
 
 
 def _card_number_san(card_number: str) -> x509.SubjectAlternativeName:
-    # DER UTF8String: tag 0x0c, short length (card numbers are far below 128 bytes).
-    value = card_number.encode("utf-8")
     return x509.SubjectAlternativeName(
-        [x509.OtherName(CARD_NUMBER_OID, bytes([0x0C, len(value)]) + value)]
+        [x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, card_number)]))]
     )
 
 
