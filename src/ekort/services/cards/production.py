@@ -20,6 +20,7 @@ from ekort.store.models import Card, CardNumberSequence, Letter
 
 from ..access import require_role
 from ..pki import issuance
+from ..pki.backends import card_reader
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, require_registered_address, snapshot
 
@@ -62,12 +63,20 @@ def photograph(*, actor: Any, card_id: int, photo: object, now: datetime) -> Car
 
 
 def _next_card_number() -> str:
+    """The next card number. A number whose chip exists already was taken by a production that
+    was undone after the chip had been personalised (a failure, or a killed process, rolls the
+    counter back but not the chip): that chip is spoiled, and its number is skipped."""
     prefix = settings.EKORT_CARD_NUMBER_PREFIX
     sequence, _ = CardNumberSequence.objects.get_or_create(prefix=prefix)
     sequence = CardNumberSequence.objects.select_for_update().get(pk=sequence.pk)
-    sequence.last_value += 1
+    reader = card_reader()
+    while True:
+        sequence.last_value += 1
+        number = format_card_number(prefix, sequence.last_value)
+        if not reader.exists(number):
+            break
     sequence.save(update_fields=["last_value"])
-    return format_card_number(prefix, sequence.last_value)
+    return number
 
 
 def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
