@@ -714,3 +714,21 @@ def test_ocsp_serve_runs_the_factory_under_uvicorn_on_loopback(monkeypatch):
 def test_ocsp_serve_refuses_bad_options(bad):
     with pytest.raises(CommandError):
         call_command("ocsp", "serve", *bad)
+
+
+def test_repeated_request_bytes_skip_parsing_but_nonces_are_not_remembered(world, app, monkeypatch):
+    from ekort.pki import ocsp as ocsp_module
+
+    issuer = certificate_of(world.ca)
+    plain = request_der(world.x509(world.good), issuer)
+    with_nonce = request_der(world.x509(world.good), issuer, nonce=b"0123456789abcdef")
+    parsed = []
+    real_parse = ocsp_module.parse_request
+    monkeypatch.setattr(
+        ocsp_module, "parse_request", lambda der: parsed.append(der) or real_parse(der)
+    )
+    for _ in range(3):
+        assert post(app, plain).certificate_status == ocsp.OCSPCertStatus.GOOD
+        assert post(app, with_nonce).certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert parsed.count(plain) == 1
+    assert parsed.count(with_nonce) == 3

@@ -64,6 +64,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 # A block must reach relying parties "right after": an HTTP cache may hide it this long at most.
 MAX_AGE_CAP = 60
+# How many distinct request encodings to remember (about 200 bytes each with their keys).
+REQUEST_CACHE_SIZE = 200_000
 
 _Status = OCSPResponseStatus
 _MALFORMED = _Status.MALFORMED_REQUEST
@@ -91,6 +93,8 @@ class Responder:
         self.signer = signer or OnDemandSigner(store)
         self.poll_interval = poll_interval
         self.max_request = ocsp.MAX_REQUEST_BYTES
+        # Request bytes -> the key of the stored response they ask for (see `_answer`).
+        self._request_keys: dict[bytes, tuple[str, str, int]] = {}
         self._errors: dict[OCSPResponseStatus, bytes] = {
             status: ocsp.error_response(status)
             for status in _Status
@@ -262,16 +266,26 @@ class Responder:
 
     async def _answer(self, der: bytes) -> Stored | bytes:
         """The stored or signed response, or an error response's bytes."""
+        store = self.store
+        # Most clients send the same bytes for the same certificate every time (no nonce):
+        # remember what those bytes asked for, and skip parsing them again.
+        known = self._request_keys.get(der)
+        if known is not None:
+            stored = store.responses.get(known)
+            if stored is not None:
+                return stored
         try:
             request = ocsp.parse_request(der)
         except ocsp.OcspProblem as problem:
             return self._errors[problem.status]
-        store = self.store
         if request.hash_algorithm == "sha1":
-            stored = store.responses.get(
-                (request.issuer_name_hash, request.issuer_key_hash, request.serial)
-            )
+            key = (request.issuer_name_hash, request.issuer_key_hash, request.serial)
+            stored = store.responses.get(key)
             if stored is not None:
+                if request.nonce is None:
+                    if len(self._request_keys) >= REQUEST_CACHE_SIZE:
+                        self._request_keys.clear()  # crude but bounded: refills as asked
+                    self._request_keys[der] = key
                 return stored
         issuer = store.issuers.get(
             (request.hash_algorithm, request.issuer_name_hash, request.issuer_key_hash)
