@@ -59,6 +59,7 @@ from ekort.store.models import (
 from . import audit, cards, deadlines
 from .people import PersonDetails, register_person
 from .pki import authority, status
+from .pki import selfservice as pki_selfservice
 from .policy import current_calendar
 
 SEED = 20240125
@@ -696,6 +697,7 @@ class _CardRef:
     holder: str
     card_type: CardType
     id: int | None = None
+    pin: str = ""  # the PIN the holder chose last (the demo plays the holder at the PIN pad)
 
     @property
     def pk(self) -> int:
@@ -1072,6 +1074,7 @@ class _Plan:
             self.document(at, card.holder),
             self.pin(),
         )
+        card.pin = pin
         self._event(
             at,
             f"activate {card.holder}'s card",
@@ -1082,10 +1085,41 @@ class _Plan:
 
     def unlock(self, card: _CardRef, at: datetime) -> None:
         actor, pin = self.admin_for(card.holder), self.pin()
+        card.pin = pin
         self._event(
             at,
             f"unlock {card.holder}'s PIN",
             lambda: cards.unlock_pin(actor=actor, card_id=card.pk, new_pin=pin, now=at),
+        )
+
+    def self_service_certificates(self, card: _CardRef, at: datetime) -> None:
+        """At home, in self-service: a signature certificate with a code of the holder's own
+        (R12), and an additional certificate from another region (R13), later swapped."""
+        holder = self.user_of_person[card.holder]
+        code = self.pin()
+        pin = card.pin  # as chosen at activation; a later unlock in the plan must not leak in
+
+        def download() -> None:
+            pki_selfservice.download_signature_certificate(
+                actor=holder, card_id=card.pk, pin=pin, signature_code=code, now=at
+            )
+            pki_selfservice.add_additional_certificate(
+                actor=holder, card_id=card.pk, pin=pin, issuer_name=FOREIGN_ISSUER, now=at
+            )
+
+        self._event(at, f"{card.holder} downloads self-service certificates", download)
+        later = at + timedelta(days=60)
+        self._event(
+            later,
+            f"{card.holder} swaps the additional certificate",
+            lambda: pki_selfservice.add_additional_certificate(
+                actor=holder,
+                card_id=card.pk,
+                pin=pin,
+                issuer_name=FOREIGN_ISSUER,
+                now=later,
+                swap=True,
+            ),
         )
 
     def pin_letter(self, card: _CardRef, at: datetime) -> None:
@@ -1318,6 +1352,7 @@ class _Plan:
             by="id_admin",
         )
         if key == "innehavare":
+            self.self_service_certificates(photo, self.on(2024, 3, 5, ("19:30",)))
             self.pin_letter(photo, self.on(2024, 9, 16, ("20:15",)))
             self.unlock(photo, self.on(2025, 2, 11))
 
