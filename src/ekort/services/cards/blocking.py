@@ -61,28 +61,42 @@ def block(
             raise Refused(
                 "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
             )
-        before = snapshot(card)
-        move(card, CardAction.BLOCK)
-        card.closed_at = now
-        card.save(update_fields=["state", "closed_at"])
-        Block.objects.create(
-            card=card,
-            reason=why,
-            requested_by=requester,
-            registered_by=actor,
-            registered_at=now,
-            note=note[:500],
-        )
-        # The certificates are revoked in the block's own transaction: relying parties get
-        # "revoked" as soon as the block commits, and never a block without revocation.
-        revoke_cards([card.pk], why, now)
-        audit_card(
-            actor,
-            "block",
-            card,
-            now,
-            before,
-            {**snapshot(card, "closed_at"), "reason": why.value, "requested_by": requester},
-            reason=note[:500],
-        )
+        register_block(actor, card, CardAction.BLOCK, why, requester, now, note)
         return card
+
+
+def register_block(
+    actor: Any,
+    card: Card,
+    action: CardAction,
+    why: BlockReason,
+    requester: str,
+    now: datetime,
+    note: str,
+) -> None:
+    """Block a locked card in the caller's transaction: state, block record, revocation of its
+    certificates and the audit entry (the replacement of a live card comes here too)."""
+    before = snapshot(card)
+    move(card, action)
+    card.closed_at = now
+    card.save(update_fields=["state", "closed_at"])
+    Block.objects.create(
+        card=card,
+        reason=why,
+        requested_by=requester,
+        registered_by=actor,
+        registered_at=now,
+        note=note[:500],
+    )
+    # The certificates are revoked in the block's own transaction: relying parties get
+    # "revoked" as soon as the block commits, and never a block without revocation.
+    revoke_cards([card.pk], why, now)
+    audit_card(
+        actor,
+        "block",
+        card,
+        now,
+        before,
+        {**snapshot(card, "closed_at"), "reason": why.value, "requested_by": requester},
+        reason=note[:500],
+    )

@@ -9,17 +9,17 @@ from django.db import transaction
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.domain.identifiers import IdentityKind
-from ekort.domain.lifecycle import OCCUPYING_STATES, CardAction
+from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, next_state
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
-from ekort.store.models import Block, Card, CardOrder, Person
+from ekort.store.models import Card, CardOrder, Person
 
 from ..access import person_id_of, require_role
-from ..pki.revocation import revoke_cards
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, snapshot
+from .blocking import register_block
 
 
 def _require_manager(actor: Any, person: Person) -> None:
@@ -139,29 +139,17 @@ def replace_card(
         _require_manager(actor, person)
         kind = CardType(old.card_type)
         current_calendar().decide(PolicyAction.ORDER, kind, now).require()
-        before = snapshot(old)
-        was = old.state
-        move(old, CardAction.REPLACE)
-        if old.state != was:
-            old.closed_at = now
-            old.save(update_fields=["state", "closed_at"])
-            Block.objects.create(
-                card=old,
-                reason=block_reason,
-                requested_by=str(actor.get_username()),
-                registered_by=actor,
-                registered_at=now,
-                note=note[:500],
-            )
-            revoke_cards([old.pk], block_reason, now)
-            audit_card(
+        if old.state in LIVE_STATES:  # a blocked or expired card keeps its state and reason
+            register_block(
                 actor,
-                "block",
                 old,
+                CardAction.REPLACE,
+                block_reason,
+                str(actor.get_username()),
                 now,
-                before,
-                {**snapshot(old, "closed_at"), "reason": block_reason.value},
-                reason=f"replaced: {note}"[:500],
+                f"replaced: {note}",
             )
+        else:
+            next_state(CardState(old.state), CardAction.REPLACE)  # E1 for a card never issued
         _require_free_slot(person, kind, replacing=old)
         return _create(actor, person, kind, now, note or f"replaces card {old.number}", old)

@@ -132,6 +132,27 @@ def _label(name: str) -> str:
     return f"{base}-{uuid.uuid4().hex[:8]}"
 
 
+def _new_responder(
+    ca: CertificateAuthority, issuer_key: Any, now: datetime, *, name: str
+) -> CertificateAuthority:
+    """A delegated OCSP signer for `ca`: a new key in the backend and a certificate from `ca`."""
+    config = ca_settings()
+    backend = key_backend()
+    issuer_cert = certificate_of(ca)
+    ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
+    cert = ocsp_responder_certificate(
+        name=ca_name(f"{ca.name} OCSP", _organisation(issuer_cert)),
+        public=backend.public_key(ref),
+        issuer=issuer_cert,
+        issuer_key=issuer_key,
+        now=now,
+        days=config.ocsp_validity_days,
+    )
+    return _store(
+        cert, name=name, role=Role.OCSP, key_ref=str(ref), level=ca.assurance_level, parent=ca
+    )
+
+
 def init_hierarchy(*, now: datetime, actor: str = "ekort ca init") -> Hierarchy:
     """Create the root, the LoA3 and LoA2 issuing CAs and their OCSP signers. Refuses to run
     twice: a CA is never silently replaced."""
@@ -169,25 +190,8 @@ def init_hierarchy(*, now: datetime, actor: str = "ekort ca init") -> Hierarchy:
                 cert, name=name, role=Role.ISSUING, key_ref=str(ref), level=level, parent=root
             )
             issuing[level] = ca
-            responder_name = f"{name} OCSP"
-            responder_ref = backend.create_key(
-                _label(responder_name), KeyAlgorithm(config.issuing_algorithm)
-            )
-            responder_cert = ocsp_responder_certificate(
-                name=ca_name(responder_name, organisation),
-                public=backend.public_key(responder_ref),
-                issuer=cert,
-                issuer_key=backend.signing_key(ref),
-                now=now,
-                days=config.ocsp_validity_days,
-            )
-            responders[level] = _store(
-                responder_cert,
-                name=responder_name,
-                role=Role.OCSP,
-                key_ref=str(responder_ref),
-                level=level,
-                parent=ca,
+            responders[level] = _new_responder(
+                ca, backend.signing_key(ref), now, name=f"{name} OCSP"
             )
         audit.record(
             audit.Change(
@@ -239,8 +243,6 @@ def renew_responders(
     certificate). The old one stays on record; responses are signed by the new one from now
     on. Returns the CAs that got a new signer."""
     require_aware(now)
-    config = ca_settings()
-    backend = key_backend()
     renewed = []
     for ca in CertificateAuthority.objects.filter(role__in=[Role.ISSUING, Role.FOREIGN]):
         current = responder_for(ca)
@@ -249,23 +251,7 @@ def renew_responders(
             continue
         with transaction.atomic():
             name = f"{ca.name} OCSP {now:%Y-%m-%d %H%M%S}"
-            ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
-            cert = ocsp_responder_certificate(
-                name=ca_name(f"{ca.name} OCSP", _organisation(issuer_cert)),
-                public=backend.public_key(ref),
-                issuer=issuer_cert,
-                issuer_key=signing_key_of(ca),
-                now=now,
-                days=config.ocsp_validity_days,
-            )
-            _store(
-                cert,
-                name=name,
-                role=Role.OCSP,
-                key_ref=str(ref),
-                level=ca.assurance_level,
-                parent=ca,
-            )
+            _new_responder(ca, signing_key_of(ca), now, name=name)
             audit.record(
                 audit.Change(
                     actor="ekort ca publish",
@@ -298,25 +284,7 @@ def init_foreign_issuer(
             years=config.issuing_validity_years,
         )
         ca = _store(cert, name=name, role=Role.FOREIGN, key_ref=str(ref), level="3")
-        responder_ref = backend.create_key(
-            _label(f"{name} OCSP"), KeyAlgorithm(config.issuing_algorithm)
-        )
-        responder_cert = ocsp_responder_certificate(
-            name=ca_name(f"{name} OCSP", organisation),
-            public=backend.public_key(responder_ref),
-            issuer=cert,
-            issuer_key=key,
-            now=now,
-            days=config.ocsp_validity_days,
-        )
-        _store(
-            responder_cert,
-            name=f"{name} OCSP",
-            role=Role.OCSP,
-            key_ref=str(responder_ref),
-            level="3",
-            parent=ca,
-        )
+        _new_responder(ca, key, now, name=f"{name} OCSP")
         audit.record(
             audit.Change(
                 actor=actor,
