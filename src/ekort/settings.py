@@ -138,6 +138,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
+# Production is served over HTTPS only; behind a TLS-terminating proxy set EKORT_BEHIND_PROXY=1.
+SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("EKORT_SSL_REDIRECT", "1") == "1"
+SECURE_HSTS_SECONDS = int(os.environ.get("EKORT_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+if os.environ.get("EKORT_BEHIND_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
@@ -148,13 +153,14 @@ LOGGING = {
 EKORT_CARD_NUMBER_PREFIX = os.environ.get("EKORT_CARD_NUMBER_PREFIX", "975221")
 
 
-def _secret(name: str, development_default: str) -> str:
-    """A secret from NAME, or from the file named by NAME_FILE; required in production."""
+def _secret(name: str, development_default: str, *, needed: bool = True) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE; required in production when
+    `needed` (a PKCS#11 PIN is not needed with encrypted key files, and the other way round)."""
     value = os.environ.get(name, "").strip()
     path = os.environ.get(f"{name}_FILE", "").strip()
     if not value and path:
         value = Path(path).read_text(encoding="utf-8").strip()
-    if not value and PRODUCTION:
+    if not value and PRODUCTION and needed:
         raise ImproperlyConfigured(f"Production needs {name} (or {name}_FILE) to be set.")
     return value or development_default
 
@@ -162,10 +168,17 @@ def _secret(name: str, development_default: str) -> str:
 # --- PKI: keys, the certificate authority and revocation status (docs/pki.md) ---
 EKORT_KEY_BACKEND = os.environ.get("EKORT_KEY_BACKEND", "encrypted")  # or "pkcs11"
 EKORT_KEY_DIR = Path(os.environ.get("EKORT_KEY_DIR", DATA_DIR / "keys"))
-EKORT_KEY_PASSPHRASE = _secret("EKORT_KEY_PASSPHRASE", "ekort-development-key-passphrase")
+EKORT_KEY_PASSPHRASE = _secret(
+    "EKORT_KEY_PASSPHRASE",
+    "ekort-development-key-passphrase",
+    needed=EKORT_KEY_BACKEND == "encrypted",
+)
 EKORT_PKCS11_MODULE = os.environ.get("EKORT_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 EKORT_PKCS11_TOKEN = os.environ.get("EKORT_PKCS11_TOKEN", "ekort-ca")
-EKORT_PKCS11_PIN = _secret("EKORT_PKCS11_PIN", "1234")
+EKORT_CARD_READER = os.environ.get("EKORT_CARD_READER", "virtual")  # or "pkcs11"
+EKORT_PKCS11_PIN = _secret(
+    "EKORT_PKCS11_PIN", "1234", needed="pkcs11" in (EKORT_KEY_BACKEND, EKORT_CARD_READER)
+)
 # Encrypts the cards' administrative secrets (the PUK) in the database.
 EKORT_SECRETS_KEY = _secret("EKORT_SECRETS_KEY", "ekort-development-secrets-key")
 # Where relying parties fetch CRLs and CA certificates, and ask OCSP (written into certificates).
@@ -189,5 +202,4 @@ EKORT_CA = {
     "crl_validity_hours": int(os.environ.get("EKORT_CA_CRL_HOURS", "24")),
     "ocsp_response_validity_hours": int(os.environ.get("EKORT_CA_OCSP_RESPONSE_HOURS", "24")),
 }
-EKORT_CARD_READER = os.environ.get("EKORT_CARD_READER", "virtual")  # or "pkcs11"
 EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")
