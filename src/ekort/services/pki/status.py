@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography import x509
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from ekort.domain.revocation import HOLD
 from ekort.domain.timekeeping import require_aware
@@ -117,17 +117,11 @@ def refresh_after_commit(certificate_ids: Iterable[int], now: datetime) -> None:
 
 def refresh_expiring(now: datetime, *, margin: timedelta = timedelta(hours=6)) -> int:
     """Re-sign responses that would expire within `margin` (the scheduled refresh)."""
-    due = OcspResponse.objects.filter(next_update__lt=now + margin).values_list(
-        "issuer_id", "serial"
+    expiring = OcspResponse.objects.filter(
+        issuer_id=OuterRef("issuer_id"), serial=OuterRef("serial"), next_update__lt=now + margin
     )
-    ids: list[int] = []
-    for issuer_id, serial in due.iterator(chunk_size=5000):
-        ids.extend(
-            Certificate.objects.filter(issuer_id=issuer_id, serial=serial).values_list(
-                "pk", flat=True
-            )
-        )
-    return refresh_responses(ids, now)
+    ids = Certificate.objects.filter(Exists(expiring)).values_list("pk", flat=True)
+    return refresh_responses(list(ids.iterator(chunk_size=20000)), now)
 
 
 def build_crl(ca: CertificateAuthority, now: datetime) -> Crl:
