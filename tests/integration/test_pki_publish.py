@@ -87,3 +87,14 @@ def test_reconcile_signs_what_a_crash_left_unsigned(world):
     assert response.revocation_reason == x509.ReasonFlags.key_compromise
     assert status.reconcile(t.NEW_PROCESS) == 0
     assert Crl.objects.count() == 0  # reconcile signs responses only
+
+
+def test_responses_about_to_expire_are_signed_again(world):
+    card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
+    cert = card.certificates.get()
+    status.refresh_responses([cert.pk], t.NEW_PROCESS)  # valid 24 hours
+    assert status.refresh_expiring(t.NEW_PROCESS + timedelta(hours=1)) == 0
+    later = t.NEW_PROCESS + timedelta(hours=20)  # within the six-hour margin
+    assert status.refresh_expiring(later) == 1
+    stored = OcspResponse.objects.get(issuer=cert.issuer, serial=cert.serial)
+    assert stored.this_update == later
