@@ -1,0 +1,170 @@
+"""The print queue: letters waiting to be printed, their PDFs, and marking them printed.
+
+A letter row holds no code (see `Letter`). The PUK is unsealed only while the PDF of a letter
+that carries it is rendered (the PIN/PUK letter, R14/R15, and a reserve card's code envelope,
+R16), goes into that PDF and nowhere else: not in the audit trail, a log or a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ekort.domain.errors import NotFound, Refused
+from ekort.domain.rulebook import rule
+from ekort.domain.timekeeping import local_date, require_aware
+from ekort.domain.vocabulary import CardType, LetterKind, Role
+from ekort.letters import LetterData, render_letter
+from ekort.letters.render import carries_puk
+from ekort.store.models import Letter
+
+from . import audit
+from .access import actor_label, require_role
+from .pki.secrets import unseal
+from .policy import current_calendar
+
+
+def print_queue() -> QuerySet[Letter]:
+    """Letters not printed yet, oldest first."""
+    return (
+        Letter.objects.filter(printed_at__isnull=True)
+        .select_related("card")
+        .order_by("queued_at", "pk")
+    )
+
+
+def letter_carries_puk(letter: Letter) -> bool:
+    return carries_puk(LetterKind(letter.kind), CardType(letter.card.card_type))
+
+
+def _letter(letter_id: int) -> Letter:
+    letter = Letter.objects.select_related("card").filter(pk=letter_id).first()
+    if letter is None:
+        raise NotFound(f"There is no letter with id {letter_id}.")
+    return letter
+
+
+def get_letter(letter_id: int) -> Letter:
+    """The letter and its card (no code), or NotFound."""
+    return _letter(letter_id)
+
+
+def _refuse_reprint(letter: Letter) -> None:
+    """A printed letter that carries the PUK is not printed again: a lost PIN/PUK letter is
+    replaced by ordering a new one (R14, R15); a reserve card's lost code envelope, by ordering
+    a new card (R16)."""
+    if letter.kind == LetterKind.PIN_PUK_LETTER:
+        r = rule("R14")
+        raise Refused(
+            "R14",
+            f"{r.sv} Pin/puk-brevet är redan utskrivet; beställ ett nytt pin/puk-brev.",
+            f"{r.en} This PIN/PUK letter was printed already; order a new PIN/PUK letter.",
+        )
+    r = rule("R16")
+    raise Refused(
+        "R16",
+        f"{r.sv} Kodkuvertet är redan utskrivet; saknas det beställs ett nytt kort.",
+        f"{r.en} This code envelope was printed already; if it is lost, order a new card.",
+    )
+
+
+def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
+    """The letter as a PDF, for an issuer administrator. Audited as `letter_rendered`, without
+    the code."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    with transaction.atomic():
+        letter = _letter(letter_id)
+        card = letter.card
+        with_puk = letter_carries_puk(letter)
+        if with_puk and letter.printed_at is not None:
+            _refuse_reprint(letter)
+        puk: str | None = None
+        if with_puk:
+            if card.puk_ciphertext is None:
+                raise NotFound(f"Card {card.pk} has no PUK recorded; it was never personalised.")
+            puk = unseal(bytes(card.puk_ciphertext), card.pk)
+        assert card.number is not None  # letters are queued for produced cards only
+        data = LetterData(
+            kind=LetterKind(letter.kind),
+            recipient_name=letter.recipient_name,
+            street_address=letter.street_address,
+            postal_code=letter.postal_code,
+            postal_town=letter.postal_town,
+            card_number=card.number,
+            card_type=CardType(card.card_type),
+            letter_id=letter.pk,
+            date=local_date(letter.queued_at),
+            region_name=current_calendar().region,
+            pickup_deadline=card.pickup_deadline
+            if letter.kind == LetterKind.CODE_ENVELOPE
+            else None,
+            activation_deadline=card.activation_deadline
+            if letter.kind == LetterKind.COVER_LETTER
+            else None,
+            puk=puk,
+        )
+        pdf = render_letter(data)
+        # No digest of the PDF either: with the PUK inside, a hash of a reproducible PDF would
+        # let anyone who reads the trail try the 10^8 PUKs against it.
+        audit.record(
+            audit.Change(
+                actor=actor_label(actor),
+                action="letter_rendered",
+                object_type="letter",
+                object_id=str(letter.pk),
+                at=now,
+                after={
+                    "kind": letter.kind,
+                    "card_id": card.pk,
+                    "card_number": card.number,
+                    "carries_puk": with_puk,
+                    "printed_at": letter.printed_at.isoformat() if letter.printed_at else None,
+                },
+            )
+        )
+        return pdf
+
+
+def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int:
+    """Mark the letters printed at `now`; those printed already keep their time. Returns how
+    many were marked. An unknown id refuses the whole call (NotFound), writing nothing."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    wanted = sorted(set(letter_ids))
+    with transaction.atomic():
+        rows = list(
+            Letter.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", "kind", "card_id", "printed_at")
+        )
+        missing = sorted(set(wanted) - {pk for pk, *_ in rows})
+        if missing:
+            raise NotFound(f"There is no letter with id {', '.join(map(str, missing))}.")
+        todo = [(pk, kind, card_id) for pk, kind, card_id, printed_at in rows if printed_at is None]
+        if not todo:
+            return 0
+        marked = Letter.objects.filter(
+            pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True
+        ).update(printed_at=now)
+        label = actor_label(actor)
+        audit.record_many(
+            [
+                audit.Change(
+                    actor=label,
+                    action="letter_printed",
+                    object_type="letter",
+                    object_id=str(pk),
+                    at=now,
+                    before={"printed_at": None},
+                    after={"printed_at": now.isoformat(), "kind": kind, "card_id": card_id},
+                )
+                for pk, kind, card_id in todo
+            ]
+        )
+        return marked
