@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.urls import path
 
+from ekort.api.main import api
 from ekort.web import pki_views, views
+from ekort.web.mount import portal
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
     path("health/", views.health, name="health"),
+    portal,  # sign-in, Mina sidor, Mina medarbetare, Kortkontor (ekort.web.urls)
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     # Where certificates' CDP and AIA point (ekort.services.pki.authority.endpoints).
     path("pki/crl/<slug:name>.crl", pki_views.crl, name="pki-crl"),
     path("pki/ca/<slug:name>.crt", pki_views.ca_certificate_der, name="pki-ca-der"),

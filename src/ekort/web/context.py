@@ -1,9 +1,34 @@
+"""What every page's template gets: the clock (for the simulated-time banner) and the
+navigation for the signed-in account's roles. One context processor, registered in settings
+as `clock_context`."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.urls import reverse
 
+from ekort.domain.vocabulary import Role
 from ekort.services import clock
+from ekort.services.access import roles_of
+
+
+def navigation(request: HttpRequest) -> list[tuple[str, str]]:
+    """(label, url) per section the account may open, in the order of the menu."""
+    roles = roles_of(getattr(request, "user", None))
+    items: list[tuple[str, str]] = []
+    if Role.HOLDER in roles:
+        items.append(("Mina sidor", reverse("portal:mine")))
+    if Role.ORDERER in roles:
+        items.append(("Mina medarbetare", reverse("portal:staff")))
+    if roles:
+        items.append(("Kortkontor", reverse("portal:offices")))
+    items.append(("Regler", reverse("rules")))
+    return items
 
 
 def clock_context(request: HttpRequest) -> dict[str, object]:
-    return {"ekort_now": clock.now(), "ekort_simulated": clock.is_simulated()}
+    return {
+        "ekort_now": clock.now(),
+        "ekort_simulated": clock.is_simulated(),
+        "ekort_nav": navigation(request),
+    }

@@ -1,3 +1,4 @@
+from .api import ApiToken
 from .audit import AuditEntry, AuditHead
 from .cards import Block, Card, CardNumberSequence, CardOrder, IdentityCheck, Letter
 from .offices import CardOffice, OpeningException, OpeningInterval
@@ -6,6 +7,7 @@ from .pki import Certificate, CertificateAuthority, Crl, OcspResponse
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AuditEntry",
     "AuditHead",
     "Block",

@@ -1,0 +1,163 @@
+"""Orders and cards: one POST per lifecycle action, each one service call at `clock.now()`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from ekort.domain.errors import InvalidInput
+from ekort.services import cards, clock
+
+from . import reads
+from .schemas import (
+    ERRORS,
+    ActivateIn,
+    BlockIn,
+    CancelIn,
+    CardOut,
+    DocumentIn,
+    HandOutIn,
+    LetterRefOut,
+    OrderIn,
+    PathId,
+    PhotoIn,
+    ReplaceIn,
+    UnlockPinIn,
+)
+
+router = Router()
+CARD = {200: CardOut, **ERRORS}
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _document(document: DocumentIn) -> cards.DocumentShown:
+    return cards.DocumentShown(
+        kind=document.kind,
+        number=document.number,
+        expires_on=document.expires_on,
+        digital=document.digital,
+    )
+
+
+@router.post("/orders", response={201: CardOut, **ERRORS})
+def order_card(request: HttpRequest, body: OrderIn) -> Any:
+    """A manager orders a photo or reserve card for a person they manage (E2, E8, R1-R4)."""
+    card = cards.order_card(
+        actor=_actor(request),
+        person_id=body.person_id,
+        card_type=body.card_type,
+        note=body.note,
+        now=clock.now(),
+    )
+    return Status(201, reads.card_out(card))
+
+
+@router.get("/cards/{card_id}", response=CARD)
+def get_card(request: HttpRequest, card_id: PathId) -> Any:
+    """A card the caller may see, with its block if it is blocked."""
+    return reads.card_out(reads.card_for(_actor(request), card_id))
+
+
+@router.post("/cards/{card_id}/cancel", response=CARD)
+def cancel_order(request: HttpRequest, card_id: PathId, body: CancelIn) -> Any:
+    card = cards.cancel_order(
+        actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
+    )
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/replace", response={201: CardOut, **ERRORS})
+def replace_card(request: HttpRequest, card_id: PathId, body: ReplaceIn) -> Any:
+    """Order a new card in place of this one; a live old card is blocked (reason as given)."""
+    card = cards.replace_card(
+        actor=_actor(request),
+        card_id=card_id,
+        reason=body.reason,
+        note=body.note,
+        now=clock.now(),
+    )
+    return Status(201, reads.card_out(card))
+
+
+@router.post("/cards/{card_id}/photograph", response=CARD)
+def photograph(request: HttpRequest, card_id: PathId, body: PhotoIn) -> Any:
+    try:
+        photo = base64.b64decode(body.photo_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("photo_base64 is not valid base64.") from None
+    card = cards.photograph(actor=_actor(request), card_id=card_id, photo=photo, now=clock.now())
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/produce", response=CARD)
+def produce(request: HttpRequest, card_id: PathId) -> Any:
+    card = cards.produce(actor=_actor(request), card_id=card_id, now=clock.now())
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/send", response=CARD)
+def send(request: HttpRequest, card_id: PathId) -> Any:
+    card = cards.send(actor=_actor(request), card_id=card_id, now=clock.now())
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/hand-out", response=CARD)
+def hand_out(request: HttpRequest, card_id: PathId, body: HandOutIn) -> Any:
+    card = cards.hand_out(
+        actor=_actor(request),
+        card_id=card_id,
+        document=_document(body.document),
+        now=clock.now(),
+    )
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/activate", response=CARD)
+def activate(request: HttpRequest, card_id: PathId, body: ActivateIn) -> Any:
+    """The holder's chosen PIN goes to the chip and nowhere else (R9)."""
+    card = cards.activate(
+        actor=_actor(request),
+        card_id=card_id,
+        document=_document(body.document),
+        pin=body.pin.get_secret_value(),
+        now=clock.now(),
+    )
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/block", response=CARD)
+def block(request: HttpRequest, card_id: PathId, body: BlockIn) -> Any:
+    card = cards.block(
+        actor=_actor(request),
+        card_id=card_id,
+        reason=body.reason,
+        requested_by=body.requested_by,
+        note=body.note,
+        now=clock.now(),
+    )
+    return reads.card_out(card)
+
+
+@router.post("/cards/{card_id}/pin-letter", response={201: LetterRefOut, **ERRORS})
+def pin_letter(request: HttpRequest, card_id: PathId) -> Any:
+    """A PIN/PUK letter to the registered address (R14-R16)."""
+    letter = cards.order_pin_letter(actor=_actor(request), card_id=card_id, now=clock.now())
+    return Status(201, reads.letter_ref_out(letter))
+
+
+@router.post("/cards/{card_id}/unlock-pin", response=CARD)
+def unlock_pin(request: HttpRequest, card_id: PathId, body: UnlockPinIn) -> Any:
+    card = cards.unlock_pin(
+        actor=_actor(request),
+        card_id=card_id,
+        new_pin=body.new_pin.get_secret_value(),
+        now=clock.now(),
+    )
+    return reads.card_out(card)

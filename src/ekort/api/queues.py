@@ -1,0 +1,63 @@
+"""The letter queue, blocks, and the rules in force at a date."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.params.functions import Query
+
+from ekort.domain.rules_report import rules_json
+from ekort.domain.timekeeping import parse_instant
+from ekort.domain.vocabulary import Role
+from ekort.services import clock
+from ekort.services.access import require_role
+from ekort.services.policy import current_calendar
+from ekort.store.models import Block, Letter
+
+from . import reads
+from .schemas import ERRORS, MAX_ID, BlockOut, DetailOut, LetterOut
+
+router = Router()
+
+
+@router.get("/letters", response={200: list[LetterOut], **ERRORS})
+def letters(
+    request: HttpRequest,
+    include_printed: bool = False,
+    limit: Annotated[int, Query(100, ge=1, le=1000)] = 100,
+) -> Any:
+    """The letters queued for printing, oldest first (issuer administrator)."""
+    require_role(request.auth, Role.ISSUER_ADMIN)  # type: ignore[attr-defined]
+    queue = Letter.objects.order_by("queued_at", "pk")
+    if not include_printed:
+        queue = queue.filter(printed_at__isnull=True)
+    return [reads.letter_out(letter) for letter in queue[:limit]]
+
+
+@router.get("/blocks", response={200: list[BlockOut], **ERRORS})
+def blocks(
+    request: HttpRequest,
+    card_id: Annotated[int | None, Query(None, ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(100, ge=1, le=1000)] = 100,
+) -> Any:
+    """The block of one card the caller may see (`?card_id=`), or, for staff, the latest
+    blocks, newest first."""
+    actor = request.auth  # type: ignore[attr-defined]
+    if card_id is not None:
+        card = reads.card_for(actor, card_id)
+        found = Block.objects.select_related("registered_by").filter(card=card)
+    else:
+        require_role(actor, *reads.STAFF)
+        found = Block.objects.select_related("registered_by").order_by("-registered_at", "-pk")
+    return [reads.block_out(block) for block in found[:limit]]
+
+
+@router.get("/rules", auth=None, response={200: dict[str, Any], 422: DetailOut})
+def rules(
+    request: HttpRequest, at: Annotated[str | None, Query(None, max_length=40)] = None
+) -> Any:
+    """The rules in force at a date or instant (`?at=2024-01-24`; default now). Public."""
+    instant = parse_instant(at) if at else clock.now()
+    return rules_json(current_calendar(), instant)

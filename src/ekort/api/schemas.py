@@ -1,0 +1,212 @@
+"""What goes in and out of the API, as typed schemas (pydantic, through django-ninja).
+
+Every input is bounded: strings have a maximum length and no control characters (a NUL byte
+would reach PostgreSQL as an error), ids are positive 63-bit integers. The services still
+validate meanings (identity numbers, card types, PINs); the schemas only keep out what no
+service should ever have to look at. Secrets (PINs) are `SecretStr`, so that a schema printed
+by accident shows `**********`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from ninja import Schema
+from ninja.params.functions import Path
+from pydantic import AfterValidator, Field, SecretStr, StringConstraints
+
+from ekort.services.cards.production import MAX_PHOTO_BYTES
+
+# Ids are BIGINT; a larger number would be a database error, not a "not found".
+MAX_ID = 2**63 - 1
+# Base64 makes four characters of every three bytes.
+MAX_PHOTO_BASE64 = (MAX_PHOTO_BYTES + 2) // 3 * 4
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Short = Annotated[str, StringConstraints(max_length=40), AfterValidator(_printable)]
+Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_printable)]
+Line = Annotated[str, StringConstraints(max_length=200), AfterValidator(_printable)]
+Note = Annotated[str, StringConstraints(max_length=500), AfterValidator(_printable)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
+
+
+# --- errors ---
+
+
+class RefusalOut(Schema):
+    """A rule refused the action (409), or the account's roles do (403, rule E10)."""
+
+    rule: str
+    sv: str
+    en: str
+
+
+class DetailOut(Schema):
+    detail: Any
+
+
+ERRORS: dict[int, type[Schema]] = {
+    401: DetailOut,
+    403: RefusalOut,
+    404: DetailOut,
+    409: RefusalOut,
+    422: DetailOut,
+}
+
+
+# --- persons ---
+
+
+class PersonSearchIn(Schema):
+    """Exactly one of the three. Identity numbers travel only in a request body."""
+
+    identity_number: Short | None = None
+    hsa_id: Short | None = None
+    card_number: Short | None = None
+
+
+class PersonIn(Schema):
+    identity_number: Short
+    given_name: Name
+    family_name: Name
+    street_address: Line = ""
+    postal_code: Short = ""
+    postal_town: Name = ""
+    hsa_id: Short | None = None
+    unit_id: Id | None = None
+    manager_id: Id | None = None
+    protected_identity: bool = False
+
+
+class AddressOut(Schema):
+    street_address: str
+    postal_code: str
+    postal_town: str
+
+
+class PersonOut(Schema):
+    id: int
+    # In full for ID administrators, support and issuer administrators; masked for others.
+    identity_number: str
+    identity_kind: str
+    given_name: str
+    family_name: str
+    hsa_id: str | None
+    unit_id: int | None
+    manager_id: int | None
+    protected_identity: bool
+    # None for a person with protected identity unless the caller is staff.
+    address: AddressOut | None
+
+
+# --- cards ---
+
+
+class OrderIn(Schema):
+    person_id: Id
+    card_type: Short
+    note: Note = ""
+
+
+class CancelIn(Schema):
+    reason: Note = ""
+
+
+class ReplaceIn(Schema):
+    reason: Short = "replaced"
+    note: Note = ""
+
+
+class PhotoIn(Schema):
+    """The photo, JPEG or PNG, base64-encoded (at most 5 MB decoded)."""
+
+    photo_base64: Annotated[str, StringConstraints(max_length=MAX_PHOTO_BASE64)]
+
+
+class DocumentIn(Schema):
+    """The identity document the ID administrator checked, as typed in."""
+
+    kind: Short
+    number: Short
+    expires_on: date | None = None
+    digital: bool = False
+
+
+class HandOutIn(Schema):
+    document: DocumentIn
+
+
+class ActivateIn(Schema):
+    document: DocumentIn
+    # Goes to the chip and nowhere else: never echoed, logged or stored.
+    pin: SecretStr = Field(max_length=16)
+
+
+class UnlockPinIn(Schema):
+    new_pin: SecretStr = Field(max_length=16)
+
+
+class BlockIn(Schema):
+    reason: Short
+    requested_by: Line
+    note: Note = ""
+
+
+class BlockOut(Schema):
+    card_id: int
+    reason: str
+    requested_by: str
+    registered_by: str | None
+    registered_at: datetime
+    note: str
+
+
+class CardOut(Schema):
+    id: int
+    person_id: int
+    card_type: str
+    state: str
+    assurance_level: str
+    number: str | None
+    generation: str
+    sis_marked: bool
+    ordered_at: datetime
+    ordered_by: str
+    replaces_card_id: int | None
+    photographed_at: datetime | None
+    produced_at: datetime | None
+    valid_until: date | None
+    delivery_path: str
+    sent_at: datetime | None
+    pickup_deadline: date | None
+    activation_deadline: date | None
+    activated_at: datetime | None
+    closed_at: datetime | None
+    block: BlockOut | None
+
+
+# --- letters ---
+
+
+class LetterRefOut(Schema):
+    id: int
+    kind: str
+    card_id: int
+    queued_at: datetime
+
+
+class LetterOut(LetterRefOut):
+    person_id: int
+    recipient_name: str
+    street_address: str
+    postal_code: str
+    postal_town: str
+    printed_at: datetime | None

@@ -1,0 +1,244 @@
+"""The portal's pages for card holders ("Mina sidor") and managers ("Mina medarbetare").
+
+Each view parses its form, calls one service and renders: a refusal is shown next to the form
+with the rule ID and its Swedish sentence; a success redirects (post/redirect/get) with a
+message. Cards and persons are looked up within what the account may see, so anything else is
+404 whatever its id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views import View
+
+from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.rulebook import rule
+from ekort.domain.vocabulary import Role
+from ekort.services import cards, clock
+from ekort.store.models import Card, Person
+
+from . import forms, reading
+from .access import RoleRequiredMixin, may_see_address, my_person_id
+from .reading import Problem
+
+ANY_ROLE = frozenset(Role)
+SUPPORT_EMAIL = "ekortorder@regiongavleborg.se"
+SUPPORT_PHONE = "(026-1) 53 000"
+
+
+def _requester(request: HttpRequest) -> str:
+    user: Any = request.user
+    return str(user.get_full_name() or user.get_username())
+
+
+def _input_problem(form: str, target: int, exc: DomainError) -> Problem:
+    return Problem(form, target, f"Uppgifterna kunde inte användas: {exc}")
+
+
+# --- Mina sidor (holder) ---------------------------------------------------------------------
+
+
+class HolderView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.HOLDER})
+
+    def my_card(self, card_id: int) -> Card:
+        return get_object_or_404(Card, pk=card_id, person_id=my_person_id(self.request.user))
+
+
+def render_mine(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
+    person = get_object_or_404(Person, pk=my_person_id(request.user))
+    context = {
+        "me": reading.person_row(request.user, person, problem),
+        "show_address": may_see_address(request.user, person.protected_identity),
+    }
+    return render(request, "ekort/portal/mine.html", context, status=status)
+
+
+class MyCardsView(HolderView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render_mine(request)
+
+
+class PinLetterView(HolderView):
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.my_card(card_id)
+        try:
+            cards.order_pin_letter(actor=request.user, card_id=card.pk, now=clock.now())
+        except Refused as exc:
+            return render_mine(request, Problem.refused("pin", card.pk, exc), status=409)
+        messages.success(
+            request,
+            "Pin/puk-brevet är beställt. Det skickas till din folkbokföringsadress.",
+        )
+        return HttpResponseRedirect(reverse("portal:mine"))
+
+
+class BlockView(RoleRequiredMixin, View):
+    """Block a card after a confirmation step: choose a reason, confirm, submit."""
+
+    template_name = "ekort/portal/block.html"
+    back_to = "portal:mine"
+
+    def card_for(self, card_id: int) -> Card:
+        raise NotImplementedError
+
+    def form(self, data: object = None) -> forms.BlockCardForm:
+        raise NotImplementedError
+
+    def page(self, card: Card, form: forms.BlockCardForm, **extra: Any) -> dict[str, Any]:
+        return {
+            "row": reading.CardRow(card),
+            "form": form,
+            "back_to": reverse(self.back_to),
+            **extra,
+        }
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card_for(card_id)
+        return render(request, self.template_name, self.page(card, self.form()))
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card_for(card_id)
+        form = self.form(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, self.page(card, form), status=400)
+        try:
+            cards.block(
+                actor=request.user,
+                card_id=card.pk,
+                reason=form.cleaned_data["reason"],
+                requested_by=_requester(request),
+                now=clock.now(),
+            )
+        except Refused as exc:
+            problem = Problem.refused("block", card.pk, exc)
+            return render(
+                request, self.template_name, self.page(card, form, problem=problem), status=409
+            )
+        messages.success(
+            request,
+            f"Kortet {card.number or ''} är spärrat. Spärren kan inte hävas; "
+            "ett nytt kort beställs av närmaste chef.",
+        )
+        return HttpResponseRedirect(reverse(self.back_to))
+
+
+class BlockMyCardView(BlockView):
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.HOLDER})
+
+    def card_for(self, card_id: int) -> Card:
+        return get_object_or_404(Card, pk=card_id, person_id=my_person_id(self.request.user))
+
+    def form(self, data: object = None) -> forms.BlockCardForm:
+        return forms.holder_block_form(data)
+
+
+class QuestionsView(HolderView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        sentences = {key: rule(key).sv for key in ("R12", "R14", "R15", "R16", "R17", "R18")}
+        context = {"rules": sentences, "email": SUPPORT_EMAIL, "phone": SUPPORT_PHONE}
+        return render(request, "ekort/portal/questions.html", context)
+
+
+class OfficesView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = ANY_ROLE
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = clock.now()
+        context = {"offices": reading.office_rows(now), "now": now, "phone": SUPPORT_PHONE}
+        return render(request, "ekort/portal/offices.html", context)
+
+
+# --- Mina medarbetare (orderer) --------------------------------------------------------------
+
+
+class OrdererView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.ORDERER})
+
+    def my_report(self, person_id: int) -> Person:
+        manager = my_person_id(self.request.user)
+        return get_object_or_404(Person, pk=person_id, manager_id=manager)
+
+    def reports_card(self, card_id: int) -> Card:
+        manager = my_person_id(self.request.user)
+        return get_object_or_404(Card, pk=card_id, person__manager_id=manager)
+
+
+def render_staff(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
+    manager = my_person_id(request.user)
+    context = {
+        "people": reading.reports_of(request.user, manager, problem),
+        "order_form": forms.OrderCardForm(),
+        "replace_form": forms.ReplaceCardForm(),
+    }
+    return render(request, "ekort/portal/staff.html", context, status=status)
+
+
+class StaffView(OrdererView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render_staff(request)
+
+
+class OrderCardView(OrdererView):
+    def post(self, request: HttpRequest, person_id: int) -> HttpResponse:
+        person = self.my_report(person_id)
+        form = forms.OrderCardForm(request.POST)
+        if not form.is_valid():
+            errors = " ".join(str(e) for e in form.errors.get("card_type", []))
+            return render_staff(request, Problem("order", person.pk, errors), status=400)
+        try:
+            card = cards.order_card(
+                actor=request.user,
+                person_id=person.pk,
+                card_type=form.cleaned_data["card_type"],
+                note=form.cleaned_data["note"],
+                now=clock.now(),
+            )
+        except Refused as exc:
+            return render_staff(request, Problem.refused("order", person.pk, exc), status=409)
+        except InvalidInput as exc:
+            return render_staff(request, _input_problem("order", person.pk, exc), status=400)
+        kind = reading.CardRow(card).card_type.lower()
+        messages.success(request, f"Ett {kind} är beställt åt {person.full_name}.")
+        return HttpResponseRedirect(reverse("portal:staff"))
+
+
+class ReplaceCardView(OrdererView):
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        old = self.reports_card(card_id)
+        form = forms.ReplaceCardForm(request.POST)
+        if not form.is_valid():
+            errors = " ".join(str(e) for e in form.errors.get("reason", []))
+            return render_staff(request, Problem("replace", old.pk, errors), status=400)
+        try:
+            cards.replace_card(
+                actor=request.user,
+                card_id=old.pk,
+                reason=form.cleaned_data["reason"],
+                now=clock.now(),
+            )
+        except Refused as exc:
+            return render_staff(request, Problem.refused("replace", old.pk, exc), status=409)
+        except InvalidInput as exc:
+            return render_staff(request, _input_problem("replace", old.pk, exc), status=400)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        messages.success(request, f"Ett ersättningskort är beställt åt {old.person.full_name}.")
+        return HttpResponseRedirect(reverse("portal:staff"))
+
+
+class BlockStaffCardView(BlockView):
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.ORDERER})
+    back_to = "portal:staff"
+
+    def card_for(self, card_id: int) -> Card:
+        manager = my_person_id(self.request.user)
+        return get_object_or_404(Card, pk=card_id, person__manager_id=manager)
+
+    def form(self, data: object = None) -> forms.BlockCardForm:
+        return forms.orderer_block_form(data)

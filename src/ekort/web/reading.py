@@ -1,0 +1,175 @@
+"""What the portal's pages show, read from the store and put in the words of the page.
+
+Rows carry the problems of their own forms, so that a refusal is shown next to the form that
+caused it (rule ID and Swedish sentence) and not at the top of a long page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ekort.domain.errors import Refused
+from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
+from ekort.domain.rulebook import rule
+from ekort.domain.vocabulary import CardType, Generation
+from ekort.services.offices import OfficeStatus, offices_by_town
+from ekort.store.models import Card, Person
+
+from .access import may_see_address
+from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a form was not carried out: a rule that refused it, or input that was wrong."""
+
+    form: str  # which form on the page: "pin", "order", "replace"
+    target: int  # the card or person the form is about
+    sv: str
+    rule: str = ""
+
+    @classmethod
+    def refused(cls, form: str, target: int, exc: Refused) -> Problem:
+        return cls(form, target, exc.sv, exc.rule)
+
+
+@dataclass
+class CardRow:
+    card: Card
+    problems: dict[str, Problem] = field(default_factory=dict)
+    # Another card of the same type is ordered or live, so a replacement would be refused (E8).
+    slot_taken: bool = False
+
+    @property
+    def state(self) -> str:
+        return CARD_STATES.get(self.card.state, self.card.state)
+
+    @property
+    def card_type(self) -> str:
+        return CARD_TYPES.get(self.card.card_type, self.card.card_type)
+
+    @property
+    def is_reserve(self) -> bool:
+        return self.card.card_type == CardType.RESERVE
+
+    @property
+    def block_reason(self) -> str:
+        block = getattr(self.card, "block", None)
+        return BLOCK_REASONS.get(block.reason, block.reason) if block is not None else ""
+
+    @property
+    def may_order_pin_letter(self) -> bool:
+        return not self.is_reserve and can(CardState(self.card.state), CardAction.ORDER_PIN_LETTER)
+
+    @property
+    def may_block(self) -> bool:
+        return self.card.state in LIVE_STATES
+
+    @property
+    def may_replace(self) -> bool:
+        if self.card.number is None or not can(CardState(self.card.state), CardAction.REPLACE):
+            return False
+        return self.card.state in LIVE_STATES or not self.slot_taken
+
+    @property
+    def pin_route(self) -> str:
+        """How this card's PIN is unlocked (R14-R16), in the words of the source text."""
+        if self.is_reserve:
+            return f"R16: {rule('R16').sv}"
+        if self.card.generation == Generation.PORTRAIT_2024:
+            return f"R14: {rule('R14').sv}"
+        if self.card.generation == Generation.LEGACY:
+            return f"R15: {rule('R15').sv}"
+        return ""
+
+    @property
+    def identity_document(self) -> str:
+        """R17: SIS-marked cards are identity documents, others a service ID only."""
+        if self.card.number is None:
+            return ""
+        if self.card.sis_marked:
+            return "SIS-märkt: giltig legitimation"
+        return "Tjänstelegitimation (inte SIS-märkt)"
+
+
+@dataclass
+class PersonRow:
+    person: Person
+    show_address: bool
+    cards: list[CardRow]
+    problems: dict[str, Problem] = field(default_factory=dict)
+
+    @property
+    def masked_identity(self) -> str:
+        # Birth date only: a full identity number is never put on a page.
+        return f"{self.person.identity_number[:8]}-****"
+
+    @property
+    def address(self) -> str:
+        p = self.person
+        if not p.has_registered_address:
+            return ""
+        return f"{p.street_address}, {p.postal_code[:3]} {p.postal_code[3:]} {p.postal_town}"
+
+
+def _attach(rows: list[CardRow], problem: Problem | None) -> None:
+    for row in rows:
+        if problem is not None and problem.target == row.card.pk:
+            row.problems[problem.form] = problem
+
+
+def cards_of(person_id: int, problem: Problem | None = None) -> list[CardRow]:
+    cards = (
+        Card.objects.filter(person_id=person_id)
+        .select_related("block", "order")
+        .order_by("-order__ordered_at", "-pk")
+    )
+    rows = [CardRow(card) for card in cards]
+    for row in rows:
+        row.slot_taken = any(
+            other.card.pk != row.card.pk
+            and other.card.card_type == row.card.card_type
+            and other.card.state in OCCUPYING_STATES
+            for other in rows
+        )
+    _attach(rows, problem)
+    return rows
+
+
+def person_row(viewer: Any, person: Person, problem: Problem | None = None) -> PersonRow:
+    row = PersonRow(
+        person=person,
+        show_address=may_see_address(viewer, person.protected_identity),
+        cards=cards_of(person.pk, problem),
+    )
+    if problem is not None and problem.form == "order" and problem.target == person.pk:
+        row.problems["order"] = problem
+    return row
+
+
+def reports_of(viewer: Any, manager_id: int, problem: Problem | None = None) -> list[PersonRow]:
+    people = Person.objects.filter(manager_id=manager_id).order_by("family_name", "given_name")
+    return [person_row(viewer, person, problem) for person in people]
+
+
+WEEKDAYS = ("Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag")
+
+
+@dataclass(frozen=True)
+class OfficeRow:
+    status: OfficeStatus
+    week: list[tuple[str, str]]  # (weekday, "08:00–11:30, 12:30–16:00"), open days only
+
+
+def office_rows(now: datetime) -> list[OfficeRow]:
+    rows = []
+    for status in offices_by_town(now):
+        by_day: dict[int, list[str]] = {}
+        for interval in status.office.hours.all():
+            text = f"{interval.opens:%H:%M}–{interval.closes:%H:%M}"
+            by_day.setdefault(interval.weekday, []).append(text)
+        week = [(WEEKDAYS[day], ", ".join(by_day[day])) for day in sorted(by_day)]
+        rows.append(OfficeRow(status, week))
+    return rows

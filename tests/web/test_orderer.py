@@ -1,0 +1,126 @@
+"""Mina medarbetare: the manager orders, replaces and blocks her staff's cards; refusals show
+the rule and its Swedish sentence next to the form (R4 during the stop, E8)."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from ekort.domain.policy_calendar import PolicyAction
+from ekort.domain.vocabulary import CardType
+from ekort.services.policy import current_calendar
+from ekort.store.models import Card, CardOrder
+from tests import factories
+from tests import instants as t
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_order_a_reserve_card_and_see_it_listed(w, client):
+    client.force_login(w.orderer)
+    response = client.post(
+        f"/medarbetare/{w.employee.pk}/bestall/", {"card_type": "reserve", "note": "Ny tjänst"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/medarbetare/"
+    card = Card.objects.get(person=w.employee)
+    assert card.card_type == "reserve" and card.state == "ordered"
+    assert CardOrder.objects.get(card=card).ordered_by == w.orderer
+    page = text_of(client.get("/medarbetare/"))
+    assert "Ett reservkort är beställt åt Erik Eriksson." in page
+    assert f'id="kort-{card.pk}"' in page and "Beställt" in page
+
+
+def test_order_during_the_stop_is_refused_with_r4(w, stop, client):
+    client.force_login(w.orderer)
+    response = client.post(f"/medarbetare/{w.employee.pk}/bestall/", {"card_type": "photo"})
+    assert response.status_code == 409
+    page = text_of(response)
+    sentence = current_calendar().decide(PolicyAction.ORDER, CardType.PHOTO, t.DURING_FREEZE).sv
+    assert "Går inte enligt regel R4:" in page and sentence in page
+    assert not Card.objects.filter(person=w.employee).exists()
+
+
+def test_a_second_card_of_the_same_type_is_refused_with_e8(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    response = client.post(f"/medarbetare/{w.employee.pk}/bestall/", {"card_type": "photo"})
+    assert response.status_code == 409
+    assert "Går inte enligt regel E8:" in text_of(response)
+
+
+def test_a_missing_card_type_is_shown_next_to_the_form(w, client):
+    client.force_login(w.orderer)
+    response = client.post(f"/medarbetare/{w.employee.pk}/bestall/", {})
+    assert response.status_code == 400
+    assert "Välj fotokort eller reservkort." in text_of(response)
+
+
+def test_only_my_own_staff(w, client):
+    other = factories.person(given="Olle", family="Annan")
+    client.force_login(w.orderer)
+    assert (
+        client.post(f"/medarbetare/{other.pk}/bestall/", {"card_type": "reserve"}).status_code
+        == 404
+    )
+    assert not Card.objects.filter(person=other).exists()
+    assert "Olle" not in text_of(client.get("/medarbetare/"))
+
+
+def test_replace_a_card(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    old = eriks_cards.photo
+    response = client.post(f"/medarbetare/kort/{old.pk}/ersatt/", {"reason": "damaged"})
+    assert response.status_code == 302
+    assert Card.objects.get(pk=old.pk).state == "blocked"
+    new = Card.objects.get(order__replaces=old)
+    assert new.state == "ordered" and new.card_type == "photo"
+    assert "Ett ersättningskort är beställt åt Erik Eriksson." in text_of(
+        client.get("/medarbetare/")
+    )
+
+
+def test_replace_during_the_stop_is_refused_and_the_old_card_stays(w, eriks_cards, stop, client):
+    client.force_login(w.orderer)
+    response = client.post(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/", {"reason": "lost"})
+    assert response.status_code == 409 and "R4" in text_of(response)
+    assert Card.objects.get(pk=eriks_cards.photo.pk).state == "active"
+
+
+def test_block_an_employees_card_even_during_the_stop(w, eriks_cards, stop, client):
+    client.force_login(w.orderer)
+    url = f"/medarbetare/kort/{eriks_cards.reserve.pk}/sparra/"
+    assert "Anställningen har upphört" in text_of(client.get(url))
+    response = client.post(url, {"reason": "employment_ended", "confirm": "on"})
+    assert response.status_code == 302 and response["Location"] == "/medarbetare/"
+    assert Card.objects.get(pk=eriks_cards.reserve.pk).state == "blocked"
+
+
+def test_protected_identity_hides_the_address_from_the_manager(w, client):
+    factories.person(given="Sara", family="Skyddad", manager=w.manager, protected=True)
+    client.force_login(w.orderer)
+    page = text_of(client.get("/medarbetare/"))
+    sara = page[page.index("Sara Skyddad") :]
+    assert "Skyddade personuppgifter – adressen visas inte" in sara
+    assert "Storgatan 1" not in sara
+    erik = page[page.index("Erik Eriksson") : page.index("Sara Skyddad")]
+    assert "Storgatan 1" in erik
+
+
+def test_protected_holder_does_not_see_an_address_on_mina_sidor(w, client):
+    w.employee.protected_identity = True
+    w.employee.save(update_fields=["protected_identity"])
+    client.force_login(w.holder)
+    page = text_of(client.get("/mina-sidor/"))
+    assert "Storgatan 1" not in page and "skyddade personuppgifter" in page
+
+
+def test_a_blocked_card_with_a_live_successor_offers_no_replacement(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    client.post(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/", {"reason": "lost"})
+    page = client.get("/medarbetare/").content.decode()
+    assert f'action="/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"' not in page
+    assert f'action="/medarbetare/kort/{eriks_cards.reserve.pk}/ersatt/"' in page
