@@ -42,10 +42,11 @@ def order_pin_letter(*, actor: Any, card_id: int, now: datetime) -> Letter:
                 f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
                 f"{e10.en} You can order letters for your own cards only.",
             )
-        decision = decide_pin_letter(*_routing(card))
-        decision.require()
+        # The lifecycle first: a card not yet produced has no generation to route by (E1).
         before = snapshot(card)
         move(card, CardAction.ORDER_PIN_LETTER)
+        decision = decide_pin_letter(*_routing(card))
+        decision.require()
         require_registered_address(card.person, decision.rule)  # R14 or R15, per card
         letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
         audit_card(
@@ -64,9 +65,9 @@ def unlock_pin(
     require_role(actor, Role.ID_ADMIN)
     with transaction.atomic():
         card = locked_card(card_id)
-        decide_office_unlock(*_routing(card)).require()
         before = snapshot(card)
-        move(card, CardAction.UNLOCK_PIN)
+        move(card, CardAction.UNLOCK_PIN)  # E1 before routing, as for the letter
+        decide_office_unlock(*_routing(card)).require()
         audit_card(actor, "unlock_pin", card, now, before, {**snapshot(card), "pin_set": True})
         # The chip comes last, inside the transaction: if it fails, the audit entry goes too.
         assert card.number is not None
