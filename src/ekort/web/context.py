@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> list[tuple[str, str]]:
         items.append(("Mina sidor", reverse("portal:mine")))
     if Role.ORDERER in roles:
         items.append(("Mina medarbetare", reverse("portal:staff")))
+    if Role.ID_ADMIN in roles:
+        items.append(("Id-administration", reverse("portal:office-find")))
     if roles:
         items.append(("Kortkontor", reverse("portal:offices")))
     items.append(("Regler", reverse("rules")))

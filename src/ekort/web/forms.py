@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
+from ekort.domain.id_documents import DocumentKind
 from ekort.domain.vocabulary import BlockReason, CardType
 
-from .labels import BLOCK_REASONS, CARD_TYPES, HOLDER_BLOCK_REASONS, ORDERER_BLOCK_REASONS
+from .labels import (
+    BLOCK_REASONS,
+    CARD_TYPES,
+    HOLDER_BLOCK_REASONS,
+    OFFICE_BLOCK_REASONS,
+    ORDERER_BLOCK_REASONS,
+)
 
 
 def _choices(values: tuple[str, ...], words: dict[str, str]) -> list[tuple[str, str]]:
@@ -58,3 +65,113 @@ def holder_block_form(data: object = None) -> BlockCardForm:
 
 def orderer_block_form(data: object = None) -> BlockCardForm:
     return BlockCardForm(data, reasons=ORDERER_BLOCK_REASONS)
+
+
+# --- Kortkontoret (ID administrator) ---------------------------------------------------------
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+_PIN_DIGITS = "0123456789"
+
+
+class FindPersonForm(forms.Form):
+    query = forms.CharField(
+        label="Personnummer, HSA-id eller kortnummer",
+        max_length=40,
+        error_messages={"required": "Skriv ett personnummer, ett HSA-id eller ett kortnummer."},
+    )
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(
+        label="Foto (JPEG eller PNG, högst 5 MB)",
+        error_messages={"required": "Välj ett foto att ladda upp."},
+    )
+
+    def clean_photo(self) -> bytes:
+        upload = self.cleaned_data["photo"]
+        if upload.size > MAX_PHOTO_BYTES:
+            raise forms.ValidationError(
+                "Fotot är större än 5 MB. Ta det igen med lägre upplösning."
+            )
+        data = bytes(upload.read())
+        if not data.startswith(PHOTO_SIGNATURES):
+            raise forms.ValidationError("Fotot måste vara en JPEG- eller PNG-bild.")
+        return data
+
+
+def _document_kinds() -> list[tuple[str, str]]:
+    return [(kind.value, kind.label_sv) for kind in DocumentKind]
+
+
+class DocumentForm(forms.Form):
+    """The identity document the ID administrator checked (E4, R17)."""
+
+    document_kind = forms.ChoiceField(
+        label="Id-handling",
+        choices=_document_kinds,
+        error_messages={"required": "Välj vilken id-handling som visades."},
+    )
+    document_number = forms.CharField(
+        label="Handlingens nummer",
+        max_length=40,
+        error_messages={"required": "Skriv id-handlingens nummer."},
+    )
+    document_expires_on = forms.DateField(
+        label="Giltig till (ÅÅÅÅ-MM-DD)",
+        error_messages={
+            "required": "Skriv id-handlingens sista giltighetsdag.",
+            "invalid": "Skriv datumet som ÅÅÅÅ-MM-DD.",
+        },
+    )
+
+
+def _pin_field(label: str) -> forms.CharField:
+    # PasswordInput never renders the value back, so a PIN is never echoed in a page.
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Kortinnehavaren skriver sin kod här.",
+            "max_length": "Koden är 6–8 siffror.",
+        },
+    )
+
+
+class PinPairForm(forms.Form):
+    """The PIN pad: the holder types the new code twice."""
+
+    pin = _pin_field("Ny säkerhetskod (pin), 6–8 siffror")
+    pin_repeat = _pin_field("Upprepa säkerhetskoden")
+
+    def clean_pin(self) -> str:
+        pin = str(self.cleaned_data["pin"])
+        if not 6 <= len(pin) <= 8 or any(c not in _PIN_DIGITS for c in pin):
+            raise forms.ValidationError("Koden är 6–8 siffror (0–9), utan mellanslag.")
+        return pin
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        pin, repeat = cleaned.get("pin"), cleaned.get("pin_repeat")
+        if pin is not None and repeat is not None and pin != repeat:
+            self.add_error("pin_repeat", "Koderna är inte lika. Skriv samma kod två gånger.")
+        return cleaned
+
+
+class ActivateForm(DocumentForm, PinPairForm):
+    pass
+
+
+class OfficeBlockForm(BlockCardForm):
+    requested_by = forms.CharField(
+        label="Vem begärde spärren?",
+        max_length=200,
+        error_messages={"required": "Skriv vem som begärde spärren (namn, eller kortinnehavaren)."},
+    )
+    note = forms.CharField(label="Anteckning (frivillig)", max_length=500, required=False)
+
+
+def office_block_form(data: object = None) -> OfficeBlockForm:
+    return OfficeBlockForm(data, reasons=OFFICE_BLOCK_REASONS)

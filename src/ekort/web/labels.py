@@ -46,3 +46,13 @@ ORDERER_BLOCK_REASONS = (
     BlockReason.NAME_CHANGED,
     BlockReason.OTHER,
 )
+# What an ID administrator may give at the card office.
+OFFICE_BLOCK_REASONS = (
+    BlockReason.LOST,
+    BlockReason.STOLEN,
+    BlockReason.DAMAGED,
+    BlockReason.KEY_COMPROMISE,
+    BlockReason.EMPLOYMENT_ENDED,
+    BlockReason.NAME_CHANGED,
+    BlockReason.OTHER,
+)

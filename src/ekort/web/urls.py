@@ -3,7 +3,7 @@ by their database ids, and every lookup is limited to what the account may see."
 
 from django.urls import path
 
-from . import portal
+from . import office, portal
 from .signin import SignInView, SignOutView
 
 app_name = "portal"
@@ -20,6 +20,33 @@ urlpatterns = [
     ),
     path("mina-sidor/fragor-och-svar/", portal.QuestionsView.as_view(), name="questions"),
     path("kortkontor/", portal.OfficesView.as_view(), name="offices"),
+    path("kortkontor/arbete/", office.FindPersonView.as_view(), name="office-find"),
+    path("kortkontor/arbete/kort/<int:card_id>/", office.CardView.as_view(), name="office-card"),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/fotografera/",
+        office.PhotographView.as_view(),
+        name="office-photograph",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/lamna-ut/",
+        office.HandOutView.as_view(),
+        name="office-hand-out",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/aktivera/",
+        office.ActivateView.as_view(),
+        name="office-activate",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/las-upp-pin/",
+        office.UnlockPinView.as_view(),
+        name="office-unlock",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/sparra/",
+        office.BlockView.as_view(),
+        name="office-block",
+    ),
     path("medarbetare/", portal.StaffView.as_view(), name="staff"),
     path("medarbetare/<int:person_id>/bestall/", portal.OrderCardView.as_view(), name="order"),
     path(

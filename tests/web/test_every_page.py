@@ -1,0 +1,406 @@
+"""Every URL of the project, for every role: allowed or denied, as declared.
+
+Generated: the pages are walked from the URL resolver, the API operations from the OpenAPI
+document. A URL or an operation with no row in the tables below fails the test, naming it, so
+that a page added later cannot slip in without a decision about who may see it.
+
+Pages (GET): public pages are 200 for everyone; a role page sends the anonymous visitor to the
+sign-in page (302), refuses a signed-in account without one of the view's declared `roles`
+(403) and shows the page (200) to the others; a page that only takes POST answers 405 once the
+role gate is passed, and is also POSTed (empty form) by the refused roles only, which change
+nothing. API (bearer tokens): anonymous is 401 on every protected operation (GET and POST);
+reads are GET with the rules of `ekort.api.reads`: staff see everyone, an orderer the persons
+they manage and their cards, a holder themselves; anything else that exists is 403 (E10), an
+unknown id 404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ekort.domain.vocabulary import Role
+from ekort.services import clock, tokens
+from ekort.services.access import roles_of
+from ekort.services.pki.authority import slug
+from ekort.services.pki.status import build_crl
+from tests import factories
+from tests import instants as t
+from tests.integration import journeys
+
+ROLES = ("anonymous", "holder", "orderer", "id_admin", "support", "issuer_admin")
+# The roles each account of the world holds (the orderer is also a holder of her own cards).
+HELD = {
+    "anonymous": frozenset(),
+    "holder": frozenset({Role.HOLDER}),
+    "orderer": frozenset({Role.ORDERER, Role.HOLDER}),
+    "id_admin": frozenset({Role.ID_ADMIN}),
+    "support": frozenset({Role.SUPPORT}),
+    "issuer_admin": frozenset({Role.ISSUER_ADMIN}),
+}
+SIGN_IN = "/logga-in/"
+API = "/api/v1"
+
+# --- The expected table of pages -------------------------------------------------------------
+# PUBLIC: 200 for everyone. A set of roles: the view's declared `roles` (checked against the
+# view, so the table and the code cannot drift apart). Other strings: special cases.
+PUBLIC = "public"
+SIGN_IN_PAGE = "sign-in"  # anonymous 200; a signed-in account is sent on to its start page
+POST_ONLY_PUBLIC = "post-only"  # GET is 405 for everyone (Django's LogoutView)
+ANY_ROLE = frozenset(Role)
+
+PAGES: dict[str, object] = {
+    "home": PUBLIC,
+    "rules": PUBLIC,
+    "health": PUBLIC,
+    "pki-crl": PUBLIC,
+    "pki-ca-der": PUBLIC,
+    "pki-ca-pem": PUBLIC,
+    "portal:sign-in": SIGN_IN_PAGE,
+    "portal:sign-out": POST_ONLY_PUBLIC,
+    "portal:mine": frozenset({Role.HOLDER}),
+    "portal:pin": frozenset({Role.HOLDER}),
+    "portal:block-mine": frozenset({Role.HOLDER}),
+    "portal:questions": frozenset({Role.HOLDER}),
+    "portal:offices": ANY_ROLE,
+    "portal:office-find": frozenset({Role.ID_ADMIN}),
+    "portal:office-card": frozenset({Role.ID_ADMIN}),
+    "portal:office-photograph": frozenset({Role.ID_ADMIN}),
+    "portal:office-hand-out": frozenset({Role.ID_ADMIN}),
+    "portal:office-activate": frozenset({Role.ID_ADMIN}),
+    "portal:office-unlock": frozenset({Role.ID_ADMIN}),
+    "portal:office-block": frozenset({Role.ID_ADMIN}),
+    "portal:staff": frozenset({Role.ORDERER}),
+    "portal:order": frozenset({Role.ORDERER}),
+    "portal:replace": frozenset({Role.ORDERER}),
+    "portal:block-staff": frozenset({Role.ORDERER}),
+}
+
+# How the arguments of each page with arguments are filled, per signed-in account: a holder's
+# page gets the account's own card, an orderer's page a card or person she manages, an ID
+# administrator's page (Kortkontor) any card.
+OWN_CARD, REPORTS_CARD, REPORT, PUBLISHED_CA = "own card", "report's card", "report", "CA slug"
+ANY_CARD = "any card"
+ARGUMENTS: dict[str, dict[str, str]] = {
+    "portal:pin": {"card_id": OWN_CARD},
+    "portal:block-mine": {"card_id": OWN_CARD},
+    "portal:order": {"person_id": REPORT},
+    "portal:replace": {"card_id": REPORTS_CARD},
+    "portal:block-staff": {"card_id": REPORTS_CARD},
+    "portal:office-card": {"card_id": ANY_CARD},
+    "portal:office-photograph": {"card_id": ANY_CARD},
+    "portal:office-hand-out": {"card_id": ANY_CARD},
+    "portal:office-activate": {"card_id": ANY_CARD},
+    "portal:office-unlock": {"card_id": ANY_CARD},
+    "portal:office-block": {"card_id": ANY_CARD},
+    "pki-crl": {"name": PUBLISHED_CA},
+    "pki-ca-der": {"name": PUBLISHED_CA},
+    "pki-ca-pem": {"name": PUBLISHED_CA},
+}
+# Not walked as pages: the Django admin (its own staff login) and the API, whose URLs are
+# checked against its OpenAPI document and walked operation by operation below.
+SKIPPED_PREFIXES = ("admin/", "static/")
+API_PREFIX = "api/v1/"
+# The API's own URLs that are no operation: walked as pages, the same for everyone (no token).
+API_PAGES = {
+    "api-v1:openapi-json": 200,  # the OpenAPI document is public
+    "api-v1:api-root": 404,  # ninja's home page, which only points to the docs: turned off
+}
+
+# --- The expected table of API operations ----------------------------------------------------
+# GET: who reads what. "public": 200 for everyone, no token needed. A set of roles: 200 for
+# them, 403 (E10) for the other roles. "scoped": the visibility rules of `ekort.api.reads`,
+# walked for three targets (see SCOPED). POST: only the anonymous 401 is asserted.
+STAFF = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
+SCOPED = "scoped"
+POST = "post"
+OPERATIONS: dict[str, object] = {
+    "GET /api/v1/rules": "public",
+    "GET /api/v1/letters": frozenset({Role.ISSUER_ADMIN}),
+    "GET /api/v1/blocks": STAFF,  # the latest blocks; with ?card_id= scoped, walked as well
+    "GET /api/v1/persons/{person_id}": SCOPED,
+    "GET /api/v1/persons/{person_id}/cards": SCOPED,
+    "GET /api/v1/cards/{card_id}": SCOPED,
+    "POST /api/v1/persons/search": POST,
+    "POST /api/v1/persons": POST,
+    "POST /api/v1/orders": POST,
+    "POST /api/v1/cards/{card_id}/cancel": POST,
+    "POST /api/v1/cards/{card_id}/replace": POST,
+    "POST /api/v1/cards/{card_id}/photograph": POST,
+    "POST /api/v1/cards/{card_id}/produce": POST,
+    "POST /api/v1/cards/{card_id}/send": POST,
+    "POST /api/v1/cards/{card_id}/hand-out": POST,
+    "POST /api/v1/cards/{card_id}/activate": POST,
+    "POST /api/v1/cards/{card_id}/block": POST,
+    "POST /api/v1/cards/{card_id}/pin-letter": POST,
+    "POST /api/v1/cards/{card_id}/unlock-pin": POST,
+}
+# Scoped reads, per target: Erik (the holder, managed by the orderer), Olle (nobody's here:
+# neither the holder nor managed by the orderer) and an id that does not exist.
+SCOPED_EXPECTED = {
+    "erik": {"holder": 200, "orderer": 200, "id_admin": 200, "support": 200, "issuer_admin": 200},
+    "olle": {"holder": 403, "orderer": 403, "id_admin": 200, "support": 200, "issuer_admin": 200},
+    "missing": {r: 404 for r in ROLES if r != "anonymous"},
+}
+MISSING_ID = 987654
+
+
+# --- Walking ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    route: str  # as written in the URLconfs, e.g. "mina-sidor/kort/<int:card_id>/pinbrev/"
+    name: str  # "namespace:name"
+    pattern: URLPattern
+
+
+def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, route, inner)
+        elif not route.startswith(SKIPPED_PREFIXES):
+            yield Route(route, f"{namespace}{entry.name}" if entry.name else "", entry)
+
+
+def every_route() -> list[Route]:
+    return list(walk(get_resolver().url_patterns))
+
+
+def arguments_of(route: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def declared_roles(pattern: URLPattern) -> frozenset[Role] | None:
+    view = getattr(pattern.callback, "view_class", None)
+    roles = getattr(view, "roles", None)
+    return None if roles is None else frozenset(roles)
+
+
+def only_posts(pattern: URLPattern) -> bool:
+    view = getattr(pattern.callback, "view_class", None)
+    return view is not None and not hasattr(view, "get") and hasattr(view, "post")
+
+
+def as_openapi(route: str) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route).rstrip("/")
+
+
+# --- The world -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Objects:
+    accounts: dict[str, Any]
+    erik: Any
+    olle: Any
+    eriks_card: Any
+    marias_card: Any
+    olles_card: Any
+    ca_slug: str
+
+
+@pytest.fixture
+def objects(w, pki) -> Objects:
+    # Maria (the orderer) holds a card too, ordered by her own manager Bo.
+    bo = factories.person(given="Bo", family="Direktör", birth="19600101", unit=w.unit)
+    w.manager.manager = bo
+    w.manager.save(update_fields=["manager"])
+    bos_world = dataclasses.replace(w, orderer=factories.staff("bo", Role.ORDERER, person=bo))
+    sent, active = t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10)
+    marias_card = journeys.activated(bos_world, "reserve", sent, active, person=w.manager)
+    eriks_card = journeys.activated(w, "reserve", sent, active)
+    # Olle: under Bo, not Maria; nobody in the world's accounts but staff may see him.
+    olle = factories.person(given="Olle", family="Annan", manager=bo, unit=w.unit)
+    olles_card = journeys.activated(bos_world, "reserve", sent, active, person=olle)
+    build_crl(pki.root, clock.now())
+    accounts = {
+        "anonymous": None,
+        "holder": w.holder,
+        "orderer": w.orderer,
+        "id_admin": w.id_admin,
+        "support": w.support,
+        "issuer_admin": w.issuer,
+    }
+    for role, user in accounts.items():
+        if user is not None:
+            assert roles_of(user) == HELD[role], role
+    return Objects(accounts, w.employee, olle, eriks_card, marias_card, olles_card, slug(pki.root))
+
+
+def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
+    wanted = arguments_of(route)
+    how = ARGUMENTS.get(name, {})
+    missing = [a for a in wanted if a not in how]
+    assert not missing, f"URL {route!r} ({name}) has arguments {missing} with no entry in ARGUMENTS"
+    values = {
+        OWN_CARD: objects.marias_card.pk if role == "orderer" else objects.eriks_card.pk,
+        REPORTS_CARD: objects.eriks_card.pk,
+        ANY_CARD: objects.olles_card.pk,
+        REPORT: objects.erik.pk,
+        PUBLISHED_CA: objects.ca_slug,
+    }
+    return {a: values[how[a]] for a in wanted}
+
+
+def expand(route: str, kwargs: dict[str, Any]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route)
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def test_every_url_has_an_expectation():
+    """Each page has a row in PAGES, matching its view's declared roles; each API URL is an
+    operation of the OpenAPI document (or the document itself)."""
+    lacking, drifted = [], []
+    for r in every_route():
+        if r.route.startswith(API_PREFIX):
+            continue
+        if r.name not in PAGES:
+            lacking.append(f"/{r.route} ({r.name or 'no name'})")
+            continue
+        expected, declared = PAGES[r.name], declared_roles(r.pattern)
+        if isinstance(expected, frozenset) and expected != declared:
+            drifted.append(f"/{r.route}: table {sorted(expected)}, view {sorted(declared or [])}")
+        if not isinstance(expected, frozenset) and declared is not None:
+            drifted.append(f"/{r.route}: table says {expected}, the view declares roles")
+    assert not lacking, f"These URLs lack an expectation in PAGES: {lacking}"
+    assert not drifted, f"The table and the views' declared roles differ: {drifted}"
+
+
+def test_every_api_url_is_in_the_openapi_document(client):
+    document = client.get(f"{API}/openapi.json").json()
+    documented = {path.rstrip("/") for path in document["paths"]}
+    undocumented = [
+        f"/{r.route}"
+        for r in every_route()
+        if r.route.startswith(API_PREFIX)
+        and r.name not in API_PAGES
+        and as_openapi(r.route) not in documented
+    ]
+    assert not undocumented, f"API URLs missing from the OpenAPI document: {undocumented}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_for_every_role(client, objects, role):
+    user = objects.accounts[role]
+    if user is not None:
+        client.force_login(user)
+    held = HELD[role]
+    seen, wrong = 0, []
+    for r in every_route():
+        if r.name in API_PAGES:
+            got = client.get(f"/{r.route}").status_code
+            if got != API_PAGES[r.name]:
+                wrong.append(f"GET /{r.route}: expected {API_PAGES[r.name]}, got {got}")
+            continue
+        if r.route.startswith(API_PREFIX):
+            continue
+        assert r.name in PAGES, f"URL /{r.route} ({r.name}) lacks an expectation in PAGES"
+        url = expand(r.route, fill(objects, role, r.name, r.route))
+        expected = PAGES[r.name]
+        response = client.get(url)
+        seen += 1
+        if expected == PUBLIC:
+            want, to = 200, None
+        elif expected == SIGN_IN_PAGE:
+            want, to = (200, None) if user is None else (302, "")
+        elif expected == POST_ONLY_PUBLIC:
+            want, to = 405, None
+        elif user is None:
+            want, to = 302, SIGN_IN
+        elif held & expected:  # type: ignore[operator]
+            want, to = (405 if only_posts(r.pattern) else 200), None
+        else:
+            want, to = 403, None
+        got = response.status_code
+        if got != want or (to and not response["Location"].startswith(to)):
+            wrong.append(f"GET {url}: expected {want}{' → ' + to if to else ''}, got {got}")
+        # A refused POST changes nothing: the gate stands before the form.
+        if isinstance(expected, frozenset) and not held & expected and only_posts(r.pattern):
+            got = client.post(url, {}).status_code
+            if got != want:
+                wrong.append(f"POST {url}: expected {want}, got {got}")
+    assert seen >= len(PAGES)
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def _operations(client) -> list[tuple[str, str]]:
+    document = client.get(f"{API}/openapi.json").json()
+    return [
+        (method.upper(), path)
+        for path, methods in document["paths"].items()
+        for method in methods
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def test_the_openapi_document_is_public(client):
+    assert client.get(f"{API}/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_api_operation_for_every_role(client, objects, role):
+    user = objects.accounts[role]
+    headers = {}
+    if user is not None:
+        token = tokens.issue_token(actor=user, name="every page", now=clock.now())
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    held = HELD[role]
+    targets = {
+        "erik": {"person_id": objects.erik.pk, "card_id": objects.eriks_card.pk},
+        "olle": {"person_id": objects.olle.pk, "card_id": objects.olles_card.pk},
+        "missing": {"person_id": MISSING_ID, "card_id": MISSING_ID},
+    }
+    wrong: list[str] = []
+
+    def check(method: str, url: str, want: int) -> None:
+        if method == "GET":
+            response = client.get(url, **headers)
+        else:
+            response = client.post(url, "{}", content_type="application/json", **headers)
+        if response.status_code != want:
+            wrong.append(f"{method} {url}: expected {want}, got {response.status_code}")
+
+    operations = _operations(client)
+    lacking = [f"{m} {p}" for m, p in operations if f"{m} {p}" not in OPERATIONS]
+    assert not lacking, f"These API operations lack an expectation in OPERATIONS: {lacking}"
+    for method, path in operations:
+        expected = OPERATIONS[f"{method} {path}"]
+        if expected == POST:
+            if user is None:  # an authenticated POST would act: only the 401 is walked
+                check(method, expand_api(path, targets["erik"]), 401)
+            continue
+        if expected == "public":
+            check(method, path, 200)
+        elif user is None:
+            check(method, expand_api(path, targets["erik"]), 401)
+        elif expected == SCOPED:
+            for target, statuses in SCOPED_EXPECTED.items():
+                check(method, expand_api(path, targets[target]), statuses[role])
+        else:
+            check(method, path, 200 if held & expected else 403)  # type: ignore[operator]
+    # The block of one card, by ?card_id=: scoped like the card itself.
+    if user is None:
+        check("GET", f"{API}/blocks?card_id={objects.eriks_card.pk}", 401)
+    else:
+        for target, statuses in SCOPED_EXPECTED.items():
+            check("GET", f"{API}/blocks?card_id={targets[target]['card_id']}", statuses[role])
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+def expand_api(path: str, values: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
