@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ekort.domain.errors import NotFound, Refused
+from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import Role
 from ekort.services.access import person_id_of, roles_of
@@ -81,7 +82,7 @@ def card_for(actor: Any, card_id: int) -> Card:
 
 
 def masked(identity_number: str) -> str:
-    return f"{identity_number[:8]}-****"
+    return mask_identity_number(identity_number)
 
 
 def person_out(actor: Any, person: Person) -> dict[str, Any]:

@@ -35,6 +35,12 @@ class IdentityKind(StrEnum):
     SAMORDNINGSNUMMER = "samordningsnummer"
 
 
+def mask_identity_number(digits: str) -> str:
+    """The birth date of a stored 12-digit number, the rest hidden: for pages and responses
+    where the full number must not show."""
+    return f"{digits[:8]}-****"
+
+
 @dataclass(frozen=True, repr=False)
 class IdentityNumber:
     """A valid identity number; build it with `parse_identity_number`.
@@ -53,7 +59,7 @@ class IdentityNumber:
 
     @property
     def masked(self) -> str:
-        return f"{self.digits[:8]}-****"
+        return mask_identity_number(self.digits)
 
     @property
     def legal_sex(self) -> Literal["female", "male"]:

@@ -24,7 +24,7 @@ from django.views import View
 from ekort.domain.card_face import FaceField, card_face
 from ekort.domain.card_numbers import parse_card_number
 from ekort.domain.errors import DomainError, InvalidInput, Refused
-from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
+from ekort.domain.identifiers import mask_identity_number, parse_hsa_id, parse_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
 from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import CardType, Generation, Role
@@ -134,7 +134,7 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
         FaceField.HOLDER_NAME: person.full_name,
         FaceField.PHOTO: "",
         FaceField.REGION_LOGO: "Region Gävleborg",
-        FaceField.IDENTITY_NUMBER: f"{person.identity_number[:8]}-****",
+        FaceField.IDENTITY_NUMBER: mask_identity_number(person.identity_number),
         FaceField.CARD_NUMBER: card.number or "Tilldelas när kortet tillverkas",
         FaceField.SIS_MARK: "SIS",
         FaceField.VALID_UNTIL: calendar.valid_until(kind, now).isoformat(),

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ekort.domain.errors import Refused
+from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
@@ -104,7 +105,7 @@ class PersonRow:
     @property
     def masked_identity(self) -> str:
         # Birth date only: a full identity number is never put on a page.
-        return f"{self.person.identity_number[:8]}-****"
+        return mask_identity_number(self.person.identity_number)
 
     @property
     def address(self) -> str:
