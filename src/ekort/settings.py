@@ -132,6 +132,10 @@ LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", "Svenska"), ("en", "English")]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
+# Swedish is the source language: templates and code are written in Swedish and the English
+# catalogue (locale/en) translates them. The choice is kept in a cookie by Django's
+# set_language view (the switch in the page header).
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

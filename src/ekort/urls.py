@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from django.views.i18n import set_language
 
 from ekort.api.main import api
 from ekort.web import pki_views, views
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
     path("health/", views.health, name="health"),
+    path("sprak/", set_language, name="set-language"),  # POST language=en|sv, next=<page>
     portal,  # sign-in, Mina sidor, Mina medarbetare, Kortkontor (ekort.web.urls)
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

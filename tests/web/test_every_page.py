@@ -52,12 +52,14 @@ API = "/api/v1"
 PUBLIC = "public"
 SIGN_IN_PAGE = "sign-in"  # anonymous 200; a signed-in account is sent on to its start page
 POST_ONLY_PUBLIC = "post-only"  # GET is 405 for everyone (Django's LogoutView)
+REDIRECT = "redirect"  # GET is 302 for everyone (Django's set_language, which acts on POST)
 ANY_ROLE = frozenset(Role)
 
 PAGES: dict[str, object] = {
     "home": PUBLIC,
     "rules": PUBLIC,
     "health": PUBLIC,
+    "set-language": REDIRECT,
     "pki-crl": PUBLIC,
     "pki-ca-der": PUBLIC,
     "pki-ca-pem": PUBLIC,
@@ -317,6 +319,8 @@ def test_every_page_for_every_role(client, objects, role):
             want, to = (200, None) if user is None else (302, "")
         elif expected == POST_ONLY_PUBLIC:
             want, to = 405, None
+        elif expected == REDIRECT:
+            want, to = 302, "/"
         elif user is None:
             want, to = 302, SIGN_IN
         elif held & expected:  # type: ignore[operator]

@@ -30,10 +30,11 @@ class Problem:
     target: int  # the card or person the form is about
     sv: str
     rule: str = ""
+    en: str = ""  # empty: the Swedish sentence is shown in English pages too
 
     @classmethod
     def refused(cls, form: str, target: int, exc: Refused) -> Problem:
-        return cls(form, target, exc.sv, exc.rule)
+        return cls(form, target, exc.sv, exc.rule, exc.en)
 
 
 @dataclass
