@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser tests use Debian's /usr/bin/chromium; Playwright must not fetch its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test check install clean
+.PHONY: run test check install clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,12 @@ run: $(STAMP)
 ## Lint, types, import contracts, migrations, docs, then the suite on SQLite and PostgreSQL.
 test: $(STAMP)
 	scripts/test
+
+## Collect the portal's Swedish strings into the English catalogue and compile it (needs gettext).
+translations: $(STAMP)
+	cd src/ekort && ../../$(BIN)/python -m django makemessages -l en --no-location \
+		--settings=ekort.settings && ../../$(BIN)/python -m django compilemessages \
+		--settings=ekort.settings
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -142,6 +142,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 LOGIN_URL = "/logga-in/"
 
+# The API takes a card photo as base64 in a JSON body (api.schemas.PhotoIn): up to 5 MiB of
+# JPEG or PNG (services.cards.production.MAX_PHOTO_BYTES) grows by 4/3 to 6,990,508 characters,
+# above Django's default of 2.5 MB. Room for that and the rest of the JSON, no more: a larger
+# body is refused with 413 before it is parsed. The portal uploads photos as files, which this
+# limit does not count. tests/integration/test_api_photo_size.py keeps the numbers in step.
+DATA_UPLOAD_MAX_MEMORY_SIZE = (5 * 1024 * 1024 + 2) // 3 * 4 + 64 * 1024
+
 # Failed sign-ins are counted per username and IP address (django-axes): after 5 failures that
 # pair is locked out for 15 minutes. A successful sign-in clears the count.
 AUTHENTICATION_BACKENDS = [

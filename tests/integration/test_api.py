@@ -246,6 +246,41 @@ def test_legacy_hand_out_over_the_api(as_, world, at):
     assert handed.status_code == 200 and handed.json()["state"] == "active"
 
 
+def test_four_eyes_hand_out_over_the_api(as_, world, at):
+    # A reserve card at assurance level 3: one ID administrator registers, another approves (E11).
+    at(t.RESERVE_ONLY)
+    card_id = _sent(as_, world, "reserve")
+    first, second = as_(world.id_admin), as_(world.id_admin_2)
+    registered = first.post(f"/cards/{card_id}/hand-out", {"document": DOCUMENT})
+    assert registered.status_code == 200, registered.content
+    body = registered.json()
+    assert body["state"] == "awaiting_pickup"
+    assert body["pending_hand_out"]["registered_by"] == "idadmin"
+    assert body["pending_hand_out"]["document_kind"] == "passport"
+    assert body["pending_hand_out"]["document_expires_on"] == "2030-01-01"
+    assert PASSPORT.number not in registered.content.decode()  # orderers read cards too
+    _refusal(first.post(f"/cards/{card_id}/approve-hand-out"), 409, "E11")
+    _refusal(as_(world.support).post(f"/cards/{card_id}/approve-hand-out"), 403, "E10")
+    approved = second.post(f"/cards/{card_id}/approve-hand-out")
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["state"] == "active" and approved.json()["pending_hand_out"] is None
+    _refusal(first.post(f"/cards/{card_id}/approve-hand-out"), 409, "E1")
+
+
+def test_withdraw_a_registered_hand_out_over_the_api(as_, world, at):
+    at(t.RESERVE_ONLY)
+    card_id = _sent(as_, world, "reserve")
+    admin = as_(world.id_admin)
+    _refusal(admin.post(f"/cards/{card_id}/withdraw-hand-out", {}), 409, "E11")
+    assert admin.post(f"/cards/{card_id}/hand-out", {"document": DOCUMENT}).status_code == 200
+    withdrawn = as_(world.id_admin_2).post(
+        f"/cards/{card_id}/withdraw-hand-out", {"reason": "fel nummer"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["state"] == "awaiting_pickup"
+    assert withdrawn.json()["pending_hand_out"] is None
+
+
 def test_cancel_an_order(as_, world):
     card_id = _order(as_, world, "reserve")
     cancelled = as_(world.orderer).post(f"/cards/{card_id}/cancel", {"reason": "not needed"})
@@ -425,11 +460,20 @@ EXPECTED_PATHS = {
     "/api/v1/cards/{card_id}/produce": "post",
     "/api/v1/cards/{card_id}/send": "post",
     "/api/v1/cards/{card_id}/hand-out": "post",
+    "/api/v1/cards/{card_id}/approve-hand-out": "post",
+    "/api/v1/cards/{card_id}/withdraw-hand-out": "post",
     "/api/v1/cards/{card_id}/activate": "post",
     "/api/v1/cards/{card_id}/block": "post",
     "/api/v1/cards/{card_id}/pin-letter": "post",
     "/api/v1/cards/{card_id}/unlock-pin": "post",
     "/api/v1/letters": "get",
+    "/api/v1/letters/{letter_id}/pdf": "get",
+    "/api/v1/letters/mark-printed": "post",
+    "/api/v1/cards/{card_id}/certificates": "get",
+    "/api/v1/cards/{card_id}/signature-certificate": "post",
+    "/api/v1/cards/{card_id}/additional-certificate": "post",
+    "/api/v1/cards/{card_id}/additional-certificate/swap": "post",
+    "/api/v1/cards/{card_id}/additional-certificate/remove": "post",
     "/api/v1/blocks": "get",
     "/api/v1/rules": "get",
 }

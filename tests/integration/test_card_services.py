@@ -729,12 +729,15 @@ def test_only_a_produced_card_is_sent(world, state):
 # ===========================================================================================
 
 
-def awaiting_pickup(w: World, *, person: Person | None = None) -> Card:
+def awaiting_pickup(w: World, *, person: Person | None = None, card_type: str = "reserve") -> Card:
+    """A reserve card (two ID administrators hand it out, E11) or a photo card (one)."""
+    if card_type == "photo":  # issued before the reserve-only weeks (R1)
+        return sent(w, "photo", t.LEGACY_COMPANY, t.LEGACY_COMPANY, person=person)
     return sent(w, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY, person=person)
 
 
 def test_hand_out_on_the_last_pickup_day(world):
-    card = awaiting_pickup(world)
+    card = awaiting_pickup(world, card_type="photo")  # one administrator hands it out
     document = replace(PASSPORT, number="ab 123 4567", expires_on=date(2024, 1, 22))
     cards.hand_out(
         actor=world.id_admin, card_id=card.pk, document=document, now=t.LAST_PICKUP_DAY_END
@@ -992,7 +995,7 @@ def test_whoever_ordered_or_holds_the_card_cannot_complete_it(world, path, who, 
     if path == "activate":
         card, now = sent(world, "photo", NEW, NEW), NEW
     else:
-        card, now = awaiting_pickup(world), t.LAST_PICKUP_DAY
+        card, now = awaiting_pickup(world, card_type="photo"), t.LAST_PICKUP_DAY
 
     def complete(by: User) -> Card:
         if path == "activate":
@@ -1354,6 +1357,12 @@ CARD_SERVICES: dict[str, Callable[[World, int, datetime], object]] = {
     "send": lambda w, card_id, now: cards.send(actor=w.issuer, card_id=card_id, now=now),
     "hand_out": lambda w, card_id, now: cards.hand_out(
         actor=w.id_admin, card_id=card_id, document=PASSPORT, now=now
+    ),
+    "approve_hand_out": lambda w, card_id, now: cards.approve_hand_out(
+        actor=w.id_admin_2, card_id=card_id, now=now
+    ),
+    "withdraw_hand_out": lambda w, card_id, now: cards.withdraw_hand_out(
+        actor=w.id_admin, card_id=card_id, now=now
     ),
     "activate": lambda w, card_id, now: cards.activate(
         actor=w.id_admin,

@@ -9,9 +9,9 @@ sign-in page (302), refuses a signed-in account without one of the view's declar
 (403) and shows the page (200) to the others; a page that only takes POST answers 405 once the
 role gate is passed, and is also POSTed (empty form) by the refused roles only, which change
 nothing. API (bearer tokens): anonymous is 401 on every protected operation (GET and POST);
-reads are GET with the rules of `ekort.api.reads`: staff see everyone, an orderer the persons
-they manage and their cards, a holder themselves; anything else that exists is 403 (E10), an
-unknown id 404.
+reads are GET with the rules of `ekort.services.visibility`: staff see everyone, an orderer the
+persons they manage and their cards, a holder themselves; anything else that exists is 403
+(E10), an unknown id 404.
 """
 
 from __future__ import annotations
@@ -68,12 +68,19 @@ PAGES: dict[str, object] = {
     "portal:mine": frozenset({Role.HOLDER}),
     "portal:pin": frozenset({Role.HOLDER}),
     "portal:block-mine": frozenset({Role.HOLDER}),
+    "portal:certificates-signature": frozenset({Role.HOLDER}),
+    "portal:certificates-additional": frozenset({Role.HOLDER}),
+    "portal:certificates-remove-additional": frozenset({Role.HOLDER}),
+    "portal:certificates-pem": frozenset({Role.HOLDER}),
+    "portal:certificates-der": frozenset({Role.HOLDER}),
     "portal:questions": frozenset({Role.HOLDER}),
     "portal:offices": ANY_ROLE,
     "portal:office-find": frozenset({Role.ID_ADMIN}),
     "portal:office-card": frozenset({Role.ID_ADMIN}),
     "portal:office-photograph": frozenset({Role.ID_ADMIN}),
     "portal:office-hand-out": frozenset({Role.ID_ADMIN}),
+    "portal:office-approve-hand-out": frozenset({Role.ID_ADMIN}),
+    "portal:office-withdraw-hand-out": frozenset({Role.ID_ADMIN}),
     "portal:office-activate": frozenset({Role.ID_ADMIN}),
     "portal:office-unlock": frozenset({Role.ID_ADMIN}),
     "portal:office-block": frozenset({Role.ID_ADMIN}),
@@ -81,6 +88,15 @@ PAGES: dict[str, object] = {
     "portal:order": frozenset({Role.ORDERER}),
     "portal:replace": frozenset({Role.ORDERER}),
     "portal:block-staff": frozenset({Role.ORDERER}),
+    "portal:support-find": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-overview": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-person": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-card": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-block": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-resend": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:issuer-queue": frozenset({Role.ISSUER_ADMIN}),
+    "portal:issuer-letter-pdf": frozenset({Role.ISSUER_ADMIN}),
+    "portal:issuer-authorities": frozenset({Role.ISSUER_ADMIN}),
 }
 
 # How the arguments of each page with arguments are filled, per signed-in account: a holder's
@@ -88,15 +104,29 @@ PAGES: dict[str, object] = {
 # administrator's page (Kortkontor) any card.
 OWN_CARD, REPORTS_CARD, REPORT, PUBLISHED_CA = "own card", "report's card", "report", "CA slug"
 ANY_CARD = "any card"
+ANY_PERSON, ANY_LETTER = "any person", "any letter"  # Kundtjänst: anyone's
+OWN_CERTIFICATE = "own certificate"  # the SITHS eID on the own card (R11)
 ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:pin": {"card_id": OWN_CARD},
     "portal:block-mine": {"card_id": OWN_CARD},
+    "portal:certificates-signature": {"card_id": OWN_CARD},
+    "portal:certificates-additional": {"card_id": OWN_CARD},
+    "portal:certificates-remove-additional": {"card_id": OWN_CARD},
+    "portal:certificates-pem": {"card_id": OWN_CARD, "certificate_id": OWN_CERTIFICATE},
+    "portal:certificates-der": {"card_id": OWN_CARD, "certificate_id": OWN_CERTIFICATE},
     "portal:order": {"person_id": REPORT},
     "portal:replace": {"card_id": REPORTS_CARD},
     "portal:block-staff": {"card_id": REPORTS_CARD},
     "portal:office-card": {"card_id": ANY_CARD},
+    "portal:support-person": {"person_id": ANY_PERSON},
+    "portal:support-card": {"card_id": ANY_CARD},
+    "portal:support-block": {"card_id": ANY_CARD},
+    "portal:support-resend": {"letter_id": ANY_LETTER},
+    "portal:issuer-letter-pdf": {"letter_id": ANY_LETTER},
     "portal:office-photograph": {"card_id": ANY_CARD},
     "portal:office-hand-out": {"card_id": ANY_CARD},
+    "portal:office-approve-hand-out": {"card_id": ANY_CARD},
+    "portal:office-withdraw-hand-out": {"card_id": ANY_CARD},
     "portal:office-activate": {"card_id": ANY_CARD},
     "portal:office-unlock": {"card_id": ANY_CARD},
     "portal:office-block": {"card_id": ANY_CARD},
@@ -116,14 +146,21 @@ API_PAGES = {
 
 # --- The expected table of API operations ----------------------------------------------------
 # GET: who reads what. "public": 200 for everyone, no token needed. A set of roles: 200 for
-# them, 403 (E10) for the other roles. "scoped": the visibility rules of `ekort.api.reads`,
-# walked for three targets (see SCOPED). POST: only the anonymous 401 is asserted.
+# them, 403 (E10) for the other roles. "scoped": the rules of `ekort.services.visibility`, walked
+# for three targets (see SCOPED). POST: only the anonymous 401 is asserted.
 STAFF = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
 SCOPED = "scoped"
 POST = "post"
 OPERATIONS: dict[str, object] = {
     "GET /api/v1/rules": "public",
     "GET /api/v1/letters": frozenset({Role.ISSUER_ADMIN}),
+    "GET /api/v1/letters/{letter_id}/pdf": frozenset({Role.ISSUER_ADMIN}),
+    "POST /api/v1/letters/mark-printed": POST,
+    "GET /api/v1/cards/{card_id}/certificates": SCOPED,
+    "POST /api/v1/cards/{card_id}/signature-certificate": POST,
+    "POST /api/v1/cards/{card_id}/additional-certificate": POST,
+    "POST /api/v1/cards/{card_id}/additional-certificate/swap": POST,
+    "POST /api/v1/cards/{card_id}/additional-certificate/remove": POST,
     "GET /api/v1/blocks": STAFF,  # the latest blocks; with ?card_id= scoped, walked as well
     "GET /api/v1/persons/{person_id}": SCOPED,
     "GET /api/v1/persons/{person_id}/cards": SCOPED,
@@ -137,6 +174,8 @@ OPERATIONS: dict[str, object] = {
     "POST /api/v1/cards/{card_id}/produce": POST,
     "POST /api/v1/cards/{card_id}/send": POST,
     "POST /api/v1/cards/{card_id}/hand-out": POST,
+    "POST /api/v1/cards/{card_id}/approve-hand-out": POST,
+    "POST /api/v1/cards/{card_id}/withdraw-hand-out": POST,
     "POST /api/v1/cards/{card_id}/activate": POST,
     "POST /api/v1/cards/{card_id}/block": POST,
     "POST /api/v1/cards/{card_id}/pin-letter": POST,
@@ -244,12 +283,16 @@ def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
     how = ARGUMENTS.get(name, {})
     missing = [a for a in wanted if a not in how]
     assert not missing, f"URL {route!r} ({name}) has arguments {missing} with no entry in ARGUMENTS"
+    own = objects.marias_card if role == "orderer" else objects.eriks_card
     values = {
-        OWN_CARD: objects.marias_card.pk if role == "orderer" else objects.eriks_card.pk,
+        OWN_CARD: own.pk,
         REPORTS_CARD: objects.eriks_card.pk,
         ANY_CARD: objects.olles_card.pk,
         REPORT: objects.erik.pk,
+        ANY_PERSON: objects.olle.pk,
+        ANY_LETTER: objects.olles_card.letters.get(kind="cover_letter").pk,  # R10
         PUBLISHED_CA: objects.ca_slug,
+        OWN_CERTIFICATE: own.certificates.get(profile="auth").pk,
     }
     return {a: values[how[a]] for a in wanted}
 
@@ -364,11 +407,15 @@ def test_every_api_operation_for_every_role(client, objects, role):
         token = tokens.issue_token(actor=user, name="every page", now=clock.now())
         headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     held = HELD[role]
+    eriks_letter = objects.eriks_card.letters.get(kind="cover_letter").pk
+    olles_letter = objects.olles_card.letters.get(kind="cover_letter").pk
     targets = {
         "erik": {"person_id": objects.erik.pk, "card_id": objects.eriks_card.pk},
         "olle": {"person_id": objects.olle.pk, "card_id": objects.olles_card.pk},
         "missing": {"person_id": MISSING_ID, "card_id": MISSING_ID},
     }
+    for target, letter in (("erik", eriks_letter), ("olle", olles_letter), ("missing", MISSING_ID)):
+        targets[target]["letter_id"] = letter
     wrong: list[str] = []
 
     def check(method: str, url: str, want: int) -> None:
@@ -396,7 +443,8 @@ def test_every_api_operation_for_every_role(client, objects, role):
             for target, statuses in SCOPED_EXPECTED.items():
                 check(method, expand_api(path, targets[target]), statuses[role])
         else:
-            check(method, path, 200 if held & expected else 403)  # type: ignore[operator]
+            want = 200 if held & expected else 403  # type: ignore[operator]
+            check(method, expand_api(path, targets["erik"]), want)
     # The block of one card, by ?card_id=: scoped like the card itself.
     if user is None:
         check("GET", f"{API}/blocks?card_id={objects.eriks_card.pk}", 401)

@@ -115,6 +115,17 @@ def test_photograph_upload_shows_the_face_without_the_identity_number(w, client)
     assert number not in page and number[2:] not in page
 
 
+def test_the_photo_field_offers_the_camera_and_only_pictures(w, client):
+    """On a tablet at the card office the field opens the front camera (capture="user")."""
+    card = journeys.ordered(w, "photo", t.NEW_PROCESS)
+    client.force_login(w.id_admin)
+    page = client.get(card_url(card, "")).content.decode()
+    field = re.search(r'<input type="file"[^>]*>', page)
+    assert field is not None
+    assert 'capture="user"' in field.group(0)
+    assert 'accept="image/jpeg,image/png"' in field.group(0)
+
+
 def test_photograph_refuses_a_file_that_is_not_a_picture(w, client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -48,4 +48,10 @@ def test_portal_routes_name_cards_and_persons_by_id_only():
 
     for pattern in urlpatterns:
         for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", str(pattern.pattern)):
-            assert (converter, name) in {("int", "card_id"), ("int", "person_id")}, pattern
+            allowed = {
+                ("int", "card_id"),
+                ("int", "person_id"),
+                ("int", "letter_id"),
+                ("int", "certificate_id"),
+            }
+            assert (converter, name) in allowed, pattern

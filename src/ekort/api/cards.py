@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ekort.domain.errors import InvalidInput
-from ekort.services import cards, clock
+from ekort.services import cards, clock, visibility
 
-from . import reads
+from . import shapes
 from .schemas import (
     ERRORS,
     ActivateIn,
@@ -27,6 +27,7 @@ from .schemas import (
     PhotoIn,
     ReplaceIn,
     UnlockPinIn,
+    WithdrawHandOutIn,
 )
 
 router = Router()
@@ -56,13 +57,13 @@ def order_card(request: HttpRequest, body: OrderIn) -> Any:
         note=body.note,
         now=clock.now(),
     )
-    return Status(201, reads.card_out(card))
+    return Status(201, shapes.card_out(card))
 
 
 @router.get("/cards/{card_id}", response=CARD)
 def get_card(request: HttpRequest, card_id: PathId) -> Any:
     """A card the caller may see, with its block if it is blocked."""
-    return reads.card_out(reads.card_for(_actor(request), card_id))
+    return shapes.card_out(visibility.card_for(_actor(request), card_id))
 
 
 @router.post("/cards/{card_id}/cancel", response=CARD)
@@ -70,7 +71,7 @@ def cancel_order(request: HttpRequest, card_id: PathId, body: CancelIn) -> Any:
     card = cards.cancel_order(
         actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
     )
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/replace", response={201: CardOut, **ERRORS})
@@ -83,7 +84,7 @@ def replace_card(request: HttpRequest, card_id: PathId, body: ReplaceIn) -> Any:
         note=body.note,
         now=clock.now(),
     )
-    return Status(201, reads.card_out(card))
+    return Status(201, shapes.card_out(card))
 
 
 @router.post("/cards/{card_id}/photograph", response=CARD)
@@ -93,30 +94,50 @@ def photograph(request: HttpRequest, card_id: PathId, body: PhotoIn) -> Any:
     except (binascii.Error, ValueError):
         raise InvalidInput("photo_base64 is not valid base64.") from None
     card = cards.photograph(actor=_actor(request), card_id=card_id, photo=photo, now=clock.now())
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/produce", response=CARD)
 def produce(request: HttpRequest, card_id: PathId) -> Any:
     card = cards.produce(actor=_actor(request), card_id=card_id, now=clock.now())
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/send", response=CARD)
 def send(request: HttpRequest, card_id: PathId) -> Any:
     card = cards.send(actor=_actor(request), card_id=card_id, now=clock.now())
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/hand-out", response=CARD)
 def hand_out(request: HttpRequest, card_id: PathId, body: HandOutIn) -> Any:
+    """Hand out a card awaiting pick-up (R3). A reserve card at assurance level 3 is only
+    registered: it stays awaiting pick-up, with `pending_hand_out` set, until another ID
+    administrator approves it (E11)."""
     card = cards.hand_out(
         actor=_actor(request),
         card_id=card_id,
         document=_document(body.document),
         now=clock.now(),
     )
-    return reads.card_out(card)
+    return shapes.card_out(card)
+
+
+@router.post("/cards/{card_id}/approve-hand-out", response=CARD)
+def approve_hand_out(request: HttpRequest, card_id: PathId) -> Any:
+    """A second ID administrator approves a registered hand-out of a reserve card at assurance
+    level 3 (E11); not the one who registered it (E11), nor whoever ordered or holds it (E3)."""
+    card = cards.approve_hand_out(actor=_actor(request), card_id=card_id, now=clock.now())
+    return shapes.card_out(card)
+
+
+@router.post("/cards/{card_id}/withdraw-hand-out", response=CARD)
+def withdraw_hand_out(request: HttpRequest, card_id: PathId, body: WithdrawHandOutIn) -> Any:
+    """Withdraw a wrong registration of a hand-out; the card stays awaiting pick-up (E11)."""
+    card = cards.withdraw_hand_out(
+        actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
+    )
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/activate", response=CARD)
@@ -129,7 +150,7 @@ def activate(request: HttpRequest, card_id: PathId, body: ActivateIn) -> Any:
         pin=body.pin.get_secret_value(),
         now=clock.now(),
     )
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/block", response=CARD)
@@ -142,14 +163,14 @@ def block(request: HttpRequest, card_id: PathId, body: BlockIn) -> Any:
         note=body.note,
         now=clock.now(),
     )
-    return reads.card_out(card)
+    return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/pin-letter", response={201: LetterRefOut, **ERRORS})
 def pin_letter(request: HttpRequest, card_id: PathId) -> Any:
     """A PIN/PUK letter to the registered address (R14-R16)."""
     letter = cards.order_pin_letter(actor=_actor(request), card_id=card_id, now=clock.now())
-    return Status(201, reads.letter_ref_out(letter))
+    return Status(201, shapes.letter_ref_out(letter))
 
 
 @router.post("/cards/{card_id}/unlock-pin", response=CARD)
@@ -160,4 +181,4 @@ def unlock_pin(request: HttpRequest, card_id: PathId, body: UnlockPinIn) -> Any:
         new_pin=body.new_pin.get_secret_value(),
         now=clock.now(),
     )
-    return reads.card_out(card)
+    return shapes.card_out(card)

@@ -24,7 +24,7 @@ from ninja.security import HttpBearer
 from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.services import clock, tokens
 
-from . import cards, persons, queues
+from . import cards, persons, queues, selfservice
 
 
 class BearerToken(HttpBearer):
@@ -88,3 +88,4 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 api.add_router("/persons", persons.router, tags=["persons"])
 api.add_router("/", cards.router, tags=["cards"])
 api.add_router("/", queues.router, tags=["letters, blocks and rules"])
+api.add_router("/", selfservice.router, tags=["certificates (self-service)"])

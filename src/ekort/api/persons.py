@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from ekort.domain.card_numbers import parse_card_number
 from ekort.domain.errors import InvalidInput
-from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
-from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import Role
-from ekort.services import clock, people
+from ekort.services import clock, people, search, visibility
 from ekort.services.access import require_role
 
-from . import reads
+from . import shapes
 from .schemas import ERRORS, CardOut, PathId, PersonIn, PersonOut, PersonSearchIn
 
 router = Router()
@@ -27,20 +23,18 @@ def search_persons(request: HttpRequest, body: PersonSearchIn) -> Any:
     """Find a person by exactly one of identity number, HSA-id or card number. Only persons
     the caller may see are returned (an orderer: the persons they manage)."""
     actor = request.auth  # type: ignore[attr-defined]
-    require_role(actor, Role.ORDERER, *reads.STAFF)
+    require_role(actor, Role.ORDERER, *visibility.STAFF)
     given = {k: v for k, v in body.dict().items() if v not in (None, "")}
     if len(given) != 1:
         raise InvalidInput("Search by exactly one of identity_number, hsa_id or card_number.")
-    persons = reads.visible_persons(actor)
-    if body.identity_number:
-        identity = parse_identity_number(body.identity_number, today=local_date(clock.now()))
-        persons = persons.filter(identity_number=identity.digits)
-    elif body.hsa_id:
-        persons = persons.filter(hsa_id=str(parse_hsa_id(body.hsa_id)))
-    else:
-        number = parse_card_number(body.card_number, settings.EKORT_CARD_NUMBER_PREFIX)
-        persons = persons.filter(cards__number=number)
-    return [reads.person_out(actor, person) for person in persons.distinct()[:10]]
+    ((field, text),) = given.items()
+    persons = search.persons_matching(
+        text,
+        now=clock.now(),
+        kind=search.QueryKind(field),
+        within=visibility.visible_persons(actor),
+    )
+    return [shapes.person_out(actor, person) for person in persons[:10]]
 
 
 @router.post("", response={201: PersonOut, **ERRORS})
@@ -50,7 +44,7 @@ def register_person(request: HttpRequest, body: PersonIn) -> Any:
     person = people.register_person(
         actor=actor, details=people.PersonDetails(**body.dict()), now=clock.now()
     )
-    return Status(201, reads.person_out(actor, person))
+    return Status(201, shapes.person_out(actor, person))
 
 
 @router.get("/{person_id}", response={200: PersonOut, **ERRORS})
@@ -58,12 +52,12 @@ def get_person(request: HttpRequest, person_id: PathId) -> Any:
     """A person the caller may see. The address of a person with protected identity is shown
     only to ID administrators, support and issuer administrators."""
     actor = request.auth  # type: ignore[attr-defined]
-    return reads.person_out(actor, reads.person_for(actor, person_id))
+    return shapes.person_out(actor, visibility.person_for(actor, person_id))
 
 
 @router.get("/{person_id}/cards", response={200: list[CardOut], **ERRORS})
 def person_cards(request: HttpRequest, person_id: PathId) -> Any:
     actor = request.auth  # type: ignore[attr-defined]
-    person = reads.person_for(actor, person_id)
-    cards = reads.visible_cards(actor).filter(person=person).order_by("pk")
-    return [reads.card_out(card) for card in cards]
+    person = visibility.person_for(actor, person_id)
+    cards = visibility.visible_cards(actor).filter(person=person).order_by("pk")
+    return [shapes.card_out(card) for card in cards]

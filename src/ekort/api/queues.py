@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.params.functions import Query
 
 from ekort.domain.rules_report import rules_json
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import Role
-from ekort.services import clock
+from ekort.services import clock, visibility
+from ekort.services import letters as letters_service
 from ekort.services.access import require_role
 from ekort.services.policy import current_calendar
 from ekort.store.models import Block, Letter
 
-from . import reads
-from .schemas import ERRORS, MAX_ID, BlockOut, DetailOut, LetterOut
+from . import shapes
+from .schemas import (
+    ERRORS,
+    MAX_ID,
+    BlockOut,
+    DetailOut,
+    LetterOut,
+    MarkedOut,
+    MarkPrintedIn,
+    PathId,
+)
 
 router = Router()
 
@@ -33,7 +43,46 @@ def letters(
     queue = Letter.objects.order_by("queued_at", "pk")
     if not include_printed:
         queue = queue.filter(printed_at__isnull=True)
-    return [reads.letter_out(letter) for letter in queue[:limit]]
+    return [shapes.letter_out(letter) for letter in queue[:limit]]
+
+
+PDF_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "The letter, ready to print.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+@router.get("/letters/{letter_id}/pdf", response=ERRORS, openapi_extra=PDF_RESPONSE)
+def letter_pdf(request: HttpRequest, letter_id: PathId) -> Any:
+    """The letter as a PDF (issuer administrator). A letter that carries the PUK (a PIN/PUK
+    letter, a reserve card's code envelope) is rendered until it is marked printed, and then
+    refused (R14, R16): a lost one is replaced by ordering anew."""
+    pdf = letters_service.letter_pdf(
+        actor=request.auth,  # type: ignore[attr-defined]
+        letter_id=letter_id,
+        now=clock.now(),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="brev-{letter_id}.pdf"'
+    # It may hold a PUK: no copy in any cache on the way.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/letters/mark-printed", response={200: MarkedOut, **ERRORS})
+def mark_printed(request: HttpRequest, body: MarkPrintedIn) -> Any:
+    """Mark letters printed (issuer administrator); those printed already keep their time. An
+    unknown id refuses the whole call (404) and marks nothing."""
+    marked = letters_service.mark_printed(
+        actor=request.auth,  # type: ignore[attr-defined]
+        letter_ids=body.letter_ids,
+        now=clock.now(),
+    )
+    return {"marked": marked}
 
 
 @router.get("/blocks", response={200: list[BlockOut], **ERRORS})
@@ -46,12 +95,12 @@ def blocks(
     blocks, newest first."""
     actor = request.auth  # type: ignore[attr-defined]
     if card_id is not None:
-        card = reads.card_for(actor, card_id)
+        card = visibility.card_for(actor, card_id)
         found = Block.objects.select_related("registered_by").filter(card=card)
     else:
-        require_role(actor, *reads.STAFF)
+        require_role(actor, *visibility.STAFF)
         found = Block.objects.select_related("registered_by").order_by("-registered_at", "-pk")
-    return [reads.block_out(block) for block in found[:limit]]
+    return [shapes.block_out(block) for block in found[:limit]]
 
 
 @router.get("/rules", auth=None, response={200: dict[str, Any], 422: DetailOut})

@@ -160,6 +160,20 @@ class BlockIn(Schema):
     note: Note = ""
 
 
+class WithdrawHandOutIn(Schema):
+    reason: Note = ""
+
+
+class PendingHandOutOut(Schema):
+    """A hand-out registered by one ID administrator, waiting for a second one (E11). The
+    document number is left out: orderers and holders read cards too."""
+
+    registered_by: str
+    registered_at: datetime
+    document_kind: str
+    document_expires_on: date
+
+
 class BlockOut(Schema):
     card_id: int
     reason: str
@@ -191,6 +205,7 @@ class CardOut(Schema):
     activated_at: datetime | None
     closed_at: datetime | None
     block: BlockOut | None
+    pending_hand_out: PendingHandOutOut | None = None
 
 
 # --- letters ---
@@ -210,3 +225,50 @@ class LetterOut(LetterRefOut):
     postal_code: str
     postal_town: str
     printed_at: datetime | None
+
+
+class MarkPrintedIn(Schema):
+    """The letters that came out of the printer; those printed already keep their time."""
+
+    letter_ids: list[Id] = Field(min_length=1, max_length=1000)
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+# --- self-service certificates (R12, R13) ---
+
+# The card's PIN and the new signature code go to the chip and nowhere else.
+Code = Annotated[SecretStr, Field(max_length=16)]
+
+
+class SignatureIn(Schema):
+    pin: Code
+    signature_code: Code
+
+
+class AdditionalIn(Schema):
+    pin: Code
+    # The name of the other region's issuing CA, e.g. "Region Uppsala Person ID 3 CA v1".
+    issuer: Line
+
+
+class RemoveAdditionalIn(Schema):
+    pin: Code
+
+
+class CertificateOut(Schema):
+    id: int
+    card_id: int
+    profile: str
+    issuer: str
+    serial: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+    status: str
+    on_card: bool
+    revoked_at: datetime | None
+    revocation_reason: str
+    pem: str

@@ -154,6 +154,13 @@ _RULES = (
         "Åtgärden kräver en behörighet som kontot saknar.",
         "The action needs a role that the account does not have.",
     ),
+    Rule(
+        "E11",
+        "Reservkort på tillitsnivå 3 lämnas ut av två id-administratörer: den ena registrerar "
+        "kortet och id-handlingen, den andra godkänner.",
+        "Reserve cards at assurance level 3 are handed out by two ID administrators: one "
+        "registers the card and the identity document, the other approves (four-eyes).",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -65,3 +65,10 @@ class LetterKind(StrEnum):
 class CheckPurpose(StrEnum):
     HAND_OUT = "hand_out"
     ACTIVATION = "activation"
+
+
+class ApprovalOutcome(StrEnum):
+    """How a hand-out waiting for a second ID administrator ended (E11)."""
+
+    APPROVED = "approved"  # the second administrator approved: the card is handed out
+    WITHDRAWN = "withdrawn"  # the registration was wrong and was withdrawn; nothing handed out

@@ -989,6 +989,15 @@ class _Plan:
             username = "idadmin2" if username != "idadmin2" else "idadmin"
         return self.users[username]
 
+    def second_admin_for(self, key: str, first: User) -> User:
+        """The second ID administrator of a four-eyes hand-out (E11): one of Gävle's two, never
+        the first administrator, nor the holder."""
+        for username in ("idadmin2", "idadmin", "idadmin.sandviken"):
+            user = self.users[username]
+            if user is not first and user is not self.user_of_person.get(key):
+                return user
+        raise AssertionError("the demo has too few ID administrators")
+
     def document(self, at: datetime, holder: str) -> cards.DocumentShown:
         kind = (
             DocumentKind.DRIVING_LICENCE
@@ -1062,11 +1071,15 @@ class _Plan:
 
     def hand_out(self, card: _CardRef, at: datetime) -> None:
         actor, document = self.admin_for(card.holder), self.document(at, card.holder)
-        self._event(
-            at,
-            f"hand out {card.holder}'s card",
-            lambda: cards.hand_out(actor=actor, card_id=card.pk, document=document, now=at),
-        )
+        second = self.second_admin_for(card.holder, actor)
+
+        def run() -> None:
+            handed = cards.hand_out(actor=actor, card_id=card.pk, document=document, now=at)
+            if handed.state == CardState.AWAITING_PICKUP:
+                # A reserve card at assurance level 3: a second administrator approves (E11).
+                cards.approve_hand_out(actor=second, card_id=card.pk, now=at)
+
+        self._event(at, f"hand out {card.holder}'s card", run)
 
     def activate(self, card: _CardRef, at: datetime) -> None:
         actor, document, pin = (

@@ -8,22 +8,27 @@ R16), goes into that PDF and nowhere else: not in the audit trail, a log or a pa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from ekort.domain.errors import NotFound, Refused
+from ekort.domain.lifecycle import CardAction, CardState, can
+from ekort.domain.pins import decide_pin_letter
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
-from ekort.domain.vocabulary import CardType, LetterKind, Role
+from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.letters import LetterData, render_letter
 from ekort.letters.render import carries_puk
-from ekort.store.models import Letter
+from ekort.store.models import Card, Letter
 
 from . import audit
 from .access import actor_label, require_role
+from .cards._common import audit_card, locked_card, require_registered_address, snapshot
+from .cards.pins import queue_pin_letter
+from .cards.production import _queue_letter
 from .pki.secrets import unseal
 from .policy import current_calendar
 
@@ -34,6 +39,16 @@ def print_queue() -> QuerySet[Letter]:
         Letter.objects.filter(printed_at__isnull=True)
         .select_related("card")
         .order_by("queued_at", "pk")
+    )
+
+
+def recently_printed(now: datetime, *, days: int = 7) -> QuerySet[Letter]:
+    """Letters marked printed in the last `days` days up to `now`, the latest first."""
+    require_aware(now)
+    return (
+        Letter.objects.filter(printed_at__gt=now - timedelta(days=days), printed_at__lte=now)
+        .select_related("card")
+        .order_by("-printed_at", "-pk")
     )
 
 
@@ -168,3 +183,77 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
             ]
         )
         return marked
+
+
+def _refuse_code_envelope() -> Refused:
+    r = rule("R16")
+    return Refused(
+        "R16",
+        f"{r.sv} Ett kodkuvert skickas aldrig igen; saknas det beställer närmaste chef ett nytt "
+        "kort.",
+        f"{r.en} A code envelope is never sent again; if it is lost, the manager orders a new "
+        "card.",
+    )
+
+
+def _refuse_cover_letter(card_state: str) -> Refused:
+    r = rule("R10")
+    return Refused(
+        "R10",
+        f"{r.sv} Följebrevet skickas igen bara för ett kort som skickats hem och ännu inte "
+        "aktiverats.",
+        f"{r.en} The cover letter is sent again only for a card sent home and not yet activated "
+        f"(this card is {card_state}).",
+    )
+
+
+STILL_QUEUED_SV = "Brevet ligger redan i utskriftskön och har inte skrivits ut än."
+STILL_QUEUED_EN = "The letter is already in the print queue and has not been printed yet."
+
+
+def _refuse_still_queued(kind: LetterKind, card: Card) -> Refused:
+    """A letter not printed yet is not sent again: it goes out when the queue is printed, and a
+    second copy would only be a duplicate (for a PIN/PUK letter, a second copy of the PUK). The
+    rule is the letter's own: R14 or R15 by the card's PIN/PUK route (R16 refuses a reserve
+    card first), R10 for a cover letter."""
+    if kind is LetterKind.PIN_PUK_LETTER:
+        decision = decide_pin_letter(CardType(card.card_type), Generation(card.generation))
+        decision.require()
+        return Refused(decision.rule, STILL_QUEUED_SV, STILL_QUEUED_EN)
+    return Refused("R10", STILL_QUEUED_SV, STILL_QUEUED_EN)
+
+
+def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
+    """Send a letter again, for the support desk or an issuer administrator; returns the new
+    letter, queued for printing to the person's CURRENT registered address.
+
+    A cover letter is queued again while its card waits for activation (R10, R6). A PIN/PUK
+    letter is ordered anew by the rules of a PIN/PUK letter (R14, R15; R16 refuses reserve
+    cards): the new letter carries the card's PUK, rendered only into its PDF. A code envelope
+    is never sent again (R16): a new card is ordered instead. A letter still waiting in the print
+    queue is not sent again (the letter's own rule: R10, or R14/R15). Audited as
+    `resend_letter` on the card, naming the old and the new letter; no code is in the entry."""
+    require_aware(now)
+    require_role(actor, Role.SUPPORT, Role.ISSUER_ADMIN)
+    with transaction.atomic():
+        old = _letter(letter_id)
+        kind = LetterKind(old.kind)
+        if kind is LetterKind.CODE_ENVELOPE:
+            raise _refuse_code_envelope()
+        card = locked_card(old.card_id)
+        waiting = old.printed_at is None
+        noted = {"resent_letter_id": old.pk, "kind": kind.value}
+        if kind is LetterKind.PIN_PUK_LETTER:
+            # The lifecycle's refusal (E1, a blocked card) says more than "still queued".
+            if waiting and can(CardState(card.state), CardAction.ORDER_PIN_LETTER):
+                raise _refuse_still_queued(kind, card)
+            return queue_pin_letter(actor, card, now, action="resend_letter", noted=noted)
+        if card.state != CardState.SENT_INACTIVE:
+            raise _refuse_cover_letter(card.state)
+        if waiting:
+            raise _refuse_still_queued(kind, card)
+        require_registered_address(card.person, "R6")
+        letter = _queue_letter(card, kind, now)
+        after = {**snapshot(card), "letter_id": letter.pk, **noted}
+        audit_card(actor, "resend_letter", card, now, snapshot(card), after)
+        return letter

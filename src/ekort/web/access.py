@@ -12,12 +12,12 @@ from typing import Any, ClassVar
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404
 
 from ekort.domain.vocabulary import Role
+from ekort.services import visibility
 from ekort.services.access import person_id_of, roles_of
-
-# Who may read the address of a person with protected personal data (skyddade personuppgifter).
-ADDRESS_READERS = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
+from ekort.store.models import Card, Person
 
 
 def has_role(user: Any, *roles: Role) -> bool:
@@ -26,7 +26,8 @@ def has_role(user: Any, *roles: Role) -> bool:
 
 
 def may_see_address(user: Any, protected_identity: bool) -> bool:
-    return not protected_identity or has_role(user, *ADDRESS_READERS)
+    """Decided in `ekort.services.visibility`, as for the API."""
+    return visibility.may_see_address(user, protected_identity)
 
 
 def my_person_id(user: Any) -> int:
@@ -35,6 +36,24 @@ def my_person_id(user: Any) -> int:
     if person_id is None:
         raise PermissionDenied("Kontot är inte kopplat till någon person.")
     return person_id
+
+
+def own_card(user: Any, card_id: int, **conditions: object) -> Card:
+    """A card of the account's own person (Mina sidor); anyone else's is 404."""
+    my_person_id(user)
+    return get_object_or_404(visibility.own_cards(user), pk=card_id, **conditions)
+
+
+def managed_person(user: Any, person_id: int) -> Person:
+    """A person the account's person manages (Mina medarbetare); anyone else is 404."""
+    my_person_id(user)
+    return get_object_or_404(visibility.managed_persons(user), pk=person_id)
+
+
+def managed_card(user: Any, card_id: int) -> Card:
+    """A card of a person the account's person manages; any other card is 404."""
+    my_person_id(user)
+    return get_object_or_404(visibility.managed_cards(user), pk=card_id)
 
 
 class RoleRequiredMixin(AccessMixin):

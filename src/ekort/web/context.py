@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from ekort.domain.vocabulary import Role
 from ekort.services import clock
@@ -17,14 +18,20 @@ def navigation(request: HttpRequest) -> list[tuple[str, str]]:
     roles = roles_of(getattr(request, "user", None))
     items: list[tuple[str, str]] = []
     if Role.HOLDER in roles:
-        items.append(("Mina sidor", reverse("portal:mine")))
+        items.append((gettext("Mina sidor"), reverse("portal:mine")))
     if Role.ORDERER in roles:
-        items.append(("Mina medarbetare", reverse("portal:staff")))
+        items.append((gettext("Mina medarbetare"), reverse("portal:staff")))
     if Role.ID_ADMIN in roles:
-        items.append(("Id-administration", reverse("portal:office-find")))
+        items.append((gettext("Id-administration"), reverse("portal:office-find")))
+    if roles & {Role.SUPPORT, Role.ISSUER_ADMIN}:
+        items.append((gettext("Kundtjänst"), reverse("portal:support-find")))
+        items.append((gettext("Översikt"), reverse("portal:support-overview")))
+    if Role.ISSUER_ADMIN in roles:
+        items.append((gettext("Utskriftskö"), reverse("portal:issuer-queue")))
+        items.append((gettext("Utfärdare och spärrlistor"), reverse("portal:issuer-authorities")))
     if roles:
-        items.append(("Kortkontor", reverse("portal:offices")))
-    items.append(("Regler", reverse("rules")))
+        items.append((gettext("Kortkontor"), reverse("portal:offices")))
+    items.append((gettext("Regler"), reverse("rules")))
     return items
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.vocabulary import BlockReason, CardType
@@ -14,42 +18,49 @@ from .labels import (
     OFFICE_BLOCK_REASONS,
     ORDERER_BLOCK_REASONS,
 )
+from .templatetags.ekort_i18n import pick
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-def _choices(values: tuple[str, ...], words: dict[str, str]) -> list[tuple[str, str]]:
+def _choices(values: tuple[str, ...], words: dict[str, Promise]) -> list[tuple[str, str | Promise]]:
     return [(value, words[value]) for value in values]
 
 
 class OrderCardForm(forms.Form):
     card_type = forms.ChoiceField(
-        label="Korttyp",
+        label=_("Korttyp"),
         choices=_choices((CardType.PHOTO, CardType.RESERVE), CARD_TYPES),
         widget=forms.RadioSelect,
-        error_messages={"required": "Välj fotokort eller reservkort."},
+        error_messages={"required": _("Välj fotokort eller reservkort.")},
     )
-    note = forms.CharField(label="Anteckning (frivillig)", max_length=500, required=False)
+    note = forms.CharField(label=_("Anteckning (frivillig)"), max_length=500, required=False)
 
 
 class ReplaceCardForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Varför ska kortet ersättas?",
+        label=_("Varför ska kortet ersättas?"),
         choices=_choices(
             (BlockReason.REPLACED, BlockReason.LOST, BlockReason.STOLEN, BlockReason.DAMAGED),
-            {**BLOCK_REASONS, BlockReason.REPLACED: "Kortet ska bytas ut (till exempel namnbyte)"},
+            {
+                **BLOCK_REASONS,
+                BlockReason.REPLACED: _("Kortet ska bytas ut (till exempel namnbyte)"),
+            },
         ),
-        error_messages={"required": "Välj varför kortet ska ersättas."},
+        error_messages={"required": _("Välj varför kortet ska ersättas.")},
     )
 
 
 class BlockCardForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Varför ska kortet spärras?",
+        label=_("Varför ska kortet spärras?"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Välj varför kortet ska spärras."},
+        error_messages={"required": _("Välj varför kortet ska spärras.")},
     )
     confirm = forms.BooleanField(
-        label="Jag förstår att en spärr inte kan hävas och att ett nytt kort behöver beställas.",
-        error_messages={"required": "Bekräfta att du vill spärra kortet."},
+        label=_("Jag förstår att en spärr inte kan hävas och att ett nytt kort behöver beställas."),
+        error_messages={"required": _("Bekräfta att du vill spärra kortet.")},
     )
 
     def __init__(self, *args: object, reasons: tuple[str, ...], **kwargs: object) -> None:
@@ -76,57 +87,60 @@ _PIN_DIGITS = "0123456789"
 
 class FindPersonForm(forms.Form):
     query = forms.CharField(
-        label="Personnummer, HSA-id eller kortnummer",
+        label=_("Personnummer, HSA-id eller kortnummer"),
         max_length=40,
-        error_messages={"required": "Skriv ett personnummer, ett HSA-id eller ett kortnummer."},
+        error_messages={"required": _("Skriv ett personnummer, ett HSA-id eller ett kortnummer.")},
     )
 
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(
-        label="Foto (JPEG eller PNG, högst 5 MB)",
-        error_messages={"required": "Välj ett foto att ladda upp."},
+        label=_("Foto (JPEG eller PNG, högst 5 MB)"),
+        error_messages={"required": _("Välj ett foto att ladda upp.")},
+        # On a tablet or a phone at the card office, `capture` opens the camera directly
+        # (the holder faces it: "user"); on a desktop it is an ordinary file picker.
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png", "capture": "user"}),
     )
 
     def clean_photo(self) -> bytes:
         upload = self.cleaned_data["photo"]
         if upload.size > MAX_PHOTO_BYTES:
             raise forms.ValidationError(
-                "Fotot är större än 5 MB. Ta det igen med lägre upplösning."
+                _("Fotot är större än 5 MB. Ta det igen med lägre upplösning.")
             )
         data = bytes(upload.read())
         if not data.startswith(PHOTO_SIGNATURES):
-            raise forms.ValidationError("Fotot måste vara en JPEG- eller PNG-bild.")
+            raise forms.ValidationError(_("Fotot måste vara en JPEG- eller PNG-bild."))
         return data
 
 
 def _document_kinds() -> list[tuple[str, str]]:
-    return [(kind.value, kind.label_sv) for kind in DocumentKind]
+    return [(kind.value, pick(kind.label_sv, kind.label_en)) for kind in DocumentKind]
 
 
 class DocumentForm(forms.Form):
     """The identity document the ID administrator checked (E4, R17)."""
 
     document_kind = forms.ChoiceField(
-        label="Id-handling",
+        label=_("Id-handling"),
         choices=_document_kinds,
-        error_messages={"required": "Välj vilken id-handling som visades."},
+        error_messages={"required": _("Välj vilken id-handling som visades.")},
     )
     document_number = forms.CharField(
-        label="Handlingens nummer",
+        label=_("Handlingens nummer"),
         max_length=40,
-        error_messages={"required": "Skriv id-handlingens nummer."},
+        error_messages={"required": _("Skriv id-handlingens nummer.")},
     )
     document_expires_on = forms.DateField(
-        label="Giltig till (ÅÅÅÅ-MM-DD)",
+        label=_("Giltig till (ÅÅÅÅ-MM-DD)"),
         error_messages={
-            "required": "Skriv id-handlingens sista giltighetsdag.",
-            "invalid": "Skriv datumet som ÅÅÅÅ-MM-DD.",
+            "required": _("Skriv id-handlingens sista giltighetsdag."),
+            "invalid": _("Skriv datumet som ÅÅÅÅ-MM-DD."),
         },
     )
 
 
-def _pin_field(label: str) -> forms.CharField:
+def _pin_field(label: StrOrPromise) -> forms.CharField:
     # PasswordInput never renders the value back, so a PIN is never echoed in a page.
     return forms.CharField(
         label=label,
@@ -134,8 +148,8 @@ def _pin_field(label: str) -> forms.CharField:
         max_length=8,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         error_messages={
-            "required": "Kortinnehavaren skriver sin kod här.",
-            "max_length": "Koden är 6–8 siffror.",
+            "required": _("Kortinnehavaren skriver sin kod här."),
+            "max_length": _("Koden är 6–8 siffror."),
         },
     )
 
@@ -143,20 +157,20 @@ def _pin_field(label: str) -> forms.CharField:
 class PinPairForm(forms.Form):
     """The PIN pad: the holder types the new code twice."""
 
-    pin = _pin_field("Ny säkerhetskod (pin), 6–8 siffror")
-    pin_repeat = _pin_field("Upprepa säkerhetskoden")
+    pin = _pin_field(_("Ny säkerhetskod (pin), 6–8 siffror"))
+    pin_repeat = _pin_field(_("Upprepa säkerhetskoden"))
 
     def clean_pin(self) -> str:
         pin = str(self.cleaned_data["pin"])
         if not 6 <= len(pin) <= 8 or any(c not in _PIN_DIGITS for c in pin):
-            raise forms.ValidationError("Koden är 6–8 siffror (0–9), utan mellanslag.")
+            raise forms.ValidationError(_("Koden är 6–8 siffror (0–9), utan mellanslag."))
         return pin
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         pin, repeat = cleaned.get("pin"), cleaned.get("pin_repeat")
         if pin is not None and repeat is not None and pin != repeat:
-            self.add_error("pin_repeat", "Koderna är inte lika. Skriv samma kod två gånger.")
+            self.add_error("pin_repeat", _("Koderna är inte lika. Skriv samma kod två gånger."))
         return cleaned
 
 
@@ -164,13 +178,23 @@ class ActivateForm(DocumentForm, PinPairForm):
     pass
 
 
+class WithdrawHandOutForm(forms.Form):
+    """Why a registered hand-out is withdrawn (E11): optional, but it helps the next person."""
+
+    note = forms.CharField(
+        label=_("Varför återkallas registreringen? (frivilligt)"), max_length=500, required=False
+    )
+
+
 class OfficeBlockForm(BlockCardForm):
     requested_by = forms.CharField(
-        label="Vem begärde spärren?",
+        label=_("Vem begärde spärren?"),
         max_length=200,
-        error_messages={"required": "Skriv vem som begärde spärren (namn, eller kortinnehavaren)."},
+        error_messages={
+            "required": _("Skriv vem som begärde spärren (namn, eller kortinnehavaren).")
+        },
     )
-    note = forms.CharField(label="Anteckning (frivillig)", max_length=500, required=False)
+    note = forms.CharField(label=_("Anteckning (frivillig)"), max_length=500, required=False)
 
 
 def office_block_form(data: object = None) -> OfficeBlockForm:

@@ -1,38 +1,43 @@
-"""Swedish words for what the portal shows: card states, card types, block reasons."""
+"""Swedish words for what the portal shows: card states, card types, block reasons.
+
+Marked for translation and evaluated when a page renders, in the page's language."""
 
 from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.lifecycle import CardState
 from ekort.domain.vocabulary import BlockReason, CardType
 
-CARD_STATES: dict[str, str] = {
-    CardState.ORDERED: "Beställt",
-    CardState.PHOTOGRAPHED: "Fotograferat, väntar på tillverkning",
-    CardState.PRODUCED: "Tillverkat",
-    CardState.AWAITING_PICKUP: "Väntar på att hämtas ut",
-    CardState.SENT_INACTIVE: "Skickat, inte aktiverat",
-    CardState.ACTIVE: "Aktivt",
-    CardState.BLOCKED: "Spärrat",
-    CardState.EXPIRED: "Giltighetstiden har gått ut",
-    CardState.CANCELLED: "Beställningen återkallad",
+CARD_STATES: dict[str, Promise] = {
+    CardState.ORDERED: _("Beställt"),
+    CardState.PHOTOGRAPHED: _("Fotograferat, väntar på tillverkning"),
+    CardState.PRODUCED: _("Tillverkat"),
+    CardState.AWAITING_PICKUP: _("Väntar på att hämtas ut"),
+    CardState.SENT_INACTIVE: _("Skickat, inte aktiverat"),
+    CardState.ACTIVE: _("Aktivt"),
+    CardState.BLOCKED: _("Spärrat"),
+    CardState.EXPIRED: _("Giltighetstiden har gått ut"),
+    CardState.CANCELLED: _("Beställningen återkallad"),
 }
 
-CARD_TYPES: dict[str, str] = {
-    CardType.PHOTO: "Fotokort",
-    CardType.RESERVE: "Reservkort",
+CARD_TYPES: dict[str, Promise] = {
+    CardType.PHOTO: _("Fotokort"),
+    CardType.RESERVE: _("Reservkort"),
 }
 
-BLOCK_REASONS: dict[str, str] = {
-    BlockReason.LOST: "Borttappat",
-    BlockReason.STOLEN: "Stulet",
-    BlockReason.DAMAGED: "Skadat",
-    BlockReason.KEY_COMPROMISE: "Misstanke om att koden eller kortet röjts",
-    BlockReason.EMPLOYMENT_ENDED: "Anställningen har upphört",
-    BlockReason.NAME_CHANGED: "Namnbyte",
-    BlockReason.REPLACED: "Ersatt av nytt kort",
-    BlockReason.NOT_COLLECTED: "Hämtades inte ut i tid",
-    BlockReason.NOT_ACTIVATED: "Aktiverades inte i tid",
-    BlockReason.OTHER: "Annat skäl",
+BLOCK_REASONS: dict[str, Promise] = {
+    BlockReason.LOST: _("Borttappat"),
+    BlockReason.STOLEN: _("Stulet"),
+    BlockReason.DAMAGED: _("Skadat"),
+    BlockReason.KEY_COMPROMISE: _("Misstanke om att koden eller kortet röjts"),
+    BlockReason.EMPLOYMENT_ENDED: _("Anställningen har upphört"),
+    BlockReason.NAME_CHANGED: _("Namnbyte"),
+    BlockReason.REPLACED: _("Ersatt av nytt kort"),
+    BlockReason.NOT_COLLECTED: _("Hämtades inte ut i tid"),
+    BlockReason.NOT_ACTIVATED: _("Aktiverades inte i tid"),
+    BlockReason.OTHER: _("Annat skäl"),
 }
 
 # What a holder may give as the reason for blocking their own card.

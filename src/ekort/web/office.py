@@ -1,5 +1,5 @@
 """Kortkontoret: the ID administrator's pages (find a person, photograph, hand out, activate,
-unlock a PIN, block).
+unlock a PIN, block), and the second administrator's approval of a four-eyes hand-out (E11).
 
 Thin views: each parses its form, calls one service and renders. A refusal is shown next to the
 form with the rule ID and its Swedish sentence; a success redirects to the card page, except the
@@ -14,36 +14,38 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms as django_forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from ekort.domain.card_face import FaceField, card_face
-from ekort.domain.card_numbers import parse_card_number
 from ekort.domain.errors import DomainError, InvalidInput, Refused
-from ekort.domain.identifiers import mask_identity_number, parse_hsa_id, parse_identity_number
+from ekort.domain.four_eyes import needs_second_approval
+from ekort.domain.id_documents import DocumentKind
+from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
-from ekort.domain.timekeeping import local_date
-from ekort.domain.vocabulary import CardType, Generation, Role
-from ekort.services import cards, clock
+from ekort.domain.vocabulary import AssuranceLevel, CardType, Generation, Role
+from ekort.services import cards, clock, search
+from ekort.services.cards.handover import pending_hand_out
 from ekort.services.policy import current_calendar
-from ekort.store.models import Card, Person
+from ekort.store.models import Card, HandOutApproval
 
 from . import forms, reading
 from .access import RoleRequiredMixin
 from .reading import Problem
 
-FACE_LABELS: dict[FaceField, str] = {
-    FaceField.HOLDER_NAME: "Namn",
-    FaceField.PHOTO: "Foto",
-    FaceField.REGION_LOGO: "Regionens logotyp",
-    FaceField.IDENTITY_NUMBER: "Personnummer",
-    FaceField.CARD_NUMBER: "Kortnummer",
-    FaceField.SIS_MARK: "SIS-märkning",
-    FaceField.VALID_UNTIL: "Giltigt till",
+FACE_LABELS: dict[FaceField, Promise] = {
+    FaceField.HOLDER_NAME: gettext_lazy("Namn"),
+    FaceField.PHOTO: gettext_lazy("Foto"),
+    FaceField.REGION_LOGO: gettext_lazy("Regionens logotyp"),
+    FaceField.IDENTITY_NUMBER: gettext_lazy("Personnummer"),
+    FaceField.CARD_NUMBER: gettext_lazy("Kortnummer"),
+    FaceField.SIS_MARK: gettext_lazy("SIS-märkning"),
+    FaceField.VALID_UNTIL: gettext_lazy("Giltigt till"),
 }
 
 
@@ -58,38 +60,36 @@ class OfficeView(RoleRequiredMixin, View):
 # --- Hitta person ----------------------------------------------------------------------------
 
 
-def _find(query: str) -> Person | None:
-    """The person an identity number, HSA-id or card number belongs to; None if nobody's."""
-    text = query.strip()
-    if text[:2].upper() == "SE":
-        hsa = parse_hsa_id(text)
-        return Person.objects.filter(hsa_id=hsa.value).first()
-    try:
-        identity = parse_identity_number(text, today=local_date(clock.now()))
-    except InvalidInput:
-        number = parse_card_number(text, settings.EKORT_CARD_NUMBER_PREFIX)
-        card = Card.objects.filter(number=number).select_related("person").first()
-        return card.person if card is not None else None
-    return Person.objects.filter(identity_number=identity.digits).first()
+def _pending_hand_outs() -> list[HandOutApproval]:
+    """Registered hand-outs waiting for a second ID administrator (E11), oldest first; a card
+    blocked meanwhile (by the R3 sweep, say) has nothing left to approve."""
+    return list(
+        HandOutApproval.objects.filter(outcome="", card__state=CardState.AWAITING_PICKUP)
+        .select_related("card", "card__person", "registered_by", "identity_check")
+        .order_by("registered_at", "pk")
+    )
 
 
 class FindPersonView(OfficeView):
     template_name = "ekort/portal/office/find.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"form": forms.FindPersonForm()})
+        context = {"form": forms.FindPersonForm(), "pending_hand_outs": _pending_hand_outs()}
+        return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = forms.FindPersonForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         try:
-            person = _find(form.cleaned_data["query"])
+            person = search.find_person(form.cleaned_data["query"], now=now())
         except InvalidInput:
             form.add_error(
                 "query",
-                "Känns inte igen. Skriv ett personnummer (ÅÅÅÅMMDD-NNNN), ett HSA-id "
-                "(SE…-…) eller kortnumret från kortets baksida.",
+                gettext(
+                    "Känns inte igen. Skriv ett personnummer (ÅÅÅÅMMDD-NNNN), ett HSA-id "
+                    "(SE…-…) eller kortnumret från kortets baksida."
+                ),
             )
             return render(request, self.template_name, {"form": form}, status=400)
         if person is None:
@@ -135,13 +135,13 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
         FaceField.PHOTO: "",
         FaceField.REGION_LOGO: "Region Gävleborg",
         FaceField.IDENTITY_NUMBER: mask_identity_number(person.identity_number),
-        FaceField.CARD_NUMBER: card.number or "Tilldelas när kortet tillverkas",
+        FaceField.CARD_NUMBER: card.number or gettext("Tilldelas när kortet tillverkas"),
         FaceField.SIS_MARK: "SIS",
         FaceField.VALID_UNTIL: calendar.valid_until(kind, now).isoformat(),
     }
 
     def items(fields: tuple[FaceField, ...]) -> list[FaceItem]:
-        return [FaceItem(f.value, FACE_LABELS[f], texts[f]) for f in fields]
+        return [FaceItem(f.value, str(FACE_LABELS[f]), texts[f]) for f in fields]
 
     mime = "image/png" if photo.startswith(b"\x89PNG") else "image/jpeg"
     return FacePreview(
@@ -151,6 +151,9 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
         photo_url=f"data:{mime};base64,{base64.b64encode(photo).decode('ascii')}",
         generation=generation.value,
     )
+
+
+FOUR_EYES_FORMS = ("approve", "withdraw")
 
 
 def _render_card(
@@ -164,12 +167,22 @@ def _render_card(
     state = CardState(card.state)
     is_photo = card.card_type == CardType.PHOTO
     row = reading.CardRow(card)
+    pending = pending_hand_out(card) if state == CardState.AWAITING_PICKUP else None
+    four_eyes = pending is not None and problem is not None and problem.form in FOUR_EYES_FORMS
     context: dict[str, Any] = {
         "row": row,
         "person": reading.person_row(request.user, card.person),
-        "problem": problem,
+        # Refusals of the four-eyes forms are shown in the waiting hand-out's section, next to
+        # its buttons; with nothing waiting, at the top like the others.
+        "problem": None if four_eyes else problem,
+        "four_eyes_problem": problem if four_eyes else None,
         "may_photograph": is_photo and can(state, CardAction.PHOTOGRAPH),
-        "may_hand_out": can(state, CardAction.HAND_OUT),
+        "may_hand_out": pending is None and can(state, CardAction.HAND_OUT),
+        "needs_two": needs_second_approval(
+            CardType(card.card_type), AssuranceLevel(card.assurance_level)
+        ),
+        "pending": None if pending is None else PendingHandOut(pending),
+        "withdraw_form": forms.WithdrawHandOutForm(prefix="aterkalla"),
         "may_activate": can(state, CardAction.ACTIVATE),
         "may_unlock": can(state, CardAction.UNLOCK_PIN),
         "unlock_at_office": is_photo and card.generation == Generation.PORTRAIT_2024,
@@ -185,7 +198,29 @@ def _render_card(
 
 
 def _input_problem(form: str, card: Card, exc: DomainError) -> Problem:
-    return Problem(form, card.pk, f"Uppgifterna kunde inte användas: {exc}")
+    return Problem(form, card.pk, gettext("Uppgifterna kunde inte användas: %s") % exc)
+
+
+@dataclass(frozen=True)
+class PendingHandOut:
+    """A registered hand-out as the second ID administrator sees it (E11).
+
+    The document number is shown in full: the second administrator's task is to compare the
+    registration with the document the holder shows, character by character, and a masked
+    number would let a typing error through. The page is for ID administrators only, and the
+    number never goes into a URL or into the list of waiting hand-outs.
+    """
+
+    approval: HandOutApproval
+
+    @property
+    def registered_by(self) -> str:
+        user = self.approval.registered_by
+        return str(user.get_full_name() or user.get_username())
+
+    @property
+    def document_kind(self) -> str:
+        return DocumentKind(self.approval.identity_check.document_kind).label_sv
 
 
 class CardActionView(OfficeView):
@@ -224,7 +259,7 @@ class PhotographView(CardActionView):
                 request, card, problem=_input_problem("photo", card, exc), status=400
             )
         card = self.card(card.pk)
-        messages.success(request, "Fotot är taget. Kortet väntar nu på tillverkning.")
+        messages.success(request, gettext("Fotot är taget. Kortet väntar nu på tillverkning."))
         return _render_card(request, card, preview=_face_preview(card, photo))
 
 
@@ -251,7 +286,56 @@ class HandOutView(CardActionView):
         except InvalidInput as exc:
             problem = _input_problem("hand_out", card, exc)
             return _render_card(request, card, problem=problem, hand_out_form=form, status=400)
-        return self.done(card, f"Kortet är utlämnat till {card.person.full_name}.")
+        card.refresh_from_db(fields=["state"])
+        if card.state == CardState.AWAITING_PICKUP:  # E11: a second administrator approves
+            return self.done(
+                card,
+                gettext(
+                    "Utlämningen är registrerad. En annan id-administratör godkänner den innan "
+                    "kortet lämnas ut."
+                ),
+            )
+        return self.done(
+            card, gettext("Kortet är utlämnat till %(name)s.") % {"name": card.person.full_name}
+        )
+
+
+class ApproveHandOutView(CardActionView):
+    """The second ID administrator approves a registered hand-out (E11, E3)."""
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        try:
+            cards.approve_hand_out(actor=request.user, card_id=card.pk, now=now())
+        except Refused as exc:
+            problem = Problem.refused("approve", card.pk, exc)
+            return _render_card(request, card, problem=problem, status=409)
+        return self.done(
+            card,
+            gettext("Utlämningen är godkänd och kortet är utlämnat till %(name)s.")
+            % {"name": card.person.full_name},
+        )
+
+
+class WithdrawHandOutView(CardActionView):
+    """A wrong registration is withdrawn, by the registrar or another ID administrator."""
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = forms.WithdrawHandOutForm(request.POST, prefix="aterkalla")
+        if not form.is_valid():
+            return _render_card(request, card, withdraw_form=form, status=400)
+        try:
+            cards.withdraw_hand_out(
+                actor=request.user, card_id=card.pk, reason=form.cleaned_data["note"], now=now()
+            )
+        except Refused as exc:
+            problem = Problem.refused("withdraw", card.pk, exc)
+            return _render_card(request, card, problem=problem, withdraw_form=form, status=409)
+        return self.done(
+            card,
+            gettext("Registreringen är återkallad. Kortet kan registreras för utlämning igen."),
+        )
 
 
 class ActivateView(CardActionView):
@@ -275,7 +359,9 @@ class ActivateView(CardActionView):
             problem = _input_problem("activate", card, exc)
             return _render_card(request, card, problem=problem, activate_form=form, status=400)
         return self.done(
-            card, f"Kortet är aktiverat och säkerhetskoden är satt för {card.person.full_name}."
+            card,
+            gettext("Kortet är aktiverat och säkerhetskoden är satt för %(name)s.")
+            % {"name": card.person.full_name},
         )
 
 
@@ -295,7 +381,7 @@ class UnlockPinView(CardActionView):
         except InvalidInput as exc:
             problem = _input_problem("unlock", card, exc)
             return _render_card(request, card, problem=problem, status=400)
-        return self.done(card, "Pin-koden är upplåst och den nya säkerhetskoden är satt.")
+        return self.done(card, gettext("Pin-koden är upplåst och den nya säkerhetskoden är satt."))
 
 
 class BlockView(CardActionView):
@@ -320,4 +406,4 @@ class BlockView(CardActionView):
         except InvalidInput as exc:
             problem = _input_problem("block", card, exc)
             return _render_card(request, card, problem=problem, block_form=form, status=400)
-        return self.done(card, "Kortet är spärrat. Spärren kan inte hävas.")
+        return self.done(card, gettext("Kortet är spärrat. Spärren kan inte hävas."))

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
@@ -23,7 +24,14 @@ from ekort.services import cards, clock
 from ekort.store.models import Card, Person
 
 from . import forms, reading
-from .access import RoleRequiredMixin, may_see_address, my_person_id
+from .access import (
+    RoleRequiredMixin,
+    managed_card,
+    managed_person,
+    may_see_address,
+    my_person_id,
+    own_card,
+)
 from .reading import Problem
 
 ANY_ROLE = frozenset(Role)
@@ -37,7 +45,7 @@ def _requester(request: HttpRequest) -> str:
 
 
 def _input_problem(form: str, target: int, exc: DomainError) -> Problem:
-    return Problem(form, target, f"Uppgifterna kunde inte användas: {exc}")
+    return Problem(form, target, _("Uppgifterna kunde inte användas: %s") % exc)
 
 
 # --- Mina sidor (holder) ---------------------------------------------------------------------
@@ -47,7 +55,7 @@ class HolderView(RoleRequiredMixin, View):
     roles: ClassVar[frozenset[Role]] = frozenset({Role.HOLDER})
 
     def my_card(self, card_id: int) -> Card:
-        return get_object_or_404(Card, pk=card_id, person_id=my_person_id(self.request.user))
+        return own_card(self.request.user, card_id)
 
 
 def render_mine(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
@@ -73,7 +81,7 @@ class PinLetterView(HolderView):
             return render_mine(request, Problem.refused("pin", card.pk, exc), status=409)
         messages.success(
             request,
-            "Pin/puk-brevet är beställt. Det skickas till din folkbokföringsadress.",
+            _("Pin/puk-brevet är beställt. Det skickas till din folkbokföringsadress."),
         )
         return HttpResponseRedirect(reverse("portal:mine"))
 
@@ -122,8 +130,11 @@ class BlockView(RoleRequiredMixin, View):
             )
         messages.success(
             request,
-            f"Kortet {card.number or ''} är spärrat. Spärren kan inte hävas; "
-            "ett nytt kort beställs av närmaste chef.",
+            _(
+                "Kortet %(number)s är spärrat. Spärren kan inte hävas; "
+                "ett nytt kort beställs av närmaste chef."
+            )
+            % {"number": card.number or ""},
         )
         return HttpResponseRedirect(reverse(self.back_to))
 
@@ -132,7 +143,7 @@ class BlockMyCardView(BlockView):
     roles: ClassVar[frozenset[Role]] = frozenset({Role.HOLDER})
 
     def card_for(self, card_id: int) -> Card:
-        return get_object_or_404(Card, pk=card_id, person_id=my_person_id(self.request.user))
+        return own_card(self.request.user, card_id)
 
     def form(self, data: object = None) -> forms.BlockCardForm:
         return forms.holder_block_form(data)
@@ -161,12 +172,10 @@ class OrdererView(RoleRequiredMixin, View):
     roles: ClassVar[frozenset[Role]] = frozenset({Role.ORDERER})
 
     def my_report(self, person_id: int) -> Person:
-        manager = my_person_id(self.request.user)
-        return get_object_or_404(Person, pk=person_id, manager_id=manager)
+        return managed_person(self.request.user, person_id)
 
     def reports_card(self, card_id: int) -> Card:
-        manager = my_person_id(self.request.user)
-        return get_object_or_404(Card, pk=card_id, person__manager_id=manager)
+        return managed_card(self.request.user, card_id)
 
 
 def render_staff(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
@@ -204,7 +213,10 @@ class OrderCardView(OrdererView):
         except InvalidInput as exc:
             return render_staff(request, _input_problem("order", person.pk, exc), status=400)
         kind = reading.CardRow(card).card_type.lower()
-        messages.success(request, f"Ett {kind} är beställt åt {person.full_name}.")
+        messages.success(
+            request,
+            _("Ett %(kind)s är beställt åt %(name)s.") % {"kind": kind, "name": person.full_name},
+        )
         return HttpResponseRedirect(reverse("portal:staff"))
 
 
@@ -228,7 +240,8 @@ class ReplaceCardView(OrdererView):
             return render_staff(request, _input_problem("replace", old.pk, exc), status=400)
         except NotFound as exc:
             raise Http404(str(exc)) from exc
-        messages.success(request, f"Ett ersättningskort är beställt åt {old.person.full_name}.")
+        text = _("Ett ersättningskort är beställt åt %(name)s.")
+        messages.success(request, text % {"name": old.person.full_name})
         return HttpResponseRedirect(reverse("portal:staff"))
 
 
@@ -237,8 +250,7 @@ class BlockStaffCardView(BlockView):
     back_to = "portal:staff"
 
     def card_for(self, card_id: int) -> Card:
-        manager = my_person_id(self.request.user)
-        return get_object_or_404(Card, pk=card_id, person__manager_id=manager)
+        return managed_card(self.request.user, card_id)
 
     def form(self, data: object = None) -> forms.BlockCardForm:
         return forms.orderer_block_form(data)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from ekort.domain.errors import Refused
 from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
@@ -19,7 +21,9 @@ from ekort.services.offices import OfficeStatus, offices_by_town
 from ekort.store.models import Card, Person
 
 from .access import may_see_address
+from .certificates import CertificateRow, certificate_rows
 from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
+from .templatetags.ekort_i18n import in_language
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,11 @@ class CardRow:
 
     @property
     def state(self) -> str:
-        return CARD_STATES.get(self.card.state, self.card.state)
+        return str(CARD_STATES.get(self.card.state, self.card.state))
 
     @property
     def card_type(self) -> str:
-        return CARD_TYPES.get(self.card.card_type, self.card.card_type)
+        return str(CARD_TYPES.get(self.card.card_type, self.card.card_type))
 
     @property
     def is_reserve(self) -> bool:
@@ -59,7 +63,7 @@ class CardRow:
     @property
     def block_reason(self) -> str:
         block = getattr(self.card, "block", None)
-        return BLOCK_REASONS.get(block.reason, block.reason) if block is not None else ""
+        return str(BLOCK_REASONS.get(block.reason, block.reason)) if block is not None else ""
 
     @property
     def may_order_pin_letter(self) -> bool:
@@ -79,12 +83,19 @@ class CardRow:
     def pin_route(self) -> str:
         """How this card's PIN is unlocked (R14-R16), in the words of the source text."""
         if self.is_reserve:
-            return f"R16: {rule('R16').sv}"
-        if self.card.generation == Generation.PORTRAIT_2024:
-            return f"R14: {rule('R14').sv}"
-        if self.card.generation == Generation.LEGACY:
-            return f"R15: {rule('R15').sv}"
-        return ""
+            rule_id = "R16"
+        elif self.card.generation == Generation.PORTRAIT_2024:
+            rule_id = "R14"
+        elif self.card.generation == Generation.LEGACY:
+            rule_id = "R15"
+        else:
+            return ""
+        return f"{rule_id}: {in_language(rule(rule_id))}"
+
+    @property
+    def certificates(self) -> list[CertificateRow]:
+        """The certificates on the card (R11-R13), read when a page asks for them."""
+        return certificate_rows(self.card)
 
     @property
     def identity_document(self) -> str:
@@ -92,8 +103,8 @@ class CardRow:
         if self.card.number is None:
             return ""
         if self.card.sis_marked:
-            return "SIS-märkt: giltig legitimation"
-        return "Tjänstelegitimation (inte SIS-märkt)"
+            return gettext("SIS-märkt: giltig legitimation")
+        return gettext("Tjänstelegitimation (inte SIS-märkt)")
 
 
 @dataclass
@@ -156,7 +167,15 @@ def reports_of(viewer: Any, manager_id: int, problem: Problem | None = None) -> 
     return [person_row(viewer, person, problem) for person in people]
 
 
-WEEKDAYS = ("Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag")
+WEEKDAYS = (
+    gettext_lazy("Måndag"),
+    gettext_lazy("Tisdag"),
+    gettext_lazy("Onsdag"),
+    gettext_lazy("Torsdag"),
+    gettext_lazy("Fredag"),
+    gettext_lazy("Lördag"),
+    gettext_lazy("Söndag"),
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,6 @@ def office_rows(now: datetime) -> list[OfficeRow]:
         for interval in status.office.hours.all():
             text = f"{interval.opens:%H:%M}–{interval.closes:%H:%M}"
             by_day.setdefault(interval.weekday, []).append(text)
-        week = [(WEEKDAYS[day], ", ".join(by_day[day])) for day in sorted(by_day)]
+        week = [(str(WEEKDAYS[day]), ", ".join(by_day[day])) for day in sorted(by_day)]
         rows.append(OfficeRow(status, week))
     return rows

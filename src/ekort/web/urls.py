@@ -3,7 +3,7 @@ by their database ids, and every lookup is limited to what the account may see."
 
 from django.urls import path
 
-from . import office, portal
+from . import issuer, office, portal, selfservice, support
 from .signin import SignInView, SignOutView
 
 app_name = "portal"
@@ -18,6 +18,31 @@ urlpatterns = [
         portal.BlockMyCardView.as_view(),
         name="block-mine",
     ),
+    path(
+        "mina-sidor/kort/<int:card_id>/underskriftscertifikat/",
+        selfservice.SignatureView.as_view(),
+        name="certificates-signature",
+    ),
+    path(
+        "mina-sidor/kort/<int:card_id>/tillaggscertifikat/",
+        selfservice.AdditionalView.as_view(),
+        name="certificates-additional",
+    ),
+    path(
+        "mina-sidor/kort/<int:card_id>/tillaggscertifikat/ta-bort/",
+        selfservice.RemoveAdditionalView.as_view(),
+        name="certificates-remove-additional",
+    ),
+    path(
+        "mina-sidor/kort/<int:card_id>/certifikat/<int:certificate_id>.pem",
+        selfservice.DownloadView.as_view(encoding=selfservice.PEM),
+        name="certificates-pem",
+    ),
+    path(
+        "mina-sidor/kort/<int:card_id>/certifikat/<int:certificate_id>.cer",
+        selfservice.DownloadView.as_view(encoding=selfservice.DER),
+        name="certificates-der",
+    ),
     path("mina-sidor/fragor-och-svar/", portal.QuestionsView.as_view(), name="questions"),
     path("kortkontor/", portal.OfficesView.as_view(), name="offices"),
     path("kortkontor/arbete/", office.FindPersonView.as_view(), name="office-find"),
@@ -31,6 +56,16 @@ urlpatterns = [
         "kortkontor/arbete/kort/<int:card_id>/lamna-ut/",
         office.HandOutView.as_view(),
         name="office-hand-out",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/godkann-utlamning/",
+        office.ApproveHandOutView.as_view(),
+        name="office-approve-hand-out",
+    ),
+    path(
+        "kortkontor/arbete/kort/<int:card_id>/aterkalla-utlamning/",
+        office.WithdrawHandOutView.as_view(),
+        name="office-withdraw-hand-out",
     ),
     path(
         "kortkontor/arbete/kort/<int:card_id>/aktivera/",
@@ -58,5 +93,26 @@ urlpatterns = [
         "medarbetare/kort/<int:card_id>/sparra/",
         portal.BlockStaffCardView.as_view(),
         name="block-staff",
+    ),
+    path("stod/", support.SearchView.as_view(), name="support-find"),
+    path("stod/oversikt/", support.OverviewView.as_view(), name="support-overview"),
+    path("stod/person/<int:person_id>/", support.PersonView.as_view(), name="support-person"),
+    path("stod/kort/<int:card_id>/", support.CardView.as_view(), name="support-card"),
+    path("stod/kort/<int:card_id>/sparra/", support.BlockView.as_view(), name="support-block"),
+    path(
+        "stod/brev/<int:letter_id>/skicka-igen/",
+        support.ResendLetterView.as_view(),
+        name="support-resend",
+    ),
+    path("utfardare/utskriftsko/", issuer.PrintQueueView.as_view(), name="issuer-queue"),
+    path(
+        "utfardare/utskriftsko/brev/<int:letter_id>/pdf/",
+        issuer.LetterPdfView.as_view(),
+        name="issuer-letter-pdf",
+    ),
+    path(
+        "utfardare/utfardare-och-sparrlistor/",
+        issuer.AuthoritiesView.as_view(),
+        name="issuer-authorities",
     ),
 ]

@@ -6,10 +6,12 @@ from django.shortcuts import render
 
 from ekort.domain.errors import InvalidInput
 from ekort.domain.rules_report import rules_json
-from ekort.domain.timekeeping import parse_instant
+from ekort.domain.timekeeping import local_date, parse_instant
 from ekort.services import clock
 from ekort.services.offices import offices_by_town
 from ekort.services.policy import current_calendar
+
+from .timeline import timeline
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -36,8 +38,15 @@ def rules(request: HttpRequest) -> HttpResponse:
             at = parse_instant(text)
         except InvalidInput as exc:
             error = str(exc)
-    report = rules_json(current_calendar(), at)
-    return render(request, "ekort/rules.html", {"report": report, "error": error, "at_text": text})
+    calendar = current_calendar()
+    report = rules_json(calendar, at)
+    context = {
+        "report": report,
+        "error": error,
+        "at_text": text,
+        "timeline": timeline(calendar, local_date(at)),
+    }
+    return render(request, "ekort/rules.html", context)
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -2,6 +2,7 @@
 atomically and writes its audit entry."""
 
 from .blocking import block
+from .four_eyes import approve_hand_out, withdraw_hand_out
 from .handover import DocumentShown, activate, hand_out
 from .ordering import cancel_order, order_card, replace_card
 from .pins import order_pin_letter, unlock_pin
@@ -10,6 +11,7 @@ from .production import photograph, produce, send
 __all__ = [
     "DocumentShown",
     "activate",
+    "approve_hand_out",
     "block",
     "cancel_order",
     "hand_out",
@@ -20,4 +22,5 @@ __all__ = [
     "replace_card",
     "send",
     "unlock_pin",
+    "withdraw_hand_out",
 ]

@@ -2,7 +2,9 @@
 
 Both check the identity document (E4, R17) and the holder's age (E5), record the check, and
 keep whoever ordered the card from completing it (E3). Activation also sets the PIN that the
-holder types on the PIN pad (R9): it goes to the chip and nowhere else.
+holder types on the PIN pad (R9): it goes to the chip and nowhere else. A reserve card at
+assurance level 3 takes two ID administrators (E11): `hand_out` only registers it, and
+`four_eyes.approve_hand_out` completes it.
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ from django.db import transaction
 
 from ekort.domain.chip import CardChip
 from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.four_eyes import decide_holder_for_four_eyes, needs_second_approval
 from ekort.domain.id_documents import (
     DocumentKind,
     decide_holder_age,
     decide_identity_document,
     normalise_document_number,
 )
-from ekort.domain.identifiers import parse_identity_number
-from ekort.domain.lifecycle import CardAction
+from ekort.domain.identifiers import IdentityKind, parse_identity_number
+from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.pins import validate_pin
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
-from ekort.store.models import Card, IdentityCheck
+from ekort.store.models import Card, HandOutApproval, IdentityCheck
 
 from ..access import person_id_of, require_role
 from ..pki import issuance
@@ -54,7 +57,7 @@ class DocumentShown:
         return kind, normalise_document_number(self.number)
 
 
-def _require_separation_of_duties(actor: Any, card: Card) -> None:
+def require_separation_of_duties(actor: Any, card: Card) -> None:
     e3 = rule("E3")
     if card.order.ordered_by_id == actor.pk:
         raise Refused(
@@ -73,9 +76,13 @@ def _require_separation_of_duties(actor: Any, card: Card) -> None:
 def _check_identity(card: Card, document: DocumentShown, today: date) -> tuple[DocumentKind, str]:
     kind, number = document.checked()
     decide_identity_document(kind, document.expires_on, today, digital=document.digital).require()
+    require_holder_age(card, today)
+    return kind, number
+
+
+def require_holder_age(card: Card, today: date) -> None:
     identity = parse_identity_number(card.person.identity_number, today=today)
     decide_holder_age(identity.birth_date, today, AssuranceLevel(card.assurance_level)).require()
-    return kind, number
 
 
 def _record_check(
@@ -86,9 +93,9 @@ def _record_check(
     number: str,
     document: DocumentShown,
     now: datetime,
-) -> None:
+) -> IdentityCheck:
     assert document.expires_on is not None  # checked by decide_identity_document
-    IdentityCheck.objects.create(
+    return IdentityCheck.objects.create(
         card=card,
         purpose=purpose,
         document_kind=kind,
@@ -99,7 +106,7 @@ def _record_check(
     )
 
 
-def _deadline_passed(rule_id: str, deadline: date | None, today: date) -> None:
+def deadline_passed(rule_id: str, deadline: date | None, today: date) -> None:
     if deadline is not None and today > deadline:
         r = rule(rule_id)
         raise Refused(
@@ -134,9 +141,9 @@ def _hand_over(
     current_calendar().decide(way.policy, CardType(card.card_type), now).require()
     before = snapshot(card)
     move(card, way.action)
-    _require_separation_of_duties(actor, card)
+    require_separation_of_duties(actor, card)
     deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
-    _deadline_passed(way.deadline_rule, deadline, today)
+    deadline_passed(way.deadline_rule, deadline, today)
     kind, number = _check_identity(card, document, today)
     card.activated_at, card.activated_by = now, actor
     card.save(update_fields=["state", "activated_at", "activated_by"])
@@ -153,11 +160,64 @@ def _hand_over(
     return card
 
 
+def pending_hand_out(card: Card) -> HandOutApproval | None:
+    """The registration waiting for a second ID administrator, if any (E11)."""
+    return (
+        HandOutApproval.objects.select_related("identity_check", "registered_by")
+        .filter(card=card, outcome="")
+        .first()
+    )
+
+
+def _register_hand_out(actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
+    """E11: the first of two ID administrators checks and records; the card does not move."""
+    today = local_date(now)
+    card = locked_card(card_id)
+    current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
+    next_state(CardState(card.state), CardAction.HAND_OUT)  # E1, without moving the card yet
+    require_separation_of_duties(actor, card)
+    deadline_passed("R3", card.pickup_deadline, today)
+    decide_holder_for_four_eyes(IdentityKind(card.person.identity_kind)).require()
+    waiting = pending_hand_out(card)
+    if waiting is not None:
+        e11 = rule("E11")
+        raise Refused(
+            "E11",
+            f"{e11.sv} Utlämningen är redan registrerad och väntar på godkännande; godkänn "
+            "eller återkalla den registreringen.",
+            f"{e11.en} The hand-out is already registered and awaits approval; approve or "
+            "withdraw that registration.",
+        )
+    kind, number = _check_identity(card, document, today)
+    check = _record_check(actor, card, CheckPurpose.HAND_OUT, kind, number, document, now)
+    HandOutApproval.objects.create(
+        card=card, identity_check=check, registered_by=actor, registered_at=now
+    )
+    state = snapshot(card)
+    audit_card(
+        actor,
+        "hand_out_registered",
+        card,
+        now,
+        state,
+        {**state, "document_kind": kind.value, "awaiting_second_administrator": True},
+    )
+    return card
+
+
 def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
-    """Legacy path: the holder collects the card at a hand-out point by the deadline (R3)."""
+    """Legacy path: the holder collects the card at a hand-out point by the deadline (R3).
+
+    A reserve card at assurance level 3 is only registered here and stays awaiting pick-up
+    until another ID administrator approves it (E11, `approve_hand_out`)."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
     with transaction.atomic():
+        card = Card.objects.filter(pk=card_id).only("card_type", "assurance_level").first()
+        if card is not None and needs_second_approval(
+            CardType(card.card_type), AssuranceLevel(card.assurance_level)
+        ):
+            return _register_hand_out(actor, card_id, document, now)
         return _hand_over(_HAND_OUT, actor, card_id, document, now)
 
 

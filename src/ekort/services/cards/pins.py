@@ -42,17 +42,30 @@ def order_pin_letter(*, actor: Any, card_id: int, now: datetime) -> Letter:
                 f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
                 f"{e10.en} You can order letters for your own cards only.",
             )
-        # The lifecycle first: a card not yet produced has no generation to route by (E1).
-        before = snapshot(card)
-        move(card, CardAction.ORDER_PIN_LETTER)
-        decision = decide_pin_letter(*_routing(card))
-        decision.require()
-        require_registered_address(card.person, decision.rule)  # R14 or R15, per card
-        letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
-        audit_card(
-            actor, "order_pin_letter", card, now, before, {**snapshot(card), "letter_id": letter.pk}
-        )
-        return letter
+        return queue_pin_letter(actor, card, now)
+
+
+def queue_pin_letter(
+    actor: Any,
+    card: Card,
+    now: datetime,
+    *,
+    action: str = "order_pin_letter",
+    noted: dict[str, Any] | None = None,
+) -> Letter:
+    """Queue a PIN/PUK letter for a locked card in the caller's transaction, after the rules:
+    the lifecycle (E1), the routing (R14, R15; R16 refuses reserve cards) and the registered
+    address. Also used to re-send a PIN/PUK letter (`services.letters.resend_letter`)."""
+    # The lifecycle first: a card not yet produced has no generation to route by (E1).
+    before = snapshot(card)
+    move(card, CardAction.ORDER_PIN_LETTER)
+    decision = decide_pin_letter(*_routing(card))
+    decision.require()
+    require_registered_address(card.person, decision.rule)  # R14 or R15, per card
+    letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
+    after = {**snapshot(card), "letter_id": letter.pk, **(noted or {})}
+    audit_card(actor, action, card, now, before, after)
+    return letter
 
 
 def unlock_pin(

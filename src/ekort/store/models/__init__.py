@@ -1,6 +1,14 @@
 from .api import ApiToken
 from .audit import AuditEntry, AuditHead
-from .cards import Block, Card, CardNumberSequence, CardOrder, IdentityCheck, Letter
+from .cards import (
+    Block,
+    Card,
+    CardNumberSequence,
+    CardOrder,
+    HandOutApproval,
+    IdentityCheck,
+    Letter,
+)
 from .offices import CardOffice, OpeningException, OpeningInterval
 from .people import Account, Organisation, Person, Unit
 from .pki import Certificate, CertificateAuthority, Crl, OcspResponse
@@ -18,6 +26,7 @@ __all__ = [
     "Certificate",
     "CertificateAuthority",
     "Crl",
+    "HandOutApproval",
     "IdentityCheck",
     "Letter",
     "OcspResponse",

@@ -6,6 +6,7 @@ from django.db import models
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.lifecycle import INITIAL_STATE, CardState
 from ekort.domain.vocabulary import (
+    ApprovalOutcome,
     AssuranceLevel,
     BlockReason,
     CardType,
@@ -103,6 +104,39 @@ class IdentityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_kind} checked {self.checked_at:%Y-%m-%d}"
+
+
+class HandOutApproval(models.Model):
+    """A hand-out registered by one ID administrator, waiting for a second one (E11).
+
+    The card stays awaiting pick-up until another administrator approves; the checked document
+    is the registrar's identity check. A wrong registration is withdrawn, never deleted.
+    """
+
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="hand_out_approvals")
+    identity_check = models.OneToOneField(
+        IdentityCheck, on_delete=models.PROTECT, related_name="hand_out_approval"
+    )
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=choices(ApprovalOutcome), blank=True)
+    note = models.CharField(max_length=500, blank=True)  # why a registration was withdrawn
+
+    class Meta:
+        constraints = [
+            # At most one registration waits per card.
+            models.UniqueConstraint(
+                fields=["card"], condition=models.Q(outcome=""), name="one_pending_hand_out"
+            ),
+        ]
+        indexes = [models.Index(fields=["outcome", "registered_at"], name="hand_out_pending")]
+
+    def __str__(self) -> str:
+        return f"hand-out of card {self.card_id} ({self.outcome or 'pending'})"
 
 
 class Block(models.Model):

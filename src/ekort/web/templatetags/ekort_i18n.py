@@ -7,6 +7,7 @@ anything else falls back to Swedish.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -24,6 +25,14 @@ def pick(sv: str, en: str) -> str:
 @register.filter
 def in_language(thing: Any) -> str:
     """`{{ problem|in_language }}`: the `en` or `sv` sentence of a rule, refusal or problem."""
+    if isinstance(thing, Mapping):  # a row of a JSON report, such as the rules on a date
+        return pick(str(thing.get("sv") or ""), str(thing.get("en") or ""))
     sv = str(getattr(thing, "sv", "") or "")
     en = str(getattr(thing, "en", "") or "")
     return pick(sv, en)
+
+
+@register.filter
+def summary_in_language(period: Any) -> str:
+    """A policy period's summary (`summary_sv`, `summary_en`) in the page's language."""
+    return pick(str(period.summary_sv), str(period.summary_en))

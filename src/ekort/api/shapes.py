@@ -1,84 +1,20 @@
-"""Who may see which persons and cards, and how they are shown.
+"""How persons, cards, blocks, letters and certificates are shown in the API's answers.
 
-Staff (ID administrators, support, issuer administrators) see everyone; an orderer sees the
-persons they manage and their cards; a holder sees themselves and their own cards. Asking for
-something that exists but is not yours is refused with E10 (403), as the services refuse
-actions on it; asking for an id that does not exist is 404.
+Who may see what is decided in `ekort.services.visibility`; this module only shapes what the
+caller may see: identity numbers in full for staff and masked for others, and the address of a
+person with protected identity left out for those who may not read it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from ekort.domain.errors import NotFound, Refused
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.rulebook import rule
-from ekort.domain.vocabulary import Role
-from ekort.services.access import person_id_of, roles_of
-from ekort.store.models import Block, Card, Letter, Person
-
-STAFF = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
-
-
-def is_staff(actor: Any) -> bool:
-    return bool(roles_of(actor) & STAFF)
-
-
-def _refuse(what: str) -> Refused:
-    e10 = rule("E10")
-    return Refused(
-        "E10",
-        f"{e10.sv} Du får inte se {'personen' if what == 'person' else 'kortet'}.",
-        f"{e10.en} You may see only yourself, the persons you manage and their cards.",
-    )
-
-
-def _person_filter(actor: Any, prefix: str) -> Q | None:
-    """None: everything; otherwise the condition on the person (under `prefix`)."""
-    roles = roles_of(actor)
-    if roles & STAFF:
-        return None
-    me = person_id_of(actor)
-    if me is None:
-        return Q(pk__in=[])
-    condition = Q(pk__in=[])
-    if Role.HOLDER in roles or Role.ORDERER in roles:
-        condition |= Q(**{f"{prefix}pk": me})
-    if Role.ORDERER in roles:
-        condition |= Q(**{f"{prefix}manager_id": me})
-    return condition
-
-
-def visible_persons(actor: Any) -> QuerySet[Person]:
-    condition = _person_filter(actor, "")
-    persons = Person.objects.all()
-    return persons if condition is None else persons.filter(condition)
-
-
-def visible_cards(actor: Any) -> QuerySet[Card]:
-    condition = _person_filter(actor, "person__")
-    cards = Card.objects.select_related("order", "order__ordered_by", "person")
-    return cards if condition is None else cards.filter(condition)
-
-
-def person_for(actor: Any, person_id: int) -> Person:
-    person = visible_persons(actor).filter(pk=person_id).first()
-    if person is None:
-        if Person.objects.filter(pk=person_id).exists():
-            raise _refuse("person")
-        raise NotFound(f"There is no person with id {person_id}.")
-    return person
-
-
-def card_for(actor: Any, card_id: int) -> Card:
-    card = visible_cards(actor).filter(pk=card_id).first()
-    if card is None:
-        if Card.objects.filter(pk=card_id).exists():
-            raise _refuse("card")
-        raise NotFound(f"There is no card with id {card_id}.")
-    return card
+from ekort.services import visibility
+from ekort.store.models import Block, Card, Certificate, HandOutApproval, Letter, Person
 
 
 def masked(identity_number: str) -> str:
@@ -86,9 +22,9 @@ def masked(identity_number: str) -> str:
 
 
 def person_out(actor: Any, person: Person) -> dict[str, Any]:
-    staff = is_staff(actor)
+    staff = visibility.is_staff(actor)
     address = None
-    if staff or not person.protected_identity:
+    if visibility.may_see_address(actor, person.protected_identity):
         address = {
             "street_address": person.street_address,
             "postal_code": person.postal_code,
@@ -119,8 +55,25 @@ def block_out(block: Block) -> dict[str, Any]:
     }
 
 
+def pending_hand_out_out(approval: HandOutApproval | None) -> dict[str, Any] | None:
+    if approval is None:
+        return None
+    check = approval.identity_check
+    return {
+        "registered_by": approval.registered_by.get_username(),
+        "registered_at": approval.registered_at,
+        "document_kind": check.document_kind,
+        "document_expires_on": check.document_expires_on,
+    }
+
+
 def card_out(card: Card) -> dict[str, Any]:
     block = Block.objects.select_related("registered_by").filter(card_id=card.pk).first()
+    pending = (
+        HandOutApproval.objects.select_related("registered_by", "identity_check")
+        .filter(card_id=card.pk, outcome="")
+        .first()
+    )
     order = card.order
     return {
         "id": card.pk,
@@ -144,6 +97,7 @@ def card_out(card: Card) -> dict[str, Any]:
         "activated_at": card.activated_at,
         "closed_at": card.closed_at,
         "block": None if block is None else block_out(block),
+        "pending_hand_out": pending_hand_out_out(pending),
     }
 
 
@@ -165,4 +119,23 @@ def letter_out(letter: Letter) -> dict[str, Any]:
         "postal_code": letter.postal_code,
         "postal_town": letter.postal_town,
         "printed_at": letter.printed_at,
+    }
+
+
+def certificate_out(certificate: Certificate) -> dict[str, Any]:
+    der = bytes(certificate.der)
+    return {
+        "id": certificate.pk,
+        "card_id": certificate.card_id,
+        "profile": certificate.profile,
+        "issuer": certificate.issuer.name,
+        "serial": certificate.serial,
+        "subject": certificate.subject,
+        "not_before": certificate.not_before,
+        "not_after": certificate.not_after,
+        "status": certificate.status,
+        "on_card": certificate.on_card,
+        "revoked_at": certificate.revoked_at,
+        "revocation_reason": certificate.revocation_reason,
+        "pem": x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM).decode("ascii"),
     }

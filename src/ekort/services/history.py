@@ -1,0 +1,45 @@
+"""A person's and a card's history, read from the audit trail, newest first.
+
+The trail names what changed by (object type, id); a person's history is the entries about
+the person, each of their cards and each letter to them. Every lookup uses the trail's
+(object_type, object_id) index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from ekort.store.models import AuditEntry, Card, Letter
+
+MAX_ENTRIES = 500
+
+
+def _newest_first(condition: Q, limit: int) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(condition).order_by("-seq")[:limit])
+
+
+def _ids(values: Iterable[int]) -> list[str]:
+    return [str(pk) for pk in values]
+
+
+def card_history(card_id: int, *, limit: int = MAX_ENTRIES) -> list[AuditEntry]:
+    """The entries about the card and its letters."""
+    letters = _ids(Letter.objects.filter(card_id=card_id).values_list("pk", flat=True))
+    condition = Q(object_type="card", object_id=str(card_id))
+    if letters:
+        condition |= Q(object_type="letter", object_id__in=letters)
+    return _newest_first(condition, limit)
+
+
+def person_history(person_id: int, *, limit: int = MAX_ENTRIES) -> list[AuditEntry]:
+    """The entries about the person, each of their cards and each letter to them."""
+    cards = _ids(Card.objects.filter(person_id=person_id).values_list("pk", flat=True))
+    letters = _ids(Letter.objects.filter(person_id=person_id).values_list("pk", flat=True))
+    condition = Q(object_type="person", object_id=str(person_id))
+    if cards:
+        condition |= Q(object_type="card", object_id__in=cards)
+    if letters:
+        condition |= Q(object_type="letter", object_id__in=letters)
+    return _newest_first(condition, limit)

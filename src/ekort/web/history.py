@@ -1,0 +1,179 @@
+"""Audit entries in the words of the support desk: who, what, when, and the facts before and
+after.
+
+Only known keys are shown, each with a label and its value put in words; anything else in an
+entry is left out. Entries never hold a code, but a page must not trust that: a key nobody
+listed here is not rendered, and what is rendered is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from ekort.domain.timekeeping import STOCKHOLM
+from ekort.store.models import AuditEntry
+
+from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
+
+ACTIONS: dict[str, Any] = {
+    "register_person": _("Personen registrerades"),
+    "set_manager": _("Närmaste chef ändrades"),
+    "order": _("Kortet beställdes"),
+    "cancel": _("Beställningen återkallades"),
+    "photograph": _("Kortinnehavaren fotograferades"),
+    "produce": _("Kortet tillverkades"),
+    "send": _("Kortet skickades"),
+    "hand_out": _("Kortet lämnades ut"),
+    "hand_out_registered": _("Utlämning registrerades (väntar på andra id-administratören)"),
+    "hand_out_withdrawn": _("Registrerad utlämning drogs tillbaka"),
+    "activate": _("Kortet aktiverades"),
+    "order_pin_letter": _("Pin/puk-brev beställdes"),
+    "resend_letter": _("Brevet skickades igen"),
+    "unlock_pin": _("Pin-koden låstes upp"),
+    "block": _("Kortet spärrades"),
+    "expire": _("Kortets giltighetstid gick ut"),
+    "letter_rendered": _("Brevet skrevs ut som PDF"),
+    "letter_printed": _("Brevet markerades som utskrivet"),
+    "signature_certificate": _("Underskriftscertifikat hämtades"),
+    "add_additional": _("Tilläggscertifikat lades till"),
+    "swap_additional": _("Tilläggscertifikat byttes"),
+    "remove_additional": _("Tilläggscertifikat togs bort"),
+}
+
+OBJECTS: dict[str, Any] = {
+    "person": _("Person"),
+    "card": _("Kort"),
+    "letter": _("Brev"),
+}
+
+LETTER_KINDS: dict[str, Any] = {
+    "code_envelope": _("Kodkuvert"),
+    "cover_letter": _("Följebrev"),
+    "pin_puk_letter": _("Pin/puk-brev"),
+}
+
+GENERATIONS: dict[str, Any] = {
+    "legacy": _("Äldre kort (liggande)"),
+    "portrait-2024": _("Nytt kort (stående, 2024)"),
+    "": _("Inte tillverkat"),
+}
+
+DELIVERY_PATHS: dict[str, Any] = {
+    "code_envelope": _("Kodkuvert, hämtas på utlämningsställe"),
+    "home": _("Skickas hem, aktiveras på kortkontor"),
+}
+
+
+def _words(table: Mapping[str, Any]) -> Callable[[Any], str]:
+    return lambda value: str(table.get(str(value), value))
+
+
+def _yes_no(value: Any) -> str:
+    return str(_("Ja") if value else _("Nej"))
+
+
+def _when(value: Any) -> str:
+    """An ISO date or instant from the trail, as a Stockholm date (and time)."""
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        return datetime.fromisoformat(text).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return text
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(LETTER_KINDS.get(str(v), v)) for v in value)
+    return str(value)
+
+
+# The keys an entry's before/after may show: label and how to put the value in words.
+KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
+    "state": (_("Status"), _words(CARD_STATES)),
+    "card_number": (_("Kortnummer"), _plain),
+    "card_type": (_("Korttyp"), _words(CARD_TYPES)),
+    "assurance_level": (_("Tillitsnivå"), _plain),
+    "generation": (_("Utförande"), _words(GENERATIONS)),
+    "sis_marked": (_("SIS-märkt"), _yes_no),
+    "valid_until": (_("Giltigt till"), _when),
+    "delivery_path": (_("Leveranssätt"), _words(DELIVERY_PATHS)),
+    "sent_at": (_("Skickat"), _when),
+    "pickup_deadline": (_("Hämtas ut senast"), _when),
+    "activation_deadline": (_("Aktiveras senast"), _when),
+    "activated_at": (_("Aktiverat/utlämnat"), _when),
+    "photographed_at": (_("Fotograferat"), _when),
+    "closed_at": (_("Avslutat"), _when),
+    "reason": (_("Skäl"), _words(BLOCK_REASONS)),
+    "requested_by": (_("Begärt av"), _plain),
+    "document_kind": (_("Id-handling"), _plain),
+    "certificates_released": (_("Certifikat som började gälla"), _plain),
+    "pin_set": (_("Säkerhetskod satt"), _yes_no),
+    "letters": (_("Brev"), _plain),
+    "letter_id": (_("Brev nr"), _plain),
+    "resent_letter_id": (_("Skickar igen brev nr"), _plain),
+    "kind": (_("Brevtyp"), _words(LETTER_KINDS)),
+    "card_id": (_("Kort nr"), _plain),
+    "printed_at": (_("Utskrivet"), _when),
+    "carries_puk": (_("Innehåller puk-kod"), _yes_no),
+    "identity": (_("Personnummer"), _plain),  # stored masked (register_person)
+    "hsa_id": (_("HSA-id"), _plain),
+    "manager_id": (_("Närmaste chef (person nr)"), _plain),
+    "protected_identity": (_("Skyddade personuppgifter"), _yes_no),
+    "certificate_serial": (_("Certifikatets serienummer"), _plain),
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    before: str  # "" when the entry has no value before
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    entry: AuditEntry
+    what: str
+    about: str
+    facts: list[Fact]
+
+    @property
+    def at(self) -> datetime:
+        return self.entry.at
+
+
+def _value(key: str, facts: Mapping[str, Any]) -> str:
+    if key not in facts or facts[key] is None:
+        return ""
+    return KNOWN_KEYS[key][1](facts[key])
+
+
+def facts_of(entry: AuditEntry) -> list[Fact]:
+    before = entry.before if isinstance(entry.before, dict) else {}
+    after = entry.after if isinstance(entry.after, dict) else {}
+    rows = []
+    for key, (label, _words_of) in KNOWN_KEYS.items():
+        if key in before or key in after:
+            old, new = _value(key, before), _value(key, after)
+            if old or new:
+                rows.append(Fact(str(label), old if old != new else "", new))
+    return rows
+
+
+def history_rows(entries: list[AuditEntry]) -> list[HistoryRow]:
+    return [
+        HistoryRow(
+            entry=entry,
+            what=str(ACTIONS.get(entry.action, entry.action)),
+            about=f"{OBJECTS.get(entry.object_type, entry.object_type)} {entry.object_id}",
+            facts=facts_of(entry),
+        )
+        for entry in entries
+    ]

@@ -1,0 +1,273 @@
+"""Utfärdare: the issuer administrator's own pages. The print queue (the letters not printed
+yet, their PDFs, marking a print run done) and the certificate authorities with their latest
+CRLs, read only.
+
+Thin views over `ekort.services.letters` and the CA records. A letter's PDF may carry the PUK
+(a PIN/PUK letter, a reserve card's code envelope): it goes out as a download that no cache
+keeps, and no page ever holds a code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
+
+from ekort.domain.errors import NotFound, Refused
+from ekort.domain.vocabulary import Role
+from ekort.services import clock, letters
+from ekort.services.pki import authority, status
+from ekort.store.models import CertificateAuthority, Crl, Letter
+
+from .access import RoleRequiredMixin
+from .history import LETTER_KINDS
+from .reading import Problem
+
+ISSUER_ROLES = frozenset({Role.ISSUER_ADMIN})
+PER_PAGE = 100  # letters per page of the queue: a print run, and a page that stays quick
+RECENT_DAYS = 7
+RECENT_MAX = 200  # the read-only table of recently printed letters shows at most this many
+MAX_ID = 2**31 - 1
+
+
+class IssuerView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = ISSUER_ROLES
+
+
+# --- Utskriftskö -----------------------------------------------------------------------------
+
+
+class LetterIdsField(django_forms.Field):
+    """The ticked letters: a list of letter ids from checkboxes that share one name."""
+
+    widget = django_forms.MultipleHiddenInput  # reads every value of the name (getlist)
+    default_error_messages = {
+        "required": gettext_lazy("Välj minst ett brev att markera som utskrivet."),
+        "invalid": gettext_lazy("Breven kunde inte läsas. Ladda om sidan och försök igen."),
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            ids = [int(v) for v in value]
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        if any(not 1 <= i <= MAX_ID for i in ids):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class MarkPrintedForm(django_forms.Form):
+    brev = LetterIdsField(label=gettext_lazy("Brev"))
+
+
+@dataclass
+class LetterRow:
+    letter: Letter
+    problem: Problem | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(LETTER_KINDS.get(self.letter.kind, self.letter.kind))
+
+    @property
+    def carries_puk(self) -> bool:
+        return letters.letter_carries_puk(self.letter)
+
+    @property
+    def may_download(self) -> bool:
+        """A printed letter with the PUK is not rendered again (R14, R16); the service says
+        so too, should the page be old."""
+        return self.letter.printed_at is None or not self.carries_puk
+
+    @property
+    def reprint_rule(self) -> str:
+        return "R14" if self.letter.kind == "pin_puk_letter" else "R16"
+
+
+def _page_number(request: HttpRequest) -> str:
+    return request.GET.get("sida", "1")
+
+
+def _queue_url(page: int | str) -> str:
+    """The queue's URL at a page; the first page has no query."""
+    url = reverse("portal:issuer-queue")
+    return f"{url}?{urlencode({'sida': str(page)})}" if str(page) not in ("", "1") else url
+
+
+def render_queue(
+    request: HttpRequest,
+    *,
+    form: MarkPrintedForm | None = None,
+    problem: Problem | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    now = clock.now()
+    page: Page[Letter] = Paginator(letters.print_queue(), PER_PAGE).get_page(_page_number(request))
+    waiting = [LetterRow(letter) for letter in page.object_list]
+    recent = [
+        LetterRow(letter) for letter in letters.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
+    ]
+    placed = False
+    for row in waiting + recent:
+        if problem is not None and row.letter.pk == problem.target:
+            row.problem, placed = problem, True
+    context = {
+        "page": page,
+        "waiting": waiting,
+        "recent": recent,
+        "recent_days": RECENT_DAYS,
+        "recent_capped": len(recent) >= RECENT_MAX,
+        "form": form or MarkPrintedForm(),
+        "loose_problem": problem if problem is not None and not placed else None,
+        "previous_url": _queue_url(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": _queue_url(page.next_page_number()) if page.has_next() else "",
+        "this_url": _queue_url(page.number),
+    }
+    return render(request, "ekort/portal/issuer/queue.html", context, status=status)
+
+
+class PrintQueueView(IssuerView):
+    """GET: the queue, a page at a time. POST: mark the ticked letters printed (PRG)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render_queue(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = MarkPrintedForm(request.POST)
+        if not form.is_valid():
+            return render_queue(request, form=form, status=400)
+        try:
+            marked = letters.mark_printed(
+                actor=request.user, letter_ids=form.cleaned_data["brev"], now=clock.now()
+            )
+        except NotFound:
+            form.add_error(
+                "brev", _("Ett av breven finns inte längre. Ladda om sidan och försök igen.")
+            )
+            return render_queue(request, form=form, status=400)
+        if marked:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d brev är markerat som utskrivet.",
+                    "%(n)d brev är markerade som utskrivna.",
+                    marked,
+                )
+                % {"n": marked},
+            )
+        else:
+            messages.info(request, _("Inga brev markerades: de valda var redan utskrivna."))
+        return HttpResponseRedirect(_queue_url(_page_number(request)))
+
+
+class LetterPdfView(IssuerView):
+    """The letter as a PDF download. Refused for a printed letter that carries the PUK: the
+    queue page then shows the rule next to the letter."""
+
+    def get(self, request: HttpRequest, letter_id: int) -> HttpResponse:
+        try:
+            pdf = letters.letter_pdf(actor=request.user, letter_id=letter_id, now=clock.now())
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        except Refused as exc:
+            return render_queue(request, problem=Problem.refused("pdf", letter_id, exc), status=409)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        # The letter id only: no name or card number in a file name that lands in Downloads.
+        response["Content-Disposition"] = f'attachment; filename="brev-{letter_id}.pdf"'
+        response["Cache-Control"] = "no-store"  # it may carry a PUK
+        return response
+
+
+# --- Utfärdare och spärrlistor ---------------------------------------------------------------
+
+CA_ROLES: dict[str, Any] = {
+    CertificateAuthority.Role.ROOT: gettext_lazy("Rotutfärdare"),
+    CertificateAuthority.Role.ISSUING: gettext_lazy("Utfärdande CA"),
+    CertificateAuthority.Role.OCSP: gettext_lazy("OCSP-signerare"),
+    CertificateAuthority.Role.FOREIGN: gettext_lazy("Annan regions utfärdare"),
+}
+# The CAs whose CRL and certificate are published (as in `pki_views`), and those whose
+# certificates point relying parties to an OCSP responder.
+PUBLISHED = frozenset(status.CRL_ISSUERS)
+WITH_OCSP = frozenset({CertificateAuthority.Role.ISSUING, CertificateAuthority.Role.FOREIGN})
+
+
+def key_algorithm(cert: x509.Certificate) -> str:
+    """The public key's algorithm and size, as `ekort ca show` names it."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return f"ECDSA {key.curve.name}"
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return type(key).__name__.removesuffix("PublicKey")
+    return type(key).__name__
+
+
+@dataclass(frozen=True)
+class AuthorityRow:
+    ca: CertificateAuthority
+    role: str
+    algorithm: str
+    serial: str
+    crl: Crl | None
+    crl_stale: bool
+    crl_url: str  # links on this host ...
+    certificate_url: str
+    public_crl_url: str  # ... and the addresses certificates carry (CDP, AIA)
+    public_certificate_url: str
+    ocsp_url: str
+    signers: list[CertificateAuthority]
+
+
+def authority_rows(now: datetime) -> list[AuthorityRow]:
+    cas = list(CertificateAuthority.objects.select_related("parent").order_by("pk"))
+    rows = []
+    for ca in cas:
+        if ca.role == CertificateAuthority.Role.OCSP:
+            continue  # shown with the CA it signs for
+        cert = authority.certificate_of(ca)
+        published = ca.role in PUBLISHED
+        crl = status.latest_crl(ca) if published else None
+        name = authority.slug(ca)
+        public = authority.endpoints(ca)
+        rows.append(
+            AuthorityRow(
+                ca=ca,
+                role=str(CA_ROLES.get(ca.role, ca.role)),
+                algorithm=key_algorithm(cert),
+                serial=f"{cert.serial_number:x}",
+                crl=crl,
+                crl_stale=crl is not None and crl.next_update <= now,
+                crl_url=reverse("pki-crl", args=[name]) if crl is not None else "",
+                certificate_url=reverse("pki-ca-der", args=[name]) if published else "",
+                public_crl_url=public.crl_url,
+                public_certificate_url=public.issuer_cert_url,
+                ocsp_url=public.ocsp_url if ca.role in WITH_OCSP else "",
+                signers=[s for s in cas if s.parent_id == ca.pk and s.role == "ocsp"],
+            )
+        )
+    return rows
+
+
+class AuthoritiesView(IssuerView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = clock.now()
+        context = {"rows": authority_rows(now), "now": now}
+        return render(request, "ekort/portal/issuer/authorities.html", context)

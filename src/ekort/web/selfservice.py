@@ -1,0 +1,221 @@
+"""Mina sidor, the certificates on the holder's own card: download a signature certificate and
+choose its code (R12); add, swap or remove the one additional certificate from another region
+(R13).
+
+Only the holder, only an active card of their own: any other card is 404 whatever its id. The
+card's PIN goes to the chip, and the new signature code too; neither is rendered back, stored
+or logged (`sensitive_post_parameters` keeps them out of error reports as well). A wrong PIN or
+a code that is not accepted is shown next to its field; a rule that refuses, next to the form.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
+
+from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.lifecycle import CardState
+from ekort.domain.vocabulary import Role
+from ekort.services import clock
+from ekort.services.pki import selfservice
+from ekort.store.models import Card, Certificate
+
+from . import reading
+from .access import RoleRequiredMixin, own_card
+from .certificates import certificate_rows, live_certificate, live_certificates
+from .reading import Problem
+from .selfservice_forms import AdditionalForm, RemoveAdditionalForm, SignatureForm
+
+SECRETS = ("pin", "code", "code_repeat")
+PEM, DER = "pem", "der"
+# RFC 2585 names DER certificates application/pkix-cert; PEM has no registered type, and this
+# is the one browsers and operating systems know.
+CONTENT_TYPES = {PEM: "application/x-pem-file", DER: "application/pkix-cert"}
+
+
+def wrong_pin(detail: str) -> str:
+    """The chip's answer to the PIN (in English, from the card reader), in the page's words."""
+    if detail.startswith("Wrong PIN"):
+        return _("Pin-koden stämmer inte. Efter tre felaktiga försök i rad spärras pin-koden.")
+    if "PIN is blocked" in detail:
+        return _(
+            "Pin-koden är spärrad efter tre felaktiga försök. Lås upp den med puk-koden från "
+            "ditt pin/puk-brev eller hos en id-administratör."
+        )
+    if "locked for good" in detail:
+        return _("Kortet är låst för gott. Din närmaste chef beställer ett nytt kort.")
+    return _("Kortet godtog inte pin-koden. Försök igen, eller kontakta supporten.")
+
+
+@method_decorator(sensitive_post_parameters(*SECRETS), name="dispatch")
+class OwnCardView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = frozenset({Role.HOLDER})
+    template_name = ""
+
+    def card(self, card_id: int) -> Card:
+        """The account's own card, if active: the chip can take new keys only then."""
+        return own_card(self.request.user, card_id, state=CardState.ACTIVE)
+
+    def page(
+        self,
+        card: Card,
+        form: django_forms.Form,
+        *,
+        problem: Problem | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        context = {
+            "row": reading.CardRow(card),
+            "form": form,
+            "problem": problem,
+            "certificates": certificate_rows(card),
+            "signature": live_certificate(card, Certificate.Profile.SIGNATURE),
+            "additional": live_certificate(card, Certificate.Profile.ADDITIONAL),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def refused(self, card: Card, form: django_forms.Form, exc: Refused) -> HttpResponse:
+        return self.page(
+            card, form, problem=Problem.refused("certificate", card.pk, exc), status=409
+        )
+
+    def done(self, card: Card, text: str, to: str) -> HttpResponse:
+        messages.success(self.request, text)
+        return HttpResponseRedirect(reverse(to, args=[card.pk]))
+
+
+class SignatureView(OwnCardView):
+    """R12: the holder asks for a signature certificate and chooses its code, twice."""
+
+    template_name = "ekort/portal/selfservice/signature.html"
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        return self.page(self.card(card_id), SignatureForm())
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = SignatureForm(request.POST)
+        if not form.is_valid():
+            return self.page(card, form, status=400)
+        try:
+            selfservice.download_signature_certificate(
+                actor=request.user,
+                card_id=card.pk,
+                pin=form.cleaned_data["pin"],
+                signature_code=form.cleaned_data["code"],
+                now=clock.now(),
+            )
+        except InvalidInput as exc:
+            form.add_error("pin", wrong_pin(str(exc)))
+            return self.page(card, form, status=400)
+        except Refused as exc:
+            return self.refused(card, form, exc)
+        return self.done(
+            card,
+            _(
+                "Underskriftscertifikatet finns nu på kortet. Du skriver under med den "
+                "underskriftskod du valde."
+            ),
+            "portal:certificates-signature",
+        )
+
+
+class AdditionalView(OwnCardView):
+    """R13: at most one additional certificate at a time; add one, or swap the one there."""
+
+    template_name = "ekort/portal/selfservice/additional.html"
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        return self.page(self.card(card_id), AdditionalForm())
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = AdditionalForm(request.POST)
+        if not form.is_valid():
+            return self.page(card, form, status=400)
+        swap = request.POST.get("action") == "swap"
+        try:
+            selfservice.add_additional_certificate(
+                actor=request.user,
+                card_id=card.pk,
+                pin=form.cleaned_data["pin"],
+                issuer_name=form.cleaned_data["issuer"],
+                swap=swap,
+                now=clock.now(),
+            )
+        except InvalidInput as exc:
+            form.add_error("pin", wrong_pin(str(exc)))
+            return self.page(card, form, status=400)
+        except Refused as exc:
+            return self.refused(card, form, exc)
+        text = (
+            _("Tilläggscertifikatet är bytt. Det gamla är spärrat och borttaget från kortet.")
+            if swap
+            else _("Tilläggscertifikatet finns nu på kortet.")
+        )
+        return self.done(card, text, "portal:certificates-additional")
+
+
+class RemoveAdditionalView(OwnCardView):
+    """R13: remove the additional certificate, after a confirmation."""
+
+    template_name = "ekort/portal/selfservice/remove_additional.html"
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        return self.page(self.card(card_id), RemoveAdditionalForm())
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = RemoveAdditionalForm(request.POST)
+        if not form.is_valid():
+            return self.page(card, form, status=400)
+        try:
+            selfservice.remove_additional_certificate(
+                actor=request.user, card_id=card.pk, pin=form.cleaned_data["pin"], now=clock.now()
+            )
+        except InvalidInput as exc:
+            form.add_error("pin", wrong_pin(str(exc)))
+            return self.page(card, form, status=400)
+        except Refused as exc:
+            return self.refused(card, form, exc)
+        return self.done(
+            card,
+            _("Tilläggscertifikatet är spärrat och borttaget från kortet."),
+            "portal:certificates-additional",
+        )
+
+
+class DownloadView(OwnCardView):
+    """A certificate that is on the card now, as PEM or DER (to install it, or to give it to a
+    system that asks for it). Removed and replaced ones are not offered."""
+
+    encoding = PEM
+
+    def get(self, request: HttpRequest, card_id: int, certificate_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        certificate = live_certificates(card).filter(pk=certificate_id).first()
+        if certificate is None:
+            raise Http404("The card holds no such certificate.")
+        der = bytes(certificate.der)
+        body = der if self.encoding == DER else _pem(der)
+        response = HttpResponse(body, content_type=CONTENT_TYPES[self.encoding])
+        extension = "cer" if self.encoding == DER else "pem"
+        filename = f"{card.number or card.pk}-{certificate.profile}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+def _pem(der: bytes) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)

@@ -1,0 +1,276 @@
+"""Kundtjänst: the support desk's and the issuer administrator's pages (search, a person's and a
+card's full history from the audit trail, block, re-send a letter) and the overview of the
+transition (cards by state, type and generation, deadlines coming up, the print queue).
+
+Thin views: each parses its form, calls one service and renders. The search is POSTed so that
+an identity number never reaches a URL; persons and cards are named by their database ids.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from ekort.domain.errors import InvalidInput, NotFound, Refused
+from ekort.domain.identifiers import mask_identity_number
+from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
+from ekort.domain.timekeeping import local_date
+from ekort.domain.vocabulary import CardType, LetterKind, Role
+from ekort.services import cards, clock, history, letters, overview, search
+from ekort.store.models import Card, Letter, Person
+
+from . import charts, forms, reading
+from .access import RoleRequiredMixin
+from .history import GENERATIONS, LETTER_KINDS, history_rows
+from .labels import CARD_STATES, CARD_TYPES
+from .reading import Problem
+
+SUPPORT_ROLES = frozenset({Role.SUPPORT, Role.ISSUER_ADMIN})
+
+
+class SupportView(RoleRequiredMixin, View):
+    roles: ClassVar[frozenset[Role]] = SUPPORT_ROLES
+
+
+# --- Sök -------------------------------------------------------------------------------------
+
+
+class SearchForm(django_forms.Form):
+    query = django_forms.CharField(
+        label=gettext_lazy("Personnummer, HSA-id, kortnummer eller namn"),
+        max_length=100,
+        error_messages={
+            "required": gettext_lazy(
+                "Skriv ett personnummer, ett HSA-id, ett kortnummer eller ett namn."
+            )
+        },
+    )
+
+
+class SearchView(SupportView):
+    template_name = "ekort/portal/support/search.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": SearchForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SearchForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        try:
+            found = search.find_persons(form.cleaned_data["query"], now=clock.now())
+        except InvalidInput:
+            form.add_error(
+                "query",
+                _(
+                    "Känns inte igen. Skriv ett personnummer (ÅÅÅÅMMDD-NNNN), ett HSA-id "
+                    "(SE…-…), kortnumret från kortets baksida eller minst två bokstäver av "
+                    "ett namn."
+                ),
+            )
+            return render(request, self.template_name, {"form": form}, status=400)
+        # A fresh, empty form: an identity number typed in is not repeated in the page.
+        context = {
+            "form": SearchForm(),
+            "searched": True,
+            "results": [(person, mask_identity_number(person.identity_number)) for person in found],
+            "capped": len(found) >= search.MAX_RESULTS,
+        }
+        return render(request, self.template_name, context)
+
+
+# --- Personen --------------------------------------------------------------------------------
+
+
+class PersonView(SupportView):
+    def get(self, request: HttpRequest, person_id: int) -> HttpResponse:
+        person = get_object_or_404(Person.objects.select_related("unit", "manager"), pk=person_id)
+        context = {
+            "found": reading.person_row(request.user, person),
+            "history": history_rows(history.person_history(person.pk)),
+        }
+        return render(request, "ekort/portal/support/person.html", context)
+
+
+# --- Kortet ----------------------------------------------------------------------------------
+
+
+def _card(card_id: int) -> Card:
+    return get_object_or_404(Card.objects.select_related("person", "order", "block"), pk=card_id)
+
+
+def _may_resend(letter: Letter, card: Card) -> bool:
+    """Offer "skicka igen" only where the service would do it; it checks again anyway."""
+    if letter.printed_at is None:
+        return False  # still in the print queue: it goes out with the next print run
+    state = CardState(card.state)
+    if letter.kind == LetterKind.COVER_LETTER:
+        return state is CardState.SENT_INACTIVE
+    if letter.kind == LetterKind.PIN_PUK_LETTER:
+        return card.card_type != CardType.RESERVE and can(state, CardAction.ORDER_PIN_LETTER)
+    return False
+
+
+def _deadlines(card: Card, today: date) -> list[dict[str, Any]]:
+    """The card's last days that still matter, with how many days are left (negative: passed,
+    and the deadline job has not blocked the card yet)."""
+    wanted = []
+    if card.state == CardState.AWAITING_PICKUP and card.pickup_deadline:
+        wanted.append(("R3", _("Sista dag att hämta ut kortet"), card.pickup_deadline))
+    if card.state == CardState.SENT_INACTIVE and card.activation_deadline:
+        wanted.append(("R8", _("Sista dag att aktivera kortet"), card.activation_deadline))
+    if card.state in LIVE_STATES and card.valid_until:
+        wanted.append(("", _("Sista giltighetsdag"), card.valid_until))
+    return [
+        {
+            "rule": rule,
+            "label": label,
+            "day": day,
+            "days_left": (day - today).days,
+            "days_ago": (today - day).days,
+        }
+        for rule, label, day in wanted
+    ]
+
+
+def render_card(
+    request: HttpRequest, card: Card, *, problem: Problem | None = None, status: int = 200
+) -> HttpResponse:
+    letter_rows = [
+        {
+            "letter": letter,
+            "kind": LETTER_KINDS.get(letter.kind, letter.kind),
+            "may_resend": _may_resend(letter, card),
+            "problem": problem if problem and problem.target == letter.pk else None,
+        }
+        for letter in card.letters.order_by("-queued_at", "-pk")
+    ]
+    context = {
+        "row": reading.CardRow(card),
+        "person": reading.person_row(request.user, card.person),
+        "generation": GENERATIONS.get(card.generation, card.generation),
+        "letters": letter_rows,
+        "history": history_rows(history.card_history(card.pk)),
+        "deadlines": _deadlines(card, local_date(clock.now())),
+    }
+    return render(request, "ekort/portal/support/card.html", context, status=status)
+
+
+class CardView(SupportView):
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        return render_card(request, _card(card_id))
+
+
+class BlockView(SupportView):
+    """Block after a confirmation step: reason, who asked, and a tick that a block is final."""
+
+    template_name = "ekort/portal/support/block.html"
+
+    def page(self, card: Card, form: forms.OfficeBlockForm, **extra: Any) -> dict[str, Any]:
+        return {"row": reading.CardRow(card), "form": form, **extra}
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = _card(card_id)
+        return render(request, self.template_name, self.page(card, forms.office_block_form()))
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = _card(card_id)
+        form = forms.office_block_form(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, self.page(card, form), status=400)
+        data = form.cleaned_data
+        try:
+            cards.block(
+                actor=request.user,
+                card_id=card.pk,
+                reason=data["reason"],
+                requested_by=data["requested_by"],
+                note=data["note"],
+                now=clock.now(),
+            )
+        except Refused as exc:
+            problem = Problem.refused("block", card.pk, exc)
+            page = self.page(card, form, problem=problem)
+            return render(request, self.template_name, page, status=409)
+        except InvalidInput as exc:
+            problem = Problem("block", card.pk, _("Uppgifterna kunde inte användas: %s") % exc)
+            page = self.page(card, form, problem=problem)
+            return render(request, self.template_name, page, status=400)
+        messages.success(request, _("Kortet är spärrat. Spärren kan inte hävas."))
+        return HttpResponseRedirect(reverse("portal:support-card", args=[card.pk]))
+
+
+class ResendLetterView(SupportView):
+    """POST only: the card page shows a "skicka igen" button per letter."""
+
+    def post(self, request: HttpRequest, letter_id: int) -> HttpResponse:
+        letter = get_object_or_404(Letter.objects.select_related("card"), pk=letter_id)
+        try:
+            letters.resend_letter(actor=request.user, letter_id=letter.pk, now=clock.now())
+        except Refused as exc:
+            card = _card(letter.card_id)
+            problem = Problem.refused("resend", letter.pk, exc)
+            return render_card(request, card, problem=problem, status=409)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        kind = LETTER_KINDS.get(letter.kind, letter.kind)
+        messages.success(
+            request,
+            _("%(kind)s är lagt i utskriftskön igen, till den folkbokföringsadress som gäller nu.")
+            % {"kind": kind},
+        )
+        return HttpResponseRedirect(reverse("portal:support-card", args=[letter.card_id]))
+
+
+# --- Översikt --------------------------------------------------------------------------------
+
+
+def _rows(counts: dict[str, int], words: dict[str, Any]) -> list[tuple[str, int]]:
+    """Every known value in the order of `words` (zeros too), then any unknown ones."""
+    rows = [(str(label), counts.get(key, 0)) for key, label in words.items()]
+    rows += [(key, n) for key, n in sorted(counts.items()) if key not in words]
+    return rows
+
+
+class OverviewView(SupportView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        figures = overview.overview(clock.now())
+        generations = {k: v for k, v in GENERATIONS.items() if k}
+        context = {
+            "o": figures,
+            "charts": [
+                charts.bar_chart(
+                    "per-status", _("Kort per status"), _rows(figures.by_state, CARD_STATES)
+                ),
+                charts.bar_chart(
+                    "per-korttyp", _("Kort per korttyp"), _rows(figures.by_type, CARD_TYPES)
+                ),
+                charts.bar_chart(
+                    "per-utforande",
+                    _("Kort i bruk per utförande (övergången till nya kort)"),
+                    _rows(figures.live_by_generation, generations),
+                ),
+                charts.bar_chart(
+                    "aktiva-per-utforande",
+                    _("Aktiva kort per utförande"),
+                    _rows(figures.active_by_generation, generations),
+                ),
+                charts.bar_chart(
+                    "utskriftskon",
+                    _("Brev i utskriftskön"),
+                    _rows(figures.print_queue, LETTER_KINDS),
+                ),
+            ],
+            "soon_days": overview.SOON_DAYS,
+            "later_days": overview.LATER_DAYS,
+        }
+        return render(request, "ekort/portal/support/overview.html", context)

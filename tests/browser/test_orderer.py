@@ -1,0 +1,68 @@
+"""The manager on Mina medarbetare: orders a photo card for an employee and sees it ordered; a
+second one is refused (E8), and ordering during the stop is refused (R4), each with the rule ID
+and its sentence next to the form."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from ekort.domain.policy_calendar import PolicyAction
+from ekort.domain.rulebook import rule
+from ekort.domain.vocabulary import CardType
+from ekort.services.policy import current_calendar
+from ekort.store.models import Card
+from tests import instants as t
+
+from .journey import Journey
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_my_staff(journey: Journey) -> None:
+    journey.sign_in("chef")  # Maria is a holder too, so she starts on Mina sidor
+    journey.page.get_by_role("navigation").get_by_role("link", name="Mina medarbetare").click()
+    expect(journey.page.get_by_role("heading", name="Mina medarbetare", level=1)).to_be_visible()
+
+
+def test_orderer_orders_a_photo_card(journey: Journey, w) -> None:
+    page = journey.page
+    open_my_staff(journey)
+    erik = journey.section("Erik Eriksson")
+    expect(erik).to_contain_text("Erik har inga e-tjänstekort.")
+    journey.shot("mina-medarbetare")
+
+    erik.get_by_role("radio", name="Fotokort").check()
+    erik.get_by_label("Anteckning (frivillig)").fill("Ny tjänst på akuten")
+    journey.shot("bestall-fotokort")
+    erik.get_by_role("button", name="Beställ kort").click()
+    expect(page.get_by_role("status")).to_have_text("Ett fotokort är beställt åt Erik Eriksson.")
+    ordered = journey.section("Fotokort – beställt")
+    expect(ordered).to_contain_text("Tilldelas när kortet tillverkas")
+    expect(ordered).to_contain_text("2024-02-06")
+    journey.shot("fotokort-bestallt")
+    card = Card.objects.select_related("order").get(person=w.employee)
+    assert (card.card_type, card.state) == ("photo", "ordered")
+    assert card.order.ordered_by == w.orderer and card.order.note == "Ny tjänst på akuten"
+
+    # A second photo card while the first is on its way: E8, next to Erik's order form.
+    erik.get_by_role("radio", name="Fotokort").check()
+    erik.get_by_role("button", name="Beställ kort").click()
+    refusal = erik.locator("form").get_by_role("alert")
+    expect(refusal).to_contain_text("Går inte enligt regel E8:")
+    expect(refusal).to_contain_text(rule("E8").sv)
+    journey.shot("andra-fotokortet-nekas-e8")
+    assert Card.objects.filter(person=w.employee).count() == 1
+
+
+def test_orderer_during_the_stop(journey: Journey, w, stop) -> None:
+    open_my_staff(journey)
+    erik = journey.section("Erik Eriksson")
+    erik.get_by_role("radio", name="Reservkort").check()
+    erik.get_by_role("button", name="Beställ kort").click()
+    refusal = erik.locator("form").get_by_role("alert")
+    expect(refusal).to_contain_text("Går inte enligt regel R4:")
+    sentence = current_calendar().decide(PolicyAction.ORDER, CardType.RESERVE, t.DURING_FREEZE)
+    expect(refusal).to_contain_text(sentence.sv)
+    journey.shot("bestallning-nekas-r4")
+    assert not Card.objects.filter(person=w.employee).exists()

@@ -1,0 +1,92 @@
+"""The four-eyes hand-out at the card office (E11): one ID administrator registers, the card
+page and the start page show it waiting, a second administrator approves or withdraws it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ekort.domain.rulebook import rule
+from ekort.store.models import Card, HandOutApproval
+from tests import instants as t
+from tests.integration import journeys
+from tests.web.conftest import simulate
+from tests.web.test_office import card_url, text_of
+
+pytestmark = pytest.mark.django_db
+
+HAND_OUT = {
+    "lamna-document_kind": "passport",
+    "lamna-document_number": "AB 1234567",
+    "lamna-document_expires_on": "2030-01-01",
+}
+
+
+@pytest.fixture
+def reserve_card(w, settings) -> Card:
+    """A reserve card at assurance level 3 awaiting pick-up, on a day in the reserve-only weeks."""
+    simulate(settings, "2024-01-16T10:00+01:00")
+    return journeys.sent(w, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
+
+
+def state(card: Card) -> str:
+    return Card.objects.get(pk=card.pk).state
+
+
+def test_registration_waits_and_a_second_admin_approves(w, reserve_card, client):
+    client.force_login(w.id_admin)
+    page = text_of(client.get(card_url(reserve_card)))
+    assert "när du lämnat ut kortet godkänner en annan id-administratör" in page
+    done = client.post(card_url(reserve_card, "lamna-ut/"), HAND_OUT, follow=True)
+    page = text_of(done)
+    assert "Utlämningen är registrerad" in page
+    assert "Väntar på godkännande av en andra id-administratör" in page
+    assert "idadmin" in page and "Svenskt pass" in page and "AB1234567" in page
+    assert "Godkänn utlämning" not in page  # not for the one who registered it
+    assert "Återkalla registreringen" in page
+    assert state(reserve_card) == "awaiting_pickup"
+
+    client.force_login(w.id_admin_2)
+    start = text_of(client.get("/kortkontor/arbete/"))
+    assert "Utlämningar som väntar på godkännande" in start
+    assert card_url(reserve_card) in start and "AB1234567" not in start
+    assert "Godkänn utlämning" in text_of(client.get(card_url(reserve_card)))
+    approved = client.post(card_url(reserve_card, "godkann-utlamning/"), follow=True)
+    assert "Utlämningen är godkänd" in text_of(approved)
+    assert state(reserve_card) == "active"
+    assert "Utlämningar som väntar" not in text_of(client.get("/kortkontor/arbete/"))
+
+
+def test_the_registrar_is_refused_with_e11_next_to_the_form(w, reserve_card, client):
+    client.force_login(w.id_admin)
+    client.post(card_url(reserve_card, "lamna-ut/"), HAND_OUT)
+    refused = client.post(card_url(reserve_card, "godkann-utlamning/"))
+    assert refused.status_code == 409
+    page = text_of(refused)
+    assert "Går inte enligt regel E11:" in page and rule("E11").sv in page
+    # Shown inside the waiting hand-out's section, after its heading.
+    assert page.index("Väntar på godkännande") < page.index("Går inte enligt regel E11:")
+    assert state(reserve_card) == "awaiting_pickup"
+
+
+def test_withdraw_a_wrong_registration(w, reserve_card, client):
+    client.force_login(w.id_admin)
+    client.post(card_url(reserve_card, "lamna-ut/"), HAND_OUT)
+    client.force_login(w.id_admin_2)
+    done = client.post(
+        card_url(reserve_card, "aterkalla-utlamning/"),
+        {"aterkalla-note": "Fel handlingsnummer"},
+        follow=True,
+    )
+    page = text_of(done)
+    assert "Registreringen är återkallad" in page
+    assert "Väntar på godkännande" not in page and "Lämna ut kortet" in page
+    approval = HandOutApproval.objects.get(card=reserve_card)
+    assert (approval.outcome, approval.note) == ("withdrawn", "Fel handlingsnummer")
+    refused = client.post(card_url(reserve_card, "aterkalla-utlamning/"), {})
+    assert refused.status_code == 409 and "Går inte enligt regel E11:" in text_of(refused)
+
+
+def test_the_approval_pages_take_post_only(w, reserve_card, client):
+    client.force_login(w.id_admin)
+    for action in ("godkann-utlamning/", "aterkalla-utlamning/"):
+        assert client.get(card_url(reserve_card, action)).status_code == 405
