@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The browser tests use Debian's /usr/bin/chromium; Playwright must not fetch its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test check install clean translations
+.PHONY: run test check install clean translations bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 ## Lint, types, import contracts, migrations, docs, then the suite on SQLite and PostgreSQL.
 test: $(STAMP)
 	scripts/test
+
+## Benchmarks (bench/): a table and var/bench/latest.json; BENCH_ARGS=--quick for a short run.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## Collect the portal's Swedish strings into the English catalogue and compile it (needs gettext).
 translations: $(STAMP)
