@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from ekort.domain.four_eyes import needs_second_approval
+from ekort.domain.vocabulary import AssuranceLevel, CardType
 from ekort.services import cards
 from ekort.store.models import Card, Person
 from tests.factories import World
@@ -61,8 +63,15 @@ def activated(
     *,
     person: Person | None = None,
 ) -> Card:
-    """New path: ordered, produced and sent home at `sent_at`, activated by an ID admin."""
+    """New path: ordered, produced and sent home at `sent_at`, activated by an ID admin.
+    A reserve card at assurance level 3 takes two ID administrators (E11): the world's first
+    registers the activation, the second approves it while the holder types the PIN."""
     card = sent(w, card_type, sent_at, sent_at, person=person)
+    if needs_second_approval(CardType(card.card_type), AssuranceLevel(card.assurance_level)):
+        cards.activate(actor=w.id_admin, card_id=card.pk, document=PASSPORT, now=activated_at)
+        return cards.approve_activation(
+            actor=w.id_admin_2, card_id=card.pk, pin=PIN, now=activated_at
+        )
     return cards.activate(
         actor=w.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=activated_at
     )

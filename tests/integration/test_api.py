@@ -255,15 +255,15 @@ def test_four_eyes_hand_out_over_the_api(as_, world, at):
     assert registered.status_code == 200, registered.content
     body = registered.json()
     assert body["state"] == "awaiting_pickup"
-    assert body["pending_hand_out"]["registered_by"] == "idadmin"
-    assert body["pending_hand_out"]["document_kind"] == "passport"
-    assert body["pending_hand_out"]["document_expires_on"] == "2030-01-01"
+    assert body["pending_approval"]["registered_by"] == "idadmin"
+    assert body["pending_approval"]["document_kind"] == "passport"
+    assert body["pending_approval"]["document_expires_on"] == "2030-01-01"
     assert PASSPORT.number not in registered.content.decode()  # orderers read cards too
     _refusal(first.post(f"/cards/{card_id}/approve-hand-out"), 409, "E11")
     _refusal(as_(world.support).post(f"/cards/{card_id}/approve-hand-out"), 403, "E10")
     approved = second.post(f"/cards/{card_id}/approve-hand-out")
     assert approved.status_code == 200, approved.content
-    assert approved.json()["state"] == "active" and approved.json()["pending_hand_out"] is None
+    assert approved.json()["state"] == "active" and approved.json()["pending_approval"] is None
     _refusal(first.post(f"/cards/{card_id}/approve-hand-out"), 409, "E1")
 
 
@@ -278,7 +278,57 @@ def test_withdraw_a_registered_hand_out_over_the_api(as_, world, at):
     )
     assert withdrawn.status_code == 200, withdrawn.content
     assert withdrawn.json()["state"] == "awaiting_pickup"
-    assert withdrawn.json()["pending_hand_out"] is None
+    assert withdrawn.json()["pending_approval"] is None
+
+
+def test_four_eyes_activation_over_the_api(as_, world):
+    # A reserve card sent home inactive at assurance level 3: one ID administrator registers the
+    # document without a PIN, another approves while the holder types it (E11, R9).
+    card_id = _sent(as_, world, "reserve")
+    first, second = as_(world.id_admin), as_(world.id_admin_2)
+    with_pin = first.post(f"/cards/{card_id}/activate", {"document": DOCUMENT, "pin": PIN})
+    _refusal(with_pin, 409, "E11")
+    assert "chosen when a second ID administrator approves" in with_pin.json()["en"]
+    assert first.get(f"/cards/{card_id}").json()["pending_approval"] is None
+    registered = first.post(f"/cards/{card_id}/activate", {"document": DOCUMENT})
+    assert registered.status_code == 200, registered.content
+    body = registered.json()
+    assert body["state"] == "sent_inactive" and body["activated_at"] is None
+    assert body["pending_approval"]["purpose"] == "activation"
+    assert body["pending_approval"]["registered_by"] == "idadmin"
+    assert PASSPORT.number not in registered.content.decode()  # orderers read cards too
+    pins = {"pin": PIN, "pin_repeat": PIN}
+    _refusal(first.post(f"/cards/{card_id}/approve-activation", pins), 409, "E11")
+    _refusal(as_(world.support).post(f"/cards/{card_id}/approve-activation", pins), 403, "E10")
+    differ = second.post(
+        f"/cards/{card_id}/approve-activation", {"pin": PIN, "pin_repeat": "739165"}
+    )
+    assert differ.status_code == 422 and "739165" not in differ.content.decode()
+    assert second.post(f"/cards/{card_id}/approve-activation", {"pin": PIN}).status_code == 422
+    approved = second.post(f"/cards/{card_id}/approve-activation", pins)
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["state"] == "active" and approved.json()["pending_approval"] is None
+    _refusal(second.post(f"/cards/{card_id}/approve-activation", pins), 409, "E1")
+    assert not any(PIN in body for body in Caller.seen)
+    assert "739165" not in json.dumps(list(AuditEntry.objects.values("before", "after")))
+
+
+def test_withdraw_a_registered_activation_over_the_api(as_, world):
+    card_id = _sent(as_, world, "reserve")
+    admin = as_(world.id_admin)
+    assert admin.post(f"/cards/{card_id}/activate", {"document": DOCUMENT}).status_code == 200
+    withdrawn = as_(world.id_admin_2).post(
+        f"/cards/{card_id}/withdraw-hand-out", {"reason": "fel nummer"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert withdrawn.json()["state"] == "sent_inactive"
+    assert withdrawn.json()["pending_approval"] is None
+
+
+def test_a_one_administrator_activation_still_needs_its_pin(as_, world):
+    card_id = _sent(as_, world)
+    response = as_(world.id_admin).post(f"/cards/{card_id}/activate", {"document": DOCUMENT})
+    assert response.status_code == 422
 
 
 def test_cancel_an_order(as_, world):
@@ -463,6 +513,7 @@ EXPECTED_PATHS = {
     "/api/v1/cards/{card_id}/approve-hand-out": "post",
     "/api/v1/cards/{card_id}/withdraw-hand-out": "post",
     "/api/v1/cards/{card_id}/activate": "post",
+    "/api/v1/cards/{card_id}/approve-activation": "post",
     "/api/v1/cards/{card_id}/block": "post",
     "/api/v1/cards/{card_id}/pin-letter": "post",
     "/api/v1/cards/{card_id}/unlock-pin": "post",

@@ -405,7 +405,15 @@ def test_replacing_a_blocked_card_leaves_it_as_it_was(world):
     assert (old.state, old.closed_at) == ("blocked", closed_at)
     assert Block.objects.get(card=old).reason == "stolen"  # the first block stands (E9)
     assert new.order.replaces == old
-    assert history(old) == ["order", "produce", "send", "activate", "block"]
+    # A reserve card at assurance level 3: two ID administrators activated it (E11).
+    assert history(old) == [
+        "order",
+        "produce",
+        "send",
+        "activation_registered",
+        "activate",
+        "block",
+    ]
     assert audit.verify_trail() == []
 
 
@@ -863,10 +871,10 @@ def test_hand_out_to_a_holder_under_18_is_refused(world):
 # ===========================================================================================
 
 
-@pytest.mark.parametrize("card_type", ["photo", "reserve"])
+# A reserve card at assurance level 3 takes two ID administrators: test_four_eyes_activation.py.
 @pytest.mark.parametrize("now", [NEW, t.LAST_ACTIVATION_DAY_END], ids=["sent-day", "last-day"])
-def test_activate(world, card_type, now):
-    card = sent(world, card_type, NEW, NEW)
+def test_activate(world, now):
+    card = sent(world, "photo", NEW, NEW)
     chip = RecordingChip()
     cards.activate(
         actor=world.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=now, chip=chip
@@ -1371,6 +1379,9 @@ CARD_SERVICES: dict[str, Callable[[World, int, datetime], object]] = {
         pin=PIN,
         now=now,
         chip=RecordingChip(),
+    ),
+    "approve_activation": lambda w, card_id, now: cards.approve_activation(
+        actor=w.id_admin_2, card_id=card_id, pin=PIN, now=now, chip=RecordingChip()
     ),
     "block": lambda w, card_id, now: cards.block(
         actor=w.support, card_id=card_id, reason="lost", requested_by="Erik", now=now

@@ -19,7 +19,7 @@ from ekort.domain.four_eyes import (
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.vocabulary import AssuranceLevel, CardType, Role
 from ekort.services import audit, cards
-from ekort.store.models import Card, Certificate, HandOutApproval, IdentityCheck
+from ekort.store.models import Card, Certificate, FourEyesApproval, IdentityCheck
 from tests import factories
 from tests import instants as t
 from tests.integration.journeys import PASSPORT, sent
@@ -84,8 +84,8 @@ def registered(w, *, by=None, document=PASSPORT, person=None) -> Card:
     )
 
 
-def pending(card: Card) -> HandOutApproval:
-    return HandOutApproval.objects.get(card=card, outcome="")
+def pending(card: Card) -> FourEyesApproval:
+    return FourEyesApproval.objects.get(card=card, outcome="")
 
 
 def test_the_first_administrator_registers_and_the_card_waits(world):
@@ -115,7 +115,7 @@ def test_the_second_administrator_approves_and_the_card_is_handed_out(world):
     card = refreshed(card)
     assert card.state == "active"
     assert (card.activated_at, card.activated_by) == (APPROVED, world.id_admin_2)
-    approval = HandOutApproval.objects.get(card=card)
+    approval = FourEyesApproval.objects.get(card=card)
     assert (approval.outcome, approval.decided_by, approval.decided_at) == (
         "approved",
         world.id_admin_2,
@@ -148,7 +148,7 @@ def test_a_samordningsnummer_holder_gets_a_loa2_reserve_card_handed_out_by_one(w
     assert card.assurance_level == "2"
     cards.hand_out(actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=REGISTERED)
     assert refreshed(card).state == "active"
-    assert not HandOutApproval.objects.exists()
+    assert not FourEyesApproval.objects.exists()
 
 
 def test_a_loa3_reserve_card_of_a_holder_now_on_a_samordningsnummer_is_refused(world):
@@ -296,7 +296,7 @@ def test_a_wrong_registration_is_withdrawn_and_can_be_made_again(world, by):
     cards.withdraw_hand_out(
         actor=actor(world, by), card_id=card.pk, now=APPROVED, reason="fel handlingsnummer"
     )
-    approval = HandOutApproval.objects.get(card=card)
+    approval = FourEyesApproval.objects.get(card=card)
     assert (approval.outcome, approval.decided_by, approval.note) == (
         "withdrawn",
         actor(world, by),
@@ -357,6 +357,6 @@ def test_two_administrators_approve_at_once_and_one_succeeds(world):
     error = next(value for kind, value in results if kind == "error")
     assert isinstance(error, Refused) and error.rule == "E1", error
     assert refreshed(card).state == "active"
-    assert HandOutApproval.objects.get(card=card).outcome == "approved"
+    assert FourEyesApproval.objects.get(card=card).outcome == "approved"
     assert history(card).count("hand_out") == 1
     assert audit.verify_trail() == []

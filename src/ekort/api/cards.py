@@ -16,6 +16,7 @@ from . import shapes
 from .schemas import (
     ERRORS,
     ActivateIn,
+    ApproveActivationIn,
     BlockIn,
     CancelIn,
     CardOut,
@@ -112,7 +113,7 @@ def send(request: HttpRequest, card_id: PathId) -> Any:
 @router.post("/cards/{card_id}/hand-out", response=CARD)
 def hand_out(request: HttpRequest, card_id: PathId, body: HandOutIn) -> Any:
     """Hand out a card awaiting pick-up (R3). A reserve card at assurance level 3 is only
-    registered: it stays awaiting pick-up, with `pending_hand_out` set, until another ID
+    registered: it stays awaiting pick-up, with `pending_approval` set, until another ID
     administrator approves it (E11)."""
     card = cards.hand_out(
         actor=_actor(request),
@@ -133,7 +134,8 @@ def approve_hand_out(request: HttpRequest, card_id: PathId) -> Any:
 
 @router.post("/cards/{card_id}/withdraw-hand-out", response=CARD)
 def withdraw_hand_out(request: HttpRequest, card_id: PathId, body: WithdrawHandOutIn) -> Any:
-    """Withdraw a wrong registration of a hand-out; the card stays awaiting pick-up (E11)."""
+    """Withdraw a wrong registration of a hand-out or an activation; the card stays as it was
+    (awaiting pick-up, or sent and inactive) and can be registered again (E11)."""
     card = cards.withdraw_hand_out(
         actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
     )
@@ -142,13 +144,30 @@ def withdraw_hand_out(request: HttpRequest, card_id: PathId, body: WithdrawHandO
 
 @router.post("/cards/{card_id}/activate", response=CARD)
 def activate(request: HttpRequest, card_id: PathId, body: ActivateIn) -> Any:
-    """The holder's chosen PIN goes to the chip and nowhere else (R9)."""
+    """The holder's chosen PIN goes to the chip and nowhere else (R9). A reserve card at
+    assurance level 3 is only registered, without a PIN (one given is refused, E11): it stays
+    sent and inactive, with `pending_approval` set, until another ID administrator approves it
+    at `approve-activation` while the holder types the PIN."""
     card = cards.activate(
         actor=_actor(request),
         card_id=card_id,
         document=_document(body.document),
-        pin=body.pin.get_secret_value(),
+        pin=None if body.pin is None else body.pin.get_secret_value(),
         now=clock.now(),
+    )
+    return shapes.card_out(card)
+
+
+@router.post("/cards/{card_id}/approve-activation", response=CARD)
+def approve_activation(request: HttpRequest, card_id: PathId, body: ApproveActivationIn) -> Any:
+    """A second ID administrator approves a registered activation of a reserve card at
+    assurance level 3 (E11) while the holder types the PIN twice; not the one who registered it
+    (E11), nor whoever ordered or holds it (E3). The PIN goes to the chip and nowhere else."""
+    pin = body.pin.get_secret_value()
+    if pin != body.pin_repeat.get_secret_value():
+        raise InvalidInput("The two PIN entries differ; type the same PIN twice.")
+    card = cards.approve_activation(
+        actor=_actor(request), card_id=card_id, pin=pin, now=clock.now()
     )
     return shapes.card_out(card)
 

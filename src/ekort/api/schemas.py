@@ -146,8 +146,16 @@ class HandOutIn(Schema):
 
 class ActivateIn(Schema):
     document: DocumentIn
-    # Goes to the chip and nowhere else: never echoed, logged or stored.
+    # Goes to the chip and nowhere else: never echoed, logged or stored. Left out for a reserve
+    # card at assurance level 3, whose PIN is chosen at approval (E11, ApproveActivationIn).
+    pin: SecretStr | None = Field(default=None, max_length=16)
+
+
+class ApproveActivationIn(Schema):
+    """The PIN the holder types, twice, while the second ID administrator approves (E11, R9)."""
+
     pin: SecretStr = Field(max_length=16)
+    pin_repeat: SecretStr = Field(max_length=16)
 
 
 class UnlockPinIn(Schema):
@@ -164,10 +172,11 @@ class WithdrawHandOutIn(Schema):
     reason: Note = ""
 
 
-class PendingHandOutOut(Schema):
-    """A hand-out registered by one ID administrator, waiting for a second one (E11). The
-    document number is left out: orderers and holders read cards too."""
+class PendingApprovalOut(Schema):
+    """A hand-out or activation registered by one ID administrator, waiting for a second one
+    (E11). The document number is left out: orderers and holders read cards too."""
 
+    purpose: str  # hand_out or activation
     registered_by: str
     registered_at: datetime
     document_kind: str
@@ -205,7 +214,7 @@ class CardOut(Schema):
     activated_at: datetime | None
     closed_at: datetime | None
     block: BlockOut | None
-    pending_hand_out: PendingHandOutOut | None = None
+    pending_approval: PendingApprovalOut | None = None
 
 
 # --- letters ---

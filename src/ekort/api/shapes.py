@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ekort.domain.identifiers import mask_identity_number
 from ekort.services import visibility
-from ekort.store.models import Block, Card, Certificate, HandOutApproval, Letter, Person
+from ekort.store.models import Block, Card, Certificate, FourEyesApproval, Letter, Person
 
 
 def masked(identity_number: str) -> str:
@@ -55,11 +55,12 @@ def block_out(block: Block) -> dict[str, Any]:
     }
 
 
-def pending_hand_out_out(approval: HandOutApproval | None) -> dict[str, Any] | None:
+def pending_approval_out(approval: FourEyesApproval | None) -> dict[str, Any] | None:
     if approval is None:
         return None
     check = approval.identity_check
     return {
+        "purpose": approval.purpose,
         "registered_by": approval.registered_by.get_username(),
         "registered_at": approval.registered_at,
         "document_kind": check.document_kind,
@@ -70,7 +71,7 @@ def pending_hand_out_out(approval: HandOutApproval | None) -> dict[str, Any] | N
 def card_out(card: Card) -> dict[str, Any]:
     block = Block.objects.select_related("registered_by").filter(card_id=card.pk).first()
     pending = (
-        HandOutApproval.objects.select_related("registered_by", "identity_check")
+        FourEyesApproval.objects.select_related("registered_by", "identity_check")
         .filter(card_id=card.pk, outcome="")
         .first()
     )
@@ -97,7 +98,7 @@ def card_out(card: Card) -> dict[str, Any]:
         "activated_at": card.activated_at,
         "closed_at": card.closed_at,
         "block": None if block is None else block_out(block),
-        "pending_hand_out": pending_hand_out_out(pending),
+        "pending_approval": pending_approval_out(pending),
     }
 
 

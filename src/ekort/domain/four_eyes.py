@@ -1,9 +1,11 @@
-"""Four-eyes hand-out (E11): which hand-outs need a second ID administrator, and who may be it.
+"""Four-eyes hand-out and activation (E11): which cards need a second ID administrator, and
+who may be it.
 
 NOTES.md: reserve cards at assurance level 3 are handed out by two ID administrators; one
-registers the card and the checked identity document, the other approves. The procedure is not
-open to holders registered only with a samordningsnummer; they get assurance level 2 cards
-(ordering decides that), which one administrator hands out.
+registers the card and the checked identity document, the other approves. Since cards are sent
+home inactive (R6) the same holds for their activation at a card office (R7): the PIN is set at
+approval. The procedure is not open to holders registered only with a samordningsnummer; they
+get assurance level 2 cards (ordering decides that), which one administrator hands out.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .vocabulary import AssuranceLevel, CardType
 
 
 def needs_second_approval(card_type: CardType, level: AssuranceLevel) -> bool:
-    """True when a hand-out takes two ID administrators (E11)."""
+    """True when a hand-out or an activation takes two ID administrators (E11)."""
     return card_type == CardType.RESERVE and level == AssuranceLevel.LOA3
 
 
@@ -39,7 +41,7 @@ def decide_approver(*, registered_by: int, approver: int) -> Decision:
     if registered_by == approver:
         return Decision.refuse(
             "E11",
-            f"{e11.sv} Du registrerade utlämningen själv; en annan id-administratör godkänner.",
-            f"{e11.en} You registered this hand-out; another ID administrator approves it.",
+            f"{e11.sv} Du gjorde registreringen själv; en annan id-administratör godkänner.",
+            f"{e11.en} You made this registration; another ID administrator approves it.",
         )
     return Decision.allow("E11", e11.sv, e11.en)

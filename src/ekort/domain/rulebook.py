@@ -156,10 +156,11 @@ _RULES = (
     ),
     Rule(
         "E11",
-        "Reservkort på tillitsnivå 3 lämnas ut av två id-administratörer: den ena registrerar "
-        "kortet och id-handlingen, den andra godkänner.",
-        "Reserve cards at assurance level 3 are handed out by two ID administrators: one "
-        "registers the card and the identity document, the other approves (four-eyes).",
+        "Reservkort på tillitsnivå 3 lämnas ut och aktiveras av två id-administratörer: den ena "
+        "registrerar kortet och id-handlingen, den andra godkänner.",
+        "Reserve cards at assurance level 3 are handed out and activated by two ID "
+        "administrators: one registers the card and the identity document, the other approves "
+        "(four-eyes).",
     ),
 )
 

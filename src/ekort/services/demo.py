@@ -34,13 +34,21 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 
 from ekort.domain.errors import DomainError
+from ekort.domain.four_eyes import needs_second_approval
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.identifiers import IdentityKind, luhn_check_digit
 from ekort.domain.lifecycle import LIVE_STATES, CardState
 from ekort.domain.pins import validate_pin
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.timekeeping import STOCKHOLM, local_date, start_of_local_day
-from ekort.domain.vocabulary import BlockReason, CardType, DeliveryPath, Generation, Role
+from ekort.domain.vocabulary import (
+    AssuranceLevel,
+    BlockReason,
+    CardType,
+    DeliveryPath,
+    Generation,
+    Role,
+)
 from ekort.store.models import (
     Account,
     AuditEntry,
@@ -990,8 +998,8 @@ class _Plan:
         return self.users[username]
 
     def second_admin_for(self, key: str, first: User) -> User:
-        """The second ID administrator of a four-eyes hand-out (E11): one of Gävle's two, never
-        the first administrator, nor the holder."""
+        """The second ID administrator of a four-eyes hand-out or activation (E11): one of
+        Gävle's two, never the first administrator, nor the holder."""
         for username in ("idadmin2", "idadmin", "idadmin.sandviken"):
             user = self.users[username]
             if user is not first and user is not self.user_of_person.get(key):
@@ -1087,14 +1095,20 @@ class _Plan:
             self.document(at, card.holder),
             self.pin(),
         )
+        second = self.second_admin_for(card.holder, actor)
         card.pin = pin
-        self._event(
-            at,
-            f"activate {card.holder}'s card",
-            lambda: cards.activate(
-                actor=actor, card_id=card.pk, document=document, pin=pin, now=at
-            ),
-        )
+
+        def run() -> None:
+            row = Card.objects.only("card_type", "assurance_level").get(pk=card.pk)
+            if needs_second_approval(CardType(row.card_type), AssuranceLevel(row.assurance_level)):
+                # A reserve card at assurance level 3: the first administrator registers the
+                # document, the second approves while the holder types the PIN (E11).
+                cards.activate(actor=actor, card_id=card.pk, document=document, now=at)
+                cards.approve_activation(actor=second, card_id=card.pk, pin=pin, now=at)
+            else:
+                cards.activate(actor=actor, card_id=card.pk, document=document, pin=pin, now=at)
+
+        self._event(at, f"activate {card.holder}'s card", run)
 
     def unlock(self, card: _CardRef, at: datetime) -> None:
         actor, pin = self.admin_for(card.holder), self.pin()

@@ -31,6 +31,8 @@ ACTIONS: dict[str, Any] = {
     "hand_out": _("Kortet lämnades ut"),
     "hand_out_registered": _("Utlämning registrerades (väntar på andra id-administratören)"),
     "hand_out_withdrawn": _("Registrerad utlämning drogs tillbaka"),
+    "activation_registered": _("Aktivering registrerades (väntar på andra id-administratören)"),
+    "activation_withdrawn": _("Registrerad aktivering drogs tillbaka"),
     "activate": _("Kortet aktiverades"),
     "order_pin_letter": _("Pin/puk-brev beställdes"),
     "resend_letter": _("Brevet skickades igen"),

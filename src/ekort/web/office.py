@@ -1,5 +1,6 @@
 """Kortkontoret: the ID administrator's pages (find a person, photograph, hand out, activate,
-unlock a PIN, block), and the second administrator's approval of a four-eyes hand-out (E11).
+unlock a PIN, block), and the second administrator's approval of a four-eyes hand-out or
+activation (E11).
 
 Thin views: each parses its form, calls one service and renders. A refusal is shown next to the
 form with the rule ID and its Swedish sentence; a success redirects to the card page, except the
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 from django import forms as django_forms
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,11 +30,11 @@ from ekort.domain.four_eyes import needs_second_approval
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
-from ekort.domain.vocabulary import AssuranceLevel, CardType, Generation, Role
+from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Generation, Role
 from ekort.services import cards, clock, search
-from ekort.services.cards.handover import pending_hand_out
+from ekort.services.cards.handover import pending_approval
 from ekort.services.policy import current_calendar
-from ekort.store.models import Card, HandOutApproval
+from ekort.store.models import Card, FourEyesApproval
 
 from . import forms, reading
 from .access import RoleRequiredMixin
@@ -60,11 +62,22 @@ class OfficeView(RoleRequiredMixin, View):
 # --- Hitta person ----------------------------------------------------------------------------
 
 
-def _pending_hand_outs() -> list[HandOutApproval]:
-    """Registered hand-outs waiting for a second ID administrator (E11), oldest first; a card
-    blocked meanwhile (by the R3 sweep, say) has nothing left to approve."""
+# Where a card waits while its registration does: a card that moved on meanwhile (blocked by
+# the R3 or R8 sweep, say) has nothing left to approve.
+_WAITING_IN = {
+    CheckPurpose.HAND_OUT: CardState.AWAITING_PICKUP,
+    CheckPurpose.ACTIVATION: CardState.SENT_INACTIVE,
+}
+
+
+def _pending_approvals() -> list[FourEyesApproval]:
+    """Registered hand-outs and activations waiting for a second ID administrator (E11),
+    oldest first."""
+    waiting = Q()
+    for purpose, card_state in _WAITING_IN.items():
+        waiting |= Q(purpose=purpose.value, card__state=card_state.value)
     return list(
-        HandOutApproval.objects.filter(outcome="", card__state=CardState.AWAITING_PICKUP)
+        FourEyesApproval.objects.filter(waiting, outcome="")
         .select_related("card", "card__person", "registered_by", "identity_check")
         .order_by("registered_at", "pk")
     )
@@ -74,7 +87,7 @@ class FindPersonView(OfficeView):
     template_name = "ekort/portal/office/find.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = {"form": forms.FindPersonForm(), "pending_hand_outs": _pending_hand_outs()}
+        context = {"form": forms.FindPersonForm(), "pending_approvals": _pending_approvals()}
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -153,7 +166,19 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
     )
 
 
-FOUR_EYES_FORMS = ("approve", "withdraw")
+FOUR_EYES_FORMS = ("approve", "approve_activation", "withdraw")
+
+
+def _needs_two(card: Card) -> bool:
+    return needs_second_approval(CardType(card.card_type), AssuranceLevel(card.assurance_level))
+
+
+def _activate_form(card: Card, data: Any = None) -> django_forms.Form:
+    """A card that takes two administrators is registered with the document only: the holder
+    types the PIN when the second one approves (E11)."""
+    if _needs_two(card):
+        return forms.DocumentForm(data, prefix="aktivera")
+    return forms.ActivateForm(data, prefix="aktivera")
 
 
 def _render_card(
@@ -167,29 +192,28 @@ def _render_card(
     state = CardState(card.state)
     is_photo = card.card_type == CardType.PHOTO
     row = reading.CardRow(card)
-    pending = pending_hand_out(card) if state == CardState.AWAITING_PICKUP else None
+    pending = pending_approval(card) if state in _WAITING_IN.values() else None
     four_eyes = pending is not None and problem is not None and problem.form in FOUR_EYES_FORMS
     context: dict[str, Any] = {
         "row": row,
         "person": reading.person_row(request.user, card.person),
-        # Refusals of the four-eyes forms are shown in the waiting hand-out's section, next to
+        # Refusals of the four-eyes forms are shown in the waiting registration's section, next to
         # its buttons; with nothing waiting, at the top like the others.
         "problem": None if four_eyes else problem,
         "four_eyes_problem": problem if four_eyes else None,
         "may_photograph": is_photo and can(state, CardAction.PHOTOGRAPH),
         "may_hand_out": pending is None and can(state, CardAction.HAND_OUT),
-        "needs_two": needs_second_approval(
-            CardType(card.card_type), AssuranceLevel(card.assurance_level)
-        ),
-        "pending": None if pending is None else PendingHandOut(pending),
+        "needs_two": _needs_two(card),
+        "pending": None if pending is None else PendingApproval(pending),
         "withdraw_form": forms.WithdrawHandOutForm(prefix="aterkalla"),
-        "may_activate": can(state, CardAction.ACTIVATE),
+        "may_activate": pending is None and can(state, CardAction.ACTIVATE),
         "may_unlock": can(state, CardAction.UNLOCK_PIN),
         "unlock_at_office": is_photo and card.generation == Generation.PORTRAIT_2024,
         "may_block": card.state in LIVE_STATES,
         "photo_form": forms.PhotoForm(),
         "hand_out_form": forms.DocumentForm(prefix="lamna"),
-        "activate_form": forms.ActivateForm(prefix="aktivera"),
+        "activate_form": _activate_form(card),
+        "approve_activation_form": forms.PinPairForm(prefix="godkann"),
         "unlock_form": forms.PinPairForm(prefix="lasupp"),
         "block_form": forms.office_block_form(),
         **replaced,
@@ -202,16 +226,20 @@ def _input_problem(form: str, card: Card, exc: DomainError) -> Problem:
 
 
 @dataclass(frozen=True)
-class PendingHandOut:
-    """A registered hand-out as the second ID administrator sees it (E11).
+class PendingApproval:
+    """A registered hand-out or activation as the second ID administrator sees it (E11).
 
     The document number is shown in full: the second administrator's task is to compare the
     registration with the document the holder shows, character by character, and a masked
     number would let a typing error through. The page is for ID administrators only, and the
-    number never goes into a URL or into the list of waiting hand-outs.
+    number never goes into a URL or into the list of waiting registrations.
     """
 
-    approval: HandOutApproval
+    approval: FourEyesApproval
+
+    @property
+    def is_activation(self) -> bool:
+        return self.approval.purpose == CheckPurpose.ACTIVATION
 
     @property
     def registered_by(self) -> str:
@@ -332,6 +360,13 @@ class WithdrawHandOutView(CardActionView):
         except Refused as exc:
             problem = Problem.refused("withdraw", card.pk, exc)
             return _render_card(request, card, problem=problem, withdraw_form=form, status=409)
+        if card.state == CardState.SENT_INACTIVE:
+            return self.done(
+                card,
+                gettext(
+                    "Registreringen är återkallad. Kortet kan registreras för aktivering igen."
+                ),
+            )
         return self.done(
             card,
             gettext("Registreringen är återkallad. Kortet kan registreras för utlämning igen."),
@@ -341,15 +376,16 @@ class WithdrawHandOutView(CardActionView):
 class ActivateView(CardActionView):
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = self.card(card_id)
-        form = forms.ActivateForm(request.POST, prefix="aktivera")
+        form = _activate_form(card, request.POST)
         if not form.is_valid():
             return _render_card(request, card, activate_form=form, status=400)
+        two = _needs_two(card)
         try:
             cards.activate(
                 actor=request.user,
                 card_id=card.pk,
                 document=_document(form),
-                pin=form.cleaned_data["pin"],
+                pin=None if two else form.cleaned_data["pin"],
                 now=now(),
             )
         except Refused as exc:
@@ -358,9 +394,46 @@ class ActivateView(CardActionView):
         except InvalidInput as exc:
             problem = _input_problem("activate", card, exc)
             return _render_card(request, card, problem=problem, activate_form=form, status=400)
+        if two:
+            return self.done(
+                card,
+                gettext(
+                    "Aktiveringen är registrerad. En annan id-administratör godkänner den medan "
+                    "kortinnehavaren väljer säkerhetskod."
+                ),
+            )
         return self.done(
             card,
             gettext("Kortet är aktiverat och säkerhetskoden är satt för %(name)s.")
+            % {"name": card.person.full_name},
+        )
+
+
+class ApproveActivationView(CardActionView):
+    """The second ID administrator approves a registered activation while the holder types the
+    PIN on the PIN pad (E11, E3, R9)."""
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = forms.PinPairForm(request.POST, prefix="godkann")
+        if not form.is_valid():
+            return _render_card(request, card, approve_activation_form=form, status=400)
+        try:
+            cards.approve_activation(
+                actor=request.user, card_id=card.pk, pin=form.cleaned_data["pin"], now=now()
+            )
+        except Refused as exc:
+            problem = Problem.refused("approve_activation", card.pk, exc)
+            return _render_card(request, card, problem=problem, status=409)
+        except InvalidInput as exc:
+            problem = _input_problem("approve_activation", card, exc)
+            return _render_card(request, card, problem=problem, status=400)
+        return self.done(
+            card,
+            gettext(
+                "Aktiveringen är godkänd. Kortet är aktiverat och säkerhetskoden är satt för "
+                "%(name)s."
+            )
             % {"name": card.person.full_name},
         )
 

@@ -73,6 +73,11 @@ urlpatterns = [
         name="office-activate",
     ),
     path(
+        "kortkontor/arbete/kort/<int:card_id>/godkann-aktivering/",
+        office.ApproveActivationView.as_view(),
+        name="office-approve-activation",
+    ),
+    path(
         "kortkontor/arbete/kort/<int:card_id>/las-upp-pin/",
         office.UnlockPinView.as_view(),
         name="office-unlock",

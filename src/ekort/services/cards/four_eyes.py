@@ -1,10 +1,12 @@
-"""The second ID administrator of a four-eyes hand-out (E11): approve it, or withdraw a wrong
-registration.
+"""The second ID administrator of a four-eyes hand-out or activation (E11): approve it, or
+withdraw a wrong registration.
 
-The approver is neither the administrator who registered the hand-out (E11) nor whoever ordered
-or holds the card (E3). The policy calendar and the pick-up deadline (R3) are judged again at
-approval, and so is the recorded document, which must still be valid that day (E4). Two
-approvals at once: the card row's lock lets one through; the other finds the card active (E1).
+The approver is neither the administrator who registered it (E11) nor whoever ordered or holds
+the card (E3). The policy calendar and the deadline (R3 for a hand-out, R8 for an activation)
+are judged again at approval, and so is the recorded document, which must still be valid that
+day (E4). An activation is approved while the holder types the PIN on the PIN pad (R9); it goes
+to the chip last, inside the transaction. Two approvals at once: the card row's lock lets one
+through; the other finds the card active (E1).
 """
 
 from __future__ import annotations
@@ -14,38 +16,89 @@ from typing import Any
 
 from django.db import transaction
 
+from ekort.domain.chip import CardChip
 from ekort.domain.errors import Refused
 from ekort.domain.four_eyes import decide_approver
 from ekort.domain.id_documents import DocumentKind, decide_identity_document
 from ekort.domain.lifecycle import CardAction
+from ekort.domain.pins import validate_pin
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
-from ekort.domain.vocabulary import ApprovalOutcome, CardType, Role
-from ekort.store.models import Card, HandOutApproval
+from ekort.domain.vocabulary import ApprovalOutcome, CardType, CheckPurpose, Role
+from ekort.store.models import Card, FourEyesApproval
 
 from ..access import actor_label, require_role
 from ..pki import issuance
+from ..pki.backends import card_reader
 from ..policy import current_calendar
 from ._common import audit_card, locked_card, move, snapshot
 from .handover import (
     deadline_passed,
-    pending_hand_out,
+    pending_approval,
     require_holder_age,
     require_separation_of_duties,
 )
 
+_WHAT = {
+    CheckPurpose.HAND_OUT: ("utlämning", "hand-out"),
+    CheckPurpose.ACTIVATION: ("aktivering", "activation"),
+}
 
-def _require_pending(card: Card, doing_en: str) -> HandOutApproval:
-    pending = pending_hand_out(card)
-    if pending is None:
+
+def _require_pending(
+    card: Card, doing_en: str, purpose: CheckPurpose | None = None
+) -> FourEyesApproval:
+    pending = pending_approval(card)
+    if pending is None or (purpose is not None and pending.purpose != purpose):
         e11 = rule("E11")
+        sv, en = (
+            _WHAT[purpose]
+            if purpose is not None
+            else ("utlämning eller aktivering", "hand-out or activation")
+        )
         raise Refused(
             "E11",
-            f"{e11.sv} Ingen registrerad utlämning väntar på godkännande för kortet.",
-            f"{e11.en} No registered hand-out of this card awaits approval; nothing to {doing_en}.",
+            f"{e11.sv} Ingen registrerad {sv} väntar på godkännande för kortet.",
+            f"{e11.en} No registered {en} of this card awaits approval; nothing to {doing_en}.",
         )
     return pending
+
+
+def _approve(
+    actor: Any, card: Card, action: CardAction, purpose: CheckPurpose, now: datetime
+) -> dict[str, Any]:
+    """The checks and records common to both approvals; the caller holds the card's lock and
+    returns the audit entry's `after`, less what only it knows."""
+    today = local_date(now)
+    policy = PolicyAction.HAND_OUT if purpose is CheckPurpose.HAND_OUT else PolicyAction.ACTIVATE
+    current_calendar().decide(policy, CardType(card.card_type), now).require()
+    move(card, action)  # E1: the loser of two approvals finds the card active
+    pending = _require_pending(card, "approve", purpose)
+    decide_approver(registered_by=pending.registered_by_id, approver=actor.pk).require()
+    require_separation_of_duties(actor, card)
+    if purpose is CheckPurpose.HAND_OUT:
+        deadline_passed("R3", card.pickup_deadline, today)
+    else:
+        deadline_passed("R8", card.activation_deadline, today)
+    check = pending.identity_check
+    decide_identity_document(
+        DocumentKind(check.document_kind), check.document_expires_on, today
+    ).require()
+    require_holder_age(card, today)
+    card.activated_at, card.activated_by = now, actor
+    card.save(update_fields=["state", "activated_at", "activated_by"])
+    pending.decided_by, pending.decided_at = actor, now
+    pending.outcome = ApprovalOutcome.APPROVED.value
+    pending.save(update_fields=["decided_by", "decided_at", "outcome"])
+    released = issuance.release_hold(card, now)  # certificates good from now on
+    return {
+        **snapshot(card, "activated_at"),
+        "document_kind": check.document_kind,
+        "registered_by": actor_label(pending.registered_by),
+        "registered_at": pending.registered_at.isoformat(),
+        "certificates_released": len(released),
+    }
 
 
 def approve_hand_out(*, actor: Any, card_id: int, now: datetime) -> Card:
@@ -53,41 +106,37 @@ def approve_hand_out(*, actor: Any, card_id: int, now: datetime) -> Card:
     certificates are released, as at a one-administrator hand-out."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
-    today = local_date(now)
     with transaction.atomic():
         card = locked_card(card_id)
-        current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
         before = snapshot(card)
-        move(card, CardAction.HAND_OUT)  # E1: the loser of two approvals finds it active
-        pending = _require_pending(card, "approve")
-        decide_approver(registered_by=pending.registered_by_id, approver=actor.pk).require()
-        require_separation_of_duties(actor, card)
-        deadline_passed("R3", card.pickup_deadline, today)
-        check = pending.identity_check
-        decide_identity_document(
-            DocumentKind(check.document_kind), check.document_expires_on, today
-        ).require()
-        require_holder_age(card, today)
-        card.activated_at, card.activated_by = now, actor
-        card.save(update_fields=["state", "activated_at", "activated_by"])
-        pending.decided_by, pending.decided_at = actor, now
-        pending.outcome = ApprovalOutcome.APPROVED.value
-        pending.save(update_fields=["decided_by", "decided_at", "outcome"])
-        released = issuance.release_hold(card, now)  # certificates good from now on
-        after = {
-            **snapshot(card, "activated_at"),
-            "document_kind": check.document_kind,
-            "registered_by": actor_label(pending.registered_by),
-            "registered_at": pending.registered_at.isoformat(),
-            "certificates_released": len(released),
-        }
+        after = _approve(actor, card, CardAction.HAND_OUT, CheckPurpose.HAND_OUT, now)
         audit_card(actor, CardAction.HAND_OUT.value, card, now, before, after)
         return card
 
 
+def approve_activation(
+    *, actor: Any, card_id: int, pin: object, now: datetime, chip: CardChip | None = None
+) -> Card:
+    """Another ID administrator approves a registered activation while the holder types the PIN
+    (R9): the PIN is set on the chip, the card becomes active and its certificates are released,
+    as at a one-administrator activation."""
+    require_aware(now)
+    chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
+    require_role(actor, Role.ID_ADMIN)
+    with transaction.atomic():
+        card = locked_card(card_id)
+        before = snapshot(card)
+        after = _approve(actor, card, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, now)
+        audit_card(actor, CardAction.ACTIVATE.value, card, now, before, {**after, "pin_set": True})
+        # The chip comes last, inside the transaction: if it fails, nothing above is kept.
+        assert card.number is not None  # every sent card was produced with a number
+        (chip or card_reader()).set_pin(card.number, chosen_pin)
+        return card
+
+
 def withdraw_hand_out(*, actor: Any, card_id: int, now: datetime, reason: str = "") -> Card:
-    """The registrar or another ID administrator withdraws a wrong registration; the card stays
-    awaiting pick-up and can be registered again."""
+    """The registrar or another ID administrator withdraws a wrong registration, of a hand-out
+    or of an activation; the card stays as it was and can be registered again."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
     note = str(reason)[:500]
@@ -100,5 +149,6 @@ def withdraw_hand_out(*, actor: Any, card_id: int, now: datetime, reason: str = 
         pending.save(update_fields=["decided_by", "decided_at", "outcome", "note"])
         state = snapshot(card)
         after = {**state, "registered_by": actor_label(pending.registered_by)}
-        audit_card(actor, "hand_out_withdrawn", card, now, state, after, reason=note)
+        action = f"{pending.purpose}_withdrawn"
+        audit_card(actor, action, card, now, state, after, reason=note)
         return card

@@ -3,8 +3,9 @@
 Both check the identity document (E4, R17) and the holder's age (E5), record the check, and
 keep whoever ordered the card from completing it (E3). Activation also sets the PIN that the
 holder types on the PIN pad (R9): it goes to the chip and nowhere else. A reserve card at
-assurance level 3 takes two ID administrators (E11): `hand_out` only registers it, and
-`four_eyes.approve_hand_out` completes it.
+assurance level 3 takes two ID administrators (E11): `hand_out` and `activate` only register it
+(no PIN is set then), and `four_eyes.approve_hand_out` / `four_eyes.approve_activation` complete
+it, the latter while the holder types the PIN.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
-from ekort.store.models import Card, HandOutApproval, IdentityCheck
+from ekort.store.models import Card, FourEyesApproval, IdentityCheck
 
 from ..access import person_id_of, require_role
 from ..pki import issuance
@@ -160,49 +161,86 @@ def _hand_over(
     return card
 
 
-def pending_hand_out(card: Card) -> HandOutApproval | None:
-    """The registration waiting for a second ID administrator, if any (E11)."""
+def pending_approval(card: Card) -> FourEyesApproval | None:
+    """The registration (hand-out or activation) waiting for a second ID administrator (E11)."""
     return (
-        HandOutApproval.objects.select_related("identity_check", "registered_by")
+        FourEyesApproval.objects.select_related("identity_check", "registered_by")
         .filter(card=card, outcome="")
         .first()
     )
 
 
-def _register_hand_out(actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
-    """E11: the first of two ID administrators checks and records; the card does not move."""
+_REGISTERED = {
+    CheckPurpose.HAND_OUT: ("Utlämningen", "hand-out"),
+    CheckPurpose.ACTIVATION: ("Aktiveringen", "activation"),
+}
+
+
+def _register(
+    way: _Handover,
+    actor: Any,
+    card_id: int,
+    document: DocumentShown,
+    now: datetime,
+    *,
+    pin_given: bool = False,
+) -> Card:
+    """E11: the first of two ID administrators checks and records; the card does not move, its
+    certificates stay on hold and, for an activation, no PIN is set yet."""
     today = local_date(now)
     card = locked_card(card_id)
-    current_calendar().decide(PolicyAction.HAND_OUT, CardType(card.card_type), now).require()
-    next_state(CardState(card.state), CardAction.HAND_OUT)  # E1, without moving the card yet
-    require_separation_of_duties(actor, card)
-    deadline_passed("R3", card.pickup_deadline, today)
-    decide_holder_for_four_eyes(IdentityKind(card.person.identity_kind)).require()
-    waiting = pending_hand_out(card)
-    if waiting is not None:
+    current_calendar().decide(way.policy, CardType(card.card_type), now).require()
+    next_state(CardState(card.state), way.action)  # E1, without moving the card yet
+    if pin_given:  # refused rather than dropped, so that nobody believes it was set
         e11 = rule("E11")
         raise Refused(
             "E11",
-            f"{e11.sv} Utlämningen är redan registrerad och väntar på godkännande; godkänn "
+            f"{e11.sv} Säkerhetskoden väljs när en andra id-administratör godkänner "
+            "aktiveringen; registrera id-handlingen utan kod.",
+            f"{e11.en} The PIN is chosen when a second ID administrator approves the "
+            "activation; register the identity document without a PIN.",
+        )
+    require_separation_of_duties(actor, card)
+    deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
+    deadline_passed(way.deadline_rule, deadline, today)
+    decide_holder_for_four_eyes(IdentityKind(card.person.identity_kind)).require()
+    waiting = pending_approval(card)
+    if waiting is not None:
+        e11 = rule("E11")
+        sv, en = _REGISTERED[CheckPurpose(waiting.purpose)]
+        raise Refused(
+            "E11",
+            f"{e11.sv} {sv} är redan registrerad och väntar på godkännande; godkänn "
             "eller återkalla den registreringen.",
-            f"{e11.en} The hand-out is already registered and awaits approval; approve or "
+            f"{e11.en} The {en} is already registered and awaits approval; approve or "
             "withdraw that registration.",
         )
     kind, number = _check_identity(card, document, today)
-    check = _record_check(actor, card, CheckPurpose.HAND_OUT, kind, number, document, now)
-    HandOutApproval.objects.create(
-        card=card, identity_check=check, registered_by=actor, registered_at=now
+    check = _record_check(actor, card, way.purpose, kind, number, document, now)
+    FourEyesApproval.objects.create(
+        card=card,
+        purpose=way.purpose.value,
+        identity_check=check,
+        registered_by=actor,
+        registered_at=now,
     )
     state = snapshot(card)
     audit_card(
         actor,
-        "hand_out_registered",
+        f"{way.purpose.value}_registered",
         card,
         now,
         state,
         {**state, "document_kind": kind.value, "awaiting_second_administrator": True},
     )
     return card
+
+
+def _needs_two(card_id: int) -> bool:
+    card = Card.objects.filter(pk=card_id).only("card_type", "assurance_level").first()
+    return card is not None and needs_second_approval(
+        CardType(card.card_type), AssuranceLevel(card.assurance_level)
+    )
 
 
 def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
@@ -213,11 +251,8 @@ def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
     with transaction.atomic():
-        card = Card.objects.filter(pk=card_id).only("card_type", "assurance_level").first()
-        if card is not None and needs_second_approval(
-            CardType(card.card_type), AssuranceLevel(card.assurance_level)
-        ):
-            return _register_hand_out(actor, card_id, document, now)
+        if _needs_two(card_id):
+            return _register(_HAND_OUT, actor, card_id, document, now)
         return _hand_over(_HAND_OUT, actor, card_id, document, now)
 
 
@@ -226,13 +261,21 @@ def activate(
     actor: Any,
     card_id: int,
     document: DocumentShown,
-    pin: object,
+    pin: object = None,
     now: datetime,
     chip: CardChip | None = None,
 ) -> Card:
     """New path: an ID administrator activates the card in person within the window (R7, R8);
-    the holder chooses the PIN (R9)."""
+    the holder chooses the PIN (R9).
+
+    A reserve card at assurance level 3 is only registered here, without a PIN: the holder
+    chooses it when another ID administrator approves (E11, `approve_activation`). A PIN given
+    for such a card is refused rather than dropped, so that nobody believes it was set."""
     require_aware(now)
+    if _needs_two(card_id):
+        require_role(actor, Role.ID_ADMIN)
+        with transaction.atomic():
+            return _register(_ACTIVATE, actor, card_id, document, now, pin_given=pin is not None)
     chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
     require_role(actor, Role.ID_ADMIN)
     with transaction.atomic():

@@ -13,12 +13,19 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="HandOutApproval",
+            name="FourEyesApproval",
             fields=[
                 (
                     "id",
                     models.BigAutoField(
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("hand_out", "hand out"), ("activation", "activation")],
+                        max_length=20,
                     ),
                 ),
                 ("registered_at", models.DateTimeField()),
@@ -36,7 +43,7 @@ class Migration(migrations.Migration):
                     "card",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.PROTECT,
-                        related_name="hand_out_approvals",
+                        related_name="four_eyes_approvals",
                         to="ekort.card",
                     ),
                 ),
@@ -54,7 +61,7 @@ class Migration(migrations.Migration):
                     "identity_check",
                     models.OneToOneField(
                         on_delete=django.db.models.deletion.PROTECT,
-                        related_name="hand_out_approval",
+                        related_name="four_eyes_approval",
                         to="ekort.identitycheck",
                     ),
                 ),
@@ -69,13 +76,13 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(fields=["outcome", "registered_at"], name="hand_out_pending")
+                    models.Index(fields=["outcome", "registered_at"], name="four_eyes_pending")
                 ],
                 "constraints": [
                     models.UniqueConstraint(
                         condition=models.Q(("outcome", "")),
                         fields=("card",),
-                        name="one_pending_hand_out",
+                        name="one_pending_four_eyes",
                     )
                 ],
             },

@@ -5,7 +5,7 @@ from .cards import (
     Card,
     CardNumberSequence,
     CardOrder,
-    HandOutApproval,
+    FourEyesApproval,
     IdentityCheck,
     Letter,
 )
@@ -26,7 +26,7 @@ __all__ = [
     "Certificate",
     "CertificateAuthority",
     "Crl",
-    "HandOutApproval",
+    "FourEyesApproval",
     "IdentityCheck",
     "Letter",
     "OcspResponse",

@@ -106,16 +106,19 @@ class IdentityCheck(models.Model):
         return f"{self.document_kind} checked {self.checked_at:%Y-%m-%d}"
 
 
-class HandOutApproval(models.Model):
-    """A hand-out registered by one ID administrator, waiting for a second one (E11).
+class FourEyesApproval(models.Model):
+    """A hand-out or an activation registered by one ID administrator, waiting for a second one
+    (E11).
 
-    The card stays awaiting pick-up until another administrator approves; the checked document
-    is the registrar's identity check. A wrong registration is withdrawn, never deleted.
+    The card does not move until another administrator approves: a hand-out stays awaiting
+    pick-up, an activation sent and inactive (with no PIN set yet). The checked document is the
+    registrar's identity check. A wrong registration is withdrawn, never deleted.
     """
 
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="hand_out_approvals")
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="four_eyes_approvals")
+    purpose = models.CharField(max_length=20, choices=choices(CheckPurpose))
     identity_check = models.OneToOneField(
-        IdentityCheck, on_delete=models.PROTECT, related_name="hand_out_approval"
+        IdentityCheck, on_delete=models.PROTECT, related_name="four_eyes_approval"
     )
     registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField()
@@ -128,15 +131,15 @@ class HandOutApproval(models.Model):
 
     class Meta:
         constraints = [
-            # At most one registration waits per card.
+            # At most one registration waits per card, whatever its purpose.
             models.UniqueConstraint(
-                fields=["card"], condition=models.Q(outcome=""), name="one_pending_hand_out"
+                fields=["card"], condition=models.Q(outcome=""), name="one_pending_four_eyes"
             ),
         ]
-        indexes = [models.Index(fields=["outcome", "registered_at"], name="hand_out_pending")]
+        indexes = [models.Index(fields=["outcome", "registered_at"], name="four_eyes_pending")]
 
     def __str__(self) -> str:
-        return f"hand-out of card {self.card_id} ({self.outcome or 'pending'})"
+        return f"{self.purpose} of card {self.card_id} ({self.outcome or 'pending'})"
 
 
 class Block(models.Model):
