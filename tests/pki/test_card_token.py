@@ -32,6 +32,7 @@ from cryptography.x509.oid import NameOID
 
 from ekort.domain.chip import CardChip
 from ekort.domain.errors import InvalidInput, Refused
+from ekort.pki.card_codes import CHOSEN_CODE_COST, PUK_COST, CodeHash
 from ekort.pki.card_token import (
     CardLocked,
     CardReader,
@@ -468,9 +469,23 @@ def test_a_virtual_card_file_holds_hashes_not_codes(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert not [code for code in CODES if code in text]
     stored = json.loads(text)
-    assert set(stored["pin"]) == {"salt", "scrypt"}
-    assert set(stored["codes"]["signature_code"]) == {"salt", "scrypt"}
+    assert set(stored["pin"]) == {"salt", "scrypt", "n"}
+    assert set(stored["codes"]["signature_code"]) == {"salt", "scrypt", "n"}
+    # The codes the holder chooses keep the full cost; the PUK, drawn and kept by ekort, less.
+    assert stored["pin"]["n"] == stored["codes"]["signature_code"]["n"] == CHOSEN_CODE_COST
+    assert stored["puk"]["n"] == PUK_COST < CHOSEN_CODE_COST
     assert [p.name for p in reader.directory.iterdir() if p.name.startswith(".card-")] == []
+
+
+def test_a_code_hash_written_before_its_cost_was_recorded_still_matches() -> None:
+    """Chip files from before the cost was stored: their hashes used the full cost."""
+    legacy = CodeHash.of(PIN).to_json()
+    del legacy["n"]
+    restored = CodeHash.from_json(legacy)
+    assert restored.matches(PIN)
+    assert not restored.matches(WRONG_PIN)
+    cheap = CodeHash.from_json(CodeHash.of(PUK, PUK_COST).to_json())
+    assert cheap.matches(PUK) and not cheap.matches("87654321")
 
 
 def test_concurrent_wrong_tries_on_a_virtual_card_all_count(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """CRLs: `build_crl` lists what it was given (serials, times in UTC to the second, reasons,
 the header fields), OpenSSL reads the result, shows its entries and reasons, and rejects
 revoked and held certificates with it; bad input is refused with ValueError. (A million
-entries is timed by scripts/measure_crl.py, not here.)"""
+entries is timed by bench/crl.py (`make bench`), not here.)"""
 
 from __future__ import annotations
 

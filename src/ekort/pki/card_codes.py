@@ -34,31 +34,45 @@ def from_base64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+# scrypt's cost (N, with r=8, p=1) for the codes a holder chooses, PIN and signature code: a
+# person may reuse one elsewhere, so a stolen chip file must not give it away cheaply.
+CHOSEN_CODE_COST = 2**14
+# The PUK is eight random digits that ekort draws and keeps sealed itself (services.pki.secrets):
+# nobody reuses it, and the virtual chip's file that holds its hash also holds the card's
+# private keys in clear, so a costlier hash would guard nothing that the file does not already
+# give away. A cheaper one (about 1.5 ms instead of 30) keeps a batch production from spending
+# most of its time here; the code is still never stored in clear.
+PUK_COST = 2**10
+
+
 @dataclass(frozen=True)
 class CodeHash:
-    """A salted scrypt hash of a code; the code itself is never stored."""
+    """A salted scrypt hash of a code, with its cost; the code itself is never stored."""
 
     salt: bytes
     digest: bytes
+    n: int = CHOSEN_CODE_COST
 
     @staticmethod
-    def _scrypt(code: str, salt: bytes) -> bytes:
-        return hashlib.scrypt(code.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    def _scrypt(code: str, salt: bytes, n: int) -> bytes:
+        return hashlib.scrypt(code.encode(), salt=salt, n=n, r=8, p=1, dklen=32)
 
     @classmethod
-    def of(cls, code: str) -> CodeHash:
+    def of(cls, code: str, n: int = CHOSEN_CODE_COST) -> CodeHash:
         salt = os.urandom(16)
-        return cls(salt, cls._scrypt(code, salt))
+        return cls(salt, cls._scrypt(code, salt, n), n)
 
     def matches(self, code: str) -> bool:
-        return hmac.compare_digest(self.digest, self._scrypt(code, self.salt))
+        return hmac.compare_digest(self.digest, self._scrypt(code, self.salt, self.n))
 
-    def to_json(self) -> dict[str, str]:
-        return {"salt": to_base64(self.salt), "scrypt": to_base64(self.digest)}
+    def to_json(self) -> dict[str, str | int]:
+        return {"salt": to_base64(self.salt), "scrypt": to_base64(self.digest), "n": self.n}
 
     @classmethod
-    def from_json(cls, data: dict[str, str]) -> CodeHash:
-        return cls(from_base64(data["salt"]), from_base64(data["scrypt"]))
+    def from_json(cls, data: dict[str, Any]) -> CodeHash:
+        # Hashes written before the cost was recorded used CHOSEN_CODE_COST.
+        n = int(data.get("n", CHOSEN_CODE_COST))
+        return cls(from_base64(data["salt"]), from_base64(data["scrypt"]), n)
 
 
 def entered_pin(code: object) -> str:

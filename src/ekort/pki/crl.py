@@ -13,7 +13,7 @@ list on every call), then `sign`. The constructors do not check their arguments 
 methods do, one copy per call), so `build_crl` checks them itself, once per entry: a time
 before 1950 would otherwise make `cryptography` panic rather than raise ValueError.
 
-Speed (scripts/measure_crl.py, EC P-256): a million entries take about 7-9 s on one core:
+Speed (`make bench`, bench/crl.py, EC P-256): a million entries take about 7-9 s on one core:
 about 3 s for the RevokedCertificates, 1.5-2.5 s to sign (the builder encodes the CRL and
 parses it back), about 1 s for `public_bytes` (which encodes it once more) and about 1 s for
 the check of the signature (`is_signature_valid` encodes the to-be-signed part again).

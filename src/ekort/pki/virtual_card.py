@@ -2,7 +2,8 @@
 
 The file IS the simulated chip, so it holds the card's private keys (PKCS#8 DER): the only
 place outside a key backend that holds private key bytes, and only for virtual cards. The PIN,
-the PUK and the signature code are kept as salted scrypt hashes only. Each update runs under
+the PUK and the signature code are kept as salted scrypt hashes only (the PUK's
+cheaper: see `card_codes.PUK_COST`). Each update runs under
 an exclusive `flock` on the card's lock file and is written atomically (temporary file, then
 `os.replace`, mode 0600), so two processes updating one card lose nothing: a wrong PIN in one
 process counts in the next.
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ekort.domain.pins import validate_pin, validate_puk
 
-from .card_codes import CardCodes, CodeHash, entered_pin, from_base64, to_base64
+from .card_codes import PUK_COST, CardCodes, CodeHash, entered_pin, from_base64, to_base64
 from .card_token import (
     CardChipReader,
     KeySlot,
@@ -113,23 +114,25 @@ class VirtualCardReader(CardChipReader):
             raise TokenError(f"Card {card_number} has not been personalised.") from None
         return _Chip.from_json(json.loads(text))
 
-    def _save(self, card_number: str, chip: _Chip) -> None:
+    def _save(self, card_number: str, chip: _Chip, *, durable: bool = True) -> None:
+        """Replace the card's file atomically; `durable` waits until it is on disk (fsync)."""
         text = json.dumps(chip.to_json(), indent=1, sort_keys=True)
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix=".card-")
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
                 file.write(text)
                 file.flush()
-                os.fsync(file.fileno())
+                if durable:
+                    os.fsync(file.fileno())
             os.replace(temporary, self._path(card_number))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
 
     @contextmanager
-    def _updating(self, card_number: str) -> Iterator[_Chip]:
+    def _updating(self, card_number: str, *, durable: bool = True) -> Iterator[_Chip]:
         """The card's state, saved afterwards if it changed, also when the card refused
-        something (a wrong try must count)."""
+        something (a wrong try must count, so it is always saved durably)."""
         with self._locked(card_number):
             chip = self._load(card_number)
             before = chip.to_json()
@@ -140,7 +143,7 @@ class VirtualCardReader(CardChipReader):
                     self._save(card_number, chip)
                 raise
             if chip.to_json() != before:
-                self._save(card_number, chip)
+                self._save(card_number, chip, durable=durable)
 
 
 class VirtualCardToken:
@@ -149,8 +152,8 @@ class VirtualCardToken:
         self.card_number = card_number
         self._pin_verified = False
 
-    def _updating(self) -> AbstractContextManager[_Chip]:
-        return self._reader._updating(self.card_number)
+    def _updating(self, *, durable: bool = True) -> AbstractContextManager[_Chip]:
+        return self._reader._updating(self.card_number, durable=durable)
 
     def _read(self) -> _Chip:
         with self._reader._locked(self.card_number):
@@ -161,17 +164,22 @@ class VirtualCardToken:
 
     # Production -------------------------------------------------------------------------------
 
+    # A new chip and a new key are written without waiting for the disk (fsync): neither is any
+    # use before a certificate for the key is put on the card, and `put_certificate` writes the
+    # whole file durably before the caller commits. A crash in between leaves at worst a chip
+    # file that is incomplete: its number is skipped as spoiled, and no certificate names it.
+
     def personalise(self, *, puk: str) -> None:
-        chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk)))
+        chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk), PUK_COST))
         with self._reader._locked(self.card_number):
             if self._reader._path(self.card_number).exists():
                 raise TokenError(f"Card {self.card_number} is personalised already.")
-            self._reader._save(self.card_number, chip)
+            self._reader._save(self.card_number, chip, durable=False)
 
     # Keys and certificates --------------------------------------------------------------------
 
     def generate_key(self, slot: KeySlot, algorithm: KeyAlgorithm) -> PublicKeyTypes:
-        with self._updating() as chip:
+        with self._updating(durable=False) as chip:
             chip.codes.require_holder(self._pin_verified)
             if slot in chip.keys:
                 raise TokenError(f"The {slot} slot holds a key already; clear it first.")

@@ -44,6 +44,28 @@ def move(card: Card, action: CardAction) -> CardState:
     return target
 
 
+def card_change(
+    actor: Any,
+    action: str,
+    card: Card,
+    now: datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    reason: str = "",
+) -> audit.Change:
+    """The audit entry of a change to `card`, for `audit.record` or `audit.record_many`."""
+    return audit.Change(
+        actor=actor_label(actor),
+        action=action,
+        object_type="card",
+        object_id=str(card.pk),
+        at=now,
+        reason=reason,
+        before=before,
+        after={**after, "card_number": card.number},
+    )
+
+
 def audit_card(
     actor: Any,
     action: str,
@@ -53,18 +75,7 @@ def audit_card(
     after: dict[str, Any],
     reason: str = "",
 ) -> None:
-    audit.record(
-        audit.Change(
-            actor=actor_label(actor),
-            action=action,
-            object_type="card",
-            object_id=str(card.pk),
-            at=now,
-            reason=reason,
-            before=before,
-            after={**after, "card_number": card.number},
-        )
-    )
+    audit.record(card_change(actor, action, card, now, before, after, reason))
 
 
 def require_registered_address(person: Person, rule_id: str) -> None:

@@ -12,17 +12,25 @@ from django.db import transaction
 from ekort.domain.card_numbers import format_card_number
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardAction, CardState
-from ekort.domain.policy_calendar import PolicyAction
+from ekort.domain.policy_calendar import PolicyAction, PolicyCalendar
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
 from ekort.store.models import Card, CardNumberSequence, Letter
 
+from .. import audit
 from ..access import require_role
 from ..pki import issuance
 from ..pki.backends import card_reader
 from ..policy import current_calendar
-from ._common import audit_card, locked_card, move, require_registered_address, snapshot
+from ._common import (
+    audit_card,
+    card_change,
+    locked_card,
+    move,
+    require_registered_address,
+    snapshot,
+)
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 _PHOTO_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
@@ -62,21 +70,67 @@ def photograph(*, actor: Any, card_id: int, photo: object, now: datetime) -> Car
         return card
 
 
-def _next_card_number() -> str:
-    """The next card number. A number whose chip exists already was taken by a production that
-    was undone after the chip had been personalised (a failure, or a killed process, rolls the
-    counter back but not the chip): that chip is spoiled, and its number is skipped."""
+def next_card_numbers(count: int) -> list[str]:
+    """The next `count` card numbers, under one lock of the counter. A number whose chip exists
+    already was taken by a production that was undone after the chip had been personalised (a
+    failure, or a killed process, rolls the counter back but not the chip): that chip is
+    spoiled, and its number is skipped."""
+    if count < 1:
+        return []
     prefix = settings.EKORT_CARD_NUMBER_PREFIX
     sequence, _ = CardNumberSequence.objects.get_or_create(prefix=prefix)
     sequence = CardNumberSequence.objects.select_for_update().get(pk=sequence.pk)
     reader = card_reader()
-    while True:
+    numbers: list[str] = []
+    while len(numbers) < count:
         sequence.last_value += 1
         number = format_card_number(prefix, sequence.last_value)
         if not reader.exists(number):
-            break
+            numbers.append(number)
     sequence.save(update_fields=["last_value"])
-    return number
+    return numbers
+
+
+def check_producible(card: Card, calendar: PolicyCalendar, now: datetime) -> None:
+    """Refuse a card that may not be produced at `now` (the calendar, R2), before anything."""
+    kind = CardType(card.card_type)
+    calendar.decide(PolicyAction.ISSUE, kind, now).require()
+    if kind == CardType.PHOTO and card.state == CardState.ORDERED:
+        r2 = rule("R2")
+        raise Refused(
+            "R2",
+            f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
+            f"{r2.en} A photo card is photographed before it is produced.",
+        )
+
+
+PRODUCED_FIELDS = ["state", "number", "generation", "sis_marked", "valid_until", "produced_at"]
+
+
+def mark_produced(card: Card, number: str, calendar: PolicyCalendar, now: datetime) -> None:
+    """Card number, generation (R5), SIS marking (R17), validity; not saved."""
+    kind = CardType(card.card_type)
+    card.number = number
+    card.generation = calendar.generation_at(now).value
+    card.sis_marked = calendar.sis_marked(kind, now)
+    card.valid_until = calendar.valid_until(kind, now)
+    card.produced_at = now
+
+
+def produced_change(
+    actor: Any, card: Card, now: datetime, before: dict[str, Any], serial: str
+) -> audit.Change:
+    return card_change(
+        actor,
+        "produce",
+        card,
+        now,
+        before,
+        {
+            **snapshot(card, "generation", "sis_marked", "valid_until"),
+            "certificate_serial": serial,
+        },
+    )
 
 
 def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
@@ -86,52 +140,22 @@ def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
     calendar = current_calendar()
     with transaction.atomic():
         card = locked_card(card_id)
-        kind = CardType(card.card_type)
-        calendar.decide(PolicyAction.ISSUE, kind, now).require()
-        if kind == CardType.PHOTO and card.state == CardState.ORDERED:
-            r2 = rule("R2")
-            raise Refused(
-                "R2",
-                f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
-                f"{r2.en} A photo card is photographed before it is produced.",
-            )
+        check_producible(card, calendar, now)
         before = snapshot(card)
         move(card, CardAction.PRODUCE)
-        card.number = _next_card_number()
-        card.generation = calendar.generation_at(now).value
-        card.sis_marked = calendar.sis_marked(kind, now)
-        card.valid_until = calendar.valid_until(kind, now)
-        card.produced_at = now
-        card.save(
-            update_fields=[
-                "state",
-                "number",
-                "generation",
-                "sis_marked",
-                "valid_until",
-                "produced_at",
-            ]
-        )
+        mark_produced(card, next_card_numbers(1)[0], calendar, now)
+        card.save(update_fields=PRODUCED_FIELDS)
         # The chip makes its authentication key and ekort's CA certifies it, on hold until
         # the card is activated (R8, R11); a failure here undoes the production.
         certificate = issuance.personalise(card, now)
-        audit_card(
-            actor,
-            "produce",
-            card,
-            now,
-            before,
-            {
-                **snapshot(card, "generation", "sis_marked", "valid_until"),
-                "certificate_serial": certificate.serial,
-            },
-        )
+        audit.record(produced_change(actor, card, now, before, certificate.serial))
         return card
 
 
-def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
+def new_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
+    """A letter to the card holder's registered address as it is now; not saved."""
     person = card.person
-    return Letter.objects.create(
+    return Letter(
         kind=kind,
         card=card,
         person=person,
@@ -143,6 +167,54 @@ def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
     )
 
 
+def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
+    letter = new_letter(card, kind, now)
+    letter.save()
+    return letter
+
+
+SENT_FIELDS = ["state", "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"]
+
+
+def mark_sent(card: Card, calendar: PolicyCalendar, now: datetime) -> list[LetterKind]:
+    """Guard and move a produced card to sent by the path the calendar sets for `now`; returns
+    the letters that go with it. Not saved; a refusal changes nothing."""
+    kind = CardType(card.card_type)
+    calendar.decide(PolicyAction.ISSUE, kind, now).require()
+    path = calendar.delivery_path(now)
+    require_registered_address(card.person, "R6" if path == DeliveryPath.HOME else "R3")
+    if path == DeliveryPath.HOME:
+        move(card, CardAction.SEND_HOME)
+        card.activation_deadline = calendar.activation_deadline(now)
+        letters = [LetterKind.COVER_LETTER]
+    else:
+        move(card, CardAction.SEND_CODE_ENVELOPE)
+        card.pickup_deadline = calendar.pickup_deadline(now)
+        letters = []
+    # The code envelope goes to the registered address on the legacy path; a reserve card
+    # always carries its PUK in an envelope, as no code letter can be ordered later (R16).
+    if path == DeliveryPath.CODE_ENVELOPE or kind == CardType.RESERVE:
+        letters.append(LetterKind.CODE_ENVELOPE)
+    card.delivery_path, card.sent_at = path.value, now
+    return letters
+
+
+def sent_change(
+    actor: Any, card: Card, now: datetime, before: dict[str, Any], letters: list[LetterKind]
+) -> audit.Change:
+    return card_change(
+        actor,
+        "send",
+        card,
+        now,
+        before,
+        {
+            **snapshot(card, "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"),
+            "letters": [str(k) for k in letters],
+        },
+    )
+
+
 def send(*, actor: Any, card_id: int, now: datetime) -> Card:
     """Dispatch a produced card by the path the calendar sets for `now`: a code envelope with
     a pick-up deadline (R3), or the card sent home inactive with an activation deadline (R6, R8)."""
@@ -151,46 +223,10 @@ def send(*, actor: Any, card_id: int, now: datetime) -> Card:
     calendar = current_calendar()
     with transaction.atomic():
         card = locked_card(card_id)
-        kind = CardType(card.card_type)
-        calendar.decide(PolicyAction.ISSUE, kind, now).require()
-        path = calendar.delivery_path(now)
-        require_registered_address(card.person, "R6" if path == DeliveryPath.HOME else "R3")
         before = snapshot(card)
-        if path == DeliveryPath.HOME:
-            move(card, CardAction.SEND_HOME)
-            card.activation_deadline = calendar.activation_deadline(now)
-            letters = [LetterKind.COVER_LETTER]
-        else:
-            move(card, CardAction.SEND_CODE_ENVELOPE)
-            card.pickup_deadline = calendar.pickup_deadline(now)
-            letters = []
-        # The code envelope goes to the registered address on the legacy path; a reserve card
-        # always carries its PUK in an envelope, as no code letter can be ordered later (R16).
-        if path == DeliveryPath.CODE_ENVELOPE or kind == CardType.RESERVE:
-            letters.append(LetterKind.CODE_ENVELOPE)
-        card.delivery_path, card.sent_at = path.value, now
-        card.save(
-            update_fields=[
-                "state",
-                "delivery_path",
-                "sent_at",
-                "pickup_deadline",
-                "activation_deadline",
-            ]
-        )
+        letters = mark_sent(card, calendar, now)
+        card.save(update_fields=SENT_FIELDS)
         for letter in letters:
             _queue_letter(card, letter, now)
-        audit_card(
-            actor,
-            "send",
-            card,
-            now,
-            before,
-            {
-                **snapshot(
-                    card, "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"
-                ),
-                "letters": [str(k) for k in letters],
-            },
-        )
+        audit.record(sent_change(actor, card, now, before, letters))
         return card

@@ -8,6 +8,7 @@ No Telia eID and no signature certificate are issued at delivery (R11, R12).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -35,16 +36,22 @@ def card_end(card: Card) -> dt.datetime:
     return dt.datetime.combine(next_day, dt.time.min, tzinfo=STOCKHOLM) - dt.timedelta(seconds=1)
 
 
-def holder_of(card: Card) -> Holder:
-    person = card.person
-    if not person.hsa_id:
+def check_holder(card: Card) -> None:
+    """Refuse a card whose holder cannot be named in a SITHS certificate (R11)."""
+    if not card.person.hsa_id:
         r11 = rule("R11")
         raise Refused(
             "R11",
             f"{r11.sv} Personen saknar HSA-id, som SITHS-certifikatet måste innehålla.",
             f"{r11.en} The person has no HSA-id, which the SITHS certificate must carry.",
         )
+
+
+def holder_of(card: Card) -> Holder:
+    check_holder(card)
+    person = card.person
     assert card.number is not None
+    assert person.hsa_id
     return Holder(
         given_name=person.given_name,
         family_name=person.family_name,
@@ -54,7 +61,7 @@ def holder_of(card: Card) -> Holder:
     )
 
 
-def issue_certificate(
+def certified(
     *,
     card: Card,
     ca: CertificateAuthority,
@@ -63,7 +70,7 @@ def issue_certificate(
     now: dt.datetime,
     status: str,
 ) -> tuple[Certificate, bytes]:
-    """Certify a public key from the card; store the record. Returns it and the DER."""
+    """Certify a public key from the card. Returns the record, not yet saved, and the DER."""
     cert = card_certificate(
         profile=profile,
         holder=holder_of(card),
@@ -76,7 +83,7 @@ def issue_certificate(
         policy_oid=DEFAULT_POLICY_OIDS.get(ca.assurance_level, "2.5.29.32.0"),
     )
     der = cert.public_bytes(serialization.Encoding.DER)
-    record = Certificate.objects.create(
+    record = Certificate(
         card=card,
         issuer=ca,
         profile=profile.value,
@@ -91,19 +98,34 @@ def issue_certificate(
     return record, der
 
 
-def personalise(card: Card, now: dt.datetime) -> Certificate:
-    """At production, inside its transaction: PUK, the chip's authentication key and its
-    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
+def issue_certificate(
+    *,
+    card: Card,
+    ca: CertificateAuthority,
+    profile: Profile,
+    public: Any,
+    now: dt.datetime,
+    status: str,
+) -> tuple[Certificate, bytes]:
+    """Certify a public key from the card; store the record. Returns it and the DER."""
+    record, der = certified(
+        card=card, ca=ca, profile=profile, public=public, now=now, status=status
+    )
+    record.save(force_insert=True)
+    return record, der
+
+
+def _personalise_chip(card: Card, ca: CertificateAuthority, now: dt.datetime) -> Certificate:
+    """PUK, the chip's authentication key and its certificate (on hold until activation); sets
+    the card's sealed PUK. Neither the card nor the certificate record is saved."""
     from ekort.pki.card_token import KeySlot
 
     assert card.number is not None
-    ca = issuing_ca(card.assurance_level)
-    holder_of(card)  # refuse before the chip is touched
     token = card_reader().open(card.number)
     puk = new_puk()
     token.personalise(puk=puk)
     public = token.generate_key(KeySlot.AUTH, KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM))
-    record, der = issue_certificate(
+    record, der = certified(
         card=card,
         ca=ca,
         profile=Profile.AUTHENTICATION,
@@ -113,9 +135,38 @@ def personalise(card: Card, now: dt.datetime) -> Certificate:
     )
     token.put_certificate(KeySlot.AUTH, der)
     card.puk_ciphertext = seal(puk, card.pk)
+    return record
+
+
+def personalise(card: Card, now: dt.datetime) -> Certificate:
+    """At production, inside its transaction: PUK, the chip's authentication key and its
+    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
+    ca = issuing_ca(card.assurance_level)
+    holder_of(card)  # refuse before the chip is touched
+    record = _personalise_chip(card, ca, now)
+    record.save(force_insert=True)
     card.save(update_fields=["puk_ciphertext"])
     refresh_after_commit([record.pk], now)
     return record
+
+
+def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[Certificate]:
+    """`personalise` for many cards in the caller's transaction: the same steps on each chip,
+    the certificates stored in one insert and their OCSP responses signed in one refresh after
+    the commit. Sets each card's `puk_ciphertext`; the caller saves the cards. Every holder is
+    checked (R11) before any chip is touched."""
+    for card in cards:
+        check_holder(card)
+    authorities: dict[str, CertificateAuthority] = {}
+    records = []
+    for card in cards:
+        level = card.assurance_level
+        if level not in authorities:
+            authorities[level] = issuing_ca(level)
+        records.append(_personalise_chip(card, authorities[level], now))
+    Certificate.objects.bulk_create(records, batch_size=1000)
+    refresh_after_commit([record.pk for record in records], now)
+    return records
 
 
 def release_hold(card: Card, now: dt.datetime) -> list[int]:

@@ -1,0 +1,150 @@
+"""Producing and sending many cards in one transaction: `ekort bulk ... --chunk N`.
+
+Each card meets the same guards, moves along the same lifecycle table and gets the same audit
+entry as through `produce` and `send` (their steps are shared, not copied); what changes is
+that the rows of a whole chunk are written in a few statements, one lock of the card counter
+and of the audit head serves the chunk, and the OCSP responses are signed in one refresh after
+the commit. A refused card is left untouched and reported; the others go on. Anything else
+that goes wrong undoes the whole chunk: every card of it is then untouched, as after a killed
+process. A chip personalised by an undone chunk is spoiled and its number skipped, as for
+`produce` (`production.next_card_numbers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from ekort.domain.errors import DomainError, NotFound
+from ekort.domain.lifecycle import CardAction
+from ekort.domain.timekeeping import require_aware
+from ekort.domain.vocabulary import Role
+from ekort.store.models import Card, Letter
+
+from .. import audit
+from ..access import require_role
+from ..pki import issuance
+from ..policy import current_calendar
+from ._common import move, snapshot
+from .production import (
+    PRODUCED_FIELDS,
+    SENT_FIELDS,
+    check_producible,
+    mark_produced,
+    mark_sent,
+    new_letter,
+    next_card_numbers,
+    produced_change,
+    sent_change,
+)
+
+MAX_CHUNK = 5000
+
+
+@dataclass
+class BatchOutcome:
+    """The cards done, in id order, and the refusal of each card that was not."""
+
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, DomainError] = field(default_factory=dict)
+
+
+def _locked_cards(card_ids: Sequence[int], outcome: BatchOutcome) -> list[Card]:
+    """The cards, locked in id order (so that two batches never wait on each other in a
+    circle); an unknown id is refused as NotFound."""
+    ids = sorted(set(card_ids))
+    if len(ids) > MAX_CHUNK:
+        raise ValueError(f"At most {MAX_CHUNK} cards per batch, not {len(ids)}.")
+    cards = list(
+        Card.objects.select_for_update(of=("self",))
+        .select_related("person", "order")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    found = {card.pk for card in cards}
+    for pk in ids:
+        if pk not in found:
+            outcome.refused[pk] = NotFound(f"There is no card with id {pk}.")
+    return cards
+
+
+def _save(cards: list[Card], shared: list[str], own: list[str]) -> None:
+    """Save `shared` fields (the same for most cards of a batch: state, dates) with one UPDATE
+    per distinct set of values, and `own` fields (card number, sealed PUK) with a bulk update:
+    Django's bulk update writes a CASE per field and row, far slower than a plain UPDATE."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for card in cards:
+        groups.setdefault(tuple(getattr(card, name) for name in shared), []).append(card.pk)
+    for values, ids in groups.items():
+        Card.objects.filter(pk__in=ids).update(**dict(zip(shared, values, strict=True)))
+    if own:
+        Card.objects.bulk_update(cards, own, batch_size=1000)
+
+
+def produce_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> BatchOutcome:
+    """`produce` for each card, in one transaction."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    calendar = current_calendar()
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        ready: list[Card] = []
+        before: dict[int, dict[str, Any]] = {}
+        for card in _locked_cards(card_ids, outcome):
+            try:
+                check_producible(card, calendar, now)
+                issuance.check_holder(card)  # R11, before any chip is touched
+                before[card.pk] = snapshot(card)
+                move(card, CardAction.PRODUCE)
+            except DomainError as refusal:
+                outcome.refused[card.pk] = refusal
+                continue
+            ready.append(card)
+        if not ready:
+            return outcome
+        for card, number in zip(ready, next_card_numbers(len(ready)), strict=True):
+            mark_produced(card, number, calendar, now)
+        certificates = issuance.personalise_many(ready, now)
+        numbered = ["number", "puk_ciphertext"]
+        _save(ready, [f for f in PRODUCED_FIELDS if f not in numbered], numbered)
+        audit.record_many(
+            [
+                produced_change(actor, card, now, before[card.pk], certificate.serial)
+                for card, certificate in zip(ready, certificates, strict=True)
+            ]
+        )
+    outcome.done = [card.pk for card in ready]
+    return outcome
+
+
+def send_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> BatchOutcome:
+    """`send` for each card, in one transaction."""
+    require_aware(now)
+    require_role(actor, Role.ISSUER_ADMIN)
+    calendar = current_calendar()
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        sent: list[Card] = []
+        letters: list[Letter] = []
+        changes: list[audit.Change] = []
+        for card in _locked_cards(card_ids, outcome):
+            before = snapshot(card)
+            try:
+                kinds = mark_sent(card, calendar, now)
+            except DomainError as refusal:
+                outcome.refused[card.pk] = refusal
+                continue
+            sent.append(card)
+            letters += [new_letter(card, kind, now) for kind in kinds]
+            changes.append(sent_change(actor, card, now, before, kinds))
+        if not sent:
+            return outcome
+        _save(sent, SENT_FIELDS, [])
+        Letter.objects.bulk_create(letters, batch_size=1000)
+        audit.record_many(changes)
+    outcome.done = [card.pk for card in sent]
+    return outcome

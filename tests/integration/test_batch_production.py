@@ -1,0 +1,161 @@
+"""Producing and sending many cards in one transaction (services.cards.batch, `--chunk`): the
+same guards, rows and audit entries as one card at a time, refusals per card, and a failure
+that undoes the whole chunk."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from ekort.domain.errors import DomainError, NotFound, Refused
+from ekort.services import audit
+from ekort.services.cards import batch, production
+from ekort.services.pki import issuance, secrets
+from ekort.store.models import AuditEntry, Card, Certificate, Letter, OcspResponse
+from tests import factories
+from tests import instants as t
+from tests.integration import journeys as j
+
+AT = t.NEW_PROCESS
+
+
+def _photographed(world, n):
+    """`n` photographed cards, each for a person of its own (E8: one live card each)."""
+    return [
+        j.photographed(
+            world, t.NEW_PROCESS_START, AT, person=factories.person(manager=world.manager)
+        ).pk
+        for _ in range(n)
+    ]
+
+
+def _rule(problem: DomainError) -> str:
+    assert isinstance(problem, Refused)
+    return problem.rule
+
+
+def _audit(card_id: int, action: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(object_id=str(card_id), action=action))
+
+
+def test_a_batch_produces_and_sends_like_one_card_at_a_time(
+    world, django_capture_on_commit_callbacks
+):
+    ids = _photographed(world, 3)
+    [single] = _photographed(world, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        produced = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+        production.produce(actor=world.issuer, card_id=single, now=AT)
+    assert produced.done == ids and produced.refused == {}
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = batch.send_batch(actor=world.issuer, card_ids=ids, now=AT)
+        production.send(actor=world.issuer, card_id=single, now=AT)
+    assert sent.done == ids
+
+    reference = Card.objects.get(pk=single)
+    numbers = set()
+    for card in Card.objects.filter(pk__in=ids):
+        assert card.state == reference.state == "sent_inactive"
+        for name in ("generation", "sis_marked", "valid_until", "produced_at", "sent_at"):
+            assert getattr(card, name) == getattr(reference, name), name
+        assert card.activation_deadline == reference.activation_deadline
+        numbers.add(card.number)
+        assert card.puk_ciphertext is not None and card.number is not None
+        assert len(secrets.unseal(bytes(card.puk_ciphertext), card.pk)) == 8
+        [cert] = Certificate.objects.filter(card=card)
+        assert (cert.profile, cert.status) == ("auth", "on_hold")
+        assert card.number.encode() in bytes(cert.der)
+        assert OcspResponse.objects.filter(issuer=cert.issuer, serial=cert.serial).exists()
+        assert list(Letter.objects.filter(card=card).values_list("kind", flat=True)) == [
+            "cover_letter"
+        ]
+        for action in ("produce", "send"):
+            [entry] = _audit(card.pk, action)
+            [single_entry] = _audit(single, action)
+            assert entry.before == single_entry.before
+            assert set(entry.after) == set(single_entry.after)
+    assert len(numbers) == 3 and reference.number not in numbers
+    assert audit.verify_trail() == []
+
+
+def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
+    ordered = j.ordered(world, "photo", AT).pk  # not photographed (the world's employee): R2
+    no_hsa = factories.person(given="Utan", manager=world.manager)
+    no_hsa.hsa_id = None
+    no_hsa.save()
+    without = j.photographed(world, t.NEW_PROCESS_START, AT, person=no_hsa).pk  # R11
+    good = _photographed(world, 1)
+    outcome = batch.produce_batch(
+        actor=world.issuer, card_ids=[ordered, without, *good, 999_999], now=AT
+    )
+    assert outcome.done == good
+    assert _rule(outcome.refused[ordered]) == "R2"
+    assert _rule(outcome.refused[without]) == "R11"
+    assert isinstance(outcome.refused[999_999], NotFound)
+    assert Card.objects.get(pk=ordered).number is None
+    assert Card.objects.get(pk=without).state == "photographed"
+    assert not _audit(without, "produce")
+
+    during_freeze = batch.send_batch(actor=world.issuer, card_ids=good, now=t.DURING_FREEZE)
+    assert during_freeze.done == []
+    assert _rule(during_freeze.refused[good[0]]) == "R4"
+    assert Card.objects.get(pk=good[0]).state == "produced"
+
+
+def test_only_an_issuer_administrator_runs_a_batch(world):
+    ids = _photographed(world, 1)
+    with pytest.raises(Refused):
+        batch.produce_batch(actor=world.id_admin, card_ids=ids, now=AT)
+
+
+def _chip_files() -> list[Path]:
+    return list(Path(settings.EKORT_VIRTUAL_CARD_DIR).glob("*.card.json"))
+
+
+class _Broken(Exception):
+    pass
+
+
+def test_a_failure_in_a_chunk_undoes_every_card_of_it(world, monkeypatch):
+    ids = _photographed(world, 3)
+    real = issuance._personalise_chip
+    calls = []
+
+    def fail_on_the_third(card, ca, now):
+        calls.append(card.pk)
+        if len(calls) == 3:
+            raise _Broken
+        return real(card, ca, now)
+
+    monkeypatch.setattr(issuance, "_personalise_chip", fail_on_the_third)
+    with pytest.raises(_Broken):
+        batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+    assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"photographed"}
+    assert Certificate.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="produce").exists()
+
+    # The two chips the undone chunk personalised are spoiled; their numbers go to no card.
+    spoiled = {p.name.removesuffix(".card.json") for p in _chip_files()}
+    assert len(spoiled) == 2
+    monkeypatch.setattr(issuance, "_personalise_chip", real)
+    again = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+    assert again.done == ids
+    numbers = set(Card.objects.filter(pk__in=ids).values_list("number", flat=True))
+    assert len(numbers) == 3 and not numbers & spoiled
+
+
+def test_the_bulk_command_takes_chunks(world):
+    ids = _photographed(world, 5)
+    out = io.StringIO()
+    for verb in ("produce", "send"):
+        call_command(
+            "bulk", verb, "--card-type", "photo", "--actor", world.issuer.username,
+            "--at", AT.isoformat(), "--chunk", "2", stdout=out,
+        )  # fmt: skip
+    assert "Done: 5 produced, 0 refused, of 5 card(s)" in out.getvalue()
+    assert "Done: 5 sent, 0 refused, of 5 card(s)" in out.getvalue()
+    assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent_inactive"}
