@@ -18,9 +18,15 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+def instant_text(value: datetime) -> str:
+    """How an instant appears in the canonical JSON (UTC, ISO 8601). Putting this text in a
+    payload instead of the datetime gives the same bytes, without converting it per entry."""
+    return value.astimezone(UTC).isoformat()
+
+
 def _json_default(value: object) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return instant_text(value)
     return str(value)
 
 

@@ -7,7 +7,8 @@ change commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from ekort.domain.audit_chain import GENESIS, ChainedEntry, Finding, entry_mac, verify
+from ekort.domain.audit_chain import (
+    GENESIS,
+    ChainedEntry,
+    Finding,
+    entry_mac,
+    instant_text,
+    verify,
+)
+from ekort.store.bulk import insert_rows
 from ekort.store.models import AuditEntry, AuditHead
 
 
@@ -89,6 +98,75 @@ def record_many(changes: Sequence[Change]) -> list[AuditEntry]:
     head.seq, head.mac = seq, prev
     head.save(update_fields=["seq", "mac"])
     return entries
+
+
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "reason",
+    "before",
+    "after",
+    "prev_mac",
+    "mac",
+)
+
+
+def append_many(changes: Iterable[Change]) -> int:
+    """Like `record_many`, for the set-based jobs: the same entries and the same chain (each
+    MAC over the same canonical payload), written in bulk without a model instance per entry.
+    Returns how many were appended."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit entries must be written inside the change's transaction")
+    key = _key()
+    head = _locked_head()
+    seq, prev = head.seq, head.mac
+    times: dict[datetime, str] = {}  # a job's entries share their instant: convert it once
+    rows = []
+    for change in changes:
+        seq += 1
+        at = change.at
+        at_text = times.get(at)
+        if at_text is None:
+            at_text = times[at] = instant_text(at)
+        before, after = dict(change.before), dict(change.after)
+        payload = {
+            "seq": seq,
+            "at": at_text,
+            "actor": change.actor,
+            "action": change.action,
+            "object_type": change.object_type,
+            "object_id": change.object_id,
+            "reason": change.reason,
+            "before": before,
+            "after": after,
+        }
+        mac = entry_mac(key, prev, payload)
+        rows.append(
+            (
+                seq,
+                at,
+                change.actor,
+                change.action,
+                change.object_type,
+                change.object_id,
+                change.reason,
+                json.dumps(before),
+                json.dumps(after),
+                prev,
+                mac,
+            )
+        )
+        prev = mac
+    if not rows:
+        return 0
+    insert_rows(AuditEntry, _COLUMNS, rows)
+    head.seq, head.mac = seq, prev
+    head.save(update_fields=["seq", "mac"])
+    return len(rows)
 
 
 def record(change: Change) -> AuditEntry:

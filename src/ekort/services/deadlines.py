@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, next_state
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import BlockReason
+from ekort.store.bulk import insert_rows, with_ids
 from ekort.store.models import Block, Card
 
 from . import audit
@@ -92,42 +93,36 @@ def _sweep_chunk(sweep: Sweep, today: date, now: datetime, chunk: int) -> int:
             by_source.setdefault(state, []).append(pk)
         for state, pks in by_source.items():
             target = next_state(CardState(state), sweep.action)  # the lifecycle table decides
-            Card.objects.filter(pk__in=pks, state=state).update(state=target, closed_at=now)
+            with_ids(Card.objects.filter(state=state), "id", pks).update(
+                state=target, closed_at=now
+            )
         actor = f"job:{sweep.name}"
         if sweep.reason is not None:
-            revoke_cards(ids, sweep.reason, now)  # same transaction as the blocks
-            Block.objects.bulk_create(
-                [
-                    Block(
-                        card_id=pk,
-                        reason=sweep.reason,
-                        requested_by=actor,
-                        registered_at=now,
-                        note=f"Deadline passed ({sweep.rule}).",
-                    )
-                    for pk in ids
-                ],
-                batch_size=2000,
+            # Same transaction as the blocks. Responses of certificates that were on hold (and
+            # so already answered "revoked") are re-signed by the publisher, not per chunk:
+            # see `revoke_cards`.
+            revoke_cards(ids, sweep.reason, now, resign_held=False)
+            note = f"Deadline passed ({sweep.rule})."
+            insert_rows(
+                Block,
+                ("card_id", "reason", "requested_by", "registered_at", "note"),
+                [(pk, sweep.reason.value, actor, now, note) for pk in ids],
             )
-        after_state = next_state(CardState(rows[0][1]), sweep.action)
-        audit.record_many(
-            [
-                audit.Change(
-                    actor=actor,
-                    action=sweep.action.value,
-                    object_type="card",
-                    object_id=str(pk),
-                    at=now,
-                    reason=f"{sweep.rule}: deadline passed",
-                    before={"state": state},
-                    after={
-                        "state": after_state.value,
-                        "card_number": number,
-                        **({"reason": sweep.reason.value} if sweep.reason else {}),
-                    },
-                )
-                for pk, state, number in rows
-            ]
+        after_state = next_state(CardState(rows[0][1]), sweep.action).value
+        reason = f"{sweep.rule}: deadline passed"
+        extra = {"reason": sweep.reason.value} if sweep.reason else {}
+        audit.append_many(
+            audit.Change(
+                actor=actor,
+                action=sweep.action.value,
+                object_type="card",
+                object_id=str(pk),
+                at=now,
+                reason=reason,
+                before={"state": state},
+                after={"state": after_state, "card_number": number, **extra},
+            )
+            for pk, state, number in rows
         )
         return len(rows)
 
