@@ -133,7 +133,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     notes = [f"- {r['benchmark']}/{r['metric']}: {r['notes']}" for r in rows if r.get("notes")]
-    return "\n".join(out + ([""] + notes if notes else []))
+    return "\n".join(out + (["", *notes] if notes else []))
 
 
 def main(argv: list[str] | None = None) -> int:

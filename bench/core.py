@@ -127,9 +127,10 @@ def _cpu_model() -> str:
 
 def machine(postgres_version: str = "") -> dict[str, Any]:
     """The facts each figure is stated with."""
+    import sqlite3
+
     import cryptography
     import django
-    import sqlite3
 
     return {
         "cores": os.cpu_count(),
