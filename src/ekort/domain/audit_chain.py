@@ -7,12 +7,12 @@ key nobody can recompute the chain to hide either. The chain starts from GENESIS
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS = "0" * 64
@@ -38,7 +38,74 @@ def canonical(payload: Mapping[str, Any]) -> bytes:
 
 
 def entry_mac(key: bytes, prev_mac: str, payload: Mapping[str, Any]) -> str:
-    return hmac.new(key, prev_mac.encode("ascii") + canonical(payload), hashlib.sha256).hexdigest()
+    return canonical_mac(key, prev_mac, canonical(payload))
+
+
+def canonical_mac(key: bytes, prev_mac: str, canonical_payload: bytes) -> str:
+    """`entry_mac` of a payload already in canonical form (see `Template`)."""
+    return hmac.digest(key, prev_mac.encode("ascii") + canonical_payload, "sha256").hex()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value left open in a `Template`: the `index`-th value of each row it renders."""
+
+    index: int
+
+
+_SLOT_OPEN, _SLOT_CLOSE = "\ue000", "\ue001"  # private-use characters: in no real payload
+
+
+@dataclass(frozen=True)
+class Template:
+    """The canonical JSON of many payloads alike but for a few scalar values (a job's entries:
+    the same action, actor and reason, each its own card): the fixed parts encoded once, the
+    open values (`Slot`s) encoded per row. `render` gives the same bytes as `canonical` of the
+    payload with the slots filled in (tests/domain/test_audit_chain.py holds it to that)."""
+
+    pieces: tuple[str, ...]  # fixed JSON text around the slots
+    slots: tuple[int, ...]  # which value goes between pieces[i] and pieces[i + 1]
+
+    @classmethod
+    def of(cls, payload: Any) -> Template:
+        def mark(value: Any) -> Any:
+            if isinstance(value, Slot):
+                return f"{_SLOT_OPEN}{value.index}{_SLOT_CLOSE}"
+            if isinstance(value, Mapping):
+                return {k: mark(v) for k, v in value.items()}
+            return value
+
+        text = json.dumps(
+            mark(payload),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=_json_default,
+        )
+        parts = text.split(f'"{_SLOT_OPEN}')
+        pieces, slots = [parts[0]], []
+        for part in parts[1:]:
+            index, _, rest = part.partition(f'{_SLOT_CLOSE}"')
+            slots.append(int(index))
+            pieces.append(rest)
+        return cls(tuple(pieces), tuple(slots))
+
+    def render(self, values: Sequence[Any]) -> str:
+        """The canonical JSON text with `values` in the slots (str, int, bool or None)."""
+        pieces = self.pieces
+        out = [pieces[0]]
+        for i, slot in enumerate(self.slots):
+            value = values[slot]
+            if isinstance(value, str):
+                out.append(encode_basestring(value))  # what json.dumps uses, ensure_ascii=False
+            elif type(value) is int:
+                out.append(str(value))
+            elif value is None or isinstance(value, bool):
+                out.append(json.dumps(value))
+            else:
+                raise TypeError(f"a template slot takes a str, int, bool or None, not {value!r}")
+            out.append(pieces[i + 1])
+        return "".join(out)
 
 
 @dataclass(frozen=True)

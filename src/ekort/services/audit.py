@@ -8,7 +8,8 @@ change commit together or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,11 +21,14 @@ from ekort.domain.audit_chain import (
     GENESIS,
     ChainedEntry,
     Finding,
+    Slot,
+    Template,
+    canonical_mac,
     entry_mac,
     instant_text,
     verify,
 )
-from ekort.store.bulk import insert_rows
+from ekort.store.bulk import encoder, insert_encoded, insert_rows
 from ekort.store.models import AuditEntry, AuditHead
 
 
@@ -167,6 +171,87 @@ def append_many(changes: Iterable[Change]) -> int:
     head.seq, head.mac = seq, prev
     head.save(update_fields=["seq", "mac"])
     return len(rows)
+
+
+def append_alike(
+    change: Change,
+    rows: Iterable[Sequence[Any]],
+    *,
+    object_id: Slot | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> int:
+    """`append_many` for a job's entries, alike but for a few values: one entry per row, each
+    `change` with the `Slot(i)`s among the values of its `before` and `after` filled with the
+    row's i-th item (a str, int, bool or None); `object_id`, a slot too, names the object (else
+    `change.object_id`). The same entries and MACs as `append_many` gives for the filled-in
+    changes (`audit verify` cannot tell them apart); the fixed parts are encoded once.
+
+    `meanwhile`, if given, is called (in this thread and transaction) after the head is locked,
+    while the entries are computed in another thread: the change's own database work."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit entries must be written inside the change's transaction")
+    payload = Template.of(
+        {
+            "seq": Slot(-1),  # each row gets its sequence number appended: its last item
+            "at": instant_text(change.at),
+            "actor": change.actor,
+            "action": change.action,
+            "object_type": change.object_type,
+            "object_id": object_id or change.object_id,
+            "reason": change.reason,
+            "before": change.before,
+            "after": change.after,
+        }
+    )
+    before, after = Template.of(change.before), Template.of(change.after)
+    key = _key()
+    head = _locked_head()
+    encode = encoder()
+    listed = list(rows)
+
+    def entries() -> tuple[list[Any], str]:
+        # Pure computation (no database), so that it can run while the database works.
+        seq, prev = head.seq, head.mac
+        lines = []
+        for row in listed:
+            seq += 1
+            filled = (*row, seq)
+            mac = canonical_mac(key, prev, payload.render(filled).encode("utf-8"))
+            lines.append(
+                encode(
+                    (
+                        seq,
+                        change.at,
+                        change.actor,
+                        change.action,
+                        change.object_type,
+                        change.object_id if object_id is None else filled[object_id.index],
+                        change.reason,
+                        before.render(filled),
+                        after.render(filled),
+                        prev,
+                        mac,
+                    )
+                )
+            )
+            prev = mac
+        return lines, prev
+
+    if meanwhile is None:
+        lines, last_mac = entries()
+    else:
+        # The MACs are Python's work and `meanwhile` mostly the database's (waiting for it
+        # releases the GIL), so the two overlap.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            computing = pool.submit(entries)
+            meanwhile()
+            lines, last_mac = computing.result()
+    if not lines:
+        return 0
+    insert_encoded(AuditEntry, _COLUMNS, lines)
+    head.seq, head.mac = head.seq + len(lines), last_mac
+    head.save(update_fields=["seq", "mac"])
+    return len(lines)
 
 
 def record(change: Change) -> AuditEntry:

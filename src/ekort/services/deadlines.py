@@ -5,6 +5,11 @@ Each sweep works on sets, not rows: it takes a chunk of due cards with FOR UPDAT
 moves them in one UPDATE, writes their block records and audit entries in bulk, and commits.
 Running it again finds nothing left to do (idempotent); two runs at once split the work between
 them instead of doing it twice (on SQLite the IMMEDIATE transactions take turns instead).
+
+Due cards are taken in (deadline, id) order from the sweep's partial index (store/models/cards.py)
+and each chunk starts after the last one taken, so a chunk reads only its own cards, not again
+the index entries of those moved before it. Cards a concurrent run skipped (locked) and then
+gave back, by rolling back, come before that point: the sweep ends with a pass from the start.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from ekort.domain.audit_chain import Slot
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, next_state
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import BlockReason
-from ekort.store.bulk import insert_rows, with_ids
+from ekort.store.bulk import insert_for_ids, with_ids
 from ekort.store.models import Block, Card
 
 from . import audit
@@ -35,7 +41,7 @@ class Sweep:
     source_states: frozenset[CardState]
     action: CardAction
     reason: BlockReason | None  # None: not a block (expiry)
-    due: Callable[[date], Q]
+    deadline: str  # the date field: due when it is before today
 
 
 SWEEPS: tuple[Sweep, ...] = (
@@ -45,7 +51,7 @@ SWEEPS: tuple[Sweep, ...] = (
         frozenset({CardState.AWAITING_PICKUP}),
         CardAction.BLOCK,
         BlockReason.NOT_COLLECTED,
-        lambda today: Q(pickup_deadline__lt=today),
+        "pickup_deadline",
     ),
     Sweep(
         "not_activated",
@@ -53,7 +59,7 @@ SWEEPS: tuple[Sweep, ...] = (
         frozenset({CardState.SENT_INACTIVE}),
         CardAction.BLOCK,
         BlockReason.NOT_ACTIVATED,
-        lambda today: Q(activation_deadline__lt=today),
+        "activation_deadline",
     ),
     Sweep(
         "expired",
@@ -61,7 +67,7 @@ SWEEPS: tuple[Sweep, ...] = (
         LIVE_STATES,
         CardAction.EXPIRE,
         None,
-        lambda today: Q(valid_until__lt=today),
+        "valid_until",
     ),
 )
 
@@ -73,58 +79,95 @@ class SweepResult:
     changed: int
 
 
+Position = tuple[date, int]  # (deadline, id) of the last card a chunk took
+_Taken = tuple[int, str, str, date]  # id, state, number, deadline
+
+
 def _due(sweep: Sweep, today: date) -> QuerySet[Card]:
-    return Card.objects.filter(sweep.due(today), state__in=sweep.source_states)
+    return Card.objects.filter(
+        Q(**{f"{sweep.deadline}__lt": today}), state__in=sorted(sweep.source_states)
+    )
 
 
-def _sweep_chunk(sweep: Sweep, today: date, now: datetime, chunk: int) -> int:
+def _take(sweep: Sweep, today: date, chunk: int, after: Position | None) -> list[_Taken]:
+    """Lock and read the next chunk of due cards, in the partial index's order."""
+    due = _due(sweep, today)
+    if after is not None:
+        # A row comparison, which both databases answer from the index, in its order (an OR of
+        # the two conditions would not be).
+        deadline, pk = after
+        quote = connection.ops.quote_name
+        where = f"({quote(sweep.deadline)}, {quote('id')}) > (%s, %s)"
+        params = [connection.ops.adapt_datefield_value(deadline), pk]
+        due = due.extra(where=[where], params=params)  # noqa: S610 - our own names
+    return list(
+        due.select_for_update(skip_locked=True)
+        .order_by(sweep.deadline, "pk")
+        .values_list("pk", "state", "number", sweep.deadline)[:chunk]
+    )
+
+
+def _target(sweep: Sweep, state: str) -> str:
+    return next_state(CardState(state), sweep.action).value  # the lifecycle table decides
+
+
+def _sweep_chunk(
+    sweep: Sweep, today: date, now: datetime, chunk: int, after: Position | None
+) -> tuple[Position, int] | None:
+    """Move one chunk in one transaction: where it ended and how many it moved, or None when
+    nothing was due."""
     with transaction.atomic():
-        rows = list(
-            _due(sweep, today)
-            .select_for_update(skip_locked=True)
-            .order_by("pk")
-            .values_list("pk", "state", "number")[:chunk]
-        )
+        rows = _take(sweep, today, chunk, after)
         if not rows:
-            return 0
-        ids = [pk for pk, _, _ in rows]
-        by_source: dict[str, list[int]] = {}
-        for pk, state, _ in rows:
-            by_source.setdefault(state, []).append(pk)
-        for state, pks in by_source.items():
-            target = next_state(CardState(state), sweep.action)  # the lifecycle table decides
-            with_ids(Card.objects.filter(state=state), "id", pks).update(
-                state=target, closed_at=now
-            )
+            return None
+        ids = [pk for pk, _, _, _ in rows]
+        targets = {state: _target(sweep, state) for state in {state for _, state, _, _ in rows}}
         actor = f"job:{sweep.name}"
-        if sweep.reason is not None:
-            # Same transaction as the blocks. Responses of certificates that were on hold (and
-            # so already answered "revoked") are re-signed by the publisher, not per chunk:
-            # see `revoke_cards`.
-            revoke_cards(ids, sweep.reason, now, resign_held=False)
-            note = f"Deadline passed ({sweep.rule})."
-            insert_rows(
-                Block,
-                ("card_id", "reason", "requested_by", "registered_at", "note"),
-                [(pk, sweep.reason.value, actor, now, note) for pk in ids],
-            )
-        after_state = next_state(CardState(rows[0][1]), sweep.action).value
-        reason = f"{sweep.rule}: deadline passed"
+
+        def move() -> None:
+            by_source: dict[str, list[int]] = {}
+            for pk, state, _, _ in rows:
+                by_source.setdefault(state, []).append(pk)
+            for state, pks in by_source.items():
+                with_ids(Card.objects.filter(state=state), "id", pks).update(
+                    state=targets[state], closed_at=now
+                )
+            if sweep.reason is not None:
+                # Same transaction as the blocks. Responses of certificates that were on hold
+                # (and so already answered "revoked") are re-signed by the publisher, not per
+                # chunk: see `revoke_cards`.
+                revoke_cards(ids, sweep.reason, now, resign_held=False)
+                insert_for_ids(
+                    Block,
+                    "card_id",
+                    ids,
+                    {
+                        "reason": sweep.reason.value,
+                        "requested_by": actor,
+                        "registered_at": now,
+                        "note": f"Deadline passed ({sweep.rule}).",
+                    },
+                )
+
         extra = {"reason": sweep.reason.value} if sweep.reason else {}
-        audit.append_many(
+        # The entries are computed while the database moves the cards (`meanwhile`).
+        audit.append_alike(
             audit.Change(
                 actor=actor,
                 action=sweep.action.value,
                 object_type="card",
-                object_id=str(pk),
+                object_id="",
                 at=now,
-                reason=reason,
-                before={"state": state},
-                after={"state": after_state, "card_number": number, **extra},
-            )
-            for pk, state, number in rows
+                reason=f"{sweep.rule}: deadline passed",
+                before={"state": Slot(2)},
+                after={"state": Slot(3), "card_number": Slot(1), **extra},
+            ),
+            [(str(pk), number, state, targets[state]) for pk, state, number, _ in rows],
+            object_id=Slot(0),
+            meanwhile=move,
         )
-        return len(rows)
+        last = rows[-1]
+        return (last[3], last[0]), len(rows)
 
 
 def run_sweep(
@@ -134,10 +177,15 @@ def run_sweep(
     today = local_date(now)
     total = _due(sweep, today).count()
     done = 0
+    after: Position | None = None
     while True:
-        changed = _sweep_chunk(sweep, today, now, chunk)
-        if not changed:
-            break
+        taken = _sweep_chunk(sweep, today, now, chunk, after)
+        if taken is None:
+            if after is None:
+                break
+            after = None  # one more pass from the start: see the module's docstring
+            continue
+        after, changed = taken
         done += changed
         if progress:
             progress(sweep.name, done, max(total, done))

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from ekort.domain.id_documents import DocumentKind
-from ekort.domain.lifecycle import INITIAL_STATE, CardState
+from ekort.domain.lifecycle import INITIAL_STATE, LIVE_STATES, CardState
 from ekort.domain.vocabulary import (
     ApprovalOutcome,
     AssuranceLevel,
@@ -46,13 +46,17 @@ class Card(models.Model):
     assurance_level = models.CharField(
         max_length=1, choices=choices(AssuranceLevel), default=AssuranceLevel.LOA3.value
     )
-    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    # Unique by a constraint (Meta) rather than unique=True, which on PostgreSQL adds a second,
+    # pattern-matching (LIKE) index that no query uses and every write to a card maintains.
+    number = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001 - none yet
     generation = models.CharField(max_length=20, choices=choices(Generation), blank=True)
     sis_marked = models.BooleanField(default=False)
     photo_sha256 = models.CharField(max_length=64, blank=True)
     photographed_at = models.DateTimeField(null=True, blank=True)
+    # No index on who photographed or activated a card: nothing looks cards up by them (only
+    # deleting a user checks, rarely), and each index costs every card update (the sweeps).
     photographed_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     produced_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -62,7 +66,7 @@ class Card(models.Model):
     activation_deadline = models.DateField(null=True, blank=True)  # R8: last day to activate
     activated_at = models.DateTimeField(null=True, blank=True)  # handed out or activated
     activated_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     closed_at = models.DateTimeField(null=True, blank=True)  # blocked, expired or cancelled
     # The card's PUK, generated at personalisation, AES-GCM encrypted with the secrets key:
@@ -70,11 +74,26 @@ class Card(models.Model):
     puk_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["number"], name="card_number_unique")]
         indexes = [
-            # The deadline jobs sweep by state and deadline; keep those scans on an index.
-            models.Index(fields=["state", "pickup_deadline"], name="card_pickup_sweep"),
-            models.Index(fields=["state", "activation_deadline"], name="card_activation_sweep"),
-            models.Index(fields=["state", "valid_until"], name="card_expiry_sweep"),
+            # The deadline jobs (services/deadlines.py) take due cards in (deadline, id) order
+            # from these. Partial: only the cards a sweep can still move are in them, so they
+            # stay small, and a card leaving the state (blocked, expired) adds no entry to them.
+            models.Index(
+                fields=["pickup_deadline", "id"],
+                condition=models.Q(state=CardState.AWAITING_PICKUP.value),
+                name="card_pickup_due",
+            ),
+            models.Index(
+                fields=["activation_deadline", "id"],
+                condition=models.Q(state=CardState.SENT_INACTIVE.value),
+                name="card_activation_due",
+            ),
+            models.Index(
+                fields=["valid_until", "id"],
+                condition=models.Q(state__in=sorted(s.value for s in LIVE_STATES)),
+                name="card_expiry_due",
+            ),
         ]
 
     def __str__(self) -> str:
