@@ -10,12 +10,23 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import F
 
 from ekort.domain.errors import DomainError, NotFound, Refused
+from ekort.pki.card_token import TokenError
 from ekort.services import audit
 from ekort.services.cards import batch, production
-from ekort.services.pki import issuance, secrets
-from ekort.store.models import AuditEntry, Card, Certificate, Letter, OcspResponse
+from ekort.services.pki import backends, issuance, secrets
+from ekort.store.bulk import update_rows
+from ekort.store.models import (
+    AuditEntry,
+    Card,
+    CardNumberSequence,
+    Certificate,
+    Letter,
+    OcspResponse,
+)
 from tests import factories
 from tests import instants as t
 from tests.integration import journeys as j
@@ -159,3 +170,58 @@ def test_the_bulk_command_takes_chunks(world):
     assert "Done: 5 produced, 0 refused, of 5 card(s)" in out.getvalue()
     assert "Done: 5 sent, 0 refused, of 5 card(s)" in out.getvalue()
     assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"sent_inactive"}
+
+
+def test_a_chunks_chips_are_on_disk_before_its_rows_are_written(world, monkeypatch):
+    """The chips of a chunk are made durable once, inside its transaction and before any of
+    its rows: a commit never names a chip that a crash could lose."""
+    ids = _photographed(world, 3)
+    reader = backends.card_reader()
+    real = reader.make_durable
+    seen = []
+
+    def make_durable(numbers):
+        real(numbers)
+        seen.append(
+            (
+                list(numbers),
+                transaction.get_connection().in_atomic_block,
+                Certificate.objects.count(),
+                all(reader.exists(number) for number in numbers),
+            )
+        )
+
+    monkeypatch.setattr(reader, "make_durable", make_durable)
+    batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+
+    numbers = list(Card.objects.filter(pk__in=ids).order_by("pk").values_list("number", flat=True))
+    assert seen == [(numbers, True, 0, True)]
+
+
+def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
+    """A chip file that is there already (here: a number the counter gives again) is refused
+    by the reader's writer; the chunk is undone and the chip that was there kept."""
+    [first] = _photographed(world, 1)
+    batch.produce_batch(actor=world.issuer, card_ids=[first], now=AT)
+    taken = Card.objects.get(pk=first).number
+    chip = Path(settings.EKORT_VIRTUAL_CARD_DIR) / f"{taken}.card.json"
+    kept = chip.read_bytes()
+    CardNumberSequence.objects.update(last_value=F("last_value") - 1)
+    monkeypatch.setattr(backends.card_reader(), "exists", lambda number: False)
+
+    ids = _photographed(world, 2)
+    with pytest.raises(TokenError):
+        batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+    assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"photographed"}
+    assert Certificate.objects.count() == 1
+    assert chip.read_bytes() == kept
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_update_rows_sets_each_rows_own_values(world, count):
+    ids = _photographed(world, count)
+    rows = [(pk, f"TEST{pk:08d}", bytes([i, 1, 2])) for i, pk in enumerate(ids)]
+    update_rows(Card, ["number", "puk_ciphertext"], rows)
+    stored = Card.objects.filter(pk__in=ids).order_by("pk")
+    assert [(c.pk, c.number, bytes(c.puk_ciphertext or b"")) for c in stored] == rows
+    assert set(stored.values_list("state", flat=True)) == {"photographed"}  # nothing else

@@ -178,6 +178,54 @@ def test_personalising_makes_an_inactive_empty_card(reader: CardReader) -> None:
     token.close()
 
 
+def test_production_personalises_a_new_card_in_one_go(reader: CardReader) -> None:
+    """`personalise_new` then `make_durable` (the batch's path) make the same card as
+    personalise, generate_key and put_certificate one after the other."""
+    number = new_card_number()
+    made: list[bytes] = []
+
+    def certify(public_key: PublicKeyTypes) -> bytes:
+        made.append(certificate_for(public_key))
+        return made[-1]
+
+    reader.personalise_new(
+        number, puk=PUK, slot=KeySlot.AUTH, algorithm=KeyAlgorithm.EC_P256, certify=certify
+    )
+    reader.make_durable([number])
+
+    assert reader.exists(number)
+    token = reader.open(number)
+    assert token.slots_in_use() == [KeySlot.AUTH]
+    assert token.certificate(KeySlot.AUTH) == made[0]
+    with refused(NotActivated):
+        token.verify_pin(PIN)
+    token.set_pin(PIN)
+    assert_signed(token.public_key(KeySlot.AUTH), token.sign(KeySlot.AUTH, DATA, PIN), DATA)
+    block_pin(token)
+    token.unlock_with_puk(PUK, NEW_PIN)  # the PUK was set
+    token.verify_pin(NEW_PIN)
+    with refused(TokenError):  # personalised already
+        reader.personalise_new(
+            number, puk=PUK, slot=KeySlot.AUTH, algorithm=KeyAlgorithm.EC_P256, certify=certify
+        )
+        reader.make_durable([number])
+    assert reader.open(number).certificate(KeySlot.AUTH) == made[0]
+
+
+def test_a_new_card_refuses_a_certificate_for_another_key(reader: CardReader) -> None:
+    number = new_card_number()
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    with refused(TokenError):
+        reader.personalise_new(
+            number,
+            puk=PUK,
+            slot=KeySlot.AUTH,
+            algorithm=KeyAlgorithm.EC_P256,
+            certify=lambda _: certificate_for(other),
+        )
+        reader.make_durable([number])
+
+
 def test_an_inactive_card_refuses_to_sign(card: CardToken) -> None:
     card.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
     with refused(NotActivated):
@@ -475,6 +523,81 @@ def test_a_virtual_card_file_holds_hashes_not_codes(tmp_path: Path) -> None:
     assert stored["pin"]["n"] == stored["codes"]["signature_code"]["n"] == CHOSEN_CODE_COST
     assert stored["puk"]["n"] == PUK_COST < CHOSEN_CODE_COST
     assert [p.name for p in reader.directory.iterdir() if p.name.startswith(".card-")] == []
+
+
+def _new_virtual_cards(reader: VirtualCardReader, count: int) -> list[str]:
+    numbers = [new_card_number() for _ in range(count)]
+    for number in numbers:
+        reader.personalise_new(
+            number,
+            puk=PUK,
+            slot=KeySlot.AUTH,
+            algorithm=KeyAlgorithm.EC_P256,
+            certify=certificate_for,
+        )
+    return numbers
+
+
+def test_a_batch_of_new_virtual_cards_waits_for_the_disk_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file per chip, nothing else; `make_durable` flushes the file system once (syncfs)
+    instead of once per chip (fsync)."""
+    from ekort.pki import virtual_card
+
+    reader = VirtualCardReader(tmp_path / "cards")
+    flushes: list[bool] = []
+    fsyncs: list[int] = []
+    real_syncfs, real_fsync = virtual_card._syncfs, os.fsync
+
+    def syncfs(directory: Path) -> bool:
+        assert directory == reader.directory
+        flushes.append(real_syncfs(directory))
+        return flushes[-1]
+
+    def fsync(descriptor: int) -> None:
+        fsyncs.append(descriptor)
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(virtual_card, "_syncfs", syncfs)
+    monkeypatch.setattr(virtual_card.os, "fsync", fsync)
+    numbers = _new_virtual_cards(reader, 20)
+    reader.make_durable(numbers)
+
+    assert len(flushes) == 1
+    # The folder (for the files' names); each file only where there is no syncfs.
+    assert len(fsyncs) == (1 if flushes[0] else 21)
+    names = sorted(p.name for p in reader.directory.iterdir())
+    assert names == sorted(f"{n}.card.json" for n in numbers)  # no lock or temporary files
+    for number in numbers:
+        path = reader.directory / f"{number}.card.json"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        assert stored["puk"]["n"] == PUK_COST and PUK not in path.read_text(encoding="utf-8")
+
+    fsyncs.clear()
+    reader.make_durable(_new_virtual_cards(reader, 2))  # a few: one fsync each, and the folder
+    assert len(flushes) == 1 and len(fsyncs) == 3
+
+
+def test_a_virtual_card_written_twice_is_refused_and_kept(tmp_path: Path) -> None:
+    """Two productions with one number (which `next_card_numbers` prevents): the second is
+    refused, and the first chip is left as it was."""
+    reader = VirtualCardReader(tmp_path / "cards")
+    [number] = _new_virtual_cards(reader, 1)
+    reader.make_durable([number])
+    path = reader.directory / f"{number}.card.json"
+    first = path.read_bytes()
+
+    with refused(TokenError):
+        reader.personalise_new(
+            number,
+            puk=PUK,
+            slot=KeySlot.AUTH,
+            algorithm=KeyAlgorithm.EC_P256,
+            certify=certificate_for,
+        )
+    assert path.read_bytes() == first
 
 
 def test_a_code_hash_written_before_its_cost_was_recorded_still_matches() -> None:

@@ -24,6 +24,7 @@ support tickets) than the person who typed it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Protocol
 
@@ -117,6 +118,18 @@ class CardReader(CardChip, Protocol):
 
     def exists(self, card_number: str) -> bool: ...
 
+    def personalise_new(
+        self,
+        card_number: str,
+        *,
+        puk: str,
+        slot: KeySlot,
+        algorithm: KeyAlgorithm,
+        certify: Callable[[PublicKeyTypes], bytes],
+    ) -> None: ...
+
+    def make_durable(self, card_numbers: Sequence[str]) -> None: ...
+
 
 class CardChipReader:
     """The `CardChip` protocol the services call (ekort.domain.chip), on top of `open()`."""
@@ -137,6 +150,31 @@ class CardChipReader:
             token.reset_pin(new_pin)
         finally:
             token.close()
+
+    def personalise_new(
+        self,
+        card_number: str,
+        *,
+        puk: str,
+        slot: KeySlot,
+        algorithm: KeyAlgorithm,
+        certify: Callable[[PublicKeyTypes], bytes],
+    ) -> None:
+        """At production, a new card in one go: the PUK, a key in `slot` and the certificate
+        `certify` makes for its public half. Refused if the card is personalised already. The
+        chip may not be on stable storage until `make_durable`, which the caller runs before it
+        commits the card: a batch then waits for the disk once, not once per card."""
+        token = self.open(card_number)
+        try:
+            token.personalise(puk=puk)
+            public = token.generate_key(slot, algorithm)
+            token.put_certificate(slot, certify(public))
+        finally:
+            token.close()
+
+    def make_durable(self, card_numbers: Sequence[str]) -> None:
+        """Every chip `personalise_new` wrote for `card_numbers` is on stable storage. A token
+        writes to its own storage at once; a reader that defers writes overrides this."""
 
 
 # File-name safe and within a PKCS#11 token label (32 characters).

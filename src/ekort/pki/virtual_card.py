@@ -6,16 +6,18 @@ the PUK and the signature code are kept as salted scrypt hashes only (the PUK's
 cheaper: see `card_codes.PUK_COST`). Each update runs under
 an exclusive `flock` on the card's lock file and is written atomically (temporary file, then
 `os.replace`, mode 0600), so two processes updating one card lose nothing: a wrong PIN in one
-process counts in the next.
+process counts in the next. Production writes a new card's file once, whole, and waits for the
+disk once per batch (`personalise_new`, `make_durable`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +84,34 @@ class _Chip:
         )
 
 
+_SYNCFS_FROM = 16  # chips; fewer are synced one by one, which touches nothing else on the disk
+
+
+def _syncfs(directory: Path) -> bool:
+    """Flush the file system that holds `directory`; False where there is no syncfs (not Linux
+    or not glibc). Raises OSError if the flush failed."""
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return False
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        if syncfs(descriptor) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, os.strerror(errno), str(directory))
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class VirtualCardReader(CardChipReader):
     """Virtual cards under `directory`, one `<card number>.card.json` each."""
 
@@ -96,6 +126,59 @@ class VirtualCardReader(CardChipReader):
 
     def _path(self, card_number: str) -> Path:
         return self.directory / f"{card_number}.card.json"
+
+    def personalise_new(
+        self,
+        card_number: str,
+        *,
+        puk: str,
+        slot: KeySlot,
+        algorithm: KeyAlgorithm,
+        certify: Callable[[PublicKeyTypes], bytes],
+    ) -> None:
+        """The PUK, the key and its certificate put together in memory and written once, as a
+        new file (refused if there is one: the card is personalised already), without waiting
+        for the disk: `make_durable` does, once for a whole batch. A crash before that leaves
+        at worst a chip file whose card was never committed: its number is skipped as spoiled
+        (`production.next_card_numbers`) and no certificate in the database names its key."""
+        card_number = check_card_number(card_number)
+        chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk), PUK_COST))
+        key = generate_private_key(algorithm)
+        chip.keys[slot] = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        der = certify(key.public_key())
+        check_certificate(der, key.public_key())
+        chip.certificates[slot] = bytes(der)
+        text = json.dumps(chip.to_json(), indent=1, sort_keys=True).encode("utf-8")
+        # No lock file (one file fewer to create, the costliest step here): O_EXCL makes the
+        # creation the check that the card is new, and nobody opens the card before its
+        # production commits, which comes after `make_durable`.
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            descriptor = os.open(
+                self._path(card_number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )
+        except FileExistsError:
+            raise TokenError(f"Card {card_number} is personalised already.") from None
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(text)
+
+    def make_durable(self, card_numbers: Sequence[str]) -> None:
+        """The chips' files and their names in the directory on disk. For a batch one
+        `syncfs` of the file system (Linux) costs less than a fsync per file."""
+        if not card_numbers:
+            return
+        if len(card_numbers) < _SYNCFS_FROM or not _syncfs(self.directory):
+            for number in card_numbers:
+                descriptor = os.open(self._path(check_card_number(number)), os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+        _fsync_directory(self.directory)
 
     @contextmanager
     def _locked(self, card_number: str) -> Iterator[None]:

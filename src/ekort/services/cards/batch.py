@@ -23,6 +23,7 @@ from ekort.domain.errors import DomainError, NotFound
 from ekort.domain.lifecycle import CardAction
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import Role
+from ekort.store.bulk import update_rows, with_ids
 from ekort.store.models import Card, Letter
 
 from .. import audit
@@ -74,15 +75,16 @@ def _locked_cards(card_ids: Sequence[int], outcome: BatchOutcome) -> list[Card]:
 
 def _save(cards: list[Card], shared: list[str], own: list[str]) -> None:
     """Save `shared` fields (the same for most cards of a batch: state, dates) with one UPDATE
-    per distinct set of values, and `own` fields (card number, sealed PUK) with a bulk update:
-    Django's bulk update writes a CASE per field and row, far slower than a plain UPDATE."""
+    per distinct set of values, and `own` fields (card number, sealed PUK) with one statement
+    for all (`update_rows`: Django's bulk update writes a CASE per field and row)."""
     groups: dict[tuple[Any, ...], list[int]] = {}
     for card in cards:
         groups.setdefault(tuple(getattr(card, name) for name in shared), []).append(card.pk)
     for values, ids in groups.items():
-        Card.objects.filter(pk__in=ids).update(**dict(zip(shared, values, strict=True)))
+        with_ids(Card.objects.all(), "id", ids).update(**dict(zip(shared, values, strict=True)))
     if own:
-        Card.objects.bulk_update(cards, own, batch_size=1000)
+        rows = [(card.pk, *(getattr(card, name) for name in own)) for card in cards]
+        update_rows(Card, own, rows)
 
 
 def produce_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> BatchOutcome:
@@ -111,7 +113,7 @@ def produce_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> Batc
         certificates = issuance.personalise_many(ready, now)
         numbered = ["number", "puk_ciphertext"]
         _save(ready, [f for f in PRODUCED_FIELDS if f not in numbered], numbered)
-        audit.record_many(
+        audit.append_many(
             [
                 produced_change(actor, card, now, before[card.pk], certificate.serial)
                 for card, certificate in zip(ready, certificates, strict=True)
@@ -145,6 +147,6 @@ def send_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> BatchOu
             return outcome
         _save(sent, SENT_FIELDS, [])
         Letter.objects.bulk_create(letters, batch_size=1000)
-        audit.record_many(changes)
+        audit.append_many(changes)
     outcome.done = [card.pk for card in sent]
     return outcome

@@ -19,6 +19,7 @@ from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.pki.certificates import DEFAULT_POLICY_OIDS, Holder, Profile, card_certificate
 from ekort.pki.keys import KeyAlgorithm
+from ekort.store.bulk import insert_rows
 from ekort.store.models import Card, Certificate, CertificateAuthority
 
 from .authority import ca_settings, certificate_of, endpoints, issuing_ca, signing_key_of
@@ -117,25 +118,35 @@ def issue_certificate(
 
 def _personalise_chip(card: Card, ca: CertificateAuthority, now: dt.datetime) -> Certificate:
     """PUK, the chip's authentication key and its certificate (on hold until activation); sets
-    the card's sealed PUK. Neither the card nor the certificate record is saved."""
+    the card's sealed PUK. Neither the card nor the certificate record is saved, and the chip
+    is on disk only after `card_reader().make_durable`, which must come before the commit."""
     from ekort.pki.card_token import KeySlot
 
     assert card.number is not None
-    token = card_reader().open(card.number)
     puk = new_puk()
-    token.personalise(puk=puk)
-    public = token.generate_key(KeySlot.AUTH, KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM))
-    record, der = certified(
-        card=card,
-        ca=ca,
-        profile=Profile.AUTHENTICATION,
-        public=public,
-        now=now,
-        status=Status.ON_HOLD,
+    made: list[Certificate] = []
+
+    def certify(public: Any) -> bytes:
+        record, der = certified(
+            card=card,
+            ca=ca,
+            profile=Profile.AUTHENTICATION,
+            public=public,
+            now=now,
+            status=Status.ON_HOLD,
+        )
+        made.append(record)
+        return der
+
+    card_reader().personalise_new(
+        card.number,
+        puk=puk,
+        slot=KeySlot.AUTH,
+        algorithm=KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM),
+        certify=certify,
     )
-    token.put_certificate(KeySlot.AUTH, der)
     card.puk_ciphertext = seal(puk, card.pk)
-    return record
+    return made[0]
 
 
 def personalise(card: Card, now: dt.datetime) -> Certificate:
@@ -144,6 +155,8 @@ def personalise(card: Card, now: dt.datetime) -> Certificate:
     ca = issuing_ca(card.assurance_level)
     holder_of(card)  # refuse before the chip is touched
     record = _personalise_chip(card, ca, now)
+    assert card.number is not None
+    card_reader().make_durable([card.number])  # the chip is on disk before the card commits
     record.save(force_insert=True)
     card.save(update_fields=["puk_ciphertext"])
     refresh_after_commit([record.pk], now)
@@ -152,7 +165,8 @@ def personalise(card: Card, now: dt.datetime) -> Certificate:
 
 def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[Certificate]:
     """`personalise` for many cards in the caller's transaction: the same steps on each chip,
-    the certificates stored in one insert and their OCSP responses signed in one refresh after
+    the chips made durable together (one wait for the disk, before the caller commits), the
+    certificates stored in one insert and their OCSP responses signed in one refresh after
     the commit. Sets each card's `puk_ciphertext`; the caller saves the cards. Every holder is
     checked (R11) before any chip is touched."""
     for card in cards:
@@ -164,9 +178,42 @@ def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[Certificat
         if level not in authorities:
             authorities[level] = issuing_ca(level)
         records.append(_personalise_chip(card, authorities[level], now))
-    Certificate.objects.bulk_create(records, batch_size=1000)
+    card_reader().make_durable([card.number for card in cards if card.number is not None])
+    _insert(records)
     refresh_after_commit([record.pk for record in records], now)
     return records
+
+
+_COLUMNS = (
+    "card_id",
+    "issuer_id",
+    "profile",
+    "serial",
+    "subject",
+    "not_before",
+    "not_after",
+    "der",
+    "status",
+    "status_changed_at",
+    "revoked_at",
+    "revocation_reason",
+    "on_card",
+)
+
+
+def _insert(records: list[Certificate]) -> None:
+    """Store new certificate records in one COPY (`insert_rows`) and give each its id, read
+    back by issuer and serial (unique together): the ORM's bulk insert costs more per row."""
+    insert_rows(Certificate, _COLUMNS, [[getattr(r, c) for c in _COLUMNS] for r in records])
+    ids = {
+        (issuer, serial): pk
+        for issuer, serial, pk in Certificate.objects.filter(
+            serial__in=[r.serial for r in records]
+        ).values_list("issuer_id", "serial", "pk")
+    }
+    for record in records:
+        record.pk = ids[(record.issuer_id, record.serial)]
+        record._state.adding = False
 
 
 def release_hold(card: Card, now: dt.datetime) -> list[int]:

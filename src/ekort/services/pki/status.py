@@ -20,6 +20,7 @@ from ekort.domain.revocation import HOLD
 from ekort.domain.timekeeping import require_aware
 from ekort.pki import crl as crl_encoding
 from ekort.pki import ocsp as ocsp_encoding
+from ekort.store.bulk import upsert_rows
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
 
 from .authority import (
@@ -88,22 +89,11 @@ def refresh_responses(certificate_ids: Iterable[int], now: datetime) -> int:
             rows.append((cert.serial, der))
         with transaction.atomic():
             revision = _next_revision(issuer_id)
-            OcspResponse.objects.bulk_create(
-                [
-                    OcspResponse(
-                        issuer_id=issuer_id,
-                        serial=serial,
-                        der=der,
-                        this_update=now,
-                        next_update=now + validity,
-                        revision=revision,
-                    )
-                    for serial, der in rows
-                ],
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["issuer", "serial"],
-                update_fields=["der", "this_update", "next_update", "revision"],
+            upsert_rows(
+                OcspResponse,
+                ["issuer", "serial", "der", "this_update", "next_update", "revision"],
+                ["issuer", "serial"],
+                [(issuer_id, serial, der, now, now + validity, revision) for serial, der in rows],
             )
         done += len(rows)
     return done
