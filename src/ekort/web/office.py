@@ -11,6 +11,7 @@ numbers are only ever POSTed, never put in a URL, and a PIN is never rendered ba
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -263,6 +264,22 @@ class CardActionView(OfficeView):
         messages.success(self.request, text)
         return HttpResponseRedirect(reverse("portal:office-card", args=[card.pk]))
 
+    def refused(
+        self, form_name: str, card: Card, call: Callable[[], object], **page: Any
+    ) -> HttpResponse | None:
+        """Carry out one service call. None when it went through; otherwise the card page with
+        the refusal (409, its rule) or the unusable input (400) next to the form `form_name`,
+        and the forms in `page` as they were filled in."""
+        try:
+            call()
+        except Refused as exc:
+            problem = Problem.refused(form_name, card.pk, exc)
+            return _render_card(self.request, card, problem=problem, status=409, **page)
+        except InvalidInput as exc:
+            problem = _input_problem(form_name, card, exc)
+            return _render_card(self.request, card, problem=problem, status=400, **page)
+        return None
+
 
 class CardView(CardActionView):
     def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
@@ -276,16 +293,12 @@ class PhotographView(CardActionView):
         if not form.is_valid():
             return _render_card(request, card, photo_form=form, status=400)
         photo: bytes = form.cleaned_data["photo"]
-        try:
-            card = cards.photograph(actor=request.user, card_id=card.pk, photo=photo, now=now())
-        except Refused as exc:
-            return _render_card(
-                request, card, problem=Problem.refused("photo", card.pk, exc), status=409
-            )
-        except InvalidInput as exc:
-            return _render_card(
-                request, card, problem=_input_problem("photo", card, exc), status=400
-            )
+
+        def photograph() -> object:
+            return cards.photograph(actor=request.user, card_id=card.pk, photo=photo, now=now())
+
+        if refusal := self.refused("photo", card, photograph):
+            return refusal
         card = self.card(card.pk)
         messages.success(request, gettext("Fotot är taget. Kortet väntar nu på tillverkning."))
         return _render_card(request, card, preview=_face_preview(card, photo))
@@ -306,14 +319,14 @@ class HandOutView(CardActionView):
         form = forms.DocumentForm(request.POST, prefix="lamna")
         if not form.is_valid():
             return _render_card(request, card, hand_out_form=form, status=400)
-        try:
-            cards.hand_out(actor=request.user, card_id=card.pk, document=_document(form), now=now())
-        except Refused as exc:
-            problem = Problem.refused("hand_out", card.pk, exc)
-            return _render_card(request, card, problem=problem, hand_out_form=form, status=409)
-        except InvalidInput as exc:
-            problem = _input_problem("hand_out", card, exc)
-            return _render_card(request, card, problem=problem, hand_out_form=form, status=400)
+
+        def hand_out() -> object:
+            return cards.hand_out(
+                actor=request.user, card_id=card.pk, document=_document(form), now=now()
+            )
+
+        if refusal := self.refused("hand_out", card, hand_out, hand_out_form=form):
+            return refusal
         card.refresh_from_db(fields=["state"])
         if card.state == CardState.AWAITING_PICKUP:  # E11: a second administrator approves
             return self.done(
@@ -333,11 +346,12 @@ class ApproveHandOutView(CardActionView):
 
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = self.card(card_id)
-        try:
-            cards.approve_hand_out(actor=request.user, card_id=card.pk, now=now())
-        except Refused as exc:
-            problem = Problem.refused("approve", card.pk, exc)
-            return _render_card(request, card, problem=problem, status=409)
+
+        def approve() -> object:
+            return cards.approve_hand_out(actor=request.user, card_id=card.pk, now=now())
+
+        if refusal := self.refused("approve", card, approve):
+            return refusal
         return self.done(
             card,
             gettext("Utlämningen är godkänd och kortet är utlämnat till %(name)s.")
@@ -353,13 +367,14 @@ class WithdrawHandOutView(CardActionView):
         form = forms.WithdrawHandOutForm(request.POST, prefix="aterkalla")
         if not form.is_valid():
             return _render_card(request, card, withdraw_form=form, status=400)
-        try:
-            cards.withdraw_hand_out(
+
+        def withdraw() -> object:
+            return cards.withdraw_hand_out(
                 actor=request.user, card_id=card.pk, reason=form.cleaned_data["note"], now=now()
             )
-        except Refused as exc:
-            problem = Problem.refused("withdraw", card.pk, exc)
-            return _render_card(request, card, problem=problem, withdraw_form=form, status=409)
+
+        if refusal := self.refused("withdraw", card, withdraw, withdraw_form=form):
+            return refusal
         if card.state == CardState.SENT_INACTIVE:
             return self.done(
                 card,
@@ -380,20 +395,18 @@ class ActivateView(CardActionView):
         if not form.is_valid():
             return _render_card(request, card, activate_form=form, status=400)
         two = _needs_two(card)
-        try:
-            cards.activate(
+
+        def activate() -> object:
+            return cards.activate(
                 actor=request.user,
                 card_id=card.pk,
                 document=_document(form),
                 pin=None if two else form.cleaned_data["pin"],
                 now=now(),
             )
-        except Refused as exc:
-            problem = Problem.refused("activate", card.pk, exc)
-            return _render_card(request, card, problem=problem, activate_form=form, status=409)
-        except InvalidInput as exc:
-            problem = _input_problem("activate", card, exc)
-            return _render_card(request, card, problem=problem, activate_form=form, status=400)
+
+        if refusal := self.refused("activate", card, activate, activate_form=form):
+            return refusal
         if two:
             return self.done(
                 card,
@@ -418,16 +431,14 @@ class ApproveActivationView(CardActionView):
         form = forms.PinPairForm(request.POST, prefix="godkann")
         if not form.is_valid():
             return _render_card(request, card, approve_activation_form=form, status=400)
-        try:
-            cards.approve_activation(
+
+        def approve() -> object:
+            return cards.approve_activation(
                 actor=request.user, card_id=card.pk, pin=form.cleaned_data["pin"], now=now()
             )
-        except Refused as exc:
-            problem = Problem.refused("approve_activation", card.pk, exc)
-            return _render_card(request, card, problem=problem, status=409)
-        except InvalidInput as exc:
-            problem = _input_problem("approve_activation", card, exc)
-            return _render_card(request, card, problem=problem, status=400)
+
+        if refusal := self.refused("approve_activation", card, approve):
+            return refusal
         return self.done(
             card,
             gettext(
@@ -444,16 +455,14 @@ class UnlockPinView(CardActionView):
         form = forms.PinPairForm(request.POST, prefix="lasupp")
         if not form.is_valid():
             return _render_card(request, card, unlock_form=form, status=400)
-        try:
-            cards.unlock_pin(
+
+        def unlock() -> object:
+            return cards.unlock_pin(
                 actor=request.user, card_id=card.pk, new_pin=form.cleaned_data["pin"], now=now()
             )
-        except Refused as exc:
-            problem = Problem.refused("unlock", card.pk, exc)
-            return _render_card(request, card, problem=problem, status=409)
-        except InvalidInput as exc:
-            problem = _input_problem("unlock", card, exc)
-            return _render_card(request, card, problem=problem, status=400)
+
+        if refusal := self.refused("unlock", card, unlock):
+            return refusal
         return self.done(card, gettext("Pin-koden är upplåst och den nya säkerhetskoden är satt."))
 
 
@@ -464,8 +473,9 @@ class BlockView(CardActionView):
         if not form.is_valid():
             return _render_card(request, card, block_form=form, status=400)
         data = form.cleaned_data
-        try:
-            cards.block(
+
+        def block() -> object:
+            return cards.block(
                 actor=request.user,
                 card_id=card.pk,
                 reason=data["reason"],
@@ -473,10 +483,7 @@ class BlockView(CardActionView):
                 note=data["note"],
                 now=now(),
             )
-        except Refused as exc:
-            problem = Problem.refused("block", card.pk, exc)
-            return _render_card(request, card, problem=problem, block_form=form, status=409)
-        except InvalidInput as exc:
-            problem = _input_problem("block", card, exc)
-            return _render_card(request, card, problem=problem, block_form=form, status=400)
+
+        if refusal := self.refused("block", card, block, block_form=form):
+            return refusal
         return self.done(card, gettext("Kortet är spärrat. Spärren kan inte hävas."))
