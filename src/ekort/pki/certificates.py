@@ -262,6 +262,121 @@ def _profile_usage(
     return [(usage, True), (x509.ExtendedKeyUsage(ekus), False)]
 
 
+# The two extensions of a card certificate that differ from card to card; every other one is
+# the same for all certificates of one profile from one issuer.
+_PER_CARD = (x509.OID_SUBJECT_ALTERNATIVE_NAME, x509.OID_SUBJECT_KEY_IDENTIFIER)
+
+
+def _card_extensions(
+    profile: Profile,
+    public: CertificatePublicKeyTypes,
+    card_number: str,
+    issuer: x509.Certificate,
+    endpoints: Endpoints,
+    policy_oid: str,
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """A card certificate's extensions, in the order they are written."""
+    return [
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        *_profile_usage(profile, public),
+        (_card_number_san(card_number), False),
+        (
+            x509.CertificatePolicies(
+                [x509.PolicyInformation(x509.ObjectIdentifier(policy_oid), None)]
+            ),
+            False,
+        ),
+        *((ext, False) for ext in _key_ids(public, issuer)),
+        *((ext, False) for ext in _endpoint_extensions(endpoints)),
+    ]
+
+
+@dataclass(frozen=True)
+class CardTemplate:
+    """What the certificates of one profile from one issuer share, worked out once.
+
+    The extensions that are the same on every card are encoded once and passed to the builder
+    as `UnrecognizedExtension`s, whose value `cryptography` writes as given: the certificate's
+    bytes are the same as with the typed extensions (tests/pki/test_certificates.py compares
+    them), and a batch of cards does not encode the same eight extensions a thousand times.
+    """
+
+    profile: Profile
+    issuer_name: x509.Name
+    issuer_end: dt.datetime
+    issuer_key: CertificateIssuerPrivateKeyTypes
+    hash: hashes.HashAlgorithm
+    for_ec_keys: bool
+    # In writing order; None marks where a per-card extension goes (`_PER_CARD`).
+    extensions: tuple[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool], ...]
+
+    def issue(
+        self,
+        *,
+        holder: Holder,
+        public: CertificatePublicKeyTypes,
+        now: dt.datetime,
+        not_after: dt.datetime,
+        serial: int | None = None,
+    ) -> x509.Certificate:
+        """A certificate for a key on the card. Validity never exceeds the card's or the
+        issuer's."""
+        if isinstance(public, ec.EllipticCurvePublicKey) != self.for_ec_keys:
+            raise ValueError("This template is for another kind of card key.")
+        end = min(not_after, self.issuer_end)
+        if end <= now:
+            raise ValueError("The card's validity has ended; no certificate can be issued for it.")
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(holder_name(holder))
+            .issuer_name(self.issuer_name)
+            .public_key(public)
+            .serial_number(serial or x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(end)
+        )
+        for oid, extension, critical in self.extensions:
+            if extension is None:
+                extension = (
+                    _card_number_san(holder.card_number)
+                    if oid == x509.OID_SUBJECT_ALTERNATIVE_NAME
+                    else x509.SubjectKeyIdentifier.from_public_key(public)
+                )
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(self.issuer_key, self.hash)  # type: ignore[arg-type]
+
+
+def card_template(
+    *,
+    profile: Profile,
+    public: CertificatePublicKeyTypes,
+    issuer: x509.Certificate,
+    issuer_key: CertificateIssuerPrivateKeyTypes,
+    endpoints: Endpoints,
+    policy_oid: str,
+) -> CardTemplate:
+    """The template for certificates of `profile` from `issuer` for keys like `public`."""
+    extensions: list[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool]] = []
+    for extension, critical in _card_extensions(
+        profile, public, "0", issuer, endpoints, policy_oid
+    ):
+        oid = extension.oid
+        if oid in _PER_CARD:
+            extensions.append((oid, None, critical))
+        else:
+            encoded = x509.UnrecognizedExtension(oid, extension.public_bytes())
+            extensions.append((oid, encoded, critical))
+    return CardTemplate(
+        profile=profile,
+        issuer_name=issuer.subject,
+        issuer_end=issuer.not_valid_after_utc,
+        issuer_key=issuer_key,
+        hash=hash_for(issuer_key),
+        for_ec_keys=isinstance(public, ec.EllipticCurvePublicKey),
+        extensions=tuple(extensions),
+    )
+
+
 def card_certificate(
     *,
     profile: Profile,
@@ -275,29 +390,14 @@ def card_certificate(
     policy_oid: str,
     serial: int | None = None,
 ) -> x509.Certificate:
-    """A certificate for a key on the card. Validity never exceeds the card's or the issuer's."""
-    end = min(not_after, issuer.not_valid_after_utc)
-    if end <= now:
-        raise ValueError("The card's validity has ended; no certificate can be issued for it.")
-    return _build(
-        subject=holder_name(holder),
-        issuer_name=issuer.subject,
+    """A certificate for a key on the card. Validity never exceeds the card's or the issuer's.
+    For many cards, make the template once (`card_template`) and issue from it."""
+    template = card_template(
+        profile=profile,
         public=public,
-        signing_key=issuer_key,
-        not_before=now,
-        not_after=end,
-        serial=serial,
-        extensions=[
-            (x509.BasicConstraints(ca=False, path_length=None), True),
-            *_profile_usage(profile, public),
-            (_card_number_san(holder.card_number), False),
-            (
-                x509.CertificatePolicies(
-                    [x509.PolicyInformation(x509.ObjectIdentifier(policy_oid), None)]
-                ),
-                False,
-            ),
-            *((ext, False) for ext in _key_ids(public, issuer)),
-            *((ext, False) for ext in _endpoint_extensions(endpoints)),
-        ],
+        issuer=issuer,
+        issuer_key=issuer_key,
+        endpoints=endpoints,
+        policy_oid=policy_oid,
     )
+    return template.issue(holder=holder, public=public, now=now, not_after=not_after, serial=serial)
