@@ -1,8 +1,8 @@
 """The card's chip as a card reader sees it: three key slots, the codes and their try counters.
 
-Two implementations: `VirtualCardToken` (`virtual_card`: one file per card, for the demo and
-tests) and `Pkcs11CardToken` (`pkcs11_card`: a SoftHSM2 token personalised as a card). The try
-counters and the rules for them live in `card_codes`, shared by both.
+Two implementations: `VirtualCardToken` (`virtual_card`: one SQLite row per card, for the demo
+and tests) and `Pkcs11CardToken` (`pkcs11_card`: a SoftHSM2 token personalised as a card). The
+try counters and the rules for them live in `card_codes`, shared by both.
 
 The codes (domain NOTES, "Codes"): the PIN is 6-8 digits chosen by the holder at activation
 (R9); three wrong PINs block it. The PUK is 8 digits, set at production; it unblocks the PIN,
