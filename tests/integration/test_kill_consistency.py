@@ -37,7 +37,7 @@ from django.db import connection, transaction
 
 from ekort.pki.certificates import Profile
 from ekort.services import audit, cards, deadlines
-from ekort.services.pki import issuance, secrets, status
+from ekort.services.pki import backends, issuance, secrets, status
 from ekort.services.pki.authority import issuing_ca
 from ekort.store.models import AuditEntry, Block, Card, CardOrder, Certificate, OcspResponse
 from tests import instants as t
@@ -256,13 +256,17 @@ def _check_production(card_ids: list[int]) -> tuple[int, int]:
 
 
 def _check_ocsp(certificates: list[Certificate]) -> None:
-    """Every certificate has a stored OCSP response that says what the database says."""
+    """Every certificate has a stored OCSP response that says what the database says, except
+    one on hold since its card was produced: that one has none (`status.note_issued_on_hold`;
+    the responder answers it on demand)."""
     responses = {
         (issuer_id, serial): bytes(der)
         for issuer_id, serial, der in OcspResponse.objects.values_list("issuer_id", "serial", "der")
     }
     for cert in certificates:
         der = responses.get((cert.issuer_id, cert.serial))
+        if der is None and cert.status == Status.ON_HOLD:
+            continue
         assert der is not None, f"certificate {cert.serial} ({cert.status}) has no OCSP response"
         response = ocsp.load_der_ocsp_response(der)
         assert response.response_status == ocsp.OCSPResponseStatus.SUCCESSFUL
@@ -314,11 +318,8 @@ def _photographed_cards(world: World, n: int) -> list[int]:
 
 
 def _chips() -> set[str]:
-    """The card numbers of the virtual cards personalised so far (one file per chip)."""
-    folder = Path(settings.EKORT_VIRTUAL_CARD_DIR)
-    if not folder.exists():
-        return set()
-    return {p.name.removesuffix(".card.json") for p in folder.glob("*.card.json")}
+    """The card numbers of the virtual cards personalised so far (also by the child)."""
+    return set(backends.card_reader().numbers())
 
 
 def _wait_for_chip(more_than: int, timeout: float = 10.0) -> None:
@@ -353,8 +354,9 @@ def test_a_killed_bulk_issuance_leaves_every_card_produced_or_untouched(world, t
     assert numbers <= _chips()  # every produced card has its chip
     assert len(spoiled) <= 1  # one card was in production at a time
 
-    # A response lost with the process (killed between commit and refresh) is signed again.
-    status.reconcile(PRODUCE_AT + timedelta(minutes=5))
+    # Production signs no OCSP response (the certificates are on hold), so none was lost with
+    # the process, and reconcile finds nothing to sign.
+    assert status.reconcile(PRODUCE_AT + timedelta(minutes=5)) == 0
     _check_ocsp(list(Certificate.objects.all()))
 
     # Running the command again finishes the batch: the killed run left nothing in the way,

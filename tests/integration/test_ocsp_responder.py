@@ -31,6 +31,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.pki.certificates import Holder, Profile, card_certificate
@@ -49,7 +50,7 @@ from ekort.services.pki.authority import (
     signing_key_of,
     slug,
 )
-from ekort.services.pki.status import refresh_responses
+from ekort.services.pki.status import note_issued_on_hold, refresh_responses
 from ekort.store.models import Card, CardOrder, Certificate, CertificateAuthority
 from tests import factories
 
@@ -613,6 +614,36 @@ def test_a_new_certificate_replaces_a_cached_unknown(world, app):
     refresh_responses([record.pk], world.now)
     app.store.poll()
     assert post(app, der).certificate_status == ocsp.OCSPCertStatus.GOOD
+
+
+def test_a_certificate_on_hold_since_production_is_answered_from_the_database(world, app):
+    """Production signs no response for its on-hold certificate (status.note_issued_on_hold):
+    a SHA-1 question about it is answered on demand with its status, and cached."""
+    card = Card.objects.get(pk=world.good.card_id)
+    record = issue(card, world.ca, world.now, Status.ON_HOLD)
+    der = request_der(world.x509(record), certificate_of(world.ca))
+    first = call(app, "POST", "/ocsp", der)
+    held = verified(first.ocsp(), world.responder_cert())
+    assert held.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert held.revocation_reason == x509.ReasonFlags.certificate_hold
+    assert held.hash_algorithm.name == "sha1"
+    assert held.serial_number == world.x509(record).serial_number
+    assert app.signer.cached() == 1
+    assert call(app, "POST", "/ocsp", der).body == first.body  # cached, not signed again
+
+
+def test_production_drops_a_cached_unknown_for_the_new_serial(world, app):
+    serial = 0xABCDEF0124
+    der = request_by_serial(world.x509(world.good), certificate_of(world.ca), serial)
+    assert post(app, der).certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+    card = Card.objects.get(pk=world.good.card_id)
+    issue(card, world.ca, world.now, Status.ON_HOLD, serial=serial)
+    with transaction.atomic():
+        note_issued_on_hold([world.ca.pk])  # what production does in its transaction
+    app.store.poll()
+    held = post(app, der)
+    assert held.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert held.revocation_reason == x509.ReasonFlags.certificate_hold
 
 
 def test_a_new_or_renamed_ca_is_picked_up_by_a_poll(world, app):

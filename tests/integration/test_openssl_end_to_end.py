@@ -284,8 +284,9 @@ def test_a_card_from_hold_to_good_to_revoked_as_openssl_sees_it(region: Region) 
     assert url == f"{r.ocsp.url}/ocsp/{slug(r.ca)}"
     assert cdp_url(bytes(auth.der)) == f"{r.django_url}/pki/crl/{slug(r.ca)}.crl"
 
-    # 1. Sent home, not activated: on hold, to OCSP and in the CRL.
-    r.served(auth)
+    # 1. Sent home, not activated: on hold, to OCSP and in the CRL. No response was signed
+    # ahead for it (status.note_issued_on_hold): the responder answers it from the database.
+    assert not OcspResponse.objects.filter(issuer=r.ca, serial=auth.serial).exists()
     held = r.ask_ocsp("auth.pem", url)
     assert "Response verify OK" in held.out, held
     assert "auth.pem: revoked" in held.out, held
@@ -560,7 +561,7 @@ def test_a_produced_card_is_a_pkcs11_token_that_pkcs11_tool_reads(
     assert parsed.returncode == 0
     chained = r.verify_chain("token-auth.pem")
     assert "token-auth.pem: OK" in chained.out, chained
-    r.served(auth)
+    assert not OcspResponse.objects.filter(issuer=r.ca, serial=auth.serial).exists()  # on demand
     held = r.ask_ocsp("token-auth.pem", aia_url(der))
     assert "token-auth.pem: revoked" in held.out, held
     assert "Reason: certificateHold" in held.out, held

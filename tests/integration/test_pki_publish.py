@@ -11,6 +11,7 @@ from cryptography.x509 import ocsp
 
 from ekort.services.pki import authority, status
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
+from tests import factories
 from tests import instants as t
 from tests.integration.journeys import sent
 
@@ -35,6 +36,9 @@ def _args(response):
 
 def test_an_expiring_ocsp_signer_is_renewed_and_responses_resigned(world):
     card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)  # signer from 2015 expired in 2016
+    colleague = factories.person(given="Karin", manager=world.manager, unit=world.unit)
+    held = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=colleague)  # no response
+    status.refresh_responses(card.certificates.values_list("pk", flat=True), t.NEW_PROCESS)
     loa3 = authority.issuing_ca("3")
     old = authority.responder_for(loa3)
     status.publish_due(t.NEW_PROCESS)
@@ -43,6 +47,8 @@ def test_an_expiring_ocsp_signer_is_renewed_and_responses_resigned(world):
     assert new.not_after > t.NEW_PROCESS + timedelta(days=300)
     assert _responses_verify_with(new)
     assert OcspResponse.objects.filter(issuer=loa3, serial__in=card.certificates.values("serial"))
+    # Only stored responses are signed again: one on hold since production stays on demand.
+    assert not OcspResponse.objects.filter(serial__in=held.certificates.values("serial"))
     assert status.publish_due(t.NEW_PROCESS + timedelta(minutes=1)) == []  # nothing due
     assert authority.responder_for(loa3).pk == new.pk
 

@@ -17,8 +17,9 @@ Answers, always `application/ocsp-response` with HTTP 200 (OCSP errors are OCSP 
 
 - a SHA-1 CertID whose (issuer, serial) has a stored response: those stored bytes, from a dict
   (`store.py`); this is the hot path, and it touches neither the database nor a key;
-- a known issuer and an unknown serial: "unknown", signed on demand and cached (`signing.py`);
-- a SHA-256 CertID of a known issuer: signed on demand from the certificate's current status;
+- any other CertID of a known issuer (a serial with no stored response, such as a certificate
+  on hold since production, or a SHA-256 CertID): the certificate's current status from the
+  database, signed on demand and cached (`signing.py`); "unknown" for a serial never issued;
 - an issuer this responder does not serve: `unauthorized`;
 - a request that does not parse, an empty body, or more than `MAX_REQUEST_BYTES`:
   `malformedRequest`; too many signatures pending: `tryLater`;

@@ -1,12 +1,11 @@
 """Responses signed on demand, for the requests that no stored response answers.
 
-Two cases, both rare in normal traffic:
-
-- a SHA-1 CertID of a known issuer with a serial that has no stored response (a certificate
-  ekort never issued, or one issued a moment ago whose response is not loaded yet): an
-  "unknown" response, valid for at most an hour;
-- a SHA-256 CertID (stored responses are for SHA-1 CertIDs): the certificate's current status
-  is read from the database and signed with a SHA-256 CertID.
+Both are rare in normal traffic: a CertID of a known issuer whose serial has no stored
+response (SHA-1), or any SHA-256 CertID (stored responses are for SHA-1 CertIDs). The
+certificate's current status is read from the database and signed with the request's hash
+algorithm. A certificate on hold since its card was produced has no stored response (nobody can
+use the card before activation: `status.note_issued_on_hold`), so this answers it too. A serial
+ekort never issued gets "unknown", valid for at most an hour.
 
 Signing runs in a small thread pool, so the event loop is not blocked for a signature (or, with
 a hardware token, a round trip to it). Signed answers are kept in a bounded LRU cache, so a
@@ -132,8 +131,8 @@ class OnDemandSigner:
         return len(self._cache)
 
     async def answer(self, issuer: Issuer, serial: int, hash_algorithm: str) -> Stored:
-        """The response for (issuer, serial): "unknown" for SHA-1 (the caller looked in the
-        store first), the current status for other hash algorithms."""
+        """The response for (issuer, serial) with its current status (the caller looked in the
+        store first)."""
         key = (hash_algorithm, issuer.pk, serial)
         revision = self._store.revisions.get(issuer.pk, 0)
         now = clock.now()
@@ -149,9 +148,10 @@ class OnDemandSigner:
             return await asyncio.shield(pending)
         if len(self._inflight) >= self._max_pending:
             raise Busy
-        sign = sign_unknown if hash_algorithm == "sha1" else sign_current
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, sign, issuer, serial, hash_algorithm, now)
+        future = loop.run_in_executor(
+            self._executor, sign_current, issuer, serial, hash_algorithm, now
+        )
         self._inflight[key] = future
         try:
             stored = await asyncio.shield(future)

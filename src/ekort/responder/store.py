@@ -14,7 +14,7 @@ that sees the new revision also sees every row of it. A block's new "revoked" re
 therefore served within one poll interval (plus the query time) of its commit.
 
 The request path only reads dicts; the database is touched by the poll thread alone (and by
-the rare on-demand signing of SHA-256 CertIDs, in a worker thread: see `signing.py`).
+the rare on-demand signing, in a worker thread: see `signing.py`).
 """
 
 from __future__ import annotations

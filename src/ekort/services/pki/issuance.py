@@ -2,6 +2,7 @@
 
 The authentication certificate (SITHS eID, R11) is issued with the card and put on hold: relying
 parties see it as revoked (certificateHold) until the card is activated (R8), and as good after.
+No OCSP response is signed ahead for it while it is on hold (`status.note_issued_on_hold`).
 No Telia eID and no signature certificate are issued at delivery (R11, R12).
 """
 
@@ -12,12 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
 from ekort.domain.errors import Refused
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import STOCKHOLM
-from ekort.pki.certificates import DEFAULT_POLICY_OIDS, Holder, Profile, card_certificate
+from ekort.pki.certificates import DEFAULT_POLICY_OIDS, CardTemplate, Holder, Profile, card_template
 from ekort.pki.keys import KeyAlgorithm
 from ekort.store.bulk import insert_rows
 from ekort.store.models import Card, Certificate, CertificateAuthority
@@ -25,7 +27,7 @@ from ekort.store.models import Card, Certificate, CertificateAuthority
 from .authority import ca_settings, certificate_of, endpoints, issuing_ca, signing_key_of
 from .backends import card_reader
 from .secrets import new_puk, seal
-from .status import refresh_after_commit
+from .status import note_issued_on_hold, refresh_after_commit
 
 Status = Certificate.Status
 
@@ -62,6 +64,27 @@ def holder_of(card: Card) -> Holder:
     )
 
 
+Templates = dict[tuple[int, Profile, bool], CardTemplate]
+
+
+def _template(
+    ca: CertificateAuthority, profile: Profile, public: Any, templates: Templates
+) -> CardTemplate:
+    """The CA's template for `profile` and keys like `public`, made once per `templates`
+    (one batch, or one certificate)."""
+    key = (ca.pk, profile, isinstance(public, ec.EllipticCurvePublicKey))
+    if key not in templates:
+        templates[key] = card_template(
+            profile=profile,
+            public=public,
+            issuer=certificate_of(ca),
+            issuer_key=signing_key_of(ca),
+            endpoints=endpoints(ca),
+            policy_oid=DEFAULT_POLICY_OIDS.get(ca.assurance_level, "2.5.29.32.0"),
+        )
+    return templates[key]
+
+
 def certified(
     *,
     card: Card,
@@ -70,19 +93,12 @@ def certified(
     public: Any,
     now: dt.datetime,
     status: str,
+    templates: Templates | None = None,
 ) -> tuple[Certificate, bytes]:
-    """Certify a public key from the card. Returns the record, not yet saved, and the DER."""
-    cert = card_certificate(
-        profile=profile,
-        holder=holder_of(card),
-        public=public,
-        issuer=certificate_of(ca),
-        issuer_key=signing_key_of(ca),
-        now=now,
-        not_after=card_end(card),
-        endpoints=endpoints(ca),
-        policy_oid=DEFAULT_POLICY_OIDS.get(ca.assurance_level, "2.5.29.32.0"),
-    )
+    """Certify a public key from the card. Returns the record, not yet saved, and the DER.
+    A batch passes one `templates` for all its cards."""
+    template = _template(ca, profile, public, {} if templates is None else templates)
+    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
     der = cert.public_bytes(serialization.Encoding.DER)
     record = Certificate(
         card=card,
@@ -116,7 +132,9 @@ def issue_certificate(
     return record, der
 
 
-def _personalise_chip(card: Card, ca: CertificateAuthority, now: dt.datetime) -> Certificate:
+def _personalise_chip(
+    card: Card, ca: CertificateAuthority, now: dt.datetime, templates: Templates
+) -> Certificate:
     """PUK, the chip's authentication key and its certificate (on hold until activation); sets
     the card's sealed PUK. Neither the card nor the certificate record is saved, and the chip
     is on disk only after `card_reader().make_durable`, which must come before the commit."""
@@ -134,6 +152,7 @@ def _personalise_chip(card: Card, ca: CertificateAuthority, now: dt.datetime) ->
             public=public,
             now=now,
             status=Status.ON_HOLD,
+            templates=templates,
         )
         made.append(record)
         return der
@@ -154,33 +173,34 @@ def personalise(card: Card, now: dt.datetime) -> Certificate:
     certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
     ca = issuing_ca(card.assurance_level)
     holder_of(card)  # refuse before the chip is touched
-    record = _personalise_chip(card, ca, now)
+    record = _personalise_chip(card, ca, now, {})
     assert card.number is not None
     card_reader().make_durable([card.number])  # the chip is on disk before the card commits
     record.save(force_insert=True)
     card.save(update_fields=["puk_ciphertext"])
-    refresh_after_commit([record.pk], now)
+    note_issued_on_hold([ca.pk])
     return record
 
 
 def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[Certificate]:
     """`personalise` for many cards in the caller's transaction: the same steps on each chip,
     the chips made durable together (one wait for the disk, before the caller commits), the
-    certificates stored in one insert and their OCSP responses signed in one refresh after
-    the commit. Sets each card's `puk_ciphertext`; the caller saves the cards. Every holder is
-    checked (R11) before any chip is touched."""
+    certificates issued from one template per CA and stored in one insert. Sets each card's
+    `puk_ciphertext`; the caller saves the cards. Every holder is checked (R11) before any
+    chip is touched."""
     for card in cards:
         check_holder(card)
     authorities: dict[str, CertificateAuthority] = {}
+    templates: Templates = {}
     records = []
     for card in cards:
         level = card.assurance_level
         if level not in authorities:
             authorities[level] = issuing_ca(level)
-        records.append(_personalise_chip(card, authorities[level], now))
+        records.append(_personalise_chip(card, authorities[level], now, templates))
     card_reader().make_durable([card.number for card in cards if card.number is not None])
     _insert(records)
-    refresh_after_commit([record.pk for record in records], now)
+    note_issued_on_hold(ca.pk for ca in authorities.values())
     return records
 
 

@@ -3,6 +3,13 @@
 `refresh_responses` signs a fresh OCSP response for each certificate whose status changed and
 stores it, so that the responder only looks bytes up. Callers schedule it with
 `transaction.on_commit`, so relying parties never see a status the database does not hold.
+
+One status is not signed ahead: a certificate on hold since its card was produced
+(`note_issued_on_hold`). Nobody can use such a card before it is activated, and activation
+signs its "good" response, so a response signed at production would be signed for nobody;
+in bulk production it cost more than the certificate itself. The responder answers the rare
+question about one from the database, signed on demand (`ekort.responder.signing`), and the
+CRL lists it.
 """
 
 from __future__ import annotations
@@ -99,6 +106,15 @@ def refresh_responses(certificate_ids: Iterable[int], now: datetime) -> int:
     return done
 
 
+def note_issued_on_hold(issuer_ids: Iterable[int]) -> None:
+    """In the caller's transaction, after certificates were issued on hold: bump each issuer's
+    status revision, so that the next CRL lists them (`publish_due`) and the responder drops
+    any "unknown" it signed and cached for their serials before they existed. No OCSP
+    response is signed for them (see the module's docstring)."""
+    for issuer_id in sorted(set(issuer_ids)):  # in id order: two producers never deadlock
+        _next_revision(issuer_id)
+
+
 def refresh_after_commit(certificate_ids: Iterable[int], now: datetime) -> None:
     ids = list(certificate_ids)
     if ids:
@@ -176,8 +192,10 @@ def publish_due(
     nextUpdate less than `margin` away. Also re-signs OCSP responses that are about to expire."""
     require_aware(now)
     for ca in renew_responders(now):
-        # Every response of that CA is signed again, by the new signer.
-        refresh_responses(Certificate.objects.filter(issuer=ca).values_list("pk", flat=True), now)
+        # Every stored response of that CA is signed again, by the new signer.
+        stored = OcspResponse.objects.filter(issuer=ca, serial=OuterRef("serial"))
+        resign = Certificate.objects.filter(Exists(stored), issuer=ca).values_list("pk", flat=True)
+        refresh_responses(list(resign.iterator(chunk_size=20000)), now)
     reconcile(now)
     built = []
     for ca in CertificateAuthority.objects.filter(role__in=CRL_ISSUERS):
@@ -197,11 +215,16 @@ def publish_due(
 def reconcile(now: datetime) -> int:
     """Sign responses for certificates whose status changed after their stored response was
     signed, or that have none: what a process killed between a commit and its on-commit
-    refresh left behind. Run before the CRLs, so that both agree with the database."""
+    refresh left behind. A certificate on hold with no response is left alone: it has been on
+    hold since production and is answered on demand (`note_issued_on_hold`). Run before the
+    CRLs, so that both agree with the database."""
     stored = OcspResponse.objects.filter(issuer_id=OuterRef("issuer_id"), serial=OuterRef("serial"))
     stale = (
         Certificate.objects.annotate(signed_at=Subquery(stored.values("this_update")[:1]))
-        .filter(Q(signed_at__isnull=True) | Q(signed_at__lt=F("status_changed_at")))
+        .filter(
+            (Q(signed_at__isnull=True) & ~Q(status=Status.ON_HOLD))
+            | Q(signed_at__lt=F("status_changed_at"))
+        )
         .values_list("pk", flat=True)
     )
     return refresh_responses(list(stale.iterator(chunk_size=20000)), now)
