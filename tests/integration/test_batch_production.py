@@ -5,10 +5,8 @@ that undoes the whole chunk."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
@@ -80,7 +78,8 @@ def test_a_batch_produces_and_sends_like_one_card_at_a_time(
         [cert] = Certificate.objects.filter(card=card)
         assert (cert.profile, cert.status) == ("auth", "on_hold")
         assert card.number.encode() in bytes(cert.der)
-        assert OcspResponse.objects.filter(issuer=cert.issuer, serial=cert.serial).exists()
+        # On hold since production: no response signed ahead (status.note_issued_on_hold).
+        assert not OcspResponse.objects.filter(issuer=cert.issuer, serial=cert.serial).exists()
         assert list(Letter.objects.filter(card=card).values_list("kind", flat=True)) == [
             "cover_letter"
         ]
@@ -123,8 +122,8 @@ def test_only_an_issuer_administrator_runs_a_batch(world):
         batch.produce_batch(actor=world.id_admin, card_ids=ids, now=AT)
 
 
-def _chip_files() -> list[Path]:
-    return list(Path(settings.EKORT_VIRTUAL_CARD_DIR).glob("*.card.json"))
+def _chip_numbers() -> set[str]:
+    return set(backends.card_reader().numbers())
 
 
 class _Broken(Exception):
@@ -136,11 +135,11 @@ def test_a_failure_in_a_chunk_undoes_every_card_of_it(world, monkeypatch):
     real = issuance._personalise_chip
     calls = []
 
-    def fail_on_the_third(card, ca, now):
+    def fail_on_the_third(card, *rest):
         calls.append(card.pk)
         if len(calls) == 3:
             raise _Broken
-        return real(card, ca, now)
+        return real(card, *rest)
 
     monkeypatch.setattr(issuance, "_personalise_chip", fail_on_the_third)
     with pytest.raises(_Broken):
@@ -150,7 +149,7 @@ def test_a_failure_in_a_chunk_undoes_every_card_of_it(world, monkeypatch):
     assert not AuditEntry.objects.filter(action="produce").exists()
 
     # The two chips the undone chunk personalised are spoiled; their numbers go to no card.
-    spoiled = {p.name.removesuffix(".card.json") for p in _chip_files()}
+    spoiled = _chip_numbers()
     assert len(spoiled) == 2
     monkeypatch.setattr(issuance, "_personalise_chip", real)
     again = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
@@ -199,13 +198,12 @@ def test_a_chunks_chips_are_on_disk_before_its_rows_are_written(world, monkeypat
 
 
 def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
-    """A chip file that is there already (here: a number the counter gives again) is refused
+    """A chip that is there already (here: a number the counter gives again) is refused
     by the reader's writer; the chunk is undone and the chip that was there kept."""
     [first] = _photographed(world, 1)
     batch.produce_batch(actor=world.issuer, card_ids=[first], now=AT)
     taken = Card.objects.get(pk=first).number
-    chip = Path(settings.EKORT_VIRTUAL_CARD_DIR) / f"{taken}.card.json"
-    kept = chip.read_bytes()
+    kept = backends.card_reader().stored(taken)
     CardNumberSequence.objects.update(last_value=F("last_value") - 1)
     monkeypatch.setattr(backends.card_reader(), "exists", lambda number: False)
 
@@ -214,7 +212,7 @@ def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
         batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
     assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"photographed"}
     assert Certificate.objects.count() == 1
-    assert chip.read_bytes() == kept
+    assert backends.card_reader().stored(taken) == kept
 
 
 @pytest.mark.parametrize("count", [1, 3])
@@ -225,3 +223,56 @@ def test_update_rows_sets_each_rows_own_values(world, count):
     stored = Card.objects.filter(pk__in=ids).order_by("pk")
     assert [(c.pk, c.number, bytes(c.puk_ciphertext or b"")) for c in stored] == rows
     assert set(stored.values_list("state", flat=True)) == {"photographed"}  # nothing else
+
+
+@pytest.mark.django_db(transaction=True)  # the workers see only what is committed
+def test_workers_share_out_the_chunks_and_each_card_is_done_once(world):
+    ids = _photographed(world, 7)
+    [waiting] = _photographed(world, 1)
+    Card.objects.filter(pk=waiting).update(state="ordered")  # not ready, so no worker's business
+    out = io.StringIO()
+    for verb in ("produce", "send"):
+        call_command(
+            "bulk", verb, "--card-type", "photo", "--actor", world.issuer.username,
+            "--at", AT.isoformat(), "--chunk", "2", "--workers", "2", stdout=out,
+        )  # fmt: skip
+    assert "Done: 7 produced, 0 refused, of 7 card(s)" in out.getvalue(), out.getvalue()
+    assert "Done: 7 sent, 0 refused, of 7 card(s)" in out.getvalue(), out.getvalue()
+    cards = Card.objects.filter(pk__in=ids)
+    assert set(cards.values_list("state", flat=True)) == {"sent_inactive"}
+    numbers = list(cards.values_list("number", flat=True))
+    assert len(set(numbers)) == 7 and set(numbers) <= _chip_numbers()
+    assert Certificate.objects.filter(card__in=ids).count() == 7
+    for card_id in ids:
+        assert len(_audit(card_id, "produce")) == len(_audit(card_id, "send")) == 1
+    assert Letter.objects.filter(card__in=ids, kind="cover_letter").count() == 7
+    assert Card.objects.get(pk=waiting).state == "ordered"
+    assert audit.verify_trail() == []  # one chain, whichever worker appended first
+
+
+def test_a_refused_card_is_reported_from_a_worker_with_its_rule():
+    """The refusal crosses the process boundary as its rule ID and sentence."""
+    from ekort.cli.workers import ChunkResult
+
+    refusal = Refused("R2", "sv", "A photo card is photographed before it is produced.")
+    result = ChunkResult.of(batch.BatchOutcome(done=[1], refused={2: refusal, 3: NotFound("x")}))
+    assert result.done == [1]
+    assert result.refused == [(2, "R2", str(refusal)), (3, "NotFound", "x")]
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (["--workers", "0"], "--workers must be from 1 to 16."),
+        (["--workers", "17", "--chunk", "10"], "--workers must be from 1 to 16."),
+        (["--workers", "2"], "--workers needs --chunk"),
+    ],
+)
+def test_bad_worker_options_are_refused(world, options, problem):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match=problem):
+        call_command(
+            "bulk", "produce", "--card-type", "photo", "--actor", world.issuer.username,
+            *options, stdout=io.StringIO(),
+        )  # fmt: skip

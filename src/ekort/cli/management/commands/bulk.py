@@ -1,7 +1,8 @@
 """`ekort bulk produce|send --card-type photo|reserve --actor USERNAME [--limit N] [--at INSTANT]
-[--chunk N]`: produce or send every card that is ready for it, one service call (one
-transaction) per card, or with `--chunk N` N cards per transaction through the batch services
-(`services.cards.batch`), which is many times faster.
+[--chunk N [--workers W]]`: produce or send every card that is ready for it, one service call
+(one transaction) per card, or with `--chunk N` N cards per transaction through the batch
+services (`services.cards.batch`), which is many times faster, and with `--workers W` in W
+processes side by side (`ekort.cli.workers`): one core each.
 
 A refused card is counted and reported, and the run goes on; a killed run leaves every card
 either done or untouched (with --chunk: every chunk), so running the command again picks up
@@ -12,20 +13,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.workers import ChunkResult, run_chunk, run_in_workers
 from ekort.domain.errors import DomainError, InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import CardType, Role
 from ekort.services import cards, clock
 from ekort.services.access import require_role
-from ekort.services.cards.batch import MAX_CHUNK, BatchOutcome, produce_batch, send_batch
+from ekort.services.cards.batch import MAX_CHUNK, BatchOutcome
 from ekort.store.models import Card
 
 PROGRESS_EVERY = 100
@@ -45,7 +47,7 @@ _VERBS: dict[str, tuple[Callable[..., Card], str, dict[CardType, CardState]]] = 
 }
 
 
-_BATCHES: dict[str, Callable[..., BatchOutcome]] = {"produce": produce_batch, "send": send_batch}
+MAX_WORKERS = 16
 
 
 class Command(BaseCommand):
@@ -66,15 +68,26 @@ class Command(BaseCommand):
             default=1,
             help=f"cards per transaction (1-{MAX_CHUNK}; default 1, one service call per card)",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help=f"processes working on chunks side by side (1-{MAX_WORKERS}; needs --chunk)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        service, done_word, ready = _VERBS[options["verb"]]
+        _, done_word, ready = _VERBS[options["verb"]]
         kind = CardType(options["card_type"])
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1.")
         chunk = options["chunk"]
         if not 1 <= chunk <= MAX_CHUNK:
             raise CommandError(f"--chunk must be from 1 to {MAX_CHUNK}.")
+        workers = options["workers"]
+        if not 1 <= workers <= MAX_WORKERS:
+            raise CommandError(f"--workers must be from 1 to {MAX_WORKERS}.")
+        if workers > 1 and chunk == 1:
+            raise CommandError("--workers needs --chunk: workers share out chunks of cards.")
         try:
             at = parse_instant(options["at"]) if options["at"] else None
         except InvalidInput as exc:
@@ -98,18 +111,15 @@ class Command(BaseCommand):
         refused: Counter[str] = Counter()
         first_refusal: dict[str, str] = {}
         count = 0
-        for start in range(0, len(ids), chunk):
-            now: datetime = at or clock.now()
-            part = ids[start : start + chunk]
-            if chunk == 1:
-                outcome = self._one(service, part[0], actor, now)
-            else:
-                outcome = _BATCHES[options["verb"]](actor=actor, card_ids=part, now=now)
-            done += len(outcome.done)
-            for card_id, problem in outcome.refused.items():
-                key = problem.rule if isinstance(problem, Refused) else type(problem).__name__
+        chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+        results = self._results(
+            options["verb"], actor, chunks, at, workers=workers, one_by_one=chunk == 1
+        )
+        for part, result in zip(chunks, results, strict=True):
+            done += len(result.done)
+            for card_id, key, text in result.refused:
                 refused[key] += 1
-                first_refusal.setdefault(key, f"card {card_id}: {problem}")
+                first_refusal.setdefault(key, f"card {card_id}: {text}")
             before, count = count, count + len(part)
             if count // PROGRESS_EVERY > before // PROGRESS_EVERY:
                 self._say(
@@ -122,6 +132,28 @@ class Command(BaseCommand):
             f"Done: {done} {done_word}, {refused.total()} refused, of {len(ids)} card(s) "
             f"in {time.monotonic() - started:.1f} s."
         )
+
+    def _results(
+        self,
+        verb: str,
+        actor: Any,
+        chunks: list[list[int]],
+        at: datetime | None,
+        *,
+        workers: int,
+        one_by_one: bool,
+    ) -> Iterator[ChunkResult]:
+        """Each chunk's result, in order: one card per service call, chunks through the batch
+        service here, or chunks in worker processes."""
+        if workers > 1:
+            yield from run_in_workers(verb, actor.pk, chunks, at, workers)
+            return
+        for part in chunks:
+            if one_by_one:
+                now = at or clock.now()
+                yield ChunkResult.of(self._one(_VERBS[verb][0], part[0], actor, now))
+            else:
+                yield run_chunk(verb, actor.pk, part, at)
 
     @staticmethod
     def _one(service: Callable[..., Card], card_id: int, actor: Any, now: datetime) -> BatchOutcome:

@@ -1,0 +1,82 @@
+"""Batch chunks in worker processes side by side: `ekort bulk ... --chunk N --workers W`.
+
+Producing a card is mostly Python work (the chip's key, the certificate, the rows), so one
+process uses one core; W processes use W. Each chunk is still one transaction of one batch
+service (`services.cards.batch`), with everything that promises: a chunk is done or untouched,
+also when its worker is killed.
+
+The workers are forked from the command's process, which first closes its database connections:
+each worker opens its own on first use and never shares a socket with its parent. Each worker
+also drops the key backend and card reader it inherited (`backends.reset`) and opens its own,
+since a PKCS#11 session or an SQLite connection must not cross a fork.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from ekort.domain.errors import Refused
+from ekort.services import clock
+from ekort.services.cards.batch import BatchOutcome, produce_batch, send_batch
+from ekort.services.pki import backends
+
+_BATCHES = {"produce": produce_batch, "send": send_batch}
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A chunk's outcome in plain values, to cross the process boundary: the cards done, and
+    for each refused card its rule ID (or the kind of problem) and the sentence."""
+
+    done: list[int]
+    refused: list[tuple[int, str, str]]
+
+    @classmethod
+    def of(cls, outcome: BatchOutcome) -> ChunkResult:
+        return cls(
+            done=list(outcome.done),
+            refused=[
+                (card_id, _key(problem), str(problem))
+                for card_id, problem in outcome.refused.items()
+            ],
+        )
+
+
+def _key(problem: Exception) -> str:
+    return problem.rule if isinstance(problem, Refused) else type(problem).__name__
+
+
+def run_chunk(
+    verb: str, actor_pk: int, card_ids: Sequence[int], at: datetime | None
+) -> ChunkResult:
+    """One chunk through its batch service, at `at` or, without it, at the time it starts."""
+    actor = get_user_model().objects.get(pk=actor_pk)
+    now = at or clock.now()
+    return ChunkResult.of(_BATCHES[verb](actor=actor, card_ids=card_ids, now=now))
+
+
+def _start_worker() -> None:
+    backends.reset()
+
+
+def run_in_workers(
+    verb: str,
+    actor_pk: int,
+    chunks: Sequence[Sequence[int]],
+    at: datetime | None,
+    workers: int,
+) -> Iterator[ChunkResult]:
+    """The chunks' results, in the chunks' order, as they are done by `workers` processes."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        jobs = [pool.submit(run_chunk, verb, actor_pk, list(chunk), at) for chunk in chunks]
+        for job in jobs:
+            yield job.result()
