@@ -549,6 +549,7 @@ def _new_virtual_cards(reader: VirtualCardReader, count: int) -> list[str]:
             algorithm=KeyAlgorithm.EC_P256,
             certify=certificate_for,
         )
+    reader.make_durable(numbers)  # as production does, before it commits
     return numbers
 
 

@@ -173,7 +173,7 @@ class CardChipReader:
             token.close()
 
     def make_durable(self, card_numbers: Sequence[str]) -> None:
-        """Every chip `personalise_new` wrote for `card_numbers` is on stable storage. A token
+        """Every chip `personalise_new` made for `card_numbers` is on stable storage. A token
         writes to its own storage at once; a reader that defers writes overrides this."""
 
 

@@ -11,8 +11,10 @@ more than everything else production does for a card (0.2-1 ms on a busy disk). 
 processes use it at once: each update reads and writes the chip in one `BEGIN IMMEDIATE`
 transaction (the database's write lock, waited for up to `_BUSY_TIMEOUT`), so a wrong PIN in
 one process counts in the next. An update the holder depends on (a wrong try, a new PIN) is
-committed with `synchronous=FULL`: on disk before the answer. Production writes each new chip
-without waiting for the disk and waits once per batch (`personalise_new`, `make_durable`).
+committed with `synchronous=FULL`: on disk before the answer. Production puts each new chip
+together in memory (`personalise_new`) and writes a whole batch's chips in one transaction that
+waits for the disk once (`make_durable`): one turn of the write lock per batch, so producers
+running side by side (`ekort bulk --workers`) do not queue for it card by card.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ def _forget_connections_after_fork() -> None:
         if reader._db is not None:
             _inherited.append(reader._db)
         reader._db, reader._lock = None, threading.Lock()  # the parent's lock may be held
+        reader._staged = threading.local()  # the parent's chips are the parent's to write
 
 
 os.register_at_fork(after_in_child=_forget_connections_after_fork)
@@ -138,6 +141,8 @@ class VirtualCardReader(CardChipReader):
         self._db: sqlite3.Connection | None = None
         self._full_sync = False  # the connection's `synchronous` setting: FULL or NORMAL
         self._lock = threading.Lock()
+        # New chips put together by this thread's batch, not yet written: {number: chip JSON}.
+        self._staged = threading.local()
         _readers.add(self)
 
     def open(self, card_number: str) -> VirtualCardToken:
@@ -145,9 +150,10 @@ class VirtualCardReader(CardChipReader):
 
     def exists(self, card_number: str) -> bool:
         card_number = check_card_number(card_number)
+        if card_number in self._staged_chips():
+            return True
         with self._session() as db:
-            row = db.execute("SELECT 1 FROM chips WHERE card_number = ?", (card_number,))
-            return row.fetchone() is not None
+            return self._has_row(db, card_number)
 
     def numbers(self) -> list[str]:
         """The card numbers of every chip personalised so far, in order."""
@@ -169,12 +175,15 @@ class VirtualCardReader(CardChipReader):
         algorithm: KeyAlgorithm,
         certify: Callable[[PublicKeyTypes], bytes],
     ) -> None:
-        """The PUK, the key and its certificate put together in memory and written once, as a
-        new row (refused if there is one: the card is personalised already), without waiting
-        for the disk: `make_durable` does, once for a whole batch. A crash before that leaves
-        at worst a chip whose card was never committed: its number is skipped as spoiled
-        (`production.next_card_numbers`) and no certificate in the database names its key."""
+        """The PUK, the key and its certificate put together in memory; `make_durable` writes
+        them, with the rest of the batch. Refused if the card has a chip already (the
+        database's primary key refuses it again when it is written). A chip of a batch that
+        failed before its `make_durable` is never written, as if that card had never been
+        put in the machine; one written by a batch undone after it is spoiled, and its number
+        is skipped (`production.next_card_numbers`)."""
         card_number = check_card_number(card_number)
+        if self.exists(card_number):
+            raise TokenError(f"Card {card_number} is personalised already.")
         chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk), PUK_COST))
         key = generate_private_key(algorithm)
         chip.keys[slot] = key.private_bytes(
@@ -185,21 +194,41 @@ class VirtualCardReader(CardChipReader):
         der = certify(key.public_key())
         check_certificate(der, key.public_key())
         chip.certificates[slot] = bytes(der)
-        self._insert(card_number, chip)
+        self._staged_chips()[card_number] = _chip_text(chip)
 
     def make_durable(self, card_numbers: Sequence[str]) -> None:
-        """Every chip written so far on disk, with one wait for it: a tiny write committed
-        with synchronous=FULL. That is enough because the WAL is appended to in order and the
-        commit fsyncs the whole WAL file, every earlier transaction's frames with its own,
-        whichever connection wrote them; frames that a checkpoint moved into the database
-        file before were on disk already (a checkpoint syncs the database file before the WAL
-        is reused, also with synchronous=NORMAL)."""
-        for number in card_numbers:
-            check_card_number(number)
-        if not card_numbers:
+        """The chips `personalise_new` put together for `card_numbers` written in one
+        transaction committed with synchronous=FULL, and with them every chip written before,
+        on disk after one wait: the WAL is appended to in order and the commit fsyncs the
+        whole WAL file, every earlier transaction's frames with its own, whichever connection
+        wrote them; frames that a checkpoint moved into the database file before were on disk
+        already (a checkpoint syncs the database file before the WAL is reused, also with
+        synchronous=NORMAL). A chip this thread put together for another batch, one that
+        failed before it got here, is dropped."""
+        numbers = [check_card_number(number) for number in card_numbers]
+        if not numbers:
             return
+        staged, self._staged.chips = self._staged_chips(), {}
+        rows = [(number, staged[number]) for number in numbers if number in staged]
         with self._session() as db:
-            self._write_durable_mark(db)
+            self._sync_mode(db, full=True)
+            if not rows:
+                self._write_durable_mark(db)
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT INTO chips (card_number, chip) VALUES (?, ?)", rows)
+            except sqlite3.IntegrityError:
+                db.execute("ROLLBACK")
+                taken = [n for n, _ in rows if self._has_row(db, n)]
+                raise TokenError(f"Card {', '.join(taken)} is personalised already.") from None
+            db.execute("COMMIT")
+
+    def _staged_chips(self) -> dict[str, str]:
+        if not hasattr(self._staged, "chips"):
+            self._staged.chips = {}
+        chips: dict[str, str] = self._staged.chips
+        return chips
 
     # The database ------------------------------------------------------------------------
 
@@ -266,6 +295,11 @@ class VirtualCardReader(CardChipReader):
                 )
             except sqlite3.IntegrityError:
                 raise TokenError(f"Card {card_number} is personalised already.") from None
+
+    @staticmethod
+    def _has_row(db: sqlite3.Connection, card_number: str) -> bool:
+        found = db.execute("SELECT 1 FROM chips WHERE card_number = ?", (card_number,))
+        return found.fetchone() is not None
 
     def _load(self, db: sqlite3.Connection, card_number: str) -> _Chip:
         row = db.execute("SELECT chip FROM chips WHERE card_number = ?", (card_number,)).fetchone()
