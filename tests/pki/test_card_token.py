@@ -534,9 +534,10 @@ def test_the_virtual_cards_database_holds_hashes_not_codes(tmp_path: Path) -> No
     stored = reader.stored(token.card_number)
     assert set(stored["pin"]) == {"salt", "scrypt", "n"}
     assert set(stored["codes"]["signature_code"]) == {"salt", "scrypt", "n"}
-    # The codes the holder chooses keep the full cost; the PUK, drawn and kept by ekort, less.
+    # The codes the holder chooses keep the full cost; the PUK, drawn and kept by ekort, a
+    # salted SHA-256.
     assert stored["pin"]["n"] == stored["codes"]["signature_code"]["n"] == CHOSEN_CODE_COST
-    assert stored["puk"]["n"] == PUK_COST < CHOSEN_CODE_COST
+    assert set(stored["puk"]) == {"salt", "sha256"}
 
 
 def _new_virtual_cards(reader: VirtualCardReader, count: int) -> list[str]:
@@ -563,7 +564,7 @@ def test_new_virtual_cards_are_listed_and_seen_by_a_new_reader(tmp_path: Path) -
     for number in numbers:
         assert again.exists(number)
         stored = again.stored(number)
-        assert stored["puk"]["n"] == PUK_COST and set(stored["keys"]) == {"auth"}
+        assert "sha256" in stored["puk"] and set(stored["keys"]) == {"auth"}
     assert not again.exists(new_card_number())
     again.set_pin(numbers[0], PIN)
     again.open(numbers[0]).verify_pin(PIN)
@@ -778,6 +779,8 @@ def test_a_code_hash_written_before_its_cost_was_recorded_still_matches() -> Non
     assert not restored.matches(WRONG_PIN)
     cheap = CodeHash.from_json(CodeHash.of(PUK, PUK_COST).to_json())
     assert cheap.matches(PUK) and not cheap.matches("87654321")
+    salted = {CodeHash.of(PUK, PUK_COST).digest for _ in range(2)}
+    assert len(salted) == 2  # salted: the same PUK twice gives two hashes
 
 
 def test_concurrent_wrong_tries_on_a_virtual_card_all_count(tmp_path: Path) -> None:

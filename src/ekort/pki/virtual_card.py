@@ -2,8 +2,8 @@
 
 The row IS the simulated chip (the chip's JSON, keyed by card number), so it holds the card's
 private keys (PKCS#8 DER): the only place outside a key backend that holds private key bytes,
-and only for virtual cards. The PIN, the PUK and the signature code are kept as salted scrypt
-hashes only (the PUK's cheaper: see `card_codes.PUK_COST`).
+and only for virtual cards. The PIN, the PUK and the signature code are kept as salted
+hashes only: scrypt for the codes the holder chooses, SHA-256 for the PUK (`card_codes.PUK_COST`).
 
 All chips of a directory live in one database, `chips.sqlite3` (mode 0600, directory 0700), in
 WAL mode: one file for all cards instead of one file per card, because creating a file costs
