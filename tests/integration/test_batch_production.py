@@ -210,7 +210,7 @@ def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
     taken = Card.objects.get(pk=first).number
     kept = backends.card_reader().stored(taken)
     CardNumberSequence.objects.update(last_value=F("last_value") - 1)
-    monkeypatch.setattr(backends.card_reader(), "exists", lambda number: False)
+    monkeypatch.setattr(backends.card_reader(), "existing", lambda numbers: set())
 
     ids = _photographed(world, 2)
     with pytest.raises(TokenError):

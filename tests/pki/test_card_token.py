@@ -667,18 +667,31 @@ def test_a_virtual_card_written_twice_is_refused_and_kept(tmp_path: Path) -> Non
     reader.make_durable([number])
     first = reader.stored(number)
 
-    with refused(TokenError):
+    other = new_card_number()
+    for number_ in (number, other):
         reader.personalise_new(
-            number,
+            number_,
             puk=PUK,
             slot=KeySlot.AUTH,
             algorithm=KeyAlgorithm.EC_P256,
             certify=certificate_for,
         )
+    with refused(TokenError):  # a batch with a number twice
+        reader.personalise_new(
+            other,
+            puk=PUK,
+            slot=KeySlot.AUTH,
+            algorithm=KeyAlgorithm.EC_P256,
+            certify=certificate_for,
+        )
+    with refused(TokenError) as refusal:  # the stored chip: the whole batch is refused
+        reader.make_durable([number, other])
+    assert number in str(refusal.value) and other not in str(refusal.value)
     with refused(TokenError):
         reader.open(number).personalise(puk=PUK)
     assert reader.stored(number) == first
     assert reader.numbers() == [number]
+    assert reader.existing([number, other, "x-1"]) == {number}
 
 
 def test_chips_from_card_files_of_before_the_database_are_taken_in(tmp_path: Path) -> None:

@@ -118,6 +118,8 @@ class CardReader(CardChip, Protocol):
 
     def exists(self, card_number: str) -> bool: ...
 
+    def existing(self, card_numbers: Sequence[str]) -> set[str]: ...
+
     def personalise_new(
         self,
         card_number: str,
@@ -171,6 +173,13 @@ class CardChipReader:
             token.put_certificate(slot, certify(public))
         finally:
             token.close()
+
+    def exists(self, card_number: str) -> bool:
+        raise NotImplementedError
+
+    def existing(self, card_numbers: Sequence[str]) -> set[str]:
+        """Which of `card_numbers` have a chip. A reader that can ask once overrides this."""
+        return {number for number in card_numbers if self.exists(number)}
 
     def make_durable(self, card_numbers: Sequence[str]) -> None:
         """Every chip `personalise_new` made for `card_numbers` is on stable storage. A token

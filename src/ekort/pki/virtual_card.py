@@ -155,6 +155,18 @@ class VirtualCardReader(CardChipReader):
         with self._session() as db:
             return self._has_row(db, card_number)
 
+    def existing(self, card_numbers: Sequence[str]) -> set[str]:
+        """Which of `card_numbers` have a chip, staged or stored, in one query per 500."""
+        numbers = [check_card_number(number) for number in card_numbers]
+        found = set(numbers) & self._staged_chips().keys()
+        with self._session() as db:
+            for start in range(0, len(numbers), 500):
+                part = numbers[start : start + 500]
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT card_number FROM chips WHERE card_number IN ({marks})"  # noqa: S608
+                found.update(number for (number,) in db.execute(sql, part))
+        return found
+
     def numbers(self) -> list[str]:
         """The card numbers of every chip personalised so far, in order."""
         with self._session() as db:
@@ -176,13 +188,14 @@ class VirtualCardReader(CardChipReader):
         certify: Callable[[PublicKeyTypes], bytes],
     ) -> None:
         """The PUK, the key and its certificate put together in memory; `make_durable` writes
-        them, with the rest of the batch. Refused if the card has a chip already (the
-        database's primary key refuses it again when it is written). A chip of a batch that
+        them, with the rest of the batch. A second chip for a number is refused: here if this
+        batch has one, by `make_durable` (the primary key) if one is stored; `production`'s
+        numbers are checked with `existing` before. A chip of a batch that
         failed before its `make_durable` is never written, as if that card had never been
         put in the machine; one written by a batch undone after it is spoiled, and its number
         is skipped (`production.next_card_numbers`)."""
         card_number = check_card_number(card_number)
-        if self.exists(card_number):
+        if card_number in self._staged_chips():
             raise TokenError(f"Card {card_number} is personalised already.")
         chip = _Chip(codes=CardCodes(), puk=CodeHash.of(validate_puk(puk), PUK_COST))
         key = generate_private_key(algorithm)

@@ -83,10 +83,12 @@ def next_card_numbers(count: int) -> list[str]:
     reader = card_reader()
     numbers: list[str] = []
     while len(numbers) < count:
-        sequence.last_value += 1
-        number = format_card_number(prefix, sequence.last_value)
-        if not reader.exists(number):
-            numbers.append(number)
+        wanted = count - len(numbers)
+        first = sequence.last_value + 1
+        sequence.last_value += wanted
+        candidates = [format_card_number(prefix, n) for n in range(first, first + wanted)]
+        spoiled = reader.existing(candidates)
+        numbers += [number for number in candidates if number not in spoiled]
     sequence.save(update_fields=["last_value"])
     return numbers
 
