@@ -138,13 +138,13 @@ def produce_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> Batc
             numbers += next_card_numbers(len(ready) - len(numbers))
         for card, number in zip(ready, numbers, strict=False):  # the rest stay unused
             mark_produced(card, number, calendar, now)
-        certificates = issuance.personalise_many(ready, now)
+        serials = issuance.personalise_many(ready, now)
         numbered = ["number", "puk_ciphertext"]
         _save(ready, [f for f in PRODUCED_FIELDS if f not in numbered], numbered)
         audit.append_many(
             [
-                produced_change(actor, card, now, before[card.pk], certificate.serial)
-                for card, certificate in zip(ready, certificates, strict=True)
+                produced_change(actor, card, now, before[card.pk], serial)
+                for card, serial in zip(ready, serials, strict=True)
             ]
         )
     outcome.done = [card.pk for card in ready]

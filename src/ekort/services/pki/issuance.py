@@ -9,7 +9,7 @@ No Telia eID and no signature certificate are issued at delivery (R11, R12).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -132,16 +132,29 @@ def issue_certificate(
     return record, der
 
 
-def _personalise_chip(
-    card: Card, ca: CertificateAuthority, now: dt.datetime, templates: Templates
-) -> Certificate:
-    """PUK, the chip's authentication key and its certificate (on hold until activation); sets
-    the card's sealed PUK. Neither the card nor the certificate record is saved, and the chip
-    is on disk only after `card_reader().make_durable`, which must come before the commit."""
+def _personalise_chip(card: Card, certify: Callable[[Any], bytes]) -> None:
+    """PUK, the chip's authentication key and the certificate `certify` makes for it; sets
+    the card's sealed PUK. The card is not saved, and the chip is on disk only after
+    `card_reader().make_durable`, which must come before the commit."""
     from ekort.pki.card_token import KeySlot
 
     assert card.number is not None
     puk = new_puk()
+    card_reader().personalise_new(
+        card.number,
+        puk=puk,
+        slot=KeySlot.AUTH,
+        algorithm=KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM),
+        certify=certify,
+    )
+    card.puk_ciphertext = seal(puk, card.pk)
+
+
+def personalise(card: Card, now: dt.datetime) -> Certificate:
+    """At production, inside its transaction: PUK, the chip's authentication key and its
+    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
+    ca = issuing_ca(card.assurance_level)
+    holder_of(card)  # refuse before the chip is touched
     made: list[Certificate] = []
 
     def certify(public: Any) -> bytes:
@@ -152,56 +165,18 @@ def _personalise_chip(
             public=public,
             now=now,
             status=Status.ON_HOLD,
-            templates=templates,
         )
         made.append(record)
         return der
 
-    card_reader().personalise_new(
-        card.number,
-        puk=puk,
-        slot=KeySlot.AUTH,
-        algorithm=KeyAlgorithm(settings.EKORT_CARD_KEY_ALGORITHM),
-        certify=certify,
-    )
-    card.puk_ciphertext = seal(puk, card.pk)
-    return made[0]
-
-
-def personalise(card: Card, now: dt.datetime) -> Certificate:
-    """At production, inside its transaction: PUK, the chip's authentication key and its
-    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
-    ca = issuing_ca(card.assurance_level)
-    holder_of(card)  # refuse before the chip is touched
-    record = _personalise_chip(card, ca, now, {})
+    _personalise_chip(card, certify)
     assert card.number is not None
     card_reader().make_durable([card.number])  # the chip is on disk before the card commits
+    [record] = made
     record.save(force_insert=True)
     card.save(update_fields=["puk_ciphertext"])
     note_issued_on_hold([ca.pk])
     return record
-
-
-def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[Certificate]:
-    """`personalise` for many cards in the caller's transaction: the same steps on each chip,
-    the chips made durable together (one wait for the disk, before the caller commits), the
-    certificates issued from one template per CA and stored in one insert. Sets each card's
-    `puk_ciphertext`; the caller saves the cards. Every holder is checked (R11) before any
-    chip is touched."""
-    for card in cards:
-        check_holder(card)
-    authorities: dict[str, CertificateAuthority] = {}
-    templates: Templates = {}
-    records = []
-    for card in cards:
-        level = card.assurance_level
-        if level not in authorities:
-            authorities[level] = issuing_ca(level)
-        records.append(_personalise_chip(card, authorities[level], now, templates))
-    card_reader().make_durable([card.number for card in cards if card.number is not None])
-    _insert(records)
-    note_issued_on_hold(ca.pk for ca in authorities.values())
-    return records
 
 
 _COLUMNS = (
@@ -221,19 +196,62 @@ _COLUMNS = (
 )
 
 
-def _insert(records: list[Certificate]) -> None:
-    """Store new certificate records in one COPY (`insert_rows`) and give each its id, read
-    back by issuer and serial (unique together): the ORM's bulk insert costs more per row."""
-    insert_rows(Certificate, _COLUMNS, [[getattr(r, c) for c in _COLUMNS] for r in records])
-    ids = {
-        (issuer, serial): pk
-        for issuer, serial, pk in Certificate.objects.filter(
-            serial__in=[r.serial for r in records]
-        ).values_list("issuer_id", "serial", "pk")
-    }
-    for record in records:
-        record.pk = ids[(record.issuer_id, record.serial)]
-        record._state.adding = False
+def _on_hold_row(
+    card: Card, ca: CertificateAuthority, public: Any, now: dt.datetime, templates: Templates
+) -> tuple[Any, ...]:
+    """The authentication certificate for `public`, on hold, as the row of `_COLUMNS` that
+    stores it: a batch writes rows, without a model object per certificate."""
+    template = _template(ca, Profile.AUTHENTICATION, public, templates)
+    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
+    return (
+        card.pk,
+        ca.pk,
+        Profile.AUTHENTICATION.value,
+        format(cert.serial_number, "x"),
+        cert.subject.rfc4514_string(),
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+        cert.public_bytes(serialization.Encoding.DER),
+        Status.ON_HOLD.value,
+        now,
+        None,
+        "",
+        True,
+    )
+
+
+_SERIAL, _DER = _COLUMNS.index("serial"), _COLUMNS.index("der")
+
+
+def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[str]:
+    """`personalise` for many cards in the caller's transaction: the same steps on each chip,
+    the chips made durable together (one wait for the disk, before the caller commits), the
+    certificates issued from one template per CA and stored in one insert. Sets each card's
+    `puk_ciphertext`; the caller saves the cards. Every holder is checked (R11) before any
+    chip is touched. Returns the certificates' serials, in the cards' order."""
+    for card in cards:
+        check_holder(card)
+    authorities: dict[str, CertificateAuthority] = {}
+    templates: Templates = {}
+    rows: list[tuple[Any, ...]] = []
+    for card in cards:
+        level = card.assurance_level
+        if level not in authorities:
+            authorities[level] = issuing_ca(level)
+        ca = authorities[level]
+
+        def certify(public: Any, card: Card = card, ca: CertificateAuthority = ca) -> bytes:
+            rows.append(_on_hold_row(card, ca, public, now, templates))
+            der: bytes = rows[-1][_DER]
+            return der
+
+        _personalise_chip(card, certify)
+    card_reader().make_durable([card.number for card in cards if card.number is not None])
+    # One COPY: the ORM's bulk insert costs more per row. No id is read back: nothing signs
+    # an OCSP response for a certificate on hold (status.note_issued_on_hold).
+    insert_rows(Certificate, _COLUMNS, rows)
+    note_issued_on_hold(ca.pk for ca in authorities.values())
+    return [row[_SERIAL] for row in rows]
 
 
 def release_hold(card: Card, now: dt.datetime) -> list[int]:
