@@ -4,10 +4,12 @@ and wrk to the other; and the time from a block's commit to the first "revoked" 
 
 The data are real: a CA hierarchy and cards taken through the services (ordered, photographed,
 produced, sent; a third activated, a third blocked), so the responses are the ones ekort signed
-and stored (`refresh_responses`). OpenSSL gets the same issuing CA, the same responder
+and stored (`refresh_responses`); the third still on hold since production has none stored and
+is answered on demand from the database, then from the responder's cache
+(`status.note_issued_on_hold`). OpenSSL gets the same issuing CA, the same responder
 certificate and key, and an index.txt of the same serials and statuses; it signs each answer
-as it goes, ekort looks a pre-signed one up. Before timing, every request is asked once of
-each responder and the answers must agree with the database.
+as it goes, ekort looks a signed one up. Before timing, every request is asked once of each
+responder and the answers must agree with the database.
 
 Network: ekort's responder binds 127.0.0.1 only and runs in the machine's namespace, where the
 database is (PostgreSQL listens on 127.0.0.1, which a new namespace cannot reach). OpenSSL's
