@@ -763,3 +763,22 @@ def test_repeated_request_bytes_skip_parsing_but_nonces_are_not_remembered(world
         assert post(app, with_nonce).certificate_status == ocsp.OCSPCertStatus.GOOD
     assert parsed.count(plain) == 1
     assert parsed.count(with_nonce) == 3
+
+
+def test_repeated_request_bytes_for_an_answer_signed_on_demand_skip_parsing(
+    world, app, monkeypatch
+):
+    from ekort.pki import ocsp as ocsp_module
+
+    card = Card.objects.get(pk=world.good.card_id)
+    record = issue(card, world.ca, world.now, Status.ON_HOLD)  # no stored response
+    der = request_der(world.x509(record), certificate_of(world.ca))
+    parsed = []
+    real_parse = ocsp_module.parse_request
+    monkeypatch.setattr(
+        ocsp_module, "parse_request", lambda der: parsed.append(der) or real_parse(der)
+    )
+    for _ in range(3):
+        assert post(app, der).revocation_reason == x509.ReasonFlags.certificate_hold
+    assert parsed.count(der) == 1
+    assert app.signer.cached() == 1

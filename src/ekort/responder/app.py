@@ -94,8 +94,9 @@ class Responder:
         self.signer = signer or OnDemandSigner(store)
         self.poll_interval = poll_interval
         self.max_request = ocsp.MAX_REQUEST_BYTES
-        # Request bytes -> the key of the stored response they ask for (see `_answer`).
-        self._request_keys: dict[bytes, tuple[str, str, int]] = {}
+        # Request bytes -> what they ask for: (hash algorithm, issuer name hash, issuer key
+        # hash, serial) (see `_answer`).
+        self._request_keys: dict[bytes, tuple[str, str, str, int]] = {}
         self._errors: dict[OCSPResponseStatus, bytes] = {
             status: ocsp.error_response(status)
             for status in _Status
@@ -271,30 +272,31 @@ class Responder:
         # Most clients send the same bytes for the same certificate every time (no nonce):
         # remember what those bytes asked for, and skip parsing them again.
         known = self._request_keys.get(der)
-        if known is not None:
-            stored = store.responses.get(known)
+        if known is None:
+            try:
+                request = ocsp.parse_request(der)
+            except ocsp.OcspProblem as problem:
+                return self._errors[problem.status]
+            known = (
+                request.hash_algorithm,
+                request.issuer_name_hash,
+                request.issuer_key_hash,
+                request.serial,
+            )
+            if request.nonce is None:
+                if len(self._request_keys) >= REQUEST_CACHE_SIZE:
+                    self._request_keys.clear()  # crude but bounded: refills as asked
+                self._request_keys[der] = known
+        hash_algorithm, name_hash, key_hash, serial = known
+        if hash_algorithm == "sha1":
+            stored = store.responses.get((name_hash, key_hash, serial))
             if stored is not None:
                 return stored
-        try:
-            request = ocsp.parse_request(der)
-        except ocsp.OcspProblem as problem:
-            return self._errors[problem.status]
-        if request.hash_algorithm == "sha1":
-            key = (request.issuer_name_hash, request.issuer_key_hash, request.serial)
-            stored = store.responses.get(key)
-            if stored is not None:
-                if request.nonce is None:
-                    if len(self._request_keys) >= REQUEST_CACHE_SIZE:
-                        self._request_keys.clear()  # crude but bounded: refills as asked
-                    self._request_keys[der] = key
-                return stored
-        issuer = store.issuers.get(
-            (request.hash_algorithm, request.issuer_name_hash, request.issuer_key_hash)
-        )
+        issuer = store.issuers.get((hash_algorithm, name_hash, key_hash))
         if issuer is None:
             return self._errors[_Status.UNAUTHORIZED]
         try:
-            return await self.signer.answer(issuer, request.serial, request.hash_algorithm)
+            return await self.signer.answer(issuer, serial, hash_algorithm)
         except Busy:
             return self._errors[_Status.TRY_LATER]
 
