@@ -167,8 +167,10 @@ class Block(models.Model):
     card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="block")
     reason = models.CharField(max_length=20, choices=choices(BlockReason))
     requested_by = models.CharField(max_length=200)  # who asked: a person, or the deadline job
+    # No index (as on Card's *_by): nothing looks blocks up by who registered them but the
+    # rare deletion of a user, and the deadline sweeps insert a million blocks at a time.
     registered_by = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     registered_at = models.DateTimeField(db_index=True)
     note = models.CharField(max_length=500, blank=True)
