@@ -67,6 +67,7 @@ def load(name: str) -> Benchmark:
 def run_child(name: str, database: str, quick: bool) -> list[dict[str, Any]]:
     workdir = Path(tempfile.mkdtemp(prefix=f"ekort-bench-{name}-"))
     env = {**os.environ, "EKORT_DATA_DIR": str(workdir), "PYTHONPATH": str(ROOT)}
+    env["DJANGO_DEBUG"] = "0"  # as in production: no query log, no debug cursor
     env.pop("EKORT_SIMULATED_NOW", None)
     pg_name = f"ekort_bench_{name}"
     if database == POSTGRES:

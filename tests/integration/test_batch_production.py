@@ -17,12 +17,14 @@ from ekort.pki.card_token import TokenError
 from ekort.services import audit
 from ekort.services.cards import batch, production
 from ekort.services.pki import backends, issuance, secrets
+from ekort.services.pki.authority import issuing_ca
 from ekort.store.bulk import update_rows
 from ekort.store.models import (
     AuditEntry,
     Card,
     CardNumberSequence,
     Certificate,
+    CertificateAuthority,
     Letter,
     OcspResponse,
 )
@@ -57,9 +59,14 @@ def test_a_batch_produces_and_sends_like_one_card_at_a_time(
 ):
     ids = _photographed(world, 3)
     [single] = _photographed(world, 1)
+    revision = CertificateAuthority.objects.values_list("status_revision", flat=True)
+    loa3 = issuing_ca("3").pk  # the photo cards' CA
+    before = revision.get(pk=loa3)
     with django_capture_on_commit_callbacks(execute=True):
         produced = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+        assert revision.get(pk=loa3) == before + 1  # the next CRL lists them (on hold)
         production.produce(actor=world.issuer, card_id=single, now=AT)
+    assert revision.get(pk=loa3) == before + 2
     assert produced.done == ids and produced.refused == {}
     with django_capture_on_commit_callbacks(execute=True):
         sent = batch.send_batch(actor=world.issuer, card_ids=ids, now=AT)

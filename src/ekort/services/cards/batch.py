@@ -32,7 +32,7 @@ from ekort.store.models import Card, Letter
 
 from .. import audit
 from ..access import require_role
-from ..pki import issuance
+from ..pki import issuance, status
 from ..policy import current_calendar
 from ._common import move, snapshot
 from .production import (
@@ -138,15 +138,17 @@ def produce_batch(*, actor: Any, card_ids: Sequence[int], now: datetime) -> Batc
             numbers += next_card_numbers(len(ready) - len(numbers))
         for card, number in zip(ready, numbers, strict=False):  # the rest stay unused
             mark_produced(card, number, calendar, now)
-        serials = issuance.personalise_many(ready, now)
+        personalised = issuance.personalise_many(ready, now)
         numbered = ["number", "puk_ciphertext"]
         _save(ready, [f for f in PRODUCED_FIELDS if f not in numbered], numbered)
-        audit.append_many(
-            [
-                produced_change(actor, card, now, before[card.pk], serial)
-                for card, serial in zip(ready, serials, strict=True)
-            ]
-        )
+        changes = [
+            produced_change(actor, card, now, before[card.pk], serial)
+            for card, serial in zip(ready, personalised.serials, strict=True)
+        ]
+        # The shared rows last, each locked until the commit: the CAs' status revision, then
+        # the audit head.
+        status.note_issued_on_hold(personalised.issuers)
+        audit.append_many(changes)
     outcome.done = [card.pk for card in ready]
     return outcome
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -223,12 +224,19 @@ def _on_hold_row(
 _SERIAL, _DER = _COLUMNS.index("serial"), _COLUMNS.index("der")
 
 
-def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[str]:
+@dataclass(frozen=True)
+class Personalised:
+    serials: list[str]  # of the certificates, in the cards' order
+    issuers: list[int]  # the CAs that issued them
+
+
+def personalise_many(cards: Sequence[Card], now: dt.datetime) -> Personalised:
     """`personalise` for many cards in the caller's transaction: the same steps on each chip,
     the chips made durable together (one wait for the disk, before the caller commits), the
     certificates issued from one template per CA and stored in one insert. Sets each card's
-    `puk_ciphertext`; the caller saves the cards. Every holder is checked (R11) before any
-    chip is touched. Returns the certificates' serials, in the cards' order."""
+    `puk_ciphertext`; the caller saves the cards, and calls `status.note_issued_on_hold` for
+    the issuers last before it commits (it locks their rows: batches side by side then wait
+    for each other only briefly). Every holder is checked (R11) before any chip is touched."""
     for card in cards:
         check_holder(card)
     authorities: dict[str, CertificateAuthority] = {}
@@ -250,8 +258,9 @@ def personalise_many(cards: Sequence[Card], now: dt.datetime) -> list[str]:
     # One COPY: the ORM's bulk insert costs more per row. No id is read back: nothing signs
     # an OCSP response for a certificate on hold (status.note_issued_on_hold).
     insert_rows(Certificate, _COLUMNS, rows)
-    note_issued_on_hold(ca.pk for ca in authorities.values())
-    return [row[_SERIAL] for row in rows]
+    return Personalised(
+        serials=[row[_SERIAL] for row in rows], issuers=[ca.pk for ca in authorities.values()]
+    )
 
 
 def release_hold(card: Card, now: dt.datetime) -> list[int]:
