@@ -130,8 +130,9 @@ class Cards:
     at: datetime  # ordered, produced and sent
     valid_until: date
     activation_deadline: date | None = None
-    # With an issuing CA's pk: an on-hold authentication certificate per card, and its stored
-    # OCSP response (`response_der`, valid until `response_until`).
+    # With an issuing CA's pk: an on-hold authentication certificate per card, and, where
+    # `response_der` is given, a stored OCSP response (valid until `response_until`). ekort's
+    # production stores none for a certificate on hold (`status.note_issued_on_hold`).
     issuer_id: int | None = None
     response_der: bytes = b""
     response_until: datetime | None = None
@@ -265,23 +266,24 @@ def generate(spec: Cards) -> Generated:
                 ),
             )
         )
-        tables.append(
-            (
-                OCSP_RESPONSE,
-                lambda: (
-                    (
-                        response0 + i,
-                        issuer,
-                        serial_hex(cert0 + i),
-                        spec.response_der,
-                        at,
-                        spec.response_until,
-                        0,
-                    )
-                    for i in range(n)
-                ),
+        if spec.response_der:
+            tables.append(
+                (
+                    OCSP_RESPONSE,
+                    lambda: (
+                        (
+                            response0 + i,
+                            issuer,
+                            serial_hex(cert0 + i),
+                            spec.response_der,
+                            at,
+                            spec.response_until,
+                            0,
+                        )
+                        for i in range(n)
+                    ),
+                )
             )
-        )
     server_side = _server_side(spec, order0, person0, card0) if _postgres() else {}
     lines: dict[str, Callable[[], Iterator[str]]] = (
         {
@@ -353,11 +355,12 @@ def _server_side(
             f"%s, 'on_hold', %s, '', true FROM {series}",
             [cert0, card0, spec.issuer_id, cert0, card0, at, not_after, PLACEHOLDER_DER, at, n],
         )
-        statements[OCSP_RESPONSE.name] = (
-            f"INSERT INTO {OCSP_RESPONSE.name} ({', '.join(OCSP_RESPONSE.columns)}) "  # noqa: S608
-            f"SELECT %s + i, %s, {serial}, %s, %s, %s, 0 FROM {series}",
-            [response0, spec.issuer_id, cert0, spec.response_der, at, spec.response_until, n],
-        )
+        if spec.response_der:
+            statements[OCSP_RESPONSE.name] = (
+                f"INSERT INTO {OCSP_RESPONSE.name} ({', '.join(OCSP_RESPONSE.columns)}) "  # noqa: S608
+                f"SELECT %s + i, %s, {serial}, %s, %s, %s, 0 FROM {series}",
+                [response0, spec.issuer_id, cert0, spec.response_der, at, spec.response_until, n],
+            )
     return statements
 
 

@@ -4,12 +4,12 @@ block records, audit entries and certificate revocations. Target: under 20 secon
 PostgreSQL.
 
 The cards are generated in bulk (`bench.population`): each is sent, inactive, past its
-activation deadline, with an on-hold authentication certificate and its stored OCSP response,
-so the sweep does all its real work. It runs through `deadlines.run_all`, what `ekort jobs run`
-calls; the command's second half, `status.publish_due` (the CRL, OCSP responses brought up to
-date), is timed on its own. Then everything is checked: each card blocked, one block record and
-one audit entry per card, each certificate revoked with a fresh OCSP response, and the audit
-chain verifies.
+activation deadline, with an on-hold authentication certificate (and, as after production, no
+stored OCSP response for it), so the sweep does all its real work. It runs through
+`deadlines.run_all`, what `ekort jobs run` calls; the command's second half,
+`status.publish_due` (the CRL, OCSP responses for the revoked certificates), is timed on its
+own. Then everything is checked: each card blocked, one block record and one audit entry per
+card, each certificate revoked with a fresh OCSP response, and the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from ekort.domain.timekeeping import STOCKHOLM
-from ekort.pki import ocsp as ocsp_encoding
 from ekort.services import audit, deadlines
 from ekort.services.pki import authority, status
 from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse
 
 from .core import POSTGRES, Context, Result, Target, stopwatch
-from .population import Cards, generate, serial_hex
+from .population import Cards, generate
 
 SENT_AT = datetime(2024, 1, 31, 10, 0, tzinfo=STOCKHOLM)
 LAST_DAY = date(2024, 4, 30)  # the activation deadline: the last day to activate (R8)
@@ -40,30 +39,6 @@ def size(ctx: Context) -> int:
     if ctx.quick:
         return 20_000
     return 1_000_000 if ctx.database == POSTGRES else 100_000
-
-
-def _on_hold_response(ca_id: int) -> bytes:
-    """One genuinely signed on-hold response, stored for every generated certificate."""
-    ca = authority.issuing_ca("3")
-    assert ca.pk == ca_id
-    responder = authority.responder_for(ca)
-    context = ocsp_encoding.make_responder_context(
-        authority.certificate_of(ca),
-        authority.certificate_of(responder),
-        authority.signing_key_of(responder),
-    )
-    status_, revoked_at, reason = status.ocsp_status(
-        Certificate(status=Certificate.Status.ON_HOLD, status_changed_at=SENT_AT)
-    )
-    return ocsp_encoding.build_response(
-        context=context,
-        serial=int(serial_hex(1), 16),
-        status=status_,
-        revoked_at=revoked_at,
-        reason=reason,
-        this_update=SENT_AT,
-        next_update=SWEEP_AT + timedelta(days=30),
-    )
 
 
 def populate(count: int) -> tuple[int, float]:
@@ -81,11 +56,7 @@ def populate(count: int) -> tuple[int, float]:
                 at=SENT_AT,
                 valid_until=date(2029, 1, 31),
                 activation_deadline=LAST_DAY,
-                issuer_id=ca.pk,
-                response_der=_on_hold_response(ca.pk),
-                # Long-lived, so that publish_due's refresh of expiring responses is not what
-                # it spends its time on.
-                response_until=SWEEP_AT + timedelta(days=30),
+                issuer_id=ca.pk,  # no stored response: none is signed for one on hold
             )
         )
     return generated.first_card, took[0]
