@@ -540,16 +540,17 @@ def test_the_virtual_cards_database_holds_hashes_not_codes(tmp_path: Path) -> No
     assert set(stored["puk"]) == {"salt", "sha256"}
 
 
+def _stage(reader: VirtualCardReader, number: str) -> None:
+    """A new chip put together, not yet written (`make_durable` writes it)."""
+    reader.personalise_new(
+        number, puk=PUK, slot=KeySlot.AUTH, algorithm=KeyAlgorithm.EC_P256, certify=certificate_for
+    )
+
+
 def _new_virtual_cards(reader: VirtualCardReader, count: int) -> list[str]:
     numbers = [new_card_number() for _ in range(count)]
     for number in numbers:
-        reader.personalise_new(
-            number,
-            puk=PUK,
-            slot=KeySlot.AUTH,
-            algorithm=KeyAlgorithm.EC_P256,
-            certify=certificate_for,
-        )
+        _stage(reader, number)
     reader.make_durable(numbers)  # as production does, before it commits
     return numbers
 
@@ -668,22 +669,10 @@ def test_a_virtual_card_written_twice_is_refused_and_kept(tmp_path: Path) -> Non
     first = reader.stored(number)
 
     other = new_card_number()
-    for number_ in (number, other):
-        reader.personalise_new(
-            number_,
-            puk=PUK,
-            slot=KeySlot.AUTH,
-            algorithm=KeyAlgorithm.EC_P256,
-            certify=certificate_for,
-        )
+    _stage(reader, number)
+    _stage(reader, other)
     with refused(TokenError):  # a batch with a number twice
-        reader.personalise_new(
-            other,
-            puk=PUK,
-            slot=KeySlot.AUTH,
-            algorithm=KeyAlgorithm.EC_P256,
-            certify=certificate_for,
-        )
+        _stage(reader, other)
     with refused(TokenError) as refusal:  # the stored chip: the whole batch is refused
         reader.make_durable([number, other])
     assert number in str(refusal.value) and other not in str(refusal.value)
