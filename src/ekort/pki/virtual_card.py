@@ -149,23 +149,14 @@ class VirtualCardReader(CardChipReader):
         return VirtualCardToken(self, check_card_number(card_number))
 
     def exists(self, card_number: str) -> bool:
-        card_number = check_card_number(card_number)
-        if card_number in self._staged_chips():
-            return True
-        with self._session() as db:
-            return self._has_row(db, card_number)
+        return bool(self.existing([card_number]))
 
     def existing(self, card_numbers: Sequence[str]) -> set[str]:
         """Which of `card_numbers` have a chip, staged or stored, in one query per 500."""
         numbers = [check_card_number(number) for number in card_numbers]
-        found = set(numbers) & self._staged_chips().keys()
+        staged = set(numbers) & self._staged_chips().keys()
         with self._session() as db:
-            for start in range(0, len(numbers), 500):
-                part = numbers[start : start + 500]
-                marks = ",".join("?" * len(part))
-                sql = f"SELECT card_number FROM chips WHERE card_number IN ({marks})"  # noqa: S608
-                found.update(number for (number,) in db.execute(sql, part))
-        return found
+            return staged | self._stored(db, numbers)
 
     def numbers(self) -> list[str]:
         """The card numbers of every chip personalised so far, in order."""
@@ -233,7 +224,7 @@ class VirtualCardReader(CardChipReader):
                 db.executemany("INSERT INTO chips (card_number, chip) VALUES (?, ?)", rows)
             except sqlite3.IntegrityError:
                 db.execute("ROLLBACK")
-                taken = [n for n, _ in rows if self._has_row(db, n)]
+                taken = sorted(self._stored(db, [n for n, _ in rows]))
                 raise TokenError(f"Card {', '.join(taken)} is personalised already.") from None
             db.execute("COMMIT")
 
@@ -310,9 +301,15 @@ class VirtualCardReader(CardChipReader):
                 raise TokenError(f"Card {card_number} is personalised already.") from None
 
     @staticmethod
-    def _has_row(db: sqlite3.Connection, card_number: str) -> bool:
-        found = db.execute("SELECT 1 FROM chips WHERE card_number = ?", (card_number,))
-        return found.fetchone() is not None
+    def _stored(db: sqlite3.Connection, numbers: Sequence[str]) -> set[str]:
+        """Which of `numbers` have a stored chip, in one query per 500."""
+        found: set[str] = set()
+        for start in range(0, len(numbers), 500):
+            part = list(numbers[start : start + 500])
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT card_number FROM chips WHERE card_number IN ({marks})"  # noqa: S608
+            found.update(number for (number,) in db.execute(sql, part))
+        return found
 
     def _load(self, db: sqlite3.Connection, card_number: str) -> _Chip:
         row = db.execute("SELECT chip FROM chips WHERE card_number = ?", (card_number,)).fetchone()

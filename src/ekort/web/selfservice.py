@@ -10,7 +10,7 @@ a code that is not accepted is shown next to its field; a rule that refuses, nex
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -93,105 +93,92 @@ class OwnCardView(RoleRequiredMixin, View):
         return HttpResponseRedirect(reverse(to, args=[card.pk]))
 
 
-class SignatureView(OwnCardView):
+class CertificateFormView(OwnCardView):
+    """A form that the holder confirms with the card's PIN, then one service call: the page
+    again with the problem next to the form (a wrong PIN at its field, 400; a refusal with its
+    rule, 409), or a message and the certificate page."""
+
+    form_class: type[django_forms.Form]
+
+    def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
+        """Call the service; return the message and the URL name to go to."""
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        return self.page(self.card(card_id), self.form_class())
+
+    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            return self.page(card, form, status=400)
+        try:
+            text, to = self.carry_out(card, form.cleaned_data)
+        except InvalidInput as exc:
+            form.add_error("pin", wrong_pin(str(exc)))
+            return self.page(card, form, status=400)
+        except Refused as exc:
+            return self.refused(card, form, exc)
+        return self.done(card, text, to)
+
+
+class SignatureView(CertificateFormView):
     """R12: the holder asks for a signature certificate and chooses its code, twice."""
 
     template_name = "ekort/portal/selfservice/signature.html"
+    form_class = SignatureForm
 
-    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        return self.page(self.card(card_id), SignatureForm())
-
-    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        card = self.card(card_id)
-        form = SignatureForm(request.POST)
-        if not form.is_valid():
-            return self.page(card, form, status=400)
-        try:
-            selfservice.download_signature_certificate(
-                actor=request.user,
-                card_id=card.pk,
-                pin=form.cleaned_data["pin"],
-                signature_code=form.cleaned_data["code"],
-                now=clock.now(),
-            )
-        except InvalidInput as exc:
-            form.add_error("pin", wrong_pin(str(exc)))
-            return self.page(card, form, status=400)
-        except Refused as exc:
-            return self.refused(card, form, exc)
-        return self.done(
-            card,
-            _(
-                "Underskriftscertifikatet finns nu på kortet. Du skriver under med den "
-                "underskriftskod du valde."
-            ),
-            "portal:certificates-signature",
+    def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
+        selfservice.download_signature_certificate(
+            actor=self.request.user,
+            card_id=card.pk,
+            pin=data["pin"],
+            signature_code=data["code"],
+            now=clock.now(),
         )
+        text = _(
+            "Underskriftscertifikatet finns nu på kortet. Du skriver under med den "
+            "underskriftskod du valde."
+        )
+        return text, "portal:certificates-signature"
 
 
-class AdditionalView(OwnCardView):
+class AdditionalView(CertificateFormView):
     """R13: at most one additional certificate at a time; add one, or swap the one there."""
 
     template_name = "ekort/portal/selfservice/additional.html"
+    form_class = AdditionalForm
 
-    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        return self.page(self.card(card_id), AdditionalForm())
-
-    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        card = self.card(card_id)
-        form = AdditionalForm(request.POST)
-        if not form.is_valid():
-            return self.page(card, form, status=400)
-        swap = request.POST.get("action") == "swap"
-        try:
-            selfservice.add_additional_certificate(
-                actor=request.user,
-                card_id=card.pk,
-                pin=form.cleaned_data["pin"],
-                issuer_name=form.cleaned_data["issuer"],
-                swap=swap,
-                now=clock.now(),
-            )
-        except InvalidInput as exc:
-            form.add_error("pin", wrong_pin(str(exc)))
-            return self.page(card, form, status=400)
-        except Refused as exc:
-            return self.refused(card, form, exc)
+    def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
+        swap = self.request.POST.get("action") == "swap"
+        selfservice.add_additional_certificate(
+            actor=self.request.user,
+            card_id=card.pk,
+            pin=data["pin"],
+            issuer_name=data["issuer"],
+            swap=swap,
+            now=clock.now(),
+        )
         text = (
             _("Tilläggscertifikatet är bytt. Det gamla är spärrat och borttaget från kortet.")
             if swap
             else _("Tilläggscertifikatet finns nu på kortet.")
         )
-        return self.done(card, text, "portal:certificates-additional")
+        return text, "portal:certificates-additional"
 
 
-class RemoveAdditionalView(OwnCardView):
+class RemoveAdditionalView(CertificateFormView):
     """R13: remove the additional certificate, after a confirmation."""
 
     template_name = "ekort/portal/selfservice/remove_additional.html"
+    form_class = RemoveAdditionalForm
 
-    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        return self.page(self.card(card_id), RemoveAdditionalForm())
-
-    def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
-        card = self.card(card_id)
-        form = RemoveAdditionalForm(request.POST)
-        if not form.is_valid():
-            return self.page(card, form, status=400)
-        try:
-            selfservice.remove_additional_certificate(
-                actor=request.user, card_id=card.pk, pin=form.cleaned_data["pin"], now=clock.now()
-            )
-        except InvalidInput as exc:
-            form.add_error("pin", wrong_pin(str(exc)))
-            return self.page(card, form, status=400)
-        except Refused as exc:
-            return self.refused(card, form, exc)
-        return self.done(
-            card,
-            _("Tilläggscertifikatet är spärrat och borttaget från kortet."),
-            "portal:certificates-additional",
+    def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
+        selfservice.remove_additional_certificate(
+            actor=self.request.user, card_id=card.pk, pin=data["pin"], now=clock.now()
         )
+        text = _("Tilläggscertifikatet är spärrat och borttaget från kortet.")
+        return text, "portal:certificates-additional"
 
 
 class DownloadView(OwnCardView):

@@ -86,6 +86,56 @@ def _template(
     return templates[key]
 
 
+_COLUMNS = (
+    "card_id",
+    "issuer_id",
+    "profile",
+    "serial",
+    "subject",
+    "not_before",
+    "not_after",
+    "der",
+    "status",
+    "status_changed_at",
+    "revoked_at",
+    "revocation_reason",
+    "on_card",
+)
+
+
+def _certificate_row(
+    card: Card,
+    ca: CertificateAuthority,
+    profile: Profile,
+    public: Any,
+    now: dt.datetime,
+    status: str,
+    templates: Templates,
+) -> tuple[Any, ...]:
+    """A certificate for `public`, as the row of `_COLUMNS` that stores it; a batch writes
+    such rows without a model object per certificate, and passes one `templates` for all."""
+    template = _template(ca, profile, public, templates)
+    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
+    return (
+        card.pk,
+        ca.pk,
+        profile.value,
+        format(cert.serial_number, "x"),
+        cert.subject.rfc4514_string(),
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+        cert.public_bytes(serialization.Encoding.DER),
+        status,
+        now,
+        None,
+        "",
+        True,
+    )
+
+
+_SERIAL, _DER = _COLUMNS.index("serial"), _COLUMNS.index("der")
+
+
 def certified(
     *,
     card: Card,
@@ -94,26 +144,10 @@ def certified(
     public: Any,
     now: dt.datetime,
     status: str,
-    templates: Templates | None = None,
 ) -> tuple[Certificate, bytes]:
-    """Certify a public key from the card. Returns the record, not yet saved, and the DER.
-    A batch passes one `templates` for all its cards."""
-    template = _template(ca, profile, public, {} if templates is None else templates)
-    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
-    der = cert.public_bytes(serialization.Encoding.DER)
-    record = Certificate(
-        card=card,
-        issuer=ca,
-        profile=profile.value,
-        serial=format(cert.serial_number, "x"),
-        subject=cert.subject.rfc4514_string(),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        der=der,
-        status=status,
-        status_changed_at=now,
-    )
-    return record, der
+    """Certify a public key from the card. Returns the record, not yet saved, and the DER."""
+    row = _certificate_row(card, ca, profile, public, now, status, {})
+    return Certificate(**dict(zip(_COLUMNS, row, strict=True))), row[_DER]
 
 
 def issue_certificate(
@@ -180,50 +214,6 @@ def personalise(card: Card, now: dt.datetime) -> Certificate:
     return record
 
 
-_COLUMNS = (
-    "card_id",
-    "issuer_id",
-    "profile",
-    "serial",
-    "subject",
-    "not_before",
-    "not_after",
-    "der",
-    "status",
-    "status_changed_at",
-    "revoked_at",
-    "revocation_reason",
-    "on_card",
-)
-
-
-def _on_hold_row(
-    card: Card, ca: CertificateAuthority, public: Any, now: dt.datetime, templates: Templates
-) -> tuple[Any, ...]:
-    """The authentication certificate for `public`, on hold, as the row of `_COLUMNS` that
-    stores it: a batch writes rows, without a model object per certificate."""
-    template = _template(ca, Profile.AUTHENTICATION, public, templates)
-    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
-    return (
-        card.pk,
-        ca.pk,
-        Profile.AUTHENTICATION.value,
-        format(cert.serial_number, "x"),
-        cert.subject.rfc4514_string(),
-        cert.not_valid_before_utc,
-        cert.not_valid_after_utc,
-        cert.public_bytes(serialization.Encoding.DER),
-        Status.ON_HOLD.value,
-        now,
-        None,
-        "",
-        True,
-    )
-
-
-_SERIAL, _DER = _COLUMNS.index("serial"), _COLUMNS.index("der")
-
-
 @dataclass(frozen=True)
 class Personalised:
     serials: list[str]  # of the certificates, in the cards' order
@@ -249,7 +239,11 @@ def personalise_many(cards: Sequence[Card], now: dt.datetime) -> Personalised:
         ca = authorities[level]
 
         def certify(public: Any, card: Card = card, ca: CertificateAuthority = ca) -> bytes:
-            rows.append(_on_hold_row(card, ca, public, now, templates))
+            rows.append(
+                _certificate_row(
+                    card, ca, Profile.AUTHENTICATION, public, now, Status.ON_HOLD, templates
+                )
+            )
             der: bytes = rows[-1][_DER]
             return der
 
