@@ -6,20 +6,23 @@ PostgreSQL.
 The cards are generated in bulk (`bench.population`): each is sent, inactive, past its
 activation deadline, with an on-hold authentication certificate (and, as after production, no
 stored OCSP response for it), so the sweep does all its real work. It runs through
-`deadlines.run_all`, what `ekort jobs run` calls; the command's second half,
-`status.publish_due` (the CRL, OCSP responses for the revoked certificates), is timed on its
-own. Then everything is checked: each card blocked, one block record and one audit entry per
+`deadlines.run_all` with its chunks in one worker process per core on PostgreSQL, as `ekort
+jobs run --workers W` runs it (in this process on SQLite, which has one writer at a time).
+The command's second half, `status.publish_due` (the CRL, OCSP responses for the revoked
+certificates), is timed on its own. Then everything is checked: each card blocked, one block record and one audit entry per
 card, each certificate revoked with a fresh OCSP response, and the audit chain verifies.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 
+from ekort.cli.workers import sweeps_in_workers
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.services import audit, deadlines
 from ekort.services.pki import authority, status
@@ -88,8 +91,13 @@ def check(first_card: int, count: int, *, resigned: bool = True) -> list[str]:
 def run(ctx: Context) -> list[Result]:
     count = size(ctx)
     first_card, generating = populate(count)
+    workers = len(os.sched_getaffinity(0)) if ctx.database == POSTGRES else 1
     with stopwatch() as swept:
-        results = deadlines.run_all(SWEEP_AT)
+        if workers == 1:
+            results = deadlines.run_all(SWEEP_AT)
+        else:
+            with sweeps_in_workers(workers) as run_chunks:
+                results = deadlines.run_all(SWEEP_AT, run_chunks=run_chunks)
     changed = {r.name: r.changed for r in results}
     # Re-signing every response (the publisher's half of `ekort jobs run`) signs one OCSP
     # response per card: about 3,000 a second here, too long for the suite's budget at a

@@ -123,6 +123,8 @@ def test_jobs_run_on_the_last_pickup_day_blocks_nothing(world):
     [
         (["--at", "nonsense"], f"'nonsense' is not a date or instant; {HOW_TO_WRITE}."),
         (["--at", "2024-01-23", "--chunk", "0"], "--chunk must be at least 1."),
+        (["--at", "2024-01-23", "--workers", "0"], "--workers must be from 1 to 16."),
+        (["--at", "2024-01-23", "--workers", "17"], "--workers must be from 1 to 16."),
     ],
 )
 def test_jobs_run_with_bad_options_fails_clearly_and_changes_nothing(world, args, message):

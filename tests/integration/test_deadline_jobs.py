@@ -3,9 +3,12 @@ local time, the block records and audit entries they leave, idempotence and chun
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
+from django.core.management import call_command
 
 from ekort.domain.errors import Refused
 from ekort.services import audit, cards, deadlines
@@ -239,6 +242,60 @@ def test_expiry_sweep_expires_live_cards_after_their_last_valid_day(world):
     assert audit.verify_trail() == []
 
 
+def test_a_card_due_under_two_sweeps_is_moved_by_the_first(world):
+    # Not activated in time and past its validity too: blocked (R8), as when the sweeps ran
+    # one after another, and then no longer live, so not expired as well.
+    [card] = bulk.cards(
+        world.employee,
+        world.orderer,
+        1,
+        state="sent_inactive",
+        ordered_at=t.NEW_PROCESS,
+        activation_deadline=date(2024, 1, 22),
+        valid_until=date(2024, 1, 22),
+    )
+
+    assert changed(deadlines.run_all(R3_OVER)) == {
+        "not_collected": 0,
+        "not_activated": 1,
+        "expired": 0,
+    }
+    assert bulk.states([card]) == ["blocked"]
+    assert [entry.action for entry in audit.history("card", str(card.pk))] == ["block"]
+
+
+@pytest.mark.django_db(transaction=True)  # the workers see only what is committed
+def test_workers_share_out_the_chunks_and_move_each_due_card_once(world):
+    pickup = awaiting_pickup(world, 3)
+    activation = sent_inactive(world, 4, deadline=date(2024, 1, 22))
+    expiring = bulk.cards(
+        world.employee,
+        world.orderer,
+        2,
+        state="active",
+        ordered_at=t.LEGACY_COMPANY,
+        valid_until=date(2024, 1, 22),
+    )
+    not_due = sent_inactive(world, 1)
+    out = io.StringIO()
+
+    call_command(
+        "jobs", "run", "--at", R3_OVER.isoformat(), "--chunk", "2", "--workers", "2",
+        stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+
+    text = out.getvalue()
+    for name, rule, n in (("not_collected", "R3", 3), ("not_activated", "R8", 4)):
+        assert re.search(rf"^\s+{name}\s+{rule}\s+{n} cards$", text, re.MULTILINE), text
+    assert re.search(r"^\s+expired\s+validity\s+2 cards$", text, re.MULTILINE), text
+    assert bulk.states(pickup + activation) == ["blocked"] * 7
+    assert bulk.states(expiring + not_due) == ["expired", "expired", "sent_inactive"]
+    assert Block.objects.count() == 7
+    for card in pickup + activation + expiring:
+        assert len(audit.history("card", str(card.pk))) == 1
+    assert audit.verify_trail() == []  # one chain, whichever worker appended first
+
+
 def test_running_twice_changes_nothing_the_second_time(world):
     sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     awaiting_pickup(world, 2)
@@ -270,11 +327,9 @@ def test_chunks_of_two_take_five_cards_in_three_transactions(world):
     due = awaiting_pickup(world, 5)
     calls: list[tuple[str, int, int]] = []
 
-    result = deadlines.run_sweep(
-        deadlines.SWEEPS[0], R3_OVER, chunk=2, progress=lambda *call: calls.append(call)
-    )
+    results = deadlines.run_all(R3_OVER, chunk=2, progress=lambda *call: calls.append(call))
 
-    assert result.changed == 5
+    assert changed(results) == {"not_collected": 5, "not_activated": 0, "expired": 0}
     assert calls == [("not_collected", 2, 5), ("not_collected", 4, 5), ("not_collected", 5, 5)]
     assert bulk.states(due) == ["blocked"] * 5
     assert Block.objects.filter(card__in=due, reason="not_collected").count() == 5

@@ -1,7 +1,7 @@
 """The set-based sweep's parts on the configured database: audit entries written in bulk
-(`audit.append_alike`) are the entries `append_many` writes, computed while the database works;
-rows written in bulk survive awkward text; and a sweep taking cards in (deadline, id) order
-still finds cards that a concurrent run skipped and gave back."""
+(`audit.append_alike`) are the entries `append_many` writes, rendered while the database works
+and chained after whatever that work wrote; rows written in bulk survive awkward text; and a
+run looks again for cards a chunk skipped because another transaction held them."""
 
 from __future__ import annotations
 
@@ -70,12 +70,28 @@ def test_entries_alike_are_the_entries_append_many_writes():
             ),
             ROWS,
             object_id=Slot(0),
-            meanwhile=lambda: ran.append(AuditHead.objects.select_for_update().get().seq),
+            meanwhile=lambda: ran.append(AuditHead.objects.count()),
         )
 
-    assert ran == [0]  # called once, with the head already locked and not yet moved
+    assert ran == [0]  # called once, before the head was first locked (and so made)
     assert written() == one_by_one
     assert AuditEntry.objects.get(object_id="22").after["card_number"] == AWKWARD
+    assert audit.verify_trail() == []
+
+
+def test_entries_alike_follow_the_entries_their_change_wrote_meanwhile():
+    # The head is locked after `meanwhile`: whatever it appended comes first in the chain.
+    with transaction.atomic():
+        audit.record(change(object_id="0"))
+        audit.append_alike(
+            change(),
+            [("1",), ("2",)],
+            object_id=Slot(0),
+            meanwhile=lambda: audit.record(change(object_id="meanwhile")),
+        )
+
+    entries = AuditEntry.objects.order_by("seq").values_list("seq", "object_id")
+    assert list(entries) == [(1, "0"), (2, "meanwhile"), (3, "1"), (4, "2")]
     assert audit.verify_trail() == []
 
 
@@ -95,39 +111,29 @@ def test_entries_alike_need_the_change_transaction():
         audit.append_alike(change(), [("1",)], object_id=Slot(0))
 
 
-def test_a_card_skipped_by_a_chunk_is_found_by_the_pass_from_the_start(world, monkeypatch):
-    # Deadlines out of id order, so that the (deadline, id) order is not the id order.
-    late = bulk.cards(
+def test_a_card_skipped_by_a_chunk_is_found_by_the_second_pass(world):
+    due = bulk.cards(
         world.employee,
         world.orderer,
-        3,
+        6,
         state="sent_inactive",
         ordered_at=t.NEW_PROCESS,
         activation_deadline=date(2024, 4, 30),
     )
-    early = bulk.cards(
-        world.employee,
-        world.orderer,
-        3,
-        state="sent_inactive",
-        ordered_at=t.NEW_PROCESS,
-        activation_deadline=date(2024, 4, 1),
-    )
-    take, skipped = deadlines._take, early[0].pk
+    skipped, given = due[0].pk, []
 
-    def take_but_skip_once(sweep, today, chunk, after):
-        # As FOR UPDATE SKIP LOCKED does while another run holds the card, which that run
-        # then gives back by rolling back.
-        rows = take(sweep, today, chunk, after)
-        if after is None and any(row[0] == skipped for row in rows):
-            monkeypatch.setattr(deadlines, "_take", take)
-            return [row for row in rows if row[0] != skipped]
-        return rows
+    def skip_once(sweep, chunks, now):
+        # As FOR UPDATE SKIP LOCKED does while another transaction holds the card.
+        for ids in chunks:
+            given.append(list(ids))
+            if len(given) == 1:
+                ids = [pk for pk in ids if pk != skipped]
+            yield deadlines.sweep_chunk(sweep, ids, now)
 
-    monkeypatch.setattr(deadlines, "_take", take_but_skip_once)
-    result = deadlines.run_sweep(deadlines.SWEEPS[1], AT, chunk=2)
+    results = deadlines.run_all(AT, chunk=2, run_chunks=skip_once)
 
-    assert result.changed == 6
-    assert bulk.states(early + late) == ["blocked"] * 6
+    assert given == [[c.pk for c in due[i : i + 2]] for i in (0, 2, 4)] + [[skipped]]
+    assert {r.name: r.changed for r in results}["not_activated"] == 6
+    assert bulk.states(due) == ["blocked"] * 6
     assert Block.objects.filter(reason="not_activated").count() == 6
     assert audit.verify_trail() == []

@@ -10,7 +10,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ekort.domain.audit_chain import GENESIS, Slot, Template, canonical, canonical_mac, entry_mac
+from ekort.domain.audit_chain import (
+    GENESIS,
+    Slot,
+    Template,
+    canonical,
+    canonical_mac,
+    entry_mac,
+    scalar_json,
+)
 
 AT = datetime(2024, 5, 1, 0, 5, tzinfo=UTC)
 
@@ -43,6 +51,22 @@ def test_a_template_renders_the_canonical_bytes(text):
     for row in [("17", text, "sent_inactive", 3), (text, None, True, 10**12)]:
         filled = payload_with(*row)
         assert template.render(row).encode("utf-8") == canonical(filled)
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_rendered_around_the_sequence_number_the_parts_join_to_the_canonical_bytes(text):
+    template = Template.of(payload_with(Slot(0), Slot(1), Slot(2), Slot(-1)))
+    row = ("17", text, "sent_inactive")
+    before, after = template.fill_around([scalar_json(value) for value in row], -1)
+    for seq in (1, 10**12):
+        assert f"{before}{seq}{after}".encode() == canonical(payload_with(*row, seq))
+
+
+def test_rendering_around_needs_the_open_slot_once():
+    with pytest.raises(ValueError, match="exactly once"):
+        Template.of({"seq": Slot(1)}).fill_around(['"x"'], 0)
+    with pytest.raises(ValueError, match="exactly once"):
+        Template.of({"a": Slot(0), "b": Slot(0)}).fill_around(['"x"'], 0)
 
 
 def test_a_template_without_slots_is_the_canonical_text():

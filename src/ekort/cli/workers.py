@@ -1,9 +1,11 @@
-"""Batch chunks in worker processes side by side: `ekort bulk ... --chunk N --workers W`.
+"""Chunks in worker processes side by side: `ekort bulk ... --chunk N --workers W` and
+`ekort jobs run --workers W`.
 
 Producing a card is mostly Python work (the chip's key, the certificate, the rows), so one
-process uses one core; W processes use W. Each chunk is still one transaction of one batch
-service (`services.cards.batch`), with everything that promises: a chunk is done or untouched,
-also when its worker is killed.
+process uses one core; W processes use W. A deadline sweep's chunk is mostly the database's
+work, and one database session uses one core of the database server too. Each chunk is still
+one transaction of one service (`services.cards.batch`, `services.deadlines.sweep_chunk`), with
+everything that promises: a chunk is done or untouched, also when its worker is killed.
 
 The workers are forked from the command's process, which first closes its database connections:
 each worker opens its own on first use and never shares a socket with its parent. Each worker
@@ -15,7 +17,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,9 +26,11 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from ekort.domain.errors import Refused
-from ekort.services import clock
+from ekort.services import clock, deadlines
 from ekort.services.cards.batch import BatchOutcome, produce_batch, send_batch
 from ekort.services.pki import backends
+
+MAX_WORKERS = 16  # a sanity bound for --workers: more than a machine's cores gains nothing
 
 _BATCHES = {"produce": produce_batch, "send": send_batch}
 
@@ -80,3 +85,29 @@ def run_in_workers(
         jobs = [pool.submit(run_chunk, verb, actor_pk, list(chunk), at) for chunk in chunks]
         for job in jobs:
             yield job.result()
+
+
+@contextmanager
+def sweeps_in_workers(workers: int) -> Iterator[deadlines.RunChunks]:
+    """A `deadlines.RunChunks` that has each chunk done in one of `workers` processes, for
+    `deadlines.run_all(..., run_chunks=...)` inside the `with`."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+
+        def run_chunks(
+            sweep: deadlines.Sweep, chunks: Sequence[Sequence[int]], now: datetime
+        ) -> Iterator[int]:
+            # The first submission forks the workers: this process's connection must not be
+            # open then, or they would share its socket.
+            connections.close_all()
+            jobs: list[Future[int]] = [
+                pool.submit(deadlines.sweep_chunk, sweep, list(chunk), now) for chunk in chunks
+            ]
+            try:
+                for job in jobs:
+                    yield job.result()
+            finally:
+                for job in jobs:
+                    job.cancel()  # after a failure: the chunks not yet started stay untouched
+
+        yield run_chunks

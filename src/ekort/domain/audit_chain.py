@@ -92,20 +92,47 @@ class Template:
 
     def render(self, values: Sequence[Any]) -> str:
         """The canonical JSON text with `values` in the slots (str, int, bool or None)."""
+        return self.fill({slot: scalar_json(values[slot]) for slot in self.slots})
+
+    def fill(self, texts: Sequence[str] | Mapping[int, str]) -> str:
+        """`render` for values already encoded by `scalar_json`: when several templates take
+        the same values (an entry's payload, and its `before` and `after`), each is encoded
+        once."""
         pieces = self.pieces
         out = [pieces[0]]
         for i, slot in enumerate(self.slots):
-            value = values[slot]
-            if isinstance(value, str):
-                out.append(encode_basestring(value))  # what json.dumps uses, ensure_ascii=False
-            elif type(value) is int:
-                out.append(str(value))
-            elif value is None or isinstance(value, bool):
-                out.append(json.dumps(value))
-            else:
-                raise TypeError(f"a template slot takes a str, int, bool or None, not {value!r}")
+            out.append(texts[slot])
             out.append(pieces[i + 1])
         return "".join(out)
+
+    def fill_around(self, texts: Sequence[str], open_slot: int) -> tuple[str, str]:
+        """The canonical JSON text before and after the one place of `open_slot`, the other
+        slots filled from `texts` (as `fill`): `before + <that value's JSON> + after` is the
+        whole text. For a value known only later (an entry's sequence number, known once the
+        trail's head is locked), so that the rest is rendered earlier."""
+        if self.slots.count(open_slot) != 1:
+            raise ValueError(f"slot {open_slot} is not in the template exactly once")
+        pieces = self.pieces
+        out = [pieces[0]]
+        cut = 0
+        for i, slot in enumerate(self.slots):
+            if slot == open_slot:
+                cut = len(out)
+            else:
+                out.append(texts[slot])
+            out.append(pieces[i + 1])
+        return "".join(out[:cut]), "".join(out[cut:])
+
+
+def scalar_json(value: Any) -> str:
+    """A slot's value as canonical JSON text (a str, int, bool or None)."""
+    if isinstance(value, str):
+        return encode_basestring(value)  # what json.dumps uses, with ensure_ascii=False
+    if type(value) is int:
+        return str(value)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    raise TypeError(f"a template slot takes a str, int, bool or None, not {value!r}")
 
 
 @dataclass(frozen=True)

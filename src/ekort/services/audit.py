@@ -26,9 +26,10 @@ from ekort.domain.audit_chain import (
     canonical_mac,
     entry_mac,
     instant_text,
+    scalar_json,
     verify,
 )
-from ekort.store.bulk import encoder, insert_encoded, insert_rows
+from ekort.store.bulk import encoder_around, insert_encoded, insert_rows
 from ekort.store.models import AuditEntry, AuditHead
 
 
@@ -119,6 +120,22 @@ _COLUMNS = (
 )
 
 
+# `append_alike`'s column order: each entry's own values, then those alike for all of them.
+_ALIKE_COLUMNS = (
+    "seq",
+    "object_id",
+    "before",
+    "after",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "reason",
+    "prev_mac",
+    "mac",
+)
+
+
 def append_many(changes: Iterable[Change]) -> int:
     """Like `record_many`, for the set-based jobs: the same entries and the same chain (each
     MAC over the same canonical payload), written in bulk without a model instance per entry.
@@ -186,8 +203,10 @@ def append_alike(
     `change.object_id`). The same entries and MACs as `append_many` gives for the filled-in
     changes (`audit verify` cannot tell them apart); the fixed parts are encoded once.
 
-    `meanwhile`, if given, is called (in this thread and transaction) after the head is locked,
-    while the entries are computed in another thread: the change's own database work."""
+    `meanwhile`, if given, is the change's own database work: it is called first (in this
+    thread and transaction) while the entries are rendered in another thread. The trail's head
+    is locked only after it, so that jobs in several processes do their work side by side and
+    take turns only for the chain itself: the MACs and writing the entries."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit entries must be written inside the change's transaction")
     payload = Template.of(
@@ -204,52 +223,46 @@ def append_alike(
         }
     )
     before, after = Template.of(change.before), Template.of(change.after)
-    key = _key()
-    head = _locked_head()
-    encode = encoder()
+    encode, join = encoder_around()
+    # The columns alike for every entry are encoded once (`_ALIKE_COLUMNS`).
+    alike = encode((change.at, change.actor, change.action, change.object_type, change.reason))
     listed = list(rows)
 
-    def entries() -> tuple[list[Any], str]:
-        # Pure computation (no database), so that it can run while the database works.
-        seq, prev = head.seq, head.mac
-        lines = []
+    def rendered() -> list[tuple[bytes, bytes, Any]]:
+        # Everything but the sequence number and the MACs, which need the locked head: pure
+        # computation (no database), so that it can run while the database works. Each row's
+        # values are encoded as JSON once, for the payload, `before` and `after` alike.
+        out = []
         for row in listed:
-            seq += 1
-            filled = (*row, seq)
-            mac = canonical_mac(key, prev, payload.render(filled).encode("utf-8"))
-            lines.append(
-                encode(
-                    (
-                        seq,
-                        change.at,
-                        change.actor,
-                        change.action,
-                        change.object_type,
-                        change.object_id if object_id is None else filled[object_id.index],
-                        change.reason,
-                        before.render(filled),
-                        after.render(filled),
-                        prev,
-                        mac,
-                    )
-                )
-            )
-            prev = mac
-        return lines, prev
+            texts = [scalar_json(value) for value in row]
+            head_text, tail_text = payload.fill_around(texts, -1)
+            name = change.object_id if object_id is None else row[object_id.index]
+            own = encode((name, before.fill(texts), after.fill(texts)))
+            out.append((head_text.encode("utf-8"), tail_text.encode("utf-8"), own))
+        return out
 
     if meanwhile is None:
-        lines, last_mac = entries()
+        parts = rendered()
     else:
-        # The MACs are Python's work and `meanwhile` mostly the database's (waiting for it
+        # Rendering is Python's work and `meanwhile` mostly the database's (waiting for it
         # releases the GIL), so the two overlap.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            computing = pool.submit(entries)
+            rendering = pool.submit(rendered)
             meanwhile()
-            lines, last_mac = computing.result()
-    if not lines:
+            parts = rendering.result()
+    if not parts:
         return 0
-    insert_encoded(AuditEntry, _COLUMNS, lines)
-    head.seq, head.mac = head.seq + len(lines), last_mac
+    key = _key()
+    head = _locked_head()
+    seq, prev = head.seq, head.mac
+    lines = []
+    for head_bytes, tail_bytes, own in parts:
+        seq += 1
+        mac = canonical_mac(key, prev, b"%b%d%b" % (head_bytes, seq, tail_bytes))
+        lines.append(join(seq, (own, alike), (prev, mac)))
+        prev = mac
+    insert_encoded(AuditEntry, _ALIKE_COLUMNS, lines)
+    head.seq, head.mac = seq, prev
     head.save(update_fields=["seq", "mac"])
     return len(lines)
 

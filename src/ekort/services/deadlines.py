@@ -1,25 +1,40 @@
 """The deadline jobs: block cards not collected in time (R3) or not activated in time (R8),
 and expire cards whose validity ran out.
 
-Each sweep works on sets, not rows: it takes a chunk of due cards with FOR UPDATE SKIP LOCKED,
-moves them in one UPDATE, writes their block records and audit entries in bulk, and commits.
-Running it again finds nothing left to do (idempotent); two runs at once split the work between
-them instead of doing it twice (on SQLite the IMMEDIATE transactions take turns instead).
+A run works on sets, not rows:
 
-Due cards are taken in (deadline, id) order from the sweep's partial index (store/models/cards.py)
-and each chunk starts after the last one taken, so a chunk reads only its own cards, not again
-the index entries of those moved before it. Cards a concurrent run skipped (locked) and then
-gave back, by rolling back, come before that point: the sweep ends with a pass from the start.
+1. One pass over the card table finds every due card (`find_due`): a card is due under the
+   first sweep, in `SWEEPS` order, whose deadline is before today in a state that sweep moves.
+   No index serves that pass, on purpose. An index on the card's state, or one whose condition
+   names the state, would make every state change add an entry to each of the card's indexes;
+   without one, a sweep's update stays on the row's page and touches no index (a HOT update
+   on PostgreSQL, migration 0009). That was most of a million-card sweep's card work. The pass
+   reads the table once per run instead.
+2. Each sweep's cards go in chunks, one transaction each (`sweep_chunk`): lock those of the
+   chunk still due (FOR UPDATE SKIP LOCKED, so the state and the deadline are checked again
+   under the lock), write their block records, move them in one UPDATE, revoke their
+   certificates, and last lock the audit trail's head and append one entry per card.
+3. The chunks run one after another in this process, or side by side in the caller's worker
+   processes (`RunChunks`; `ekort jobs run --workers`). They share no card, and they take turns
+   only for the audit chain, which is why its head is locked last.
+
+Running again finds nothing left to do (idempotent). Two runs at once split the work between
+them instead of doing it twice (on SQLite the IMMEDIATE transactions take turns instead). A
+card a chunk skipped because another transaction held it is looked for once more: when any
+chunk moved fewer cards than it was given, the run ends with a second pass over the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from ekort.domain.audit_chain import Slot
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, next_state
@@ -71,6 +86,11 @@ SWEEPS: tuple[Sweep, ...] = (
     ),
 )
 
+# How a run has its chunks done: given a sweep, its chunks of card ids and the instant, the
+# number of cards each chunk moved, in the chunks' order (`in_this_process`, or the CLI's
+# worker processes).
+RunChunks = Callable[[Sweep, Sequence[Sequence[int]], datetime], Iterable[int]]
+
 
 @dataclass
 class SweepResult:
@@ -79,78 +99,104 @@ class SweepResult:
     changed: int
 
 
-Position = tuple[date, int]  # (deadline, id) of the last card a chunk took
-_Taken = tuple[int, str, str, date]  # id, state, number, deadline
+def _is_due(sweep: Sweep, today: date) -> Q:
+    return Q(state__in=sorted(sweep.source_states), **{f"{sweep.deadline}__lt": today})
 
 
 def _due(sweep: Sweep, today: date) -> QuerySet[Card]:
-    return Card.objects.filter(
-        Q(**{f"{sweep.deadline}__lt": today}), state__in=sorted(sweep.source_states)
-    )
+    return Card.objects.filter(_is_due(sweep, today))
 
 
-def _take(sweep: Sweep, today: date, chunk: int, after: Position | None) -> list[_Taken]:
-    """Lock and read the next chunk of due cards, in the partial index's order."""
-    due = _due(sweep, today)
-    if after is not None:
-        # A row comparison, which both databases answer from the index, in its order (an OR of
-        # the two conditions would not be).
-        deadline, pk = after
-        quote = connection.ops.quote_name
-        where = f"({quote(sweep.deadline)}, {quote('id')}) > (%s, %s)"
-        params = [connection.ops.adapt_datefield_value(deadline), pk]
-        due = due.extra(where=[where], params=params)  # noqa: S610 - our own names
-    return list(
-        due.select_for_update(skip_locked=True)
-        .order_by(sweep.deadline, "pk")
-        .values_list("pk", "state", "number", sweep.deadline)[:chunk]
+def find_due(now: datetime) -> dict[str, list[int]]:
+    """One pass over the card table: each sweep's due cards, by the sweep's name, in id order.
+    A card due under several sweeps is under the first (blocking it takes it out of the
+    others, as running the sweeps one after another would)."""
+    require_aware(now)
+    today = local_date(now)
+    conditions = [(sweep.name, _is_due(sweep, today)) for sweep in SWEEPS]
+    which = Case(
+        *(When(condition, then=Value(name)) for name, condition in conditions),
+        output_field=CharField(),
     )
+    due: dict[str, list[int]] = {sweep.name: [] for sweep in SWEEPS}
+    rows = (
+        Card.objects.filter(reduce(or_, (condition for _, condition in conditions)))
+        .annotate(sweep=which)
+        .order_by()
+        .values_list("pk", "sweep")
+    )
+    for pk, name in rows.iterator(chunk_size=20_000):
+        due[name].append(pk)
+    for ids in due.values():
+        ids.sort()
+    return due
+
+
+@contextmanager
+def foreign_keys_checked_at_once() -> Iterator[None]:
+    """On PostgreSQL, check the foreign keys of rows written inside as each statement ends,
+    not at commit (Django makes them deferred). The block records' keys are then checked while
+    their cards are still as `sweep_chunk` locked them (so a check takes no new row lock), and
+    before the audit head is locked, which the commit comes after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        yield
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares every foreign key
 
 
 def _target(sweep: Sweep, state: str) -> str:
     return next_state(CardState(state), sweep.action).value  # the lifecycle table decides
 
 
-def _sweep_chunk(
-    sweep: Sweep, today: date, now: datetime, chunk: int, after: Position | None
-) -> tuple[Position, int] | None:
-    """Move one chunk in one transaction: where it ended and how many it moved, or None when
-    nothing was due."""
+def sweep_chunk(sweep: Sweep, card_ids: Sequence[int], now: datetime) -> int:
+    """Move those of `card_ids` still due under `sweep` in one transaction; how many it moved.
+    Cards another transaction holds are skipped, not waited for."""
+    require_aware(now)
+    today = local_date(now)
     with transaction.atomic():
-        rows = _take(sweep, today, chunk, after)
+        rows = list(
+            with_ids(_due(sweep, today), "id", card_ids)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", "state", "number")
+        )
         if not rows:
-            return None
-        ids = [pk for pk, _, _, _ in rows]
-        targets = {state: _target(sweep, state) for state in {state for _, state, _, _ in rows}}
+            return 0
+        ids = [pk for pk, _, _ in rows]
+        targets = {state: _target(sweep, state) for state in {state for _, state, _ in rows}}
         actor = f"job:{sweep.name}"
 
         def move() -> None:
+            if sweep.reason is not None:
+                with foreign_keys_checked_at_once():
+                    insert_for_ids(
+                        Block,
+                        "card_id",
+                        ids,
+                        {
+                            "reason": sweep.reason.value,
+                            "requested_by": actor,
+                            "registered_at": now,
+                            "note": f"Deadline passed ({sweep.rule}).",
+                        },
+                    )
             by_source: dict[str, list[int]] = {}
-            for pk, state, _, _ in rows:
+            for pk, state, _ in rows:
                 by_source.setdefault(state, []).append(pk)
             for state, pks in by_source.items():
                 with_ids(Card.objects.filter(state=state), "id", pks).update(
                     state=targets[state], closed_at=now
                 )
             if sweep.reason is not None:
-                # Same transaction as the blocks. Responses of certificates that were on hold
-                # (and so already answered "revoked") are re-signed by the publisher, not per
-                # chunk: see `revoke_cards`.
+                # Responses of certificates that were on hold (and so already answered
+                # "revoked") are re-signed by the publisher, not per chunk: see `revoke_cards`.
                 revoke_cards(ids, sweep.reason, now, resign_held=False)
-                insert_for_ids(
-                    Block,
-                    "card_id",
-                    ids,
-                    {
-                        "reason": sweep.reason.value,
-                        "requested_by": actor,
-                        "registered_at": now,
-                        "note": f"Deadline passed ({sweep.rule}).",
-                    },
-                )
 
         extra = {"reason": sweep.reason.value} if sweep.reason else {}
-        # The entries are computed while the database moves the cards (`meanwhile`).
+        # The entries are rendered while the database moves the cards (`meanwhile`).
         audit.append_alike(
             audit.Change(
                 actor=actor,
@@ -162,37 +208,49 @@ def _sweep_chunk(
                 before={"state": Slot(2)},
                 after={"state": Slot(3), "card_number": Slot(1), **extra},
             ),
-            [(str(pk), number, state, targets[state]) for pk, state, number, _ in rows],
+            [(str(pk), number, state, targets[state]) for pk, state, number in rows],
             object_id=Slot(0),
             meanwhile=move,
         )
-        last = rows[-1]
-        return (last[3], last[0]), len(rows)
+        return len(rows)
 
 
-def run_sweep(
-    sweep: Sweep, now: datetime, *, chunk: int = 5000, progress: Progress | None = None
-) -> SweepResult:
-    require_aware(now)
-    today = local_date(now)
-    total = _due(sweep, today).count()
-    done = 0
-    after: Position | None = None
-    while True:
-        taken = _sweep_chunk(sweep, today, now, chunk, after)
-        if taken is None:
-            if after is None:
-                break
-            after = None  # one more pass from the start: see the module's docstring
-            continue
-        after, changed = taken
-        done += changed
-        if progress:
-            progress(sweep.name, done, max(total, done))
-    return SweepResult(sweep.name, sweep.rule, done)
+def in_this_process(sweep: Sweep, chunks: Sequence[Sequence[int]], now: datetime) -> Iterable[int]:
+    return (sweep_chunk(sweep, ids, now) for ids in chunks)
+
+
+def _chunked(ids: Sequence[int], chunk: int) -> list[Sequence[int]]:
+    return [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
 
 
 def run_all(
-    now: datetime, *, chunk: int = 5000, progress: Progress | None = None
+    now: datetime,
+    *,
+    chunk: int = 5000,
+    progress: Progress | None = None,
+    run_chunks: RunChunks = in_this_process,
 ) -> list[SweepResult]:
-    return [run_sweep(sweep, now, chunk=chunk, progress=progress) for sweep in SWEEPS]
+    """Every sweep, in `SWEEPS` order, over the cards due at `now`."""
+    require_aware(now)
+    if chunk < 1:
+        raise ValueError("a chunk holds at least one card")
+    results = {sweep.name: SweepResult(sweep.name, sweep.rule, 0) for sweep in SWEEPS}
+    totals: dict[str, int] = {}  # due at the start, for `progress`
+    for second_pass in (False, True):
+        due = find_due(now)
+        short = False
+        for sweep in SWEEPS:
+            ids = due[sweep.name]
+            totals.setdefault(sweep.name, len(ids))
+            if not ids:
+                continue
+            result = results[sweep.name]
+            chunks = _chunked(ids, chunk)
+            for given, moved in zip(chunks, run_chunks(sweep, chunks, now), strict=True):
+                result.changed += moved
+                short = short or moved < len(given)
+                if progress:
+                    progress(sweep.name, result.changed, max(totals[sweep.name], result.changed))
+        if not short or second_pass:
+            break
+    return list(results.values())

@@ -2,8 +2,8 @@
 letters waiting to be printed.
 
 Every figure is an aggregate query (GROUP BY, or COUNT with a filter) so that the page stays
-quick with a million cards: no card is loaded into Python. The deadline counts use the sweep
-indexes (state, pickup_deadline) and (state, activation_deadline).
+quick with a million cards: no card is loaded into Python. Each reads the card table once; no
+index on the card's state serves them, on purpose (see services/deadlines.py).
 """
 
 from __future__ import annotations

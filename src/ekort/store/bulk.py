@@ -8,7 +8,6 @@ letting the ORM quote every value costs more than the database's own work. Rows 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -52,22 +51,51 @@ def insert_for_ids(
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns_sql}) SELECT UNNEST(%s::bigint[]), {marks}",
-            [list(ids), *values.values()],
+            [id_array(ids), *values.values()],
         )
 
 
-def encoder() -> Callable[[Sequence[Any]], Any]:
-    """How `insert_encoded` wants a row, for the current connection: a line of PostgreSQL's
-    COPY text format, or the tuple SQLite's driver takes. The function touches no connection,
-    so it can run in another thread (services.audit computes entries while the database works)."""
+def id_array(ids: Sequence[int]) -> str:
+    """PostgreSQL's text form of an array of integer ids, for a `%s::bigint[]` parameter.
+    psycopg adapts a list element by element in Python, about 1.8 µs an id here: in a
+    million-card sweep, 9 s of the client's time for its five arrays per chunk."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
+Encode = Callable[[Sequence[Any]], Any]  # a run of columns' values → their encoded form
+Join = Callable[[Any, Sequence[Any], Any], Any]  # first value, encoded runs, last values → a row
+
+
+def encoder_around() -> tuple[Encode, Join]:
+    """For rows whose middle columns are known before their first and last ones: how to encode
+    a run of middle columns (in any thread), and how to join the first column's value, the
+    encoded runs (in column order) and the last columns' values into what `insert_encoded`
+    takes. A run shared by many rows (columns of the same value) is encoded once. The audit
+    trail's entries: their sequence number and MACs are known only once its head is locked."""
     if connection.vendor == "postgresql":
-        return _copy_line
+
+        def encode(values: Sequence[Any]) -> str:
+            return "\t".join(map(_copy_field, values))
+
+        def join(first: Any, runs: Sequence[Any], last: Any) -> str:
+            middle = "\t".join(runs)
+            ends = "\t".join(map(_copy_field, last))
+            return f"{_copy_field(first)}\t{middle}\t{ends}\n"
+
+        return encode, join
     adapt = connection.ops.adapt_datetimefield_value
-    return lambda row: tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
+
+    def encode_for_sqlite(values: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(adapt(v) if isinstance(v, datetime) else v for v in values)
+
+    def join_for_sqlite(first: Any, runs: Sequence[Any], last: Any) -> tuple[Any, ...]:
+        return (first, *(value for run in runs for value in run), *last)
+
+    return encode_for_sqlite, join_for_sqlite
 
 
 def insert_encoded(model: type[Model], columns: Sequence[str], encoded: Sequence[Any]) -> None:
-    """`insert_rows` for rows already passed through `encoder()`."""
+    """`insert_rows` for rows already encoded (`encoder_around`)."""
     table = model._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
@@ -81,14 +109,16 @@ def insert_encoded(model: type[Model], columns: Sequence[str], encoded: Sequence
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-_TO_ESCAPE = re.compile(r"[\\\n\r\t]")
 
 
 def _copy_field(value: Any) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES) if _TO_ESCAPE.search(value) else value
+        # Four substring tests are quicker than one regular expression on short text.
+        if "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+            return value.translate(_COPY_ESCAPES)
+        return value
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int):
@@ -196,5 +226,5 @@ def with_ids(queryset: QuerySet[M], column: str, ids: Sequence[int]) -> QuerySet
     if connection.vendor != "postgresql":
         return queryset.filter(**{f"{column}__in": list(ids)})
     table = connection.ops.quote_name(queryset.model._meta.db_table)
-    where = f"{table}.{connection.ops.quote_name(column)} = ANY(%s)"
-    return queryset.extra(where=[where], params=[list(ids)])  # noqa: S610 - our own names
+    where = f"{table}.{connection.ops.quote_name(column)} = ANY(%s::bigint[])"
+    return queryset.extra(where=[where], params=[id_array(ids)])  # noqa: S610 - our own names

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from ekort.domain.id_documents import DocumentKind
-from ekort.domain.lifecycle import INITIAL_STATE, LIVE_STATES, CardState
+from ekort.domain.lifecycle import INITIAL_STATE, CardState
 from ekort.domain.vocabulary import (
     ApprovalOutcome,
     AssuranceLevel,
@@ -75,26 +75,11 @@ class Card(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["number"], name="card_number_unique")]
-        indexes = [
-            # The deadline jobs (services/deadlines.py) take due cards in (deadline, id) order
-            # from these. Partial: only the cards a sweep can still move are in them, so they
-            # stay small, and a card leaving the state (blocked, expired) adds no entry to them.
-            models.Index(
-                fields=["pickup_deadline", "id"],
-                condition=models.Q(state=CardState.AWAITING_PICKUP.value),
-                name="card_pickup_due",
-            ),
-            models.Index(
-                fields=["activation_deadline", "id"],
-                condition=models.Q(state=CardState.SENT_INACTIVE.value),
-                name="card_activation_due",
-            ),
-            models.Index(
-                fields=["valid_until", "id"],
-                condition=models.Q(state__in=sorted(s.value for s in LIVE_STATES)),
-                name="card_expiry_due",
-            ),
-        ]
+        # No index on the state, nor one whose condition names it (the deadline sweeps had
+        # three): each would make every state change add an entry to all the card's indexes.
+        # Without, a state change is an update in place (HOT on PostgreSQL, with the room
+        # migration 0009 leaves on the table's pages), and the sweeps find due cards with one
+        # pass over the table (services/deadlines.py).
 
     def __str__(self) -> str:
         return f"{self.card_type} card {self.number or '(not produced)'}"

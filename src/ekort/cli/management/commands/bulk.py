@@ -20,7 +20,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ekort.cli.workers import ChunkResult, run_chunk, run_in_workers
+from ekort.cli.workers import MAX_WORKERS, ChunkResult, run_chunk, run_in_workers
 from ekort.domain.errors import DomainError, InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.timekeeping import parse_instant
@@ -45,9 +45,6 @@ _VERBS: dict[str, tuple[Callable[..., Card], str, dict[CardType, CardState]]] = 
         {CardType.PHOTO: CardState.PRODUCED, CardType.RESERVE: CardState.PRODUCED},
     ),
 }
-
-
-MAX_WORKERS = 16
 
 
 class Command(BaseCommand):

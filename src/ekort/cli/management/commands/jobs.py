@@ -1,4 +1,5 @@
-"""`ekort jobs run [--at INSTANT]`: the deadline jobs (R3, R8, expiry)."""
+"""`ekort jobs run [--at INSTANT] [--chunk N] [--workers W]`: the deadline jobs (R3, R8,
+expiry)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.workers import MAX_WORKERS, sweeps_in_workers
 from ekort.domain.errors import InvalidInput
 from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock, deadlines
@@ -20,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("verb", choices=["run", "list"])
         parser.add_argument("--at", help="run as of this date or instant (ISO 8601)")
         parser.add_argument("--chunk", type=int, default=5000, help="cards per transaction")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help=f"processes working on chunks side by side (1-{MAX_WORKERS})",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verb"] == "list":
@@ -32,6 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if options["chunk"] < 1:
             raise CommandError("--chunk must be at least 1.")
+        if not 1 <= options["workers"] <= MAX_WORKERS:
+            raise CommandError(f"--workers must be from 1 to {MAX_WORKERS}.")
         self.stdout.write(f"Deadline jobs as of {now.isoformat()}")
         started = time.monotonic()
         interactive = self.stderr.isatty()
@@ -44,7 +54,13 @@ class Command(BaseCommand):
             else:
                 self.stderr.write(line)
 
-        results = deadlines.run_all(now, chunk=options["chunk"], progress=progress)
+        if options["workers"] == 1:
+            results = deadlines.run_all(now, chunk=options["chunk"], progress=progress)
+        else:
+            with sweeps_in_workers(options["workers"]) as run_chunks:
+                results = deadlines.run_all(
+                    now, chunk=options["chunk"], progress=progress, run_chunks=run_chunks
+                )
         if interactive:
             self.stderr.write("")
         for result in results:
