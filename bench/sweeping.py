@@ -9,8 +9,9 @@ stored OCSP response for it), so the sweep does all its real work. It runs throu
 `deadlines.run_all` with its chunks in one worker process per core on PostgreSQL, as `ekort
 jobs run --workers W` runs it (in this process on SQLite, which has one writer at a time).
 The command's second half, `status.publish_due` (the CRL, OCSP responses for the revoked
-certificates), is timed on its own. Then everything is checked: each card blocked, one block record and one audit entry per
-card, each certificate revoked with a fresh OCSP response, and the audit chain verifies.
+certificates), is timed on its own. Then everything is checked: each card blocked, one block
+record and one audit entry per card, each certificate revoked with a fresh OCSP response, and
+the audit chain verifies.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ again: most of a million-card sweep's card and certificate work."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from ekort.services import deadlines
-from ekort.store.models import Certificate
+from ekort.store.models import Block, Certificate
 from tests import instants as t
 from tests.integration.journeys import sent
 
@@ -57,3 +57,15 @@ def test_pages_leave_room_for_the_new_row_versions(table):
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
         (options,) = cursor.fetchone()
     assert "fillfactor=50" in (options or [])
+
+
+def test_a_sweep_leaves_foreign_keys_checked_at_commit_as_django_declares_them(world):
+    # A chunk checks its block records' foreign keys at once, then defers them again: later
+    # work in the same transaction (here the test's) is checked at commit, as everywhere else.
+    sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
+    assert {r.name: r.changed for r in deadlines.run_all(MAY_FIRST)}["not_activated"] == 1
+    with transaction.atomic():
+        Block.objects.create(
+            card_id=10**12, reason="lost", requested_by="test", registered_at=MAY_FIRST
+        )  # no such card: an immediate check would refuse this statement
+        transaction.set_rollback(True)
