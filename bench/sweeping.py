@@ -37,6 +37,7 @@ LAST_DAY = date(2024, 4, 30)  # the activation deadline: the last day to activat
 SWEEP_AT = datetime(2024, 5, 1, 0, 5, tzinfo=STOCKHOLM)
 PUBLISH_LIMIT = 100_000
 TARGET = Target("<=", 20.0, "under 20 s for 1,000,000 cards on PostgreSQL")
+RATE_TARGET = Target(">=", 50_000.0, "at least 50,000 cards/s (1,000,000 in 20 s)")
 
 
 def size(ctx: Context) -> int:
@@ -144,6 +145,6 @@ def run(ctx: Context) -> list[Result]:
             metric=f"R8 sweep rate{scale}",
             value=count / seconds,
             unit="cards/s",
-            target=Target(">=", 50_000.0, "at least 50,000 cards/s (1,000,000 in 20 s)"),
+            target=RATE_TARGET if ctx.database == POSTGRES and not ctx.quick else None,
         ),
     ]
