@@ -57,8 +57,8 @@ def insert_for_ids(
 
 def id_array(ids: Sequence[int]) -> str:
     """PostgreSQL's text form of an array of integer ids, for a `%s::bigint[]` parameter.
-    psycopg adapts a list element by element in Python, about 1.8 µs an id here: in a
-    million-card sweep, 9 s of the client's time for its five arrays per chunk."""
+    psycopg adapts a list element by element in Python; one join is quicker. A million-card
+    sweep sends each id four or five times: its workers' CPU time fell by about 1.2 s."""
     return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
@@ -128,10 +128,6 @@ def _copy_field(value: Any) -> str:
     if isinstance(value, bytes):
         return "\\\\x" + value.hex()
     raise TypeError(f"no COPY text for {type(value).__name__}")
-
-
-def _copy_line(row: Sequence[Any]) -> str:
-    return "\t".join(map(_copy_field, row)) + "\n"
 
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
