@@ -82,6 +82,11 @@ def pin_to_one_core(core: int | None = None) -> int:
     return chosen
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: how many worker processes a benchmark starts."""
+    return len(os.sched_getaffinity(0))
+
+
 def median_of(samples: Sequence[float]) -> float:
     return float(statistics.median(samples))
 

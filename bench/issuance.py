@@ -20,7 +20,17 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .core import POSTGRES, SQLITE, Benchmark, Context, Result, Target, median_of, stopwatch
+from .core import (
+    POSTGRES,
+    SQLITE,
+    Benchmark,
+    Context,
+    Result,
+    Target,
+    median_of,
+    stopwatch,
+    usable_cores,
+)
 from .signing import signatures_per_second
 
 # Tuesday 2024-02-06, 10:00 in Stockholm: the new process (R6) is open, cards are issued, sent
@@ -217,7 +227,7 @@ def run(ctx: Context) -> list[Result]:
     from ekort.services.pki.authority import init_hierarchy
 
     n = QUICK if ctx.quick else int(os.environ.get("EKORT_BENCH_ISSUANCE_CARDS", FULL))
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     init_hierarchy(now=AT - dt.timedelta(days=30))
     staff = _staff()
     settings = django.conf.settings

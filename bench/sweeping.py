@@ -16,7 +16,6 @@ the audit chain verifies.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -29,7 +28,7 @@ from ekort.services import audit, deadlines
 from ekort.services.pki import authority, status
 from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse
 
-from .core import POSTGRES, Context, Result, Target, stopwatch
+from .core import POSTGRES, Context, Result, Target, stopwatch, usable_cores
 from .population import Cards, generate
 
 SENT_AT = datetime(2024, 1, 31, 10, 0, tzinfo=STOCKHOLM)
@@ -93,7 +92,7 @@ def check(first_card: int, count: int, *, resigned: bool = True) -> list[str]:
 def run(ctx: Context) -> list[Result]:
     count = size(ctx)
     first_card, generating = populate(count)
-    workers = len(os.sched_getaffinity(0)) if ctx.database == POSTGRES else 1
+    workers = usable_cores() if ctx.database == POSTGRES else 1
     with stopwatch() as swept:
         if workers == 1:
             results = deadlines.run_all(SWEEP_AT)

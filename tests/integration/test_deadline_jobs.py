@@ -49,6 +49,18 @@ def sent_inactive(world, n: int = 1, deadline: date = date(2024, 4, 30)) -> list
     )
 
 
+def legacy(world, state: str, n: int = 1, last_day: date = date(2024, 1, 22)) -> list[Card]:
+    """Cards of the legacy generation in `state`, valid until `last_day` (inclusive)."""
+    return bulk.cards(
+        world.employee,
+        world.orderer,
+        n,
+        state=state,
+        ordered_at=t.LEGACY_COMPANY,
+        valid_until=last_day,
+    )
+
+
 def test_r3_card_sent_through_the_services_is_blocked_after_the_last_pickup_day(world):
     card = sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     assert (card.state, card.pickup_deadline) == ("awaiting_pickup", date(2024, 1, 22))
@@ -196,39 +208,11 @@ def test_r8_boundary_on_a_month_end(world):
 def test_expiry_sweep_expires_live_cards_after_their_last_valid_day(world):
     last_day = date(2024, 1, 22)
     expiring = [
-        *bulk.cards(
-            world.employee,
-            world.orderer,
-            1,
-            state="active",
-            ordered_at=t.LEGACY_COMPANY,
-            valid_until=last_day,
-        ),
-        *bulk.cards(
-            world.employee,
-            world.orderer,
-            1,
-            state="produced",
-            ordered_at=t.LEGACY_COMPANY,
-            valid_until=last_day,
-        ),
+        *legacy(world, "active", last_day=last_day),
+        *legacy(world, "produced", last_day=last_day),
     ]
-    valid_today = bulk.cards(
-        world.employee,
-        world.orderer,
-        1,
-        state="active",
-        ordered_at=t.LEGACY_COMPANY,
-        valid_until=date(2024, 1, 23),
-    )
-    already_blocked = bulk.cards(
-        world.employee,
-        world.orderer,
-        1,
-        state="blocked",
-        ordered_at=t.LEGACY_COMPANY,
-        valid_until=last_day,
-    )
+    valid_today = legacy(world, "active", last_day=date(2024, 1, 23))
+    already_blocked = legacy(world, "blocked", last_day=last_day)
 
     assert changed(deadlines.run_all(R3_OVER))["expired"] == 2
     assert bulk.states(expiring) == ["expired", "expired"]
@@ -268,14 +252,7 @@ def test_a_card_due_under_two_sweeps_is_moved_by_the_first(world):
 def test_workers_share_out_the_chunks_and_move_each_due_card_once(world):
     pickup = awaiting_pickup(world, 3)
     activation = sent_inactive(world, 4, deadline=date(2024, 1, 22))
-    expiring = bulk.cards(
-        world.employee,
-        world.orderer,
-        2,
-        state="active",
-        ordered_at=t.LEGACY_COMPANY,
-        valid_until=date(2024, 1, 22),
-    )
+    expiring = legacy(world, "active", 2)
     not_due = sent_inactive(world, 1)
     out = io.StringIO()
 
@@ -300,14 +277,7 @@ def test_running_twice_changes_nothing_the_second_time(world):
     sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     awaiting_pickup(world, 2)
     sent_inactive(world, 2, deadline=date(2024, 1, 22))
-    bulk.cards(
-        world.employee,
-        world.orderer,
-        1,
-        state="active",
-        ordered_at=t.LEGACY_COMPANY,
-        valid_until=date(2024, 1, 22),
-    )
+    legacy(world, "active")
 
     first = changed(deadlines.run_all(R3_OVER))
     assert first == {"not_collected": 3, "not_activated": 2, "expired": 1}
