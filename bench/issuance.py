@@ -224,7 +224,7 @@ def run(ctx: Context) -> list[Result]:
     import django.conf
 
     from ekort.services import audit
-    from ekort.services.pki.authority import init_hierarchy
+    from ekort.services.ca.authority import init_hierarchy
 
     n = QUICK if ctx.quick else int(os.environ.get("EKORT_BENCH_ISSUANCE_CARDS", FULL))
     cores = usable_cores()

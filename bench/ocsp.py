@@ -66,7 +66,7 @@ class Data:
 
 
 def _expected(status: str, reason: str) -> tuple[str, str | None]:
-    from ekort.domain.revocation import HOLD
+    from ekort.domain.revocation_reasons import HOLD
     from ekort.store.models import Certificate
 
     if status == Certificate.Status.VALID:
@@ -83,7 +83,7 @@ def openssl_signer(ca: Any, now: datetime) -> tuple[Any, Any]:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     from ekort.pki.certificates import ca_name, ocsp_responder_certificate
-    from ekort.services.pki import authority
+    from ekort.services.ca import authority
 
     theirs = authority.certificate_of(authority.responder_for(ca)).public_key()
     key: Any
@@ -115,7 +115,7 @@ def build(ctx: Context, count: int) -> Data:
 
     from ekort.domain.vocabulary import BlockReason
     from ekort.services import cards, clock
-    from ekort.services.pki import authority
+    from ekort.services.ca import authority
     from ekort.store.models import Certificate
 
     start = clock.now()

@@ -25,7 +25,7 @@ from django.db import connection
 from ekort.cli.workers import sweeps_in_workers
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.services import audit, deadlines
-from ekort.services.pki import authority, status
+from ekort.services.ca import authority, status
 from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse
 
 from .core import POSTGRES, Context, Result, Target, stopwatch, usable_cores

@@ -14,7 +14,7 @@ urlpatterns = [
     portal,  # sign-in, Mina sidor, Mina medarbetare, Kortkontor (ekort.web.urls)
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    # Where certificates' CDP and AIA point (ekort.services.pki.authority.endpoints).
+    # Where certificates' CDP and AIA point (ekort.services.ca.authority.endpoints).
     path("pki/crl/<slug:name>.crl", pki_views.crl, name="pki-crl"),
     path("pki/ca/<slug:name>.crt", pki_views.ca_certificate_der, name="pki-ca-der"),
     path("pki/ca/<slug:name>.pem", pki_views.ca_certificate_pem, name="pki-ca-pem"),

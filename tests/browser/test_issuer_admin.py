@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ekort.services import clock
-from ekort.services.pki.status import build_crl
+from ekort.services.ca.status import build_crl
 from ekort.store.models import AuditEntry, Letter
 
 from .conftest import EriksCards

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from ekort.services import clock, letters
+from ekort.services import clock, print_queue
 from ekort.store.models import Block, Card, Letter
 
 from .conftest import EriksCards
@@ -25,7 +25,7 @@ def test_support_helps_a_caller(journey: Journey, w, eriks_cards: EriksCards) ->
     # The cover letter was printed and posted; a letter still in the print queue is not sent
     # again (R10).
     cover = photo.letters.get(kind="cover_letter")
-    letters.mark_printed(actor=w.issuer, letter_ids=[cover.pk], now=clock.now())
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[cover.pk], now=clock.now())
     journey.sign_in("support")
     page.get_by_role("navigation").get_by_role("link", name="Kundtjänst").click()
     query = page.get_by_label("Personnummer, HSA-id, kortnummer eller namn")

@@ -14,7 +14,7 @@ from cryptography import x509
 
 from ekort.domain.vocabulary import Role
 from ekort.services import cards, clock, tokens
-from ekort.services.pki import authority
+from ekort.services.ca import authority
 from ekort.store.models import AuditEntry, Certificate, Letter
 from tests import factories
 from tests import instants as t

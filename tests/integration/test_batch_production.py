@@ -15,9 +15,9 @@ from ekort.domain.card_numbers import format_card_number
 from ekort.domain.errors import DomainError, NotFound, Refused
 from ekort.pki.card_token import TokenError
 from ekort.services import audit
+from ekort.services.ca import backends, issuance, secrets
+from ekort.services.ca.authority import issuing_ca
 from ekort.services.cards import batch, production
-from ekort.services.pki import backends, issuance, secrets
-from ekort.services.pki.authority import issuing_ca
 from ekort.store.bulk import update_rows
 from ekort.store.models import (
     AuditEntry,

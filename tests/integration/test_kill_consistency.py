@@ -37,8 +37,8 @@ from django.db import connection, transaction
 
 from ekort.pki.certificates import Profile
 from ekort.services import audit, cards, deadlines
-from ekort.services.pki import backends, issuance, secrets, status
-from ekort.services.pki.authority import issuing_ca
+from ekort.services.ca import backends, issuance, secrets, status
+from ekort.services.ca.authority import issuing_ca
 from ekort.store.models import AuditEntry, Block, Card, CardOrder, Certificate, OcspResponse
 from tests import instants as t
 from tests.factories import World

@@ -23,8 +23,8 @@ from django.core.management.base import CommandError
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.letters import LetterData, qr_payload, render
-from ekort.services import audit, cards, letters
-from ekort.services.pki.secrets import unseal
+from ekort.services import audit, cards, print_queue
+from ekort.services.ca.secrets import unseal
 from ekort.store.models import AuditEntry, Card, Letter
 from tests import instants as t
 from tests.factories import World
@@ -87,7 +87,7 @@ def letter_of(card: Card, kind: str) -> Letter:
 
 
 def render_text(w: World, letter: Letter) -> str:
-    return pdf_text(letters.letter_pdf(actor=w.issuer, letter_id=letter.pk, now=LATER))
+    return pdf_text(print_queue.letter_pdf(actor=w.issuer, letter_id=letter.pk, now=LATER))
 
 
 def audit_text() -> str:
@@ -200,10 +200,10 @@ def test_no_code_in_the_audit_trail_or_the_logs(world, caplog):
     reserve = sent(world, "reserve", NEW, NEW)
     photo = activated(world, "photo", NEW, NEW)
     cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
-    queued = list(letters.print_queue())
+    queued = list(print_queue.waiting_letters())
     for letter in queued:
-        letters.letter_pdf(actor=world.issuer, letter_id=letter.pk, now=LATER)
-    letters.mark_printed(actor=world.issuer, letter_ids=[x.pk for x in queued], now=LATER)
+        print_queue.letter_pdf(actor=world.issuer, letter_id=letter.pk, now=LATER)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[x.pk for x in queued], now=LATER)
     rendered = AuditEntry.objects.filter(action="letter_rendered")
     assert sorted(int(e.object_id) for e in rendered) == sorted(x.pk for x in queued)
     trail = audit_text()
@@ -220,7 +220,7 @@ def test_the_queue_is_oldest_first_and_marking_printed_is_idempotent(world):
     first = sent(world, "reserve", NEW, NEW)  # cover letter and code envelope
     photo = activated(world, "photo", NEW, NEW)
     pin = cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
-    queue = list(letters.print_queue())
+    queue = list(print_queue.waiting_letters())
     # The reserve card's cover letter and envelope and the photo card's cover letter, then
     # the PIN/PUK letter ordered later.
     assert [x.queued_at for x in queue] == [NEW, NEW, NEW, LATER]
@@ -229,22 +229,24 @@ def test_the_queue_is_oldest_first_and_marking_printed_is_idempotent(world):
 
     ids = [x.pk for x in queue if x.card_id == first.pk]
     at = LATER + timedelta(hours=1)
-    assert letters.mark_printed(actor=world.issuer, letter_ids=ids, now=at) == 2
-    assert [x.pk for x in letters.print_queue()] == [x.pk for x in queue if x.card_id != first.pk]
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=ids, now=at) == 2
+    assert [x.pk for x in print_queue.waiting_letters()] == [
+        x.pk for x in queue if x.card_id != first.pk
+    ]
     printed = AuditEntry.objects.filter(action="letter_printed")
     assert sorted(int(e.object_id) for e in printed) == sorted(ids)
 
     # Again, with one more: the printed ones keep their time and get no second entry.
     again = at + timedelta(hours=1)
-    assert letters.mark_printed(actor=world.issuer, letter_ids=[*ids, pin.pk], now=again) == 1
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=[*ids, pin.pk], now=again) == 1
     assert AuditEntry.objects.filter(action="letter_printed").count() == 3
     times = dict(Letter.objects.values_list("pk", "printed_at"))
     assert {times[i] for i in ids} == {at}
     assert times[pin.pk] == again
-    assert letters.mark_printed(actor=world.issuer, letter_ids=[pin.pk], now=again) == 0
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=[pin.pk], now=again) == 0
     everything = [x.pk for x in queue]
-    assert letters.mark_printed(actor=world.issuer, letter_ids=everything, now=again) == 1
-    assert list(letters.print_queue()) == []
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=everything, now=again) == 1
+    assert list(print_queue.waiting_letters()) == []
     assert AuditEntry.objects.filter(action="letter_printed").count() == 4
     assert audit.verify_trail() == []
 
@@ -254,9 +256,9 @@ def test_an_unknown_letter_is_not_found_and_nothing_is_marked(world):
     letter = letter_of(card, "cover_letter")
     entries = AuditEntry.objects.count()
     with pytest.raises(NotFound):
-        letters.mark_printed(actor=world.issuer, letter_ids=[letter.pk, 999_999], now=LATER)
+        print_queue.mark_printed(actor=world.issuer, letter_ids=[letter.pk, 999_999], now=LATER)
     with pytest.raises(NotFound):
-        letters.letter_pdf(actor=world.issuer, letter_id=999_999, now=LATER)
+        print_queue.letter_pdf(actor=world.issuer, letter_id=999_999, now=LATER)
     letter.refresh_from_db()
     assert letter.printed_at is None
     assert AuditEntry.objects.count() == entries
@@ -268,10 +270,10 @@ def test_a_printed_letter_with_a_puk_is_not_rendered_again(world):
     pin = cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
     envelope, cover = letter_of(reserve, "code_envelope"), letter_of(reserve, "cover_letter")
     ids = [pin.pk, envelope.pk, cover.pk]
-    letters.mark_printed(actor=world.issuer, letter_ids=ids, now=LATER)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=ids, now=LATER)
     for letter, rule in ((pin, "R14"), (envelope, "R16")):
         with pytest.raises(Refused) as refused:
-            letters.letter_pdf(actor=world.issuer, letter_id=letter.pk, now=LATER)
+            print_queue.letter_pdf(actor=world.issuer, letter_id=letter.pk, now=LATER)
         assert refused.value.rule == rule
     # A cover letter carries no code: a copy can be printed.
     assert "SITHS-kort" in render_text(world, cover)
@@ -284,8 +286,8 @@ def test_only_an_issuer_admin_renders_or_marks_letters(world, name):
     entries = AuditEntry.objects.count()
     user = getattr(world, name)
     for attempt in (
-        lambda: letters.letter_pdf(actor=user, letter_id=letter.pk, now=LATER),
-        lambda: letters.mark_printed(actor=user, letter_ids=[letter.pk], now=LATER),
+        lambda: print_queue.letter_pdf(actor=user, letter_id=letter.pk, now=LATER),
+        lambda: print_queue.mark_printed(actor=user, letter_ids=[letter.pk], now=LATER),
     ):
         with pytest.raises(Refused) as refused:
             attempt()

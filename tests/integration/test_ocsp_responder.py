@@ -41,8 +41,8 @@ from ekort.responder import asgi
 from ekort.responder.app import Responder
 from ekort.responder.signing import OnDemandSigner
 from ekort.responder.store import ResponseStore
-from ekort.services.pki import backends
-from ekort.services.pki.authority import (
+from ekort.services.ca import backends
+from ekort.services.ca.authority import (
     Hierarchy,
     certificate_of,
     endpoints,
@@ -50,7 +50,7 @@ from ekort.services.pki.authority import (
     signing_key_of,
     slug,
 )
-from ekort.services.pki.status import note_issued_on_hold, refresh_responses
+from ekort.services.ca.status import note_issued_on_hold, refresh_responses
 from ekort.store.models import Card, CardOrder, Certificate, CertificateAuthority
 from tests import factories
 

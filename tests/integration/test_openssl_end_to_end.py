@@ -42,9 +42,9 @@ from cryptography.x509.oid import AuthorityInformationAccessOID as AIA
 from ekort.responder.app import Responder
 from ekort.responder.store import ResponseStore
 from ekort.services import cards, clock
-from ekort.services.pki import authority, backends, selfservice
-from ekort.services.pki.authority import Hierarchy, certificate_of, slug
-from ekort.services.pki.status import build_crl
+from ekort.services.ca import authority, backends, holder_certificates
+from ekort.services.ca.authority import Hierarchy, certificate_of, slug
+from ekort.services.ca.status import build_crl
 from ekort.store.models import Card, Certificate, CertificateAuthority, OcspResponse
 from tests import factories
 from tests.factories import World
@@ -339,14 +339,14 @@ def test_a_card_from_hold_to_good_to_revoked_as_openssl_sees_it(region: Region) 
 def test_every_profile_on_the_card_verifies_with_openssl(region: Region) -> None:
     r = region
     card = activate(r, sent_home(r))
-    signature = selfservice.download_signature_certificate(
+    signature = holder_certificates.download_signature_certificate(
         actor=r.world.holder,
         card_id=card.pk,
         pin=PIN,
         signature_code=SIGNATURE_CODE,
         now=now(),
     )
-    additional = selfservice.add_additional_certificate(
+    additional = holder_certificates.add_additional_certificate(
         actor=r.world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=now()
     )
     r.pem("auth.pem", bytes(record(card, "auth").der))

@@ -14,15 +14,15 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 
 from ekort.domain.timekeeping import STOCKHOLM
-from ekort.services.pki import backends
-from ekort.services.pki.authority import (
+from ekort.services.ca import backends
+from ekort.services.ca.authority import (
     Hierarchy,
     certificate_of,
     endpoints,
     init_hierarchy,
     slug,
 )
-from ekort.services.pki.status import build_crl
+from ekort.services.ca.status import build_crl
 from ekort.store.models import Certificate, CertificateAuthority
 from tests.integration.test_ocsp_responder import issue, make_card
 

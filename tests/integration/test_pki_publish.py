@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509 import ocsp
 
-from ekort.services.pki import authority, status
+from ekort.services.ca import authority, status
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
 from tests import factories
 from tests import instants as t

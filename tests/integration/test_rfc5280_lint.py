@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ekort.services.pki import authority, selfservice, status
+from ekort.services.ca import authority, holder_certificates, status
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
 from tests import instants as t
 from tests.integration.journeys import PIN, activated, sent
@@ -41,10 +41,10 @@ def documents(world, tmp_path):
     )
     card = activated(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
     later = t.sthlm(2024, 3, 4, 10)
-    selfservice.download_signature_certificate(
+    holder_certificates.download_signature_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, signature_code="739164", now=later
     )
-    selfservice.add_additional_certificate(
+    holder_certificates.add_additional_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=later
     )
     sent(world, "reserve", t.NEW_PROCESS, t.NEW_PROCESS)  # on hold: an entry on the CRL

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
-from ekort.services.pki import authority, status
+from ekort.services.ca import authority, status
 from ekort.store.models import OcspResponse
 from tests import instants as t
 from tests.factories import world as make_world

@@ -8,8 +8,8 @@ from cryptography import x509
 
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.pki.card_token import KeySlot
-from ekort.services.pki import authority, selfservice
-from ekort.services.pki.backends import card_reader
+from ekort.services.ca import authority, holder_certificates
+from ekort.services.ca.backends import card_reader
 from ekort.store.models import AuditEntry, Certificate
 from tests import instants as t
 from tests.integration.journeys import PIN, activated, sent
@@ -36,7 +36,7 @@ def test_cards_are_delivered_with_the_authentication_certificate_only(card):
 
 
 def test_holder_downloads_a_signature_certificate_with_a_code_of_their_own(world, card):
-    record = selfservice.download_signature_certificate(
+    record = holder_certificates.download_signature_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, signature_code="739164", now=LATER
     )
     cert = x509.load_der_x509_certificate(bytes(record.der))
@@ -49,7 +49,7 @@ def test_holder_downloads_a_signature_certificate_with_a_code_of_their_own(world
     signature = token.sign(KeySlot.SIGNATURE, b"a prescription", "739164")
     cert.public_key().verify(signature, b"a prescription", *_verify_args(cert))
     with pytest.raises(Refused) as refused:
-        selfservice.download_signature_certificate(
+        holder_certificates.download_signature_certificate(
             actor=world.holder, card_id=card.pk, pin=PIN, signature_code="739164", now=LATER
         )
     assert refused.value.rule == "R12"
@@ -66,13 +66,13 @@ def _verify_args(cert):
 
 def test_only_the_holder_and_only_with_the_pin(world, card):
     with pytest.raises(Refused) as refused:
-        selfservice.download_signature_certificate(
+        holder_certificates.download_signature_certificate(
             actor=world.orderer, card_id=card.pk, pin=PIN, signature_code="739164", now=LATER
         )
     assert refused.value.rule == "E10"
     entries = AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as wrong:
-        selfservice.download_signature_certificate(
+        holder_certificates.download_signature_certificate(
             actor=world.holder, card_id=card.pk, pin="111999", signature_code="739164", now=LATER
         )
     assert "111999" not in str(wrong.value)
@@ -83,23 +83,23 @@ def test_only_the_holder_and_only_with_the_pin(world, card):
 def test_a_card_not_yet_activated_gets_no_self_service_certificates(world):
     card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
     with pytest.raises(Refused) as refused:
-        selfservice.download_signature_certificate(
+        holder_certificates.download_signature_certificate(
             actor=world.holder, card_id=card.pk, pin=PIN, signature_code="739164", now=LATER
         )
     assert refused.value.rule == "E1"
 
 
 def test_one_additional_certificate_at_a_time_then_swap_and_remove(world, card):
-    first = selfservice.add_additional_certificate(
+    first = holder_certificates.add_additional_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=LATER
     )
     assert first.issuer.name == FOREIGN
     with pytest.raises(Refused) as refused:
-        selfservice.add_additional_certificate(
+        holder_certificates.add_additional_certificate(
             actor=world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=LATER
         )
     assert refused.value.rule == "R13"
-    second = selfservice.add_additional_certificate(
+    second = holder_certificates.add_additional_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=LATER, swap=True
     )
     first.refresh_from_db()
@@ -110,14 +110,14 @@ def test_one_additional_certificate_at_a_time_then_swap_and_remove(world, card):
     )
     token = card_reader().open(card.number)
     assert token.certificate(KeySlot.ADDITIONAL) == bytes(second.der)
-    selfservice.remove_additional_certificate(
+    holder_certificates.remove_additional_certificate(
         actor=world.holder, card_id=card.pk, pin=PIN, now=LATER
     )
     second.refresh_from_db()
     assert second.status == "revoked"
     assert token.certificate(KeySlot.ADDITIONAL) is None
     with pytest.raises(Refused) as none_left:
-        selfservice.remove_additional_certificate(
+        holder_certificates.remove_additional_certificate(
             actor=world.holder, card_id=card.pk, pin=PIN, now=LATER
         )
     assert none_left.value.rule == "R13"
@@ -125,7 +125,7 @@ def test_one_additional_certificate_at_a_time_then_swap_and_remove(world, card):
 
 def test_unknown_foreign_issuer_is_refused(world, card):
     with pytest.raises(Refused) as refused:
-        selfservice.add_additional_certificate(
+        holder_certificates.add_additional_certificate(
             actor=world.holder, card_id=card.pk, pin=PIN, issuer_name="Nowhere CA", now=LATER
         )
     assert refused.value.rule == "R13"

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
-from ekort.services import cards, history, letters, overview, search
+from ekort.services import cards, history, overview, print_queue, search
 from ekort.store.models import AuditEntry, Card, Letter, Person
 from tests import factories
 from tests import instants as t
@@ -73,7 +73,7 @@ def test_find_person_takes_identifiers_only_and_respects_within(world: World):
 def test_history_holds_the_persons_cards_and_letters_newest_first(world: World):
     photo = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     letter = photo.letters.get()
-    letters.mark_printed(actor=world.issuer, letter_ids=[letter.pk], now=t.sthlm(2024, 2, 2))
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[letter.pk], now=t.sthlm(2024, 2, 2))
     cards.block(actor=world.support, card_id=photo.pk, reason="lost", requested_by="Erik", now=NOW)
     karin = factories.person(given="Karin", family="Kollega", manager=world.manager)
     other = journeys.sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=karin)
@@ -104,11 +104,11 @@ def _resend_entries() -> list[AuditEntry]:
 def test_a_cover_letter_is_queued_again_to_the_current_address(world: World):
     card = journeys.sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
     old = card.letters.get(kind="cover_letter")
-    letters.mark_printed(actor=world.issuer, letter_ids=[old.pk], now=t.NEW_PROCESS)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[old.pk], now=t.NEW_PROCESS)
     Person.objects.filter(pk=world.employee.pk).update(
         street_address="Nya vägen 7", postal_code="80251", postal_town="Gävle"
     )
-    new = letters.resend_letter(actor=world.support, letter_id=old.pk, now=NOW)
+    new = print_queue.resend_letter(actor=world.support, letter_id=old.pk, now=NOW)
     assert new.pk != old.pk and new.kind == "cover_letter" and new.card_id == card.pk
     assert (new.street_address, new.postal_code, new.queued_at) == ("Nya vägen 7", "80251", NOW)
     assert new.printed_at is None
@@ -122,7 +122,7 @@ def test_a_cover_letter_for_an_activated_card_is_refused_with_r10(world: World):
     card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     old = card.letters.get(kind="cover_letter")
     with pytest.raises(Refused) as refused:
-        letters.resend_letter(actor=world.issuer, letter_id=old.pk, now=NOW)
+        print_queue.resend_letter(actor=world.issuer, letter_id=old.pk, now=NOW)
     assert refused.value.rule == "R10"
     assert Letter.objects.filter(card=card).count() == 1 and not _resend_entries()
 
@@ -130,10 +130,10 @@ def test_a_cover_letter_for_an_activated_card_is_refused_with_r10(world: World):
 def test_a_pin_puk_letter_is_ordered_anew_without_any_code_in_the_trail(world: World):
     card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     first = cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NOW)
-    letters.mark_printed(actor=world.issuer, letter_ids=[first.pk], now=NOW)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[first.pk], now=NOW)
     later = NOW + timedelta(days=3)
     for actor in (world.support, world.issuer):
-        new = letters.resend_letter(actor=actor, letter_id=first.pk, now=later)
+        new = print_queue.resend_letter(actor=actor, letter_id=first.pk, now=later)
         assert new.kind == "pin_puk_letter" and new.pk != first.pk and new.printed_at is None
     assert Card.objects.get(pk=card.pk).state == "active"
     entries = _resend_entries()
@@ -159,7 +159,7 @@ def test_a_letter_still_in_the_print_queue_is_not_sent_again(world: World):
     before = Letter.objects.count()
     for letter, rule_id in ((cover, "R10"), (pin_letter, "R14")):
         with pytest.raises(Refused) as refused:
-            letters.resend_letter(actor=world.support, letter_id=letter.pk, now=NOW)
+            print_queue.resend_letter(actor=world.support, letter_id=letter.pk, now=NOW)
         assert refused.value.rule == rule_id
         assert refused.value.sv == (
             "Brevet ligger redan i utskriftskön och har inte skrivits ut än."
@@ -167,12 +167,12 @@ def test_a_letter_still_in_the_print_queue_is_not_sent_again(world: World):
         assert "print queue" in refused.value.en
     Card.objects.filter(pk=active.pk).update(generation="legacy")
     with pytest.raises(Refused) as refused:
-        letters.resend_letter(actor=world.issuer, letter_id=legacy_letter.pk, now=NOW)
+        print_queue.resend_letter(actor=world.issuer, letter_id=legacy_letter.pk, now=NOW)
     assert refused.value.rule == "R15"
     assert Letter.objects.count() == before and not _resend_entries()
     # Once printed, the letter may be sent again.
-    letters.mark_printed(actor=world.issuer, letter_ids=[cover.pk], now=NOW)
-    again = letters.resend_letter(actor=world.support, letter_id=cover.pk, now=NOW)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[cover.pk], now=NOW)
+    again = print_queue.resend_letter(actor=world.support, letter_id=cover.pk, now=NOW)
     assert again.printed_at is None and Letter.objects.count() == before + 1
 
 
@@ -190,7 +190,7 @@ def test_a_pin_puk_letter_of_a_reserve_card_is_refused_with_r16(world: World):
         queued_at=NOW,
     )
     with pytest.raises(Refused) as refused:
-        letters.resend_letter(actor=world.support, letter_id=stray.pk, now=NOW)
+        print_queue.resend_letter(actor=world.support, letter_id=stray.pk, now=NOW)
     assert refused.value.rule == "R16"
 
 
@@ -198,7 +198,7 @@ def test_a_code_envelope_is_never_sent_again(world: World):
     card = journeys.sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     envelope = card.letters.get(kind="code_envelope")
     with pytest.raises(Refused) as refused:
-        letters.resend_letter(actor=world.support, letter_id=envelope.pk, now=t.RESERVE_ONLY)
+        print_queue.resend_letter(actor=world.support, letter_id=envelope.pk, now=t.RESERVE_ONLY)
     assert refused.value.rule == "R16"
     assert "nytt kort" in refused.value.sv
     assert Letter.objects.filter(card=card).count() == 1 and not _resend_entries()
@@ -209,10 +209,10 @@ def test_only_support_and_issuer_admins_resend_and_unknown_letters_are_not_found
     letter = card.letters.get()
     for actor in (world.holder, world.orderer, world.id_admin):
         with pytest.raises(Refused) as refused:
-            letters.resend_letter(actor=actor, letter_id=letter.pk, now=NOW)
+            print_queue.resend_letter(actor=actor, letter_id=letter.pk, now=NOW)
         assert refused.value.rule == "E10"
     with pytest.raises(NotFound):
-        letters.resend_letter(actor=world.support, letter_id=987654, now=NOW)
+        print_queue.resend_letter(actor=world.support, letter_id=987654, now=NOW)
     assert Letter.objects.count() == 1
 
 
@@ -237,7 +237,7 @@ def test_overview_counts_a_world_of_cards(world: World):
     journeys.ordered(world, "photo", NOW, person=a)
     printed = Letter.objects.filter(kind="cover_letter").order_by("pk").first()
     assert printed is not None
-    letters.mark_printed(actor=world.issuer, letter_ids=[printed.pk], now=NOW)
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[printed.pk], now=NOW)
 
     o = overview.overview(t.sthlm(2024, 4, 25, 12))
     assert o.total_cards == 5

@@ -17,8 +17,8 @@ from cryptography.x509 import ocsp
 
 from ekort.domain.vocabulary import BlockReason
 from ekort.services import audit, deadlines
-from ekort.services.pki import status
-from ekort.services.pki.revocation import revoke_cards
+from ekort.services.ca import status
+from ekort.services.ca.revocation import revoke_cards
 from ekort.store.models import AuditEntry, Certificate, OcspResponse
 from tests import instants as t
 from tests.integration.journeys import activated, sent

@@ -26,9 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from ekort.domain.vocabulary import Role
 from ekort.services import clock, tokens
-from ekort.services.access import roles_of
-from ekort.services.pki.authority import slug
-from ekort.services.pki.status import build_crl
+from ekort.services.ca.authority import slug
+from ekort.services.ca.status import build_crl
+from ekort.services.roles import roles_of
 from tests import factories
 from tests import instants as t
 from tests.integration import journeys

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from ekort.services import cards, clock, letters
-from ekort.services.pki.secrets import unseal
-from ekort.services.pki.status import build_crl
+from ekort.services import cards, clock, print_queue
+from ekort.services.ca.secrets import unseal
+from ekort.services.ca.status import build_crl
 from ekort.store.models import AuditEntry, Card, Letter
 from tests import factories
 from tests import instants as t
@@ -50,7 +50,7 @@ def queue(w):
     envelope_card = journeys.sent(w, "reserve", t.NEW_PROCESS, t.NEW_PROCESS, person=karin)
     active = journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=olle)
     printed = active.letters.get(kind="cover_letter")
-    letters.mark_printed(actor=w.issuer, letter_ids=[printed.pk], now=t.sthlm(2024, 2, 5, 9))
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[printed.pk], now=t.sthlm(2024, 2, 5, 9))
     pin_letter = cards.order_pin_letter(actor=w.support, card_id=active.pk, now=clock.now())
     return {
         "cover": cover_card.letters.get(),
@@ -112,7 +112,7 @@ def test_queue_is_paginated(w, queue, client, settings, monkeypatch):
 
     monkeypatch.setattr(issuer, "PER_PAGE", 2)
     client.force_login(w.issuer)
-    expected = [letter.pk for letter in letters.print_queue()]
+    expected = [letter.pk for letter in print_queue.waiting_letters()]
     assert len(expected) == 4
     first = text_of(client.get(QUEUE))
     assert waiting_ids(first) == expected[:2]
@@ -152,7 +152,7 @@ def test_pdf_is_a_pdf_download_that_no_cache_keeps(w, queue, client):
 def test_a_printed_letter_with_the_puk_is_refused_with_its_rule_next_to_it(w, queue, client):
     client.force_login(w.issuer)
     pin = queue["pin"]
-    letters.mark_printed(actor=w.issuer, letter_ids=[pin.pk], now=clock.now())
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[pin.pk], now=clock.now())
     page = text_of(client.get(QUEUE))
     recent = page[page.index('id="utskrivna"') :]
     row = recent[recent.index(f'id="utskrivet-{pin.pk}"') :].split("</tr>")[0]

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ekort.pki.card_token import KeySlot
 from ekort.services import cards
-from ekort.services.pki import authority
-from ekort.services.pki.backends import card_reader
+from ekort.services.ca import authority
+from ekort.services.ca.backends import card_reader
 from ekort.store.models import AuditEntry, Certificate
 from tests import instants as t
 from tests.integration.journeys import PIN

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.db import transaction
 
-from ekort.services import audit, cards, clock, letters
+from ekort.services import audit, cards, clock, print_queue
 from ekort.store.models import Block, Card, Letter
 from tests import factories
 from tests import instants as t
@@ -140,7 +140,7 @@ def test_card_page_shows_deadlines_letters_and_block_link(w, sent_card, client):
     letter = sent_card.letters.get()
     # Still in the print queue: not offered again until it is printed.
     assert f"/stod/brev/{letter.pk}/skicka-igen/" not in links_of(page)
-    letters.mark_printed(actor=w.issuer, letter_ids=[letter.pk], now=clock.now())
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[letter.pk], now=clock.now())
     page = text_of(client.get(f"/stod/kort/{sent_card.pk}/"))
     assert f"/stod/brev/{letter.pk}/skicka-igen/" in links_of(page)
     assert f"/stod/kort/{sent_card.pk}/sparra/" in links_of(page)
@@ -183,7 +183,7 @@ def test_resend_cover_letter_and_refusals_by_rule(w, sent_card, client):
     waiting = client.post(f"/stod/brev/{cover.pk}/skicka-igen/")  # not printed yet
     assert waiting.status_code == 409 and "Går inte enligt regel R10" in text_of(waiting)
     assert "Brevet ligger redan i utskriftskön" in text_of(waiting)
-    letters.mark_printed(actor=w.issuer, letter_ids=[cover.pk], now=clock.now())
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[cover.pk], now=clock.now())
     response = client.post(f"/stod/brev/{cover.pk}/skicka-igen/")
     assert response.status_code == 302
     assert Letter.objects.filter(card=sent_card, kind="cover_letter").count() == 2
@@ -203,7 +203,7 @@ def test_resend_cover_letter_and_refusals_by_rule(w, sent_card, client):
 def test_resend_pin_puk_letter(w, client):
     card = journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     first = cards.order_pin_letter(actor=w.holder, card_id=card.pk, now=clock.now())
-    letters.mark_printed(actor=w.issuer, letter_ids=[first.pk], now=clock.now())
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[first.pk], now=clock.now())
     client.force_login(w.issuer)
     assert client.post(f"/stod/brev/{first.pk}/skicka-igen/").status_code == 302
     assert Letter.objects.filter(card=card, kind="pin_puk_letter").count() == 2

@@ -10,7 +10,7 @@ from ninja import Router, Status
 from ekort.domain.errors import InvalidInput
 from ekort.domain.vocabulary import Role
 from ekort.services import clock, people, search, visibility
-from ekort.services.access import require_role
+from ekort.services.roles import require_role
 
 from . import shapes
 from .schemas import ERRORS, CardOut, PathId, PersonIn, PersonOut, PersonSearchIn

@@ -11,10 +11,9 @@ from ninja.params.functions import Query
 from ekort.domain.rules_report import rules_json
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import Role
-from ekort.services import clock, visibility
-from ekort.services import letters as letters_service
-from ekort.services.access import require_role
+from ekort.services import clock, print_queue, visibility
 from ekort.services.policy import current_calendar
+from ekort.services.roles import require_role
 from ekort.store.models import Block, Letter
 
 from . import shapes
@@ -61,7 +60,7 @@ def letter_pdf(request: HttpRequest, letter_id: PathId) -> Any:
     """The letter as a PDF (issuer administrator). A letter that carries the PUK (a PIN/PUK
     letter, a reserve card's code envelope) is rendered until it is marked printed, and then
     refused (R14, R16): a lost one is replaced by ordering anew."""
-    pdf = letters_service.letter_pdf(
+    pdf = print_queue.letter_pdf(
         actor=request.auth,  # type: ignore[attr-defined]
         letter_id=letter_id,
         now=clock.now(),
@@ -77,7 +76,7 @@ def letter_pdf(request: HttpRequest, letter_id: PathId) -> Any:
 def mark_printed(request: HttpRequest, body: MarkPrintedIn) -> Any:
     """Mark letters printed (issuer administrator); those printed already keep their time. An
     unknown id refuses the whole call (404) and marks nothing."""
-    marked = letters_service.mark_printed(
+    marked = print_queue.mark_printed(
         actor=request.auth,  # type: ignore[attr-defined]
         letter_ids=body.letter_ids,
         now=clock.now(),

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ekort.services import clock, visibility
-from ekort.services.pki import selfservice
+from ekort.services.ca import holder_certificates
 from ekort.store.models import Certificate
 
 from . import shapes
@@ -40,7 +40,7 @@ def certificates(request: HttpRequest, card_id: PathId) -> Any:
 def signature_certificate(request: HttpRequest, card_id: PathId, body: SignatureIn) -> Any:
     """The holder downloads a signature certificate to their own active card and chooses its
     code (R12; the code follows the PIN's rules, E6). One per card."""
-    record = selfservice.download_signature_certificate(
+    record = holder_certificates.download_signature_certificate(
         actor=_actor(request),
         card_id=card_id,
         pin=body.pin.get_secret_value(),
@@ -51,7 +51,7 @@ def signature_certificate(request: HttpRequest, card_id: PathId, body: Signature
 
 
 def _additional(request: HttpRequest, card_id: int, body: AdditionalIn, *, swap: bool) -> Any:
-    record = selfservice.add_additional_certificate(
+    record = holder_certificates.add_additional_certificate(
         actor=_actor(request),
         card_id=card_id,
         pin=body.pin.get_secret_value(),
@@ -82,7 +82,7 @@ def swap_additional(request: HttpRequest, card_id: PathId, body: AdditionalIn) -
 )
 def remove_additional(request: HttpRequest, card_id: PathId, body: RemoveAdditionalIn) -> Any:
     """Remove the additional certificate from the card; it is revoked (R13). Returns it."""
-    removed = selfservice.remove_additional_certificate(
+    removed = holder_certificates.remove_additional_certificate(
         actor=_actor(request),
         card_id=card_id,
         pin=body.pin.get_secret_value(),

@@ -27,8 +27,8 @@ from django.db import connections
 
 from ekort.domain.errors import Refused
 from ekort.services import clock, deadlines
+from ekort.services.ca import backends
 from ekort.services.cards.batch import BatchOutcome, produce_batch, send_batch
-from ekort.services.pki import backends
 
 MAX_WORKERS = 16  # a sanity bound for --workers: more than a machine's cores gains nothing
 

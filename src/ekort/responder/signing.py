@@ -29,8 +29,8 @@ from django.db import connection
 
 from ekort.pki import ocsp
 from ekort.services import clock
-from ekort.services.pki.authority import ca_settings, certificate_of, signing_key_of
-from ekort.services.pki.status import ocsp_status
+from ekort.services.ca.authority import ca_settings, certificate_of, signing_key_of
+from ekort.services.ca.status import ocsp_status
 from ekort.store.models import Certificate
 
 from .store import Issuer, ResponseStore, Stored

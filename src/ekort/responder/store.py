@@ -29,7 +29,7 @@ from cryptography import x509
 from django.db import close_old_connections, connection
 
 from ekort.pki.ocsp import issuer_hashes
-from ekort.services.pki.authority import certificate_of, slug
+from ekort.services.ca.authority import certificate_of, slug
 from ekort.store.models import CertificateAuthority, OcspResponse
 
 log = logging.getLogger("ekort.responder")

@@ -44,7 +44,7 @@ from ekort.store.bulk import insert_for_ids, with_ids
 from ekort.store.models import Block, Card
 
 from . import audit
-from .pki.revocation import revoke_cards
+from .ca.revocation import revoke_cards
 
 Progress = Callable[[str, int, int], None]  # (job name, done so far, total due at start)
 

@@ -65,9 +65,8 @@ from ekort.store.models import (
 )
 
 from . import audit, cards, deadlines
+from .ca import authority, holder_certificates, status
 from .people import PersonDetails, register_person
-from .pki import authority, status
-from .pki import selfservice as pki_selfservice
 from .policy import current_calendar
 
 SEED = 20240125
@@ -1127,10 +1126,10 @@ class _Plan:
         pin = card.pin  # as chosen at activation; a later unlock in the plan must not leak in
 
         def download() -> None:
-            pki_selfservice.download_signature_certificate(
+            holder_certificates.download_signature_certificate(
                 actor=holder, card_id=card.pk, pin=pin, signature_code=code, now=at
             )
-            pki_selfservice.add_additional_certificate(
+            holder_certificates.add_additional_certificate(
                 actor=holder, card_id=card.pk, pin=pin, issuer_name=FOREIGN_ISSUER, now=at
             )
 
@@ -1139,7 +1138,7 @@ class _Plan:
         self._event(
             later,
             f"{card.holder} swaps the additional certificate",
-            lambda: pki_selfservice.add_additional_certificate(
+            lambda: holder_certificates.add_additional_certificate(
                 actor=holder,
                 card_id=card.pk,
                 pin=pin,

@@ -16,7 +16,7 @@ from ekort.domain.vocabulary import Role
 from ekort.store.models import Person, Unit
 
 from . import audit
-from .access import actor_label, require_role
+from .roles import actor_label, require_role
 
 
 @dataclass(frozen=True)

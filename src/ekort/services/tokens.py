@@ -24,7 +24,7 @@ from ekort.domain.vocabulary import Role
 from ekort.store.models import ApiToken
 
 from . import audit
-from .access import actor_label, require_role, roles_of
+from .roles import actor_label, require_role, roles_of
 
 PREFIX = "ekort_"
 # The prefix and 43 characters of URL-safe base64; anything much longer is not a token of ours

@@ -22,7 +22,7 @@ from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Card, Person
 
-from .access import person_id_of, roles_of
+from .roles import person_id_of, roles_of
 
 STAFF = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
 # Who may read the address of a person with protected personal data.

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ekort.domain.revocation import REMOVED_FROM_CARD
+from ekort.domain.revocation_reasons import REMOVED_FROM_CARD
 from ekort.store.models import Card, Certificate
 
 PROFILES: dict[str, Promise] = {

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from ekort.domain.vocabulary import Role
 from ekort.services import clock
-from ekort.services.access import roles_of
+from ekort.services.roles import roles_of
 
 
 def navigation(request: HttpRequest) -> list[tuple[str, str]]:

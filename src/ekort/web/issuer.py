@@ -2,7 +2,7 @@
 yet, their PDFs, marking a print run done) and the certificate authorities with their latest
 CRLs, read only.
 
-Thin views over `ekort.services.letters` and the CA records. A letter's PDF may carry the PUK
+Thin views over `ekort.services.print_queue` and the CA records. A letter's PDF may carry the PUK
 (a PIN/PUK letter, a reserve card's code envelope): it goes out as a download that no cache
 keeps, and no page ever holds a code.
 """
@@ -29,12 +29,12 @@ from django.views import View
 
 from ekort.domain.errors import NotFound, Refused
 from ekort.domain.vocabulary import Role
-from ekort.services import clock, letters
-from ekort.services.pki import authority, status
+from ekort.services import clock, print_queue
+from ekort.services.ca import authority, status
 from ekort.store.models import CertificateAuthority, Crl, Letter
 
-from .access import RoleRequiredMixin
-from .history import LETTER_KINDS
+from .history_words import LETTER_KINDS
+from .page_access import RoleRequiredMixin
 from .reading import Problem
 
 ISSUER_ROLES = frozenset({Role.ISSUER_ADMIN})
@@ -87,7 +87,7 @@ class LetterRow:
 
     @property
     def carries_puk(self) -> bool:
-        return letters.letter_carries_puk(self.letter)
+        return print_queue.letter_carries_puk(self.letter)
 
     @property
     def may_download(self) -> bool:
@@ -118,10 +118,13 @@ def render_queue(
     status: int = 200,
 ) -> HttpResponse:
     now = clock.now()
-    page: Page[Letter] = Paginator(letters.print_queue(), PER_PAGE).get_page(_page_number(request))
+    page: Page[Letter] = Paginator(print_queue.waiting_letters(), PER_PAGE).get_page(
+        _page_number(request)
+    )
     waiting = [LetterRow(letter) for letter in page.object_list]
     recent = [
-        LetterRow(letter) for letter in letters.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
+        LetterRow(letter)
+        for letter in print_queue.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
     ]
     placed = False
     for row in waiting + recent:
@@ -153,7 +156,7 @@ class PrintQueueView(IssuerView):
         if not form.is_valid():
             return render_queue(request, form=form, status=400)
         try:
-            marked = letters.mark_printed(
+            marked = print_queue.mark_printed(
                 actor=request.user, letter_ids=form.cleaned_data["brev"], now=clock.now()
             )
         except NotFound:
@@ -182,7 +185,7 @@ class LetterPdfView(IssuerView):
 
     def get(self, request: HttpRequest, letter_id: int) -> HttpResponse:
         try:
-            pdf = letters.letter_pdf(actor=request.user, letter_id=letter_id, now=clock.now())
+            pdf = print_queue.letter_pdf(actor=request.user, letter_id=letter_id, now=clock.now())
         except NotFound as exc:
             raise Http404(str(exc)) from exc
         except Refused as exc:

@@ -38,7 +38,7 @@ from ekort.services.policy import current_calendar
 from ekort.store.models import Card, FourEyesApproval
 
 from . import forms, reading
-from .access import RoleRequiredMixin
+from .page_access import RoleRequiredMixin
 from .reading import Problem
 
 FACE_LABELS: dict[FaceField, Promise] = {

@@ -1,7 +1,7 @@
 """CRLs and CA certificates over HTTP, where the certificates' CDP and AIA point (RFC 5280).
 
 Public, no login: relying parties fetch these without credentials. The paths are the ones
-`ekort.services.pki.authority.endpoints()` writes into certificates:
+`ekort.services.ca.authority.endpoints()` writes into certificates:
 
 - `GET /pki/crl/<slug>.crl`: the latest CRL of that CA, DER (`application/pkix-crl`),
 - `GET /pki/ca/<slug>.crt`: the CA certificate, DER (`application/pkix-cert`, RFC 2585),
@@ -18,8 +18,8 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from ekort.services import clock
-from ekort.services.pki.authority import certificate_of, slug
-from ekort.services.pki.status import latest_crl
+from ekort.services.ca.authority import certificate_of, slug
+from ekort.services.ca.status import latest_crl
 from ekort.store.models import CertificateAuthority
 
 # Only CAs whose URLs appear in certificates are published: the root, the issuing CAs and

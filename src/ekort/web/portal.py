@@ -24,7 +24,7 @@ from ekort.services import cards, clock
 from ekort.store.models import Card, Person
 
 from . import forms, reading
-from .access import (
+from .page_access import (
     RoleRequiredMixin,
     managed_card,
     managed_person,

@@ -20,9 +20,9 @@ from ekort.domain.vocabulary import CardType, Generation
 from ekort.services.offices import OfficeStatus, offices_by_town
 from ekort.store.models import Card, Person
 
-from .access import may_see_address
 from .certificates import CertificateRow, certificate_rows
 from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
+from .page_access import may_see_address
 from .templatetags.ekort_i18n import in_language
 
 

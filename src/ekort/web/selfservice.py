@@ -26,12 +26,12 @@ from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.vocabulary import Role
 from ekort.services import clock
-from ekort.services.pki import selfservice
+from ekort.services.ca import holder_certificates
 from ekort.store.models import Card, Certificate
 
 from . import reading
-from .access import RoleRequiredMixin, own_card
 from .certificates import certificate_rows, live_certificate, live_certificates
+from .page_access import RoleRequiredMixin, own_card
 from .reading import Problem
 from .selfservice_forms import AdditionalForm, RemoveAdditionalForm, SignatureForm
 
@@ -129,7 +129,7 @@ class SignatureView(CertificateFormView):
     form_class = SignatureForm
 
     def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
-        selfservice.download_signature_certificate(
+        holder_certificates.download_signature_certificate(
             actor=self.request.user,
             card_id=card.pk,
             pin=data["pin"],
@@ -151,7 +151,7 @@ class AdditionalView(CertificateFormView):
 
     def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
         swap = self.request.POST.get("action") == "swap"
-        selfservice.add_additional_certificate(
+        holder_certificates.add_additional_certificate(
             actor=self.request.user,
             card_id=card.pk,
             pin=data["pin"],
@@ -174,7 +174,7 @@ class RemoveAdditionalView(CertificateFormView):
     form_class = RemoveAdditionalForm
 
     def carry_out(self, card: Card, data: dict[str, Any]) -> tuple[str, str]:
-        selfservice.remove_additional_certificate(
+        holder_certificates.remove_additional_certificate(
             actor=self.request.user, card_id=card.pk, pin=data["pin"], now=clock.now()
         )
         text = _("Tilläggscertifikatet är spärrat och borttaget från kortet.")

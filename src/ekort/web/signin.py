@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from ekort.domain.vocabulary import Role
 
-from .access import has_role
+from .page_access import has_role
 
 
 class SignInRateLimit(AxesStandaloneBackend):

@@ -25,13 +25,13 @@ from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
 from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import CardType, LetterKind, Role
-from ekort.services import cards, clock, history, letters, overview, search
+from ekort.services import cards, clock, history, overview, print_queue, search
 from ekort.store.models import Card, Letter, Person
 
 from . import charts, forms, reading
-from .access import RoleRequiredMixin
-from .history import GENERATIONS, LETTER_KINDS, history_rows
+from .history_words import GENERATIONS, LETTER_KINDS, history_rows
 from .labels import CARD_STATES, CARD_TYPES
+from .page_access import RoleRequiredMixin
 from .reading import Problem
 
 SUPPORT_ROLES = frozenset({Role.SUPPORT, Role.ISSUER_ADMIN})
@@ -215,7 +215,7 @@ class ResendLetterView(SupportView):
     def post(self, request: HttpRequest, letter_id: int) -> HttpResponse:
         letter = get_object_or_404(Letter.objects.select_related("card"), pk=letter_id)
         try:
-            letters.resend_letter(actor=request.user, letter_id=letter.pk, now=clock.now())
+            print_queue.resend_letter(actor=request.user, letter_id=letter.pk, now=clock.now())
         except Refused as exc:
             card = _card(letter.card_id)
             problem = Problem.refused("resend", letter.pk, exc)

@@ -12,7 +12,7 @@ from ekort.domain.rulebook import rule
 from ekort.store.models import Card, Person
 
 from .. import audit
-from ..access import actor_label
+from ..roles import actor_label
 
 
 def locked_card(card_id: int) -> Card:

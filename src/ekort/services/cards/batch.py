@@ -31,9 +31,9 @@ from ekort.store.bulk import insert_rows, update_rows, with_ids
 from ekort.store.models import Card, Letter
 
 from .. import audit
-from ..access import require_role
-from ..pki import issuance, status
+from ..ca import issuance, status
 from ..policy import current_calendar
+from ..roles import require_role
 from ._common import move, snapshot
 from .production import (
     LETTER_COLUMNS,

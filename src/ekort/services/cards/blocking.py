@@ -15,8 +15,8 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import BlockReason, Role
 from ekort.store.models import Block, Card
 
-from ..access import person_id_of, require_role
-from ..pki.revocation import revoke_cards
+from ..ca.revocation import revoke_cards
+from ..roles import person_id_of, require_role
 from ._common import audit_card, locked_card, move, snapshot
 
 _STAFF_WHO_BLOCK = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)

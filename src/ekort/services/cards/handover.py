@@ -34,10 +34,10 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval, IdentityCheck
 
-from ..access import person_id_of, require_role
-from ..pki import issuance
-from ..pki.backends import card_reader
+from ..ca import issuance
+from ..ca.backends import card_reader
 from ..policy import current_calendar
+from ..roles import person_id_of, require_role
 from ._common import audit_card, locked_card, move, snapshot
 
 

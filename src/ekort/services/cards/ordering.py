@@ -16,8 +16,8 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
 from ekort.store.models import Card, CardOrder, Person
 
-from ..access import person_id_of, require_role
 from ..policy import current_calendar
+from ..roles import person_id_of, require_role
 from ._common import audit_card, locked_card, move, snapshot
 from .blocking import register_block
 

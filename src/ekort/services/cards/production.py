@@ -19,10 +19,10 @@ from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
 from ekort.store.models import Card, CardNumberSequence, Letter
 
 from .. import audit
-from ..access import require_role
-from ..pki import issuance
-from ..pki.backends import card_reader
+from ..ca import issuance
+from ..ca.backends import card_reader
 from ..policy import current_calendar
+from ..roles import require_role
 from ._common import (
     audit_card,
     card_change,

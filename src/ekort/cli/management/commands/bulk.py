@@ -26,8 +26,8 @@ from ekort.domain.lifecycle import CardState
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import CardType, Role
 from ekort.services import cards, clock
-from ekort.services.access import require_role
 from ekort.services.cards.batch import MAX_CHUNK, BatchOutcome
+from ekort.services.roles import require_role
 from ekort.store.models import Card
 
 PROGRESS_EVERY = 100

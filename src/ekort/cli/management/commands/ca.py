@@ -11,7 +11,7 @@ from django.db import close_old_connections
 
 from ekort.domain.errors import DomainError
 from ekort.services import clock
-from ekort.services.pki import authority, status
+from ekort.services.ca import authority, status
 from ekort.store.models import CertificateAuthority
 
 

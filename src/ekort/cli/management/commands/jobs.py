@@ -12,7 +12,7 @@ from ekort.cli.workers import MAX_WORKERS, sweeps_in_workers
 from ekort.domain.errors import InvalidInput
 from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock, deadlines
-from ekort.services.pki import status
+from ekort.services.ca import status
 
 
 class Command(BaseCommand):

@@ -21,8 +21,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ekort.domain.errors import DomainError
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import Role
-from ekort.services import clock, letters
-from ekort.services.access import require_role
+from ekort.services import clock, print_queue
+from ekort.services.roles import require_role
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             else:
                 if not options["id"]:
                     raise CommandError("Name the printed letters with --id N [--id M ...].")
-                count = letters.mark_printed(actor=actor, letter_ids=options["id"], now=now)
+                count = print_queue.mark_printed(actor=actor, letter_ids=options["id"], now=now)
                 self.stdout.write(
                     f"Marked {count} letter(s) printed; "
                     f"{len(set(options['id'])) - count} were printed already."
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
     def _list(self) -> None:
-        queue = letters.print_queue()
+        queue = print_queue.waiting_letters()
         for letter in queue:
             self.stdout.write(
                 f"{letter.pk:>8} {letter.queued_at.isoformat()} {letter.kind:15} "
@@ -75,12 +75,12 @@ class Command(BaseCommand):
         if not options["out"]:
             raise CommandError("Give the file to write with --out FILE.")
         letter_id, out = options["id"][0], options["out"]
-        if out == "-" and letters.letter_carries_puk(letters.get_letter(letter_id)):
+        if out == "-" and print_queue.letter_carries_puk(print_queue.get_letter(letter_id)):
             raise CommandError(
                 f"Letter {letter_id} carries a PUK: write it to a file with --out FILE, "
                 "not to standard output."
             )
-        pdf = letters.letter_pdf(actor=actor, letter_id=letter_id, now=now)
+        pdf = print_queue.letter_pdf(actor=actor, letter_id=letter_id, now=now)
         if out == "-":
             sys.stdout.buffer.write(pdf)
             sys.stdout.buffer.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ekort.domain.revocation import REASON_CODE
+from ekort.domain.revocation_reasons import REASON_CODE
 from ekort.domain.vocabulary import BlockReason
 from ekort.store.bulk import with_ids
 from ekort.store.models import Certificate

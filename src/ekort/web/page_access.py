@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 
 from ekort.domain.vocabulary import Role
 from ekort.services import visibility
-from ekort.services.access import person_id_of, roles_of
+from ekort.services.roles import person_id_of, roles_of
 from ekort.store.models import Card, Person
 
 

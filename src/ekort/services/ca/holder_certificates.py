@@ -13,7 +13,7 @@ from django.db import transaction
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.pins import validate_pin
-from ekort.domain.revocation import REMOVED_FROM_CARD
+from ekort.domain.revocation_reasons import REMOVED_FROM_CARD
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import Role
@@ -22,8 +22,8 @@ from ekort.pki.keys import KeyAlgorithm
 from ekort.store.models import Card, Certificate, CertificateAuthority
 
 from .. import audit
-from ..access import actor_label, person_id_of, require_role
 from ..cards._common import locked_card
+from ..roles import actor_label, person_id_of, require_role
 from .authority import issuing_ca
 from .backends import card_reader
 from .issuance import issue_certificate

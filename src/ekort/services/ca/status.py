@@ -23,7 +23,7 @@ from cryptography import x509
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 
-from ekort.domain.revocation import HOLD
+from ekort.domain.revocation_reasons import HOLD
 from ekort.domain.timekeeping import require_aware
 from ekort.pki import crl as crl_encoding
 from ekort.pki import ocsp as ocsp_encoding

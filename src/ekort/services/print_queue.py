@@ -25,15 +25,15 @@ from ekort.letters.render import carries_puk
 from ekort.store.models import Card, Letter
 
 from . import audit
-from .access import actor_label, require_role
+from .ca.secrets import unseal
 from .cards._common import audit_card, locked_card, require_registered_address, snapshot
-from .cards.pins import queue_pin_letter
+from .cards.locked_pin import queue_pin_letter
 from .cards.production import _queue_letter
-from .pki.secrets import unseal
 from .policy import current_calendar
+from .roles import actor_label, require_role
 
 
-def print_queue() -> QuerySet[Letter]:
+def waiting_letters() -> QuerySet[Letter]:
     """Letters not printed yet, oldest first."""
     return (
         Letter.objects.filter(printed_at__isnull=True)

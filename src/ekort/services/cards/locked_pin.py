@@ -16,8 +16,8 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.store.models import Card, Letter
 
-from ..access import person_id_of, require_role
-from ..pki.backends import card_reader
+from ..ca.backends import card_reader
+from ..roles import person_id_of, require_role
 from ._common import audit_card, locked_card, move, require_registered_address, snapshot
 from .production import _queue_letter
 

@@ -28,10 +28,10 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import ApprovalOutcome, CardType, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval
 
-from ..access import actor_label, require_role
-from ..pki import issuance
-from ..pki.backends import card_reader
+from ..ca import issuance
+from ..ca.backends import card_reader
 from ..policy import current_calendar
+from ..roles import actor_label, require_role
 from ._common import audit_card, locked_card, move, snapshot
 from .handover import (
     deadline_passed,
