@@ -4,6 +4,7 @@ up their private bytes."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import shutil
 import stat
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from ekort.pki import keys
 from ekort.pki.keys import (
     EncryptedFileKeyBackend,
     KeyAlgorithm,
@@ -366,3 +368,11 @@ def test_make_key_backend(tmp_path: Path) -> None:
         make_key_backend("pkcs11", module_path="/nowhere/lib.so", token_label="ca")
     with pytest.raises(KeyError_, match="at least 16 bytes"):
         make_key_backend("encrypted", directory=tmp_path, passphrase=b"short")
+
+
+def test_the_factory_table_names_each_backend_by_its_own_name() -> None:
+    """`make_key_backend` finds backends by module and class name, written as text so that
+    `keys` need not import `pkcs11_keys`; the names must stay true."""
+    assert sorted(keys.BACKENDS) == sorted(BACKENDS)
+    for kind, (module, class_name) in keys.BACKENDS.items():
+        assert getattr(importlib.import_module(module), class_name).name == kind

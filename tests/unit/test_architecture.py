@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
+
 SRC = Path(__file__).resolve().parents[2] / "src" / "ekort"
 
 
@@ -38,3 +40,17 @@ def test_no_domain_module_names_django_even_lazily():
                 names = [node.module or ""]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "django"]
     assert offenders == []
+
+
+def test_no_module_imports_itself_through_others():
+    """The acyclic_siblings contract compares the children of each package; this also catches a
+    package's __init__ and one of its own modules importing each other, at any distance.
+    Imports inside functions count: a lazy import is still a dependency."""
+    graph = grimp.build_graph("ekort", cache_dir=None)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back:
+                cycles.append(" -> ".join((module, *back)))
+    assert cycles == []

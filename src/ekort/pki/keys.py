@@ -9,12 +9,14 @@ Nothing else in ekort touches private key bytes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -113,6 +115,17 @@ class EncryptedFileKeyBackend:
         self._passphrase = passphrase
         self._opened: dict[str, CertificateIssuerPrivateKeyTypes] = {}
 
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> Self:
+        """directory, passphrase (bytes, or text taken as UTF-8)."""
+        directory = required_setting(settings, cls.name, "directory")
+        passphrase = required_setting(settings, cls.name, "passphrase")
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode("utf-8")
+        if not isinstance(passphrase, bytes) or not isinstance(directory, str | os.PathLike):
+            raise KeyError_("The encrypted key backend needs a directory and a passphrase.")
+        return cls(directory, passphrase)
+
     def _path(self, label: str) -> Path:
         return self._directory / f"{check_label(label)}.p8.pem"
 
@@ -165,30 +178,35 @@ class EncryptedFileKeyBackend:
         return ref.backend == self.name and self._path(ref.label).exists()
 
 
+def required_setting(settings: Mapping[str, object], kind: str, name: str) -> object:
+    """The setting `name` for the `kind` backend; missing or empty is refused."""
+    value = settings.get(name)
+    if value is None or value == "" or value == b"":
+        raise KeyError_(f"The {kind} key backend needs the setting {name!r}.")
+    return value
+
+
+# The backends by the name EKORT_KEY_BACKEND gives: module and class, each with a
+# `from_settings`. A backend's module is imported by name when it is first asked for, so
+# python-pkcs11 loads only where PKCS#11 keys are used, and this module, which the PKCS#11
+# backend builds on, does not import it back.
+BACKENDS: dict[str, tuple[str, str]] = {
+    "encrypted": (__name__, "EncryptedFileKeyBackend"),
+    "pkcs11": ("ekort.pki.pkcs11_keys", "Pkcs11KeyBackend"),
+}
+
+
 def make_key_backend(kind: str, **settings: object) -> KeyBackend:
-    """The backend named `kind`, configured from keyword settings.
+    """The backend named `kind` (a key of `BACKENDS`), configured from keyword settings.
 
     "encrypted": directory, passphrase (bytes, or text taken as UTF-8).
     "pkcs11": module_path, token_label, user_pin.
     """
-
-    def setting(name: str) -> object:
-        if settings.get(name) in (None, "", b""):
-            raise KeyError_(f"The {kind} key backend needs the setting {name!r}.")
-        return settings[name]
-
-    if kind == EncryptedFileKeyBackend.name:
-        directory, passphrase = setting("directory"), setting("passphrase")
-        if isinstance(passphrase, str):
-            passphrase = passphrase.encode("utf-8")
-        if not isinstance(passphrase, bytes) or not isinstance(directory, str | os.PathLike):
-            raise KeyError_("The encrypted key backend needs a directory and a passphrase.")
-        return EncryptedFileKeyBackend(directory, passphrase)
-    if kind == "pkcs11":
-        from .pkcs11_keys import Pkcs11KeyBackend  # python-pkcs11 only when it is used
-
-        module_path, token_label, user_pin = (
-            str(setting(name)) for name in ("module_path", "token_label", "user_pin")
-        )
-        return Pkcs11KeyBackend(module_path, token_label, user_pin)
-    raise KeyError_(f"Unknown key backend {kind[:40]!r}; use 'encrypted' or 'pkcs11'.")
+    if kind not in BACKENDS:
+        known = " or ".join(repr(name) for name in BACKENDS)
+        raise KeyError_(f"Unknown key backend {kind[:40]!r}; use {known}.")
+    module, class_name = BACKENDS[kind]
+    backend: KeyBackend = getattr(importlib.import_module(module), class_name).from_settings(
+        settings
+    )
+    return backend

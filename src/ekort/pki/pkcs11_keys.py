@@ -24,8 +24,8 @@ import hashlib
 import hmac
 import os
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
 
 import pkcs11
 from cryptography.hazmat.primitives import hashes
@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass
 from pkcs11 import exceptions as p11
 
-from .keys import KeyAlgorithm, KeyError_, KeyRef, check_label
+from .keys import KeyAlgorithm, KeyError_, KeyRef, check_label, required_setting
 from .signing_only import RsaDigest, SigningOnlyEcKey, SigningOnlyRsaKey
 
 _T = TypeVar("_T")
@@ -171,6 +171,15 @@ class Pkcs11KeyBackend:
         self._session: pkcs11.Session | None = None
         self._private: dict[str, Any] = {}  # object handles; valid for this session only
         self._public: dict[str, CertificateIssuerPublicKeyTypes] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> Self:
+        """module_path, token_label, user_pin."""
+        module_path, token_label, user_pin = (
+            str(required_setting(settings, cls.name, name))
+            for name in ("module_path", "token_label", "user_pin")
+        )
+        return cls(module_path, token_label, user_pin)
 
     def __repr__(self) -> str:  # never the PIN
         return f"Pkcs11KeyBackend({self._module_path!r}, {self._token_label!r})"
