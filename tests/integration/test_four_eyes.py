@@ -1,4 +1,4 @@
-"""Four-eyes hand-out of reserve cards at assurance level 3 (E11, NOTES.md): one ID
+"""Four-eyes hand-out of reserve cards at assurance level 3 (E11, docs/domain-notes.md): one ID
 administrator registers the card and the checked document, a second one approves. Whoever
 registered, ordered or holds the card cannot approve it (E11, E3); every refusal writes nothing.
 """
@@ -139,8 +139,9 @@ def test_a_second_registration_while_one_waits_is_refused(world):
 
 
 def test_a_samordningsnummer_holder_gets_a_loa2_reserve_card_handed_out_by_one(world):
-    # NOTES.md: four-eyes LoA3 reserve cards are not for samordningsnummer holders. Ordering
-    # never makes one: the card gets assurance level 2, and one administrator hands it out.
+    # docs/domain-notes.md: four-eyes LoA3 reserve cards are not for samordningsnummer holders.
+    # Ordering never makes one: the card gets assurance level 2, and one administrator hands it
+    # out.
     holder = colleague(world)
     holder.identity_kind = IdentityKind.SAMORDNINGSNUMMER.value
     holder.save(update_fields=["identity_kind"])

@@ -1,11 +1,12 @@
 """Four-eyes hand-out and activation (E11): which cards need a second ID administrator, and
 who may be it.
 
-NOTES.md: reserve cards at assurance level 3 are handed out by two ID administrators; one
-registers the card and the checked identity document, the other approves. Since cards are sent
-home inactive (R6) the same holds for their activation at a card office (R7): the PIN is set at
-approval. The procedure is not open to holders registered only with a samordningsnummer; they
-get assurance level 2 cards (ordering decides that), which one administrator hands out.
+Reserve cards at assurance level 3 are handed out by two ID administrators (docs/domain-notes.md,
+"Four-eyes"): one registers the card and the checked identity document, the other approves.
+Since cards are sent home inactive (R6) the same holds for their activation at a card office
+(R7): the PIN is set at approval. The procedure is not open to holders registered only with a
+samordningsnummer; they get assurance level 2 cards (ordering decides that), which one
+administrator hands out.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Every rule ekort enforces, by ID.
 
-R1-R18 come from the region's notice about the January 2024 card changes
-(`shared/seed/README.md`). E-rules are ekort's own, for what the notice leaves to the system;
-each says where it comes from. Refusals, tests and documentation cite these IDs.
+R1-R18 come from the region's notice about the January 2024 card changes. E-rules are ekort's
+own, for what the notice leaves to the system; the public SITHS practice behind them is in
+docs/domain-notes.md. Refusals, tests and documentation cite these IDs.
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ Two implementations: `VirtualCardToken` (`virtual_card`: one SQLite row per card
 and tests) and `Pkcs11CardToken` (`pkcs11_card`: a SoftHSM2 token personalised as a card). The
 try counters and the rules for them live in `card_codes`, shared by both.
 
-The codes (domain NOTES, "Codes"): the PIN is 6-8 digits chosen by the holder at activation
-(R9); three wrong PINs block it. The PUK is 8 digits, set at production; it unblocks the PIN,
-and more than ten wrong PUKs lock the card for good. The signature code guards the signature
-key (R12).
+The codes (docs/domain-notes.md, "Codes"): the PIN is 6-8 digits chosen by the holder at
+activation (R9); three wrong PINs block it. The PUK is 8 digits, set at production; it unblocks
+the PIN, and more than ten wrong PUKs lock the card for good. The signature code guards the
+signature key (R12).
 
 Security status, as on a physical card: an open token remembers whether the holder's PIN has
 been verified through it (`verify_pin`, or a signature with the AUTH or ADDITIONAL key). Once a

@@ -23,7 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # Microsoft's smart card logon EKU: Windows needs it to log on with the card.
 SMARTCARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
-# Assurance levels as certificate policies under the SITHS arc (NOTES.md); configurable.
+# Assurance levels as certificate policies under the SITHS arc (docs/domain-notes.md,
+# "Certificates"); configurable.
 DEFAULT_POLICY_OIDS = {"3": "1.2.752.74.8.3", "2": "1.2.752.74.8.2"}
 # The card number rides in subjectAltName as a directoryName whose serialNumber is the number
 # printed on the card: standard attributes only, which every X.509 decoder reads.
@@ -239,7 +240,7 @@ def holder_name(holder: Holder) -> x509.Name:
             x509.NameAttribute(NameOID.GIVEN_NAME, holder.given_name),
             x509.NameAttribute(NameOID.SURNAME, holder.family_name),
             x509.NameAttribute(NameOID.COMMON_NAME, f"{holder.given_name} {holder.family_name}"),
-            # The HSA-id in serialNumber, as SITHS does (NOTES.md).
+            # The HSA-id in serialNumber, as SITHS does (docs/domain-notes.md).
             x509.NameAttribute(NameOID.SERIAL_NUMBER, holder.hsa_id),
         ]
     )
@@ -297,7 +298,7 @@ class CardTemplate:
 
     The extensions that are the same on every card are encoded once and passed to the builder
     as `UnrecognizedExtension`s, whose value `cryptography` writes as given: the certificate's
-    bytes are the same as with the typed extensions (tests/pki/test_certificates.py compares
+    bytes are the same as with the typed extensions (tests/pki/test_card_template.py compares
     them), and a batch of cards does not encode the same eight extensions a thousand times.
     """
 

@@ -23,7 +23,7 @@ def _aead() -> AESGCM:
 
 
 def new_puk() -> str:
-    """Eight random digits (NOTES.md), from the operating system's CSPRNG."""
+    """Eight random digits (E6), from the operating system's CSPRNG."""
     return f"{random.randbelow(10**8):08d}"
 
 

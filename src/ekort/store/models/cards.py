@@ -147,7 +147,7 @@ class FourEyesApproval(models.Model):
 
 
 class Block(models.Model):
-    """A block request and its registration. Kept at least ten years (NOTES.md)."""
+    """A block request and its registration. Kept at least ten years (docs/domain-notes.md)."""
 
     card = models.OneToOneField(Card, on_delete=models.PROTECT, related_name="block")
     reason = models.CharField(max_length=20, choices=choices(BlockReason))
