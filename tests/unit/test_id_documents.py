@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
+from importlib import resources
 
 import pytest
 
+from ekort.domain import id_documents
 from ekort.domain.errors import InvalidInput
 from ekort.domain.id_documents import (
     ACCEPTED_KINDS,
@@ -15,6 +18,7 @@ from ekort.domain.id_documents import (
     normalise_document_number,
     sis_marked_on_issue,
 )
+from ekort.domain.policy_calendar import PolicyCalendar, default_calendar
 from ekort.domain.vocabulary import AssuranceLevel
 
 LOA3, LOA2 = AssuranceLevel.LOA3, AssuranceLevel.LOA2
@@ -102,7 +106,19 @@ def test_every_kind_has_both_labels() -> None:
 def test_accepted_documents(kind: DocumentKind, expires_on: date) -> None:
     decision = decide_identity_document(kind, expires_on, CHECKED_ON)
     assert decision.allowed
-    assert decision.rule == "E4"
+    # R17 says SIS-marked cards are identity documents, as it says company cards are not.
+    assert decision.rule == ("R17" if kind is DocumentKind.SIS_MARKED_CARD else "E4")
+
+
+def test_accepting_a_sis_marked_card_cites_r17_in_both_languages() -> None:
+    decision = decide_identity_document(DocumentKind.SIS_MARKED_CARD, EXPIRES_TODAY, CHECKED_ON)
+    assert (decision.allowed, decision.rule) == (True, "R17")
+    assert decision.sv == (
+        "SIS-märkt id- eller tjänstekort godtas: SIS-märkta kort är giltig legitimation."
+    )
+    assert decision.en == (
+        "SIS-marked ID card is accepted: SIS-marked cards are valid identity documents."
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,7 +166,26 @@ def test_expired_refusal_names_the_date_in_both_languages() -> None:
     ],
 )
 def test_sis_marking_by_issue_date(issued_on: date, sis_marked: bool) -> None:
-    assert sis_marked_on_issue(issued_on) is sis_marked
+    assert sis_marked_on_issue(issued_on, default_calendar()) is sis_marked
+
+
+def test_sis_marking_follows_the_calendar_it_is_given() -> None:
+    """The last SIS-marked issue day is the calendar's data, not a second date in the code."""
+    shipped = (resources.files("ekort.domain") / "data" / "gavleborg-2024.toml").read_text(
+        encoding="utf-8"
+    )
+    assert "last_day = 2022-09-30" in shipped and "first_day = 2022-10-01" in shipped
+    earlier = PolicyCalendar.from_toml(
+        shipped.replace("last_day = 2022-09-30", "last_day = 2021-12-31").replace(
+            "first_day = 2022-10-01", "first_day = 2022-01-01"
+        )
+    )
+    assert sis_marked_on_issue(date(2021, 12, 31), earlier) is True
+    assert sis_marked_on_issue(date(2022, 1, 1), earlier) is False
+    assert sis_marked_on_issue(LAST_SIS_DAY, earlier) is False
+    assert sis_marked_on_issue(LAST_SIS_DAY, default_calendar()) is True
+    source = inspect.getsource(id_documents)
+    assert "2022, 9, 30" not in source and "2022-09-30" not in source
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .errors import Decision, InvalidInput
 from .timekeeping import add_years
 from .vocabulary import AssuranceLevel
+
+if TYPE_CHECKING:
+    from .policy_calendar import PolicyCalendar
 
 
 class DocumentKind(StrEnum):
@@ -80,13 +84,13 @@ def normalise_document_number(text: object) -> str:
     return compact.upper()
 
 
-# R17: SIS-marked cards were issued up to and including this day; company cards after it.
-LAST_SIS_MARKED_ISSUE_DAY = date(2022, 9, 30)
+def sis_marked_on_issue(issued_on: date, calendar: PolicyCalendar) -> bool:
+    """Whether a photo card issued on `issued_on` carries the SIS marking (R17).
 
-
-def sis_marked_on_issue(issued_on: date) -> bool:
-    """Whether a photo card issued on `issued_on` carries the SIS marking (R17)."""
-    return issued_on <= LAST_SIS_MARKED_ISSUE_DAY
+    The last day SIS-marked cards were issued is the calendar's data (`sis_marked_photo_cards`
+    per period), not a second date here.
+    """
+    return calendar.period_on(issued_on).sis_marked_photo_cards
 
 
 def decide_identity_document(
@@ -95,6 +99,8 @@ def decide_identity_document(
     """Does this document prove the holder's identity on `checked_on` (E4, R17)?
 
     A document is valid through its expiry date: `expires_on == checked_on` is accepted.
+    R17 decides both ways for cards: a SIS-marked card is accepted by it, a company card
+    refused by it; every other document is accepted or refused by E4.
     """
     if kind is DocumentKind.COMPANY_CARD:
         return Decision.refuse(
@@ -129,6 +135,12 @@ def decide_identity_document(
             f"Id-handlingen gällde till och med {expires_on.isoformat()} och är inte längre "
             "giltig.",
             f"The identity document was valid until {expires_on.isoformat()} and has expired.",
+        )
+    if kind is DocumentKind.SIS_MARKED_CARD:
+        return Decision.allow(
+            "R17",
+            f"{kind.label_sv} godtas: SIS-märkta kort är giltig legitimation.",
+            f"{kind.label_en} is accepted: SIS-marked cards are valid identity documents.",
         )
     return Decision.allow(
         "E4",
