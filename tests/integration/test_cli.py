@@ -60,8 +60,24 @@ def test_rules_json_from_26_january_allows_ordering_and_photographing_photo_card
 
 def test_rules_text_table_names_the_period_and_the_rule():
     out, _ = run("rules", "--at", "2024-01-24T10:00+01:00")
-    assert "Period:" in out and "stop (2024-01-23 to 2024-01-24)" in out
+    assert "Period:" in out and "stop (2024-01-23 – 2024-01-24)" in out
     assert re.search(r"order\s+photo\s+REFUSED\s+R4", out)
+    # Blocking is not issuing: taken during the stop too (R4).
+    assert re.search(r"^block\s+photo\s+ALLOWED\s+R4\s", out, re.M)
+    assert re.search(r"^block\s+reserve\s+ALLOWED\s+R4\s", out, re.M)
+    assert re.search(r"^Card sent now:\s+No card can be sent on 2024-01-24.*\(R4\)$", out, re.M)
+
+
+def test_rules_json_lists_blocking_as_allowed_and_no_passed_deadline():
+    out, _ = run("rules", "--at", "2024-01-24", "--json")
+    report = json.loads(out)
+    rows = decisions(report)
+    assert rows[("block", "photo")] == (True, "R4")
+    assert rows[("block", "reserve")] == (True, "R4")
+    assert report["period"]["days"] == "2024-01-23 – 2024-01-24"
+    sent_now = report["card_sent_now"]
+    assert (sent_now["allowed"], sent_now["rule"]) == (False, "R4")
+    assert sent_now["pickup_deadline"] is None and sent_now["activation_deadline"] is None
 
 
 @pytest.mark.parametrize("at", ["garbage", "2024-13-01", "24/01/2024"])
@@ -175,6 +191,16 @@ def test_console_script_says_on_stderr_that_time_is_simulated(tmp_path):
     assert AT in done.stderr
     report = json.loads(done.stdout)  # the notice stays out of the JSON
     assert decisions(report)[("order", "photo")] == (False, "R4")
+
+
+def test_console_script_prints_the_simulated_instant_to_the_minute(tmp_path):
+    done = run_script(tmp_path, "rules", EKORT_SIMULATED_NOW=AT)
+    assert done.returncode == 0, done.stderr
+    at_line = next(line for line in done.stdout.splitlines() if line.startswith("At:"))
+    # The simulated clock runs on from 10:00, but the report reads it to the minute.
+    assert re.fullmatch(r"At:\s+2024-01-24 10:0\d Stockholm time \(UTC\+01:00\)", at_line)
+    report = json.loads(run_script(tmp_path, "rules", "--json", EKORT_SIMULATED_NOW=AT).stdout)
+    assert re.fullmatch(r"2024-01-24T10:0\d:\d\d\+01:00", report["instant"])
 
 
 def test_console_script_without_simulated_time_says_nothing_of_it(tmp_path):

@@ -18,4 +18,4 @@ def test_rules_document_lists_every_rule_and_the_freeze():
     text = generated_documents()["rules.md"]
     for rule_id in [f"R{n}" for n in range(1, 19)] + ["E1", "E9"]:
         assert f"| {rule_id} |" in text
-    assert "### stop (2024-01-23 to 2024-01-24)" in text
+    assert "### stop (2024-01-23 – 2024-01-24)" in text

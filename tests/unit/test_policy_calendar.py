@@ -160,6 +160,17 @@ def test_the_shipped_periods_in_order(calendar: PolicyCalendar) -> None:
         assert period.summary_en
 
 
+def test_each_period_is_written_with_both_its_days_inclusive(calendar: PolicyCalendar) -> None:
+    assert [period.days for period in calendar.periods] == [
+        "… – 2022-09-30",
+        "2022-10-01 – 2023-12-17",
+        "2023-12-18 – 2024-01-22",
+        "2024-01-23 – 2024-01-24",
+        "2024-01-25 – 2024-01-25",
+        "2024-01-26 – …",
+    ]
+
+
 def test_validity_is_five_years_for_both_card_types(calendar: PolicyCalendar) -> None:
     assert dict(calendar.validity_years) == {P: 5, R: 5}
 
@@ -323,12 +334,11 @@ def test_a_refusal_carries_the_rule_and_both_sentences(calendar: PolicyCalendar)
     assert decision == Decision(
         False,
         "R4",
-        "23–25 januari 2024 är det beställnings- och kortutfärdarstopp: inga kort utfärdas, "
-        "varken fotokort eller reservkort.",
-        "From 2024-01-23 to 2024-01-25 ordering and issuing stop: no card is issued, "
-        "photo or reserve.",
+        "2024-01-23 – 2024-01-25 är det beställnings- och kortutfärdarstopp: inga kort "
+        "utfärdas, varken fotokort eller reservkort.",
+        "2024-01-23 – 2024-01-25: ordering and issuing stop; no card is issued, photo or reserve.",
     )
-    with pytest.raises(Refused, match=r"^R4: From 2024-01-23"):
+    with pytest.raises(Refused, match=r"^R4: 2024-01-23 – 2024-01-25: ordering"):
         decision.require()
 
 
@@ -343,10 +353,10 @@ def test_rules_table_has_one_row_per_action_and_card_type(calendar: PolicyCalend
         P,
         False,
         "R1",
-        "18 december 2023 – 22 januari 2024 utfärdas endast reservkort; fotokort utfärdas igen "
-        "från den 26 januari 2024.",
-        "From 2023-12-18 to 2024-01-22 only reserve cards are issued; photo cards are issued "
-        "again from 2024-01-26.",
+        "2023-12-18 – 2024-01-22 utfärdas endast reservkort; fotokort utfärdas igen från "
+        "2024-01-26.",
+        "2023-12-18 – 2024-01-22: only reserve cards are issued; photo cards are issued again "
+        "from 2024-01-26.",
     )
 
 
@@ -591,8 +601,9 @@ def test_a_calendar_with_explicit_first_and_last_days_covers_only_those_days() -
     bounded = PolicyCalendar.from_toml(text)
     assert bounded.period_on(date(2023, 1, 1)).name == "before"
     assert bounded.period_on(date(2024, 12, 31)).name == "after"
-    with pytest.raises(InvalidInput, match="no rules for 2022-12-31"):
+    with pytest.raises(InvalidInput, match="no rules for 2022-12-31") as error:
         bounded.period_on(date(2022, 12, 31))
+    assert "covers the days 2023-01-01 – 2024-12-31;" in str(error.value)
     with pytest.raises(InvalidInput, match="no rules for 2025-01-01"):
         bounded.period_at(at("2025-01-01T00:00:00+01:00"))
 
@@ -616,7 +627,7 @@ def load_broken(old: str, new: str, *, count: int = 1) -> CalendarError:
             "first_day = 2024-01-08",
             "first_day = 2024-01-10",
             "exempel.toml: period 3 ('after'), key first_day: starts 2024-01-10, but the previous "
-            "period 'freeze' ends 2024-01-07: the days 2024-01-08 to 2024-01-09 belong to no "
+            "period 'freeze' ends 2024-01-07: the days 2024-01-08 – 2024-01-09 belong to no "
             "period (a gap).",
             id="gap",
         ),

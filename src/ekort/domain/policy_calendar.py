@@ -68,6 +68,37 @@ class Period:
             self.last_day is None or day <= self.last_day
         )
 
+    @property
+    def days(self) -> str:
+        """The period's first and last day, both included: "2024-01-23 – 2024-01-24"."""
+        return days_text(self.first_day, self.last_day)
+
+
+def days_text(first: date | None, last: date | None) -> str:
+    """A run of days as every report and page writes it: the first and the last day, both
+    included, "…" for an open end. "2024-01-23 – 2024-01-25", "… – 2022-09-30",
+    "2024-01-26 – …"; a one-day period is "2024-01-25 – 2024-01-25"."""
+    start = "…" if first is None else first.isoformat()
+    end = "…" if last is None else last.isoformat()
+    return f"{start} – {end}"
+
+
+# Blocking is not one of the calendar's actions: no period may refuse it.
+BLOCK = "block"
+
+
+def decide_block() -> Decision:
+    """A card of any type can be blocked on any day. Blocking is not issuing: a block request
+    must never be lost, not even during the ordering and issuing stop (R4;
+    docs/domain-notes.md)."""
+    return Decision.allow(
+        "R4",
+        "Ett kort kan spärras när som helst, även under beställnings- och kortutfärdarstoppet: "
+        "att spärra är inte att utfärda, och en spärrbegäran får aldrig gå förlorad.",
+        "A card can be blocked at any time, even during the ordering and issuing stop: "
+        "blocking is not issuing, and a block request must never be lost.",
+    )
+
 
 @dataclass(frozen=True)
 class RuleRow:
@@ -125,7 +156,7 @@ class PolicyCalendar:
         if not period.covers(day):
             first, last = self.periods[0].first_day, self.periods[-1].last_day
             raise InvalidInput(
-                f"The policy calendar of {self.region} covers {_span(first, last)}; "
+                f"The policy calendar of {self.region} covers the days {days_text(first, last)}; "
                 f"it has no rules for {day.isoformat()}."
             )
         return period
@@ -216,11 +247,6 @@ def default_calendar() -> PolicyCalendar:
 # --- checks across periods ------------------------------------------------------------------
 
 
-def _span(first: date | None, last: date | None) -> str:
-    start = "every day" if first is None else f"the days from {first}"
-    return f"{start} onwards" if last is None else f"{start} to {last}"
-
-
 def _check_continuity(periods: tuple[Period, ...], source: str) -> None:
     if not periods:
         raise CalendarError(
@@ -261,9 +287,10 @@ def _check_continuity(periods: tuple[Period, ...], source: str) -> None:
                 source,
                 where,
                 f"starts {period.first_day}, but the previous period {previous.name!r} ends "
-                f"{previous.last_day}: the days {expected} to "
-                f"{period.first_day - timedelta(days=1)} belong to no period (a gap). "
-                f"Periods are listed in date order, each starting the day after the last ends.",
+                f"{previous.last_day}: the days "
+                f"{days_text(expected, period.first_day - timedelta(days=1))} belong to no "
+                "period (a gap). Periods are listed in date order, each starting the day after "
+                "the last ends.",
             )
         if period.first_day < expected:
             raise CalendarError(

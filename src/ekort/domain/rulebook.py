@@ -20,8 +20,8 @@ class Rule:
 _RULES = (
     Rule(
         "R1",
-        "18 december 2023 - 22 januari 2024 utfärdas endast reservkort.",
-        "From 2023-12-18 to 2024-01-22 only reserve cards are issued.",
+        "2023-12-18 – 2024-01-22 utfärdas endast reservkort.",
+        "2023-12-18 – 2024-01-22: only reserve cards are issued.",
     ),
     Rule(
         "R2",
@@ -35,8 +35,8 @@ _RULES = (
     ),
     Rule(
         "R4",
-        "23-25 januari 2024 är det beställnings- och kortutfärdarstopp.",
-        "From 2024-01-23 to 2024-01-25 no card is ordered or issued.",
+        "2024-01-23 – 2024-01-25 är det beställnings- och kortutfärdarstopp.",
+        "2024-01-23 – 2024-01-25: no card is ordered or issued.",
     ),
     Rule(
         "R5",
@@ -101,7 +101,7 @@ _RULES = (
     Rule(
         "R17",
         "SIS-märkta kort (utfärdade t.o.m. 2022-09-30) är giltig legitimation.",
-        "SIS-marked cards (issued up to 2022-09-30) are valid identity documents.",
+        "SIS-marked cards (issued up to and including 2022-09-30) are valid identity documents.",
     ),
     Rule(
         "R18",

@@ -31,6 +31,11 @@ class Segment:
         return self.period.summary_en
 
     @property
+    def days(self) -> str:
+        """The period's first and last day, both included, as every report writes them."""
+        return self.period.days
+
+    @property
     def centre(self) -> float:
         return self.x + self.width / 2
 

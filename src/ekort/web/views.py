@@ -42,6 +42,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     report = rules_json(calendar, at)
     context = {
         "report": report,
+        "at": at,
         "error": error,
         "at_text": text,
         "timeline": timeline(calendar, local_date(at)),

@@ -1,4 +1,5 @@
-"""`ekort rules [--at DATE|INSTANT] [--json]`: which card actions the policy calendar allows."""
+"""`ekort rules [--at DATE|INSTANT] [--json]`: which card actions the policy calendar allows,
+blocking included, and what happens to a card sent at that instant."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from ekort.domain.timekeeping import parse_instant
 
 class Command(BaseCommand):
     help = (
-        "Show the policy period in force and, for every action and card type, whether it is "
-        "allowed and by which rule."
+        "Show the policy period in force with its first and last day, the deadline of a card "
+        "sent at that instant (or why none can be sent), and, for every action and card type, "
+        "blocking included, whether it is allowed and by which rule."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
