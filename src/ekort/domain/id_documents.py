@@ -52,7 +52,8 @@ _LABELS: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.OTHER: ("Annan handling", "Other document"),
 }
 
-# The kinds that prove identity at assurance level 3 (NOTES.md, "Identity check").
+# The kinds that prove identity at assurance level 3 (docs/domain-notes.md, "Identity check at
+# hand-out and activation").
 ACCEPTED_KINDS: frozenset[DocumentKind] = frozenset(
     {
         DocumentKind.PASSPORT,
