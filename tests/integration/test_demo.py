@@ -11,11 +11,12 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ekort import demo
 from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardState
 from ekort.domain.timekeeping import local_date, parse_instant
 from ekort.domain.vocabulary import Role
-from ekort.services import audit, demo
+from ekort.services import audit
 from ekort.store.models import (
     Account,
     AuditEntry,

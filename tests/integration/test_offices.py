@@ -6,7 +6,8 @@ from datetime import date, time
 
 import pytest
 
-from ekort.services.offices import offices_by_town
+from ekort.domain.opening_hours import DayException, Interval, OpeningHours
+from ekort.services.offices import create_office, offices_by_town, opening_hours_of
 from ekort.store.models import CardOffice, OpeningException, OpeningInterval
 from tests.instants import sthlm
 
@@ -51,3 +52,24 @@ def test_home_page_lists_offices(gavle, client):
     page = client.get("/").content.decode()
     assert "Gävle" in page
     assert "Kortkontoret" in page
+
+
+def test_an_office_created_from_opening_hours_reads_back_the_same_hours(db):
+    morning, afternoon = Interval(time(8), time(11, 30)), Interval(time(12, 30), time(16))
+    hours = OpeningHours(
+        {weekday: (morning, afternoon) for weekday in range(4)} | {4: (morning,)},
+        (
+            DayException(date(2024, 12, 24), (), "Julafton: stängt"),
+            DayException(date(2024, 4, 30), (Interval(time(8), time(11, 30)),), "Valborg"),
+        ),
+    )
+    office = create_office(
+        name="Kortkontoret",
+        town="Sandviken",
+        street_address="Lasarettsgatan 3",
+        postal_code="81189",
+        phone="026-27 60 10",
+        hours=hours,
+    )
+    assert opening_hours_of(CardOffice.objects.get(pk=office.pk)) == hours
+    assert [s.open_now for s in offices_by_town(CHRISTMAS_EVE_MORNING)] == [False]

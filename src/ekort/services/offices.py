@@ -1,5 +1,5 @@
-"""Card offices and their opening hours (R18), read from the database into the domain's
-`OpeningHours`, which decides whether an office is open at an instant."""
+"""Card offices and their opening hours (R18): written from the domain's `OpeningHours`, and
+read back into it, which decides whether an office is open at an instant."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from django.db import transaction
 
 from ekort.domain.opening_hours import DayException, Interval, OpeningHours
 from ekort.store.models import CardOffice, OpeningException, OpeningInterval
@@ -19,6 +21,42 @@ class OfficeStatus:
     open_now: bool
     closes_at: datetime | None
     next_opening: datetime | None
+
+
+def create_office(
+    *, name: str, town: str, street_address: str, postal_code: str, phone: str, hours: OpeningHours
+) -> CardOffice:
+    """A card office with its weekly hours and the days that differ from them (a holiday is an
+    exception without intervals: closed all day)."""
+    with transaction.atomic():
+        office = CardOffice.objects.create(
+            name=name,
+            town=town,
+            street_address=street_address,
+            postal_code=postal_code,
+            phone=phone,
+        )
+        OpeningInterval.objects.bulk_create(
+            OpeningInterval(office=office, weekday=weekday, opens=span.opens, closes=span.closes)
+            for weekday, intervals in hours.weekly.items()
+            for span in intervals
+        )
+        rows: list[OpeningException] = []
+        for exception in hours.exceptions:
+            if not exception.intervals:
+                rows.append(OpeningException(office=office, day=exception.day, note=exception.note))
+            rows += [
+                OpeningException(
+                    office=office,
+                    day=exception.day,
+                    opens=span.opens,
+                    closes=span.closes,
+                    note=exception.note,
+                )
+                for span in exception.intervals
+            ]
+        OpeningException.objects.bulk_create(rows)
+    return office
 
 
 def opening_hours_of(office: CardOffice) -> OpeningHours:

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort import demo
 from ekort.domain.errors import DomainError, InvalidInput
 from ekort.domain.lifecycle import CardState
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import Generation
-from ekort.services import clock, demo
+from ekort.services import clock
 
 
 class Command(BaseCommand):
