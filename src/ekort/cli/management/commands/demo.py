@@ -1,9 +1,12 @@
-"""`ekort demo [--at INSTANT]`: fill an empty database with the demo region and its logins."""
+"""`ekort demo [--at INSTANT]`: migrate, then fill an empty database with the demo region and its
+logins."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ekort import demo
@@ -32,6 +35,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             at = parse_instant(options["at"]) if options["at"] else clock.now()
+        except InvalidInput as error:
+            raise CommandError(str(error)) from error
+        if not settings.PRODUCTION:  # where the demo refuses to run (below), it migrates nothing
+            # A new data directory has no tables yet; a migrated database is left as it is.
+            call_command("migrate", verbosity=0, interactive=False)
+        try:
             outcome = demo.build(at)
         except (InvalidInput, DomainError) as error:
             raise CommandError(str(error)) from error
