@@ -138,11 +138,11 @@ def build(ctx: Context, count: int) -> Data:
             if i % 3 == 1:
                 cards.block(
                     actor=w.id_admin,
-                    card_id=card.pk,
                     reason=BlockReason.LOST,
                     requested_by="innehavaren",
                     now=clock.now(),
-                )
+                    card_ids=[card.pk],
+                ).one()
         card_ids.append(card.pk)
 
     ca = hierarchy.issuing["3"]
@@ -429,11 +429,11 @@ def time_to_revoked(data: Data, sample: Sample, url: str, limit: float = 10.0) -
         transaction.on_commit(lambda: committed.append(time.monotonic()))
         cards.block(
             actor=data.blocker,
-            card_id=sample.card_id,
             reason=BlockReason.LOST,
             requested_by="innehavaren",
             now=clock.now(),
-        )
+            card_ids=[sample.card_id],
+        ).one()
     while True:
         status = answer_of(post(url, body), sample.serial)[0]
         answered = time.monotonic()

@@ -19,14 +19,16 @@ PIN = "402918"
 def ordered(w: World, card_type: str, now: datetime, *, person: Person | None = None) -> Card:
     """Ordered by the world's manager, for her employee unless another person she manages."""
     holder = w.employee if person is None else person
-    return cards.order_card(actor=w.orderer, person_id=holder.pk, card_type=card_type, now=now)
+    return cards.order_cards(
+        actor=w.orderer, now=now, orders=[cards.NewOrder(holder.pk, card_type)]
+    ).one()
 
 
 def photographed(
     w: World, ordered_at: datetime, photographed_at: datetime, *, person: Person | None = None
 ) -> Card:
     card = ordered(w, "photo", ordered_at, person=person)
-    return cards.photograph(actor=w.id_admin, card_id=card.pk, photo=JPEG, now=photographed_at)
+    return cards.photograph(actor=w.id_admin, now=photographed_at, photos={card.pk: JPEG}).one()
 
 
 def produced(
@@ -39,8 +41,8 @@ def produced(
 ) -> Card:
     card = ordered(w, card_type, ordered_at, person=person)
     if card_type == "photo":
-        cards.photograph(actor=w.id_admin, card_id=card.pk, photo=JPEG, now=produced_at)
-    return cards.produce(actor=w.issuer, card_id=card.pk, now=produced_at)
+        cards.photograph(actor=w.id_admin, now=produced_at, photos={card.pk: JPEG}).one()
+    return cards.produce(actor=w.issuer, now=produced_at, card_ids=[card.pk]).one()
 
 
 def sent(
@@ -52,7 +54,7 @@ def sent(
     person: Person | None = None,
 ) -> Card:
     card = produced(w, card_type, ordered_at, sent_at, person=person)
-    return cards.send(actor=w.issuer, card_id=card.pk, now=sent_at)
+    return cards.send(actor=w.issuer, now=sent_at, card_ids=[card.pk]).one()
 
 
 def activated(
@@ -68,13 +70,15 @@ def activated(
     registers the activation, the second approves it while the holder types the PIN."""
     card = sent(w, card_type, sent_at, sent_at, person=person)
     if needs_second_approval(CardType(card.card_type), AssuranceLevel(card.assurance_level)):
-        cards.activate(actor=w.id_admin, card_id=card.pk, document=PASSPORT, now=activated_at)
+        cards.activate(
+            actor=w.id_admin, now=activated_at, activations={card.pk: cards.Activation(PASSPORT)}
+        ).one()
         return cards.approve_activation(
-            actor=w.id_admin_2, card_id=card.pk, pin=PIN, now=activated_at
-        )
+            actor=w.id_admin_2, now=activated_at, pins={card.pk: PIN}
+        ).one()
     return cards.activate(
-        actor=w.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=activated_at
-    )
+        actor=w.id_admin, now=activated_at, activations={card.pk: cards.Activation(PASSPORT, PIN)}
+    ).one()
 
 
 def handed_out(
@@ -89,7 +93,9 @@ def handed_out(
     A reserve card at assurance level 3 takes two ID administrators (E11): the world's first
     registers the hand-out, the second approves it."""
     card = sent(w, card_type, sent_at, sent_at, person=person)
-    card = cards.hand_out(actor=w.id_admin, card_id=card.pk, document=PASSPORT, now=handed_out_at)
+    card = cards.hand_out(actor=w.id_admin, now=handed_out_at, documents={card.pk: PASSPORT}).one()
     if card.state == "awaiting_pickup":
-        card = cards.approve_hand_out(actor=w.id_admin_2, card_id=card.pk, now=handed_out_at)
+        card = cards.approve_hand_out(
+            actor=w.id_admin_2, now=handed_out_at, card_ids=[card.pk]
+        ).one()
     return card

@@ -186,7 +186,7 @@ def test_an_issuer_admin_prints_the_letters_and_marks_them_printed(client, world
 
 def test_a_printed_pin_letter_is_not_printed_again(client, world, card):
     """R14: the PUK is in the PDF until the letter is printed; then a new letter is ordered."""
-    letter = cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=LATER)
+    letter = cards.order_pin_letter(actor=world.holder, now=LATER, card_ids=[card.pk]).one_made()
     issuer = Caller(client, world.issuer)
     assert issuer.get(f"/letters/{letter.pk}/pdf").status_code == 200
     assert issuer.post("/letters/mark-printed", {"letter_ids": [letter.pk]}).status_code == 200

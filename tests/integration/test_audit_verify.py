@@ -45,19 +45,17 @@ def trail(world) -> int:
     card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
     cards.activate(
         actor=world.id_admin,
-        card_id=card.pk,
-        document=PASSPORT,
-        pin="402918",
         now=t.sthlm(2024, 2, 5, 10),
-    )
+        activations={card.pk: cards.Activation(PASSPORT, "402918")},
+    ).one()
     reserve = sent(world, "reserve", t.NEW_PROCESS, t.NEW_PROCESS)
     cards.block(
         actor=world.support,
-        card_id=reserve.pk,
         reason="lost",
         requested_by="the holder",
         now=t.sthlm(2024, 2, 6, 9),
-    )
+        card_ids=[reserve.pk],
+    ).one()
     seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) >= 8

@@ -202,9 +202,9 @@ def test_a_person_without_registered_address_gets_assurance_level_2(world):
 def test_order_needs_the_orderer_role(world, name):
     refused = assert_refused(
         "E10",
-        lambda: cards.order_card(
-            actor=actor(world, name), person_id=world.employee.pk, card_type="photo", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=actor(world, name), now=NEW, orders=[cards.NewOrder(world.employee.pk, "photo")]
+        ).one(),
     )
     assert "orderer" in refused.en
 
@@ -212,9 +212,9 @@ def test_order_needs_the_orderer_role(world, name):
 def test_an_orderer_who_is_not_the_manager_cannot_order(world):
     assert_refused(
         "E2",
-        lambda: cards.order_card(
-            actor=other_manager(), person_id=world.employee.pk, card_type="photo", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=other_manager(), now=NEW, orders=[cards.NewOrder(world.employee.pk, "photo")]
+        ).one(),
     )
 
 
@@ -222,9 +222,9 @@ def test_a_holder_cannot_order_a_card_for_herself(world):
     # The manager is also a holder; nobody is recorded as her manager, so not even she may.
     assert_refused(
         "E2",
-        lambda: cards.order_card(
-            actor=world.orderer, person_id=world.manager.pk, card_type="reserve", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=world.orderer, now=NEW, orders=[cards.NewOrder(world.manager.pk, "reserve")]
+        ).one(),
     )
 
 
@@ -232,9 +232,9 @@ def test_nobody_may_order_for_a_person_without_a_manager(world):
     loner = factories.person(given="Ensam", family="Person")
     assert_refused(
         "E2",
-        lambda: cards.order_card(
-            actor=world.orderer, person_id=loner.pk, card_type="photo", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=world.orderer, now=NEW, orders=[cards.NewOrder(loner.pk, "photo")]
+        ).one(),
     )
 
 
@@ -280,7 +280,9 @@ def test_a_second_card_of_the_same_type_is_refused(world, card_type, state):
 def test_after_a_block_a_new_card_can_be_ordered(world):
     first = sent(world, "photo", NEW, NEW)
     assert_refused("E8", lambda: ordered(world, "photo", NEW))
-    cards.block(actor=world.holder, card_id=first.pk, reason="lost", requested_by="Erik", now=NEW)
+    cards.block(
+        actor=world.holder, reason="lost", requested_by="Erik", now=NEW, card_ids=[first.pk]
+    ).one()
     second = ordered(world, "photo", NEW)
     assert second.state == "ordered" and second.order.replaces is None
     assert audit.verify_trail() == []
@@ -288,22 +290,22 @@ def test_after_a_block_a_new_card_can_be_ordered(world):
 
 def test_after_a_cancellation_a_new_card_can_be_ordered(world):
     first = ordered(world, "reserve", NEW)
-    cards.cancel_order(actor=world.orderer, card_id=first.pk, now=NEW)
+    cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[first.pk]).one()
     assert ordered(world, "reserve", NEW).pk != first.pk
 
 
 def test_order_card_input_errors(world):
     assert_rejected(
         InvalidInput,
-        lambda: cards.order_card(
-            actor=world.orderer, person_id=world.employee.pk, card_type="company", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=world.orderer, now=NEW, orders=[cards.NewOrder(world.employee.pk, "company")]
+        ).one(),
     )
     assert_rejected(
         NotFound,
-        lambda: cards.order_card(
-            actor=world.orderer, person_id=world.employee.pk + 1000, card_type="photo", now=NEW
-        ),
+        lambda: cards.order_cards(
+            actor=world.orderer, now=NEW, orders=[cards.NewOrder(world.employee.pk + 1000, "photo")]
+        ).one(),
     )
 
 
@@ -317,8 +319,8 @@ def test_cancel_order(world, state):
     card = STATES[state](world, "photo")
     later = NEW + timedelta(hours=1)
     cancelled = cards.cancel_order(
-        actor=world.orderer, card_id=card.pk, now=later, reason="employment withdrawn"
-    )
+        actor=world.orderer, now=later, reason="employment withdrawn", card_ids=[card.pk]
+    ).one()
     card = refreshed(cancelled)
     assert (card.state, card.closed_at) == ("cancelled", later)
     assert history(card)[-1] == "cancel"
@@ -330,14 +332,18 @@ def test_cancel_order(world, state):
 def test_cancel_order_needs_the_orderer_role(world, name):
     card = ordered(world, "photo", NEW)
     assert_refused(
-        "E10", lambda: cards.cancel_order(actor=actor(world, name), card_id=card.pk, now=NEW), card
+        "E10",
+        lambda: cards.cancel_order(actor=actor(world, name), now=NEW, card_ids=[card.pk]).one(),
+        card,
     )
 
 
 def test_only_the_manager_may_cancel(world):
     card = ordered(world, "photo", NEW)
     assert_refused(
-        "E2", lambda: cards.cancel_order(actor=other_manager(), card_id=card.pk, now=NEW), card
+        "E2",
+        lambda: cards.cancel_order(actor=other_manager(), now=NEW, card_ids=[card.pk]).one(),
+        card,
     )
 
 
@@ -345,16 +351,20 @@ def test_only_the_manager_may_cancel(world):
 def test_a_produced_card_cannot_be_cancelled(world, state):
     card = STATES[state](world, "reserve")
     refused = assert_refused(
-        "E1", lambda: cards.cancel_order(actor=world.orderer, card_id=card.pk, now=NEW), card
+        "E1",
+        lambda: cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[card.pk]).one(),
+        card,
     )
     assert "Allowed in this state: " in refused.en and "block" in refused.en
 
 
 def test_a_cancelled_order_cannot_be_cancelled_again(world):
     card = ordered(world, "photo", NEW)
-    cards.cancel_order(actor=world.orderer, card_id=card.pk, now=NEW)
+    cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[card.pk]).one()
     assert_refused(
-        "E1", lambda: cards.cancel_order(actor=world.orderer, card_id=card.pk, now=NEW), card
+        "E1",
+        lambda: cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[card.pk]).one(),
+        card,
     )
 
 
@@ -376,8 +386,8 @@ def test_replace_card_blocks_the_live_old_card_and_links_the_new_one(world, stat
     assert refreshed(old).state == state
     later = NEW + timedelta(days=2)
     new = cards.replace_card(
-        actor=world.orderer, card_id=old.pk, reason="damaged", now=later, note="cracked"
-    )
+        actor=world.orderer, reason="damaged", now=later, note="cracked", card_ids=[old.pk]
+    ).one()
     old = refreshed(old)
     assert (old.state, old.closed_at) == ("blocked", later)
     block = Block.objects.get(card=old)
@@ -398,9 +408,13 @@ def test_replace_card_blocks_the_live_old_card_and_links_the_new_one(world, stat
 
 def test_replacing_a_blocked_card_leaves_it_as_it_was(world):
     old = activated(world, "reserve", NEW, NEW)
-    cards.block(actor=world.support, card_id=old.pk, reason="stolen", requested_by="Erik", now=NEW)
+    cards.block(
+        actor=world.support, reason="stolen", requested_by="Erik", now=NEW, card_ids=[old.pk]
+    ).one()
     closed_at = refreshed(old).closed_at
-    new = cards.replace_card(actor=world.orderer, card_id=old.pk, reason="replaced", now=NEW)
+    new = cards.replace_card(
+        actor=world.orderer, reason="replaced", now=NEW, card_ids=[old.pk]
+    ).one()
     old = refreshed(old)
     assert (old.state, old.closed_at) == ("blocked", closed_at)
     assert Block.objects.get(card=old).reason == "stolen"  # the first block stands (E9)
@@ -421,12 +435,16 @@ def test_replace_refused_to_someone_who_is_not_the_manager(world):
     old = activated(world, "photo", NEW, NEW)
     assert_refused(
         "E2",
-        lambda: cards.replace_card(actor=other_manager(), card_id=old.pk, reason="lost", now=NEW),
+        lambda: cards.replace_card(
+            actor=other_manager(), reason="lost", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
     assert_refused(
         "E10",
-        lambda: cards.replace_card(actor=world.holder, card_id=old.pk, reason="lost", now=NEW),
+        lambda: cards.replace_card(
+            actor=world.holder, reason="lost", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
 
@@ -436,7 +454,9 @@ def test_no_replacement_during_the_stop(world, now):
     old = sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     assert_refused(
         "R4",
-        lambda: cards.replace_card(actor=world.orderer, card_id=old.pk, reason="lost", now=now),
+        lambda: cards.replace_card(
+            actor=world.orderer, reason="lost", now=now, card_ids=[old.pk]
+        ).one(),
         old,
     )
 
@@ -445,22 +465,26 @@ def test_no_replacement_during_the_stop(world, now):
 def test_an_order_is_not_replaced(world, state):
     if state == "cancelled":
         old = ordered(world, "photo", NEW)
-        cards.cancel_order(actor=world.orderer, card_id=old.pk, now=NEW)
+        cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[old.pk]).one()
     else:
         old = STATES[state](world, "photo")
     assert_refused(
         "E1",
-        lambda: cards.replace_card(actor=world.orderer, card_id=old.pk, reason="lost", now=NEW),
+        lambda: cards.replace_card(
+            actor=world.orderer, reason="lost", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
 
 
 def test_a_card_already_replaced_is_not_replaced_twice(world):
     old = activated(world, "photo", NEW, NEW)
-    cards.replace_card(actor=world.orderer, card_id=old.pk, reason="lost", now=NEW)
+    cards.replace_card(actor=world.orderer, reason="lost", now=NEW, card_ids=[old.pk]).one()
     assert_refused(
         "E8",
-        lambda: cards.replace_card(actor=world.orderer, card_id=old.pk, reason="lost", now=NEW),
+        lambda: cards.replace_card(
+            actor=world.orderer, reason="lost", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
 
@@ -475,7 +499,9 @@ def test_a_refused_replacement_does_not_keep_the_block_it_began_with(world):
     Card.objects.create(order=order, person=world.employee, card_type="photo")
     assert_refused(
         "E8",
-        lambda: cards.replace_card(actor=world.orderer, card_id=old.pk, reason="lost", now=NEW),
+        lambda: cards.replace_card(
+            actor=world.orderer, reason="lost", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
     assert refreshed(old).state == "active"
@@ -486,7 +512,9 @@ def test_replace_with_an_unknown_reason(world):
     old = activated(world, "photo", NEW, NEW)
     assert_rejected(
         InvalidInput,
-        lambda: cards.replace_card(actor=world.orderer, card_id=old.pk, reason="bored", now=NEW),
+        lambda: cards.replace_card(
+            actor=world.orderer, reason="bored", now=NEW, card_ids=[old.pk]
+        ).one(),
         old,
     )
 
@@ -498,7 +526,7 @@ def test_replace_with_an_unknown_reason(world):
 
 def test_photograph_on_the_day_the_new_portal_opens(world):
     card = ordered(world, "photo", t.RESERVE_ONLY)
-    cards.photograph(actor=world.id_admin, card_id=card.pk, photo=JPEG, now=t.NEW_PROCESS_START)
+    cards.photograph(actor=world.id_admin, now=t.NEW_PROCESS_START, photos={card.pk: JPEG}).one()
     card = refreshed(card)
     assert card.state == "photographed"
     assert card.photo_sha256 == hashlib.sha256(JPEG).hexdigest()
@@ -510,8 +538,8 @@ def test_photograph_on_the_day_the_new_portal_opens(world):
 def test_photograph_as_usual_before_the_reserve_only_period(world):
     card = ordered(world, "photo", t.LEGACY_COMPANY)
     photo = cards.photograph(
-        actor=world.id_admin, card_id=card.pk, photo=JPEG, now=t.LAST_LEGACY_DAY_END
-    )
+        actor=world.id_admin, now=t.LAST_LEGACY_DAY_END, photos={card.pk: JPEG}
+    ).one()
     assert photo.state == "photographed"
 
 
@@ -520,7 +548,7 @@ def test_photograph_needs_an_id_admin(world, name):
     card = ordered(world, "photo", NEW)
     assert_refused(
         "E10",
-        lambda: cards.photograph(actor=actor(world, name), card_id=card.pk, photo=JPEG, now=NEW),
+        lambda: cards.photograph(actor=actor(world, name), now=NEW, photos={card.pk: JPEG}).one(),
         card,
     )
 
@@ -530,7 +558,7 @@ def test_a_reserve_card_is_not_photographed(world, now):
     card = ordered(world, "reserve", now)
     assert_refused(
         "E7",
-        lambda: cards.photograph(actor=world.id_admin, card_id=card.pk, photo=JPEG, now=now),
+        lambda: cards.photograph(actor=world.id_admin, now=now, photos={card.pk: JPEG}).one(),
         card,
     )
 
@@ -549,7 +577,7 @@ def test_nobody_is_photographed_before_26_january(world, now):
     card = ordered(world, "photo", t.RESERVE_ONLY_START)
     assert_refused(
         "R2",
-        lambda: cards.photograph(actor=world.id_admin, card_id=card.pk, photo=JPEG, now=now),
+        lambda: cards.photograph(actor=world.id_admin, now=now, photos={card.pk: JPEG}).one(),
         card,
     )
 
@@ -558,7 +586,7 @@ def test_a_card_is_photographed_once(world):
     card = photographed(world, NEW, NEW)
     assert_refused(
         "E1",
-        lambda: cards.photograph(actor=world.id_admin, card_id=card.pk, photo=JPEG, now=NEW),
+        lambda: cards.photograph(actor=world.id_admin, now=NEW, photos={card.pk: JPEG}).one(),
         card,
     )
 
@@ -572,7 +600,7 @@ def test_photograph_with_a_bad_picture(world, photo):
     card = ordered(world, "photo", NEW)
     assert_rejected(
         InvalidInput,
-        lambda: cards.photograph(actor=world.id_admin, card_id=card.pk, photo=photo, now=NEW),
+        lambda: cards.photograph(actor=world.id_admin, now=NEW, photos={card.pk: photo}).one(),
         card,
     )
 
@@ -596,8 +624,8 @@ def test_photograph_with_a_bad_picture(world, photo):
 def test_produce(world, card_type, ordered_at, produced_at, generation, sis_marked):
     card = ordered(world, card_type, ordered_at)
     if card_type == "photo":
-        cards.photograph(actor=world.id_admin, card_id=card.pk, photo=JPEG, now=produced_at)
-    cards.produce(actor=world.issuer, card_id=card.pk, now=produced_at)
+        cards.photograph(actor=world.id_admin, now=produced_at, photos={card.pk: JPEG}).one()
+    cards.produce(actor=world.issuer, now=produced_at, card_ids=[card.pk]).one()
     card = refreshed(card)
     assert card.state == "produced"
     assert (card.generation, card.sis_marked) == (generation, sis_marked)
@@ -623,14 +651,18 @@ def test_every_produced_card_gets_its_own_number(world):
 def test_produce_needs_the_issuer(world, name):
     card = ordered(world, "reserve", NEW)
     assert_refused(
-        "E10", lambda: cards.produce(actor=actor(world, name), card_id=card.pk, now=NEW), card
+        "E10",
+        lambda: cards.produce(actor=actor(world, name), now=NEW, card_ids=[card.pk]).one(),
+        card,
     )
 
 
 @pytest.mark.parametrize("now", [t.RESERVE_ONLY_START, t.RESERVE_ONLY, t.LAST_PICKUP_DAY_END])
 def test_no_photo_card_is_issued_in_the_reserve_only_period(world, now):
     card = photographed(world, t.LEGACY_COMPANY, t.LEGACY_COMPANY)
-    assert_refused("R1", lambda: cards.produce(actor=world.issuer, card_id=card.pk, now=now), card)
+    assert_refused(
+        "R1", lambda: cards.produce(actor=world.issuer, now=now, card_ids=[card.pk]).one(), card
+    )
 
 
 @pytest.mark.parametrize("card_type", ["photo", "reserve"])
@@ -640,17 +672,23 @@ def test_nothing_is_produced_during_the_stop(world, card_type, now):
         card = photographed(world, t.LEGACY_COMPANY, t.LEGACY_COMPANY)
     else:
         card = ordered(world, "reserve", t.RESERVE_ONLY)
-    assert_refused("R4", lambda: cards.produce(actor=world.issuer, card_id=card.pk, now=now), card)
+    assert_refused(
+        "R4", lambda: cards.produce(actor=world.issuer, now=now, card_ids=[card.pk]).one(), card
+    )
 
 
 def test_a_photo_card_is_photographed_before_it_is_produced(world):
     card = ordered(world, "photo", NEW)
-    assert_refused("R2", lambda: cards.produce(actor=world.issuer, card_id=card.pk, now=NEW), card)
+    assert_refused(
+        "R2", lambda: cards.produce(actor=world.issuer, now=NEW, card_ids=[card.pk]).one(), card
+    )
 
 
 def test_a_card_is_produced_once(world):
     card = produced(world, "reserve", NEW, NEW)
-    assert_refused("E1", lambda: cards.produce(actor=world.issuer, card_id=card.pk, now=NEW), card)
+    assert_refused(
+        "E1", lambda: cards.produce(actor=world.issuer, now=NEW, card_ids=[card.pk]).one(), card
+    )
 
 
 # ===========================================================================================
@@ -702,20 +740,24 @@ def test_send_a_code_envelope_on_the_legacy_path(world, card_type, at):
 def test_send_needs_the_issuer(world, name):
     card = produced(world, "reserve", NEW, NEW)
     assert_refused(
-        "E10", lambda: cards.send(actor=actor(world, name), card_id=card.pk, now=NEW), card
+        "E10", lambda: cards.send(actor=actor(world, name), now=NEW, card_ids=[card.pk]).one(), card
     )
 
 
 @pytest.mark.parametrize("now", FREEZE, ids=FREEZE_IDS)
 def test_nothing_is_sent_during_the_stop(world, now):
     card = produced(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
-    assert_refused("R4", lambda: cards.send(actor=world.issuer, card_id=card.pk, now=now), card)
+    assert_refused(
+        "R4", lambda: cards.send(actor=world.issuer, now=now, card_ids=[card.pk]).one(), card
+    )
 
 
 def test_a_photo_card_is_not_sent_in_the_reserve_only_period(world):
     card = produced(world, "photo", t.LEGACY_COMPANY, t.LAST_LEGACY_DAY_END)
     assert_refused(
-        "R1", lambda: cards.send(actor=world.issuer, card_id=card.pk, now=t.RESERVE_ONLY), card
+        "R1",
+        lambda: cards.send(actor=world.issuer, now=t.RESERVE_ONLY, card_ids=[card.pk]).one(),
+        card,
     )
 
 
@@ -723,13 +765,17 @@ def test_a_photo_card_is_not_sent_in_the_reserve_only_period(world):
 def test_send_needs_a_registered_address(world, at, rule):
     homeless = colleague(world, address=False)
     card = produced(world, "reserve", at, at, person=homeless)
-    assert_refused(rule, lambda: cards.send(actor=world.issuer, card_id=card.pk, now=at), card)
+    assert_refused(
+        rule, lambda: cards.send(actor=world.issuer, now=at, card_ids=[card.pk]).one(), card
+    )
 
 
 @pytest.mark.parametrize("state", ["ordered", "sent_inactive", "active"])
 def test_only_a_produced_card_is_sent(world, state):
     card = STATES[state](world, "reserve")
-    assert_refused("E1", lambda: cards.send(actor=world.issuer, card_id=card.pk, now=NEW), card)
+    assert_refused(
+        "E1", lambda: cards.send(actor=world.issuer, now=NEW, card_ids=[card.pk]).one(), card
+    )
 
 
 # ===========================================================================================
@@ -748,8 +794,8 @@ def test_hand_out_on_the_last_pickup_day(world):
     card = awaiting_pickup(world, card_type="photo")  # one administrator hands it out
     document = replace(PASSPORT, number="ab 123 4567", expires_on=date(2024, 1, 22))
     cards.hand_out(
-        actor=world.id_admin, card_id=card.pk, document=document, now=t.LAST_PICKUP_DAY_END
-    )
+        actor=world.id_admin, now=t.LAST_PICKUP_DAY_END, documents={card.pk: document}
+    ).one()
     card = refreshed(card)
     assert card.state == "active"
     assert (card.activated_at, card.activated_by) == (t.LAST_PICKUP_DAY_END, world.id_admin)
@@ -770,8 +816,8 @@ def test_hand_out_needs_an_id_admin(world, name):
     assert_refused(
         "E10",
         lambda: cards.hand_out(
-            actor=actor(world, name), card_id=card.pk, document=PASSPORT, now=t.LAST_PICKUP_DAY
-        ),
+            actor=actor(world, name), now=t.LAST_PICKUP_DAY, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -789,7 +835,7 @@ def test_no_hand_out_after_the_pickup_deadline(world, now, rule):
     card = awaiting_pickup(world)
     assert_refused(
         rule,
-        lambda: cards.hand_out(actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=now),
+        lambda: cards.hand_out(actor=world.id_admin, now=now, documents={card.pk: PASSPORT}).one(),
         card,
     )
 
@@ -799,8 +845,8 @@ def test_only_a_card_awaiting_pickup_is_handed_out(world):
     assert_refused(
         "E1",
         lambda: cards.hand_out(
-            actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=t.LAST_PICKUP_DAY
-        ),
+            actor=world.id_admin, now=t.LAST_PICKUP_DAY, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -832,8 +878,8 @@ def test_hand_out_needs_a_valid_identity_document(world, case, rule):
     assert_refused(
         rule,
         lambda: cards.hand_out(
-            actor=world.id_admin, card_id=card.pk, document=document, now=t.LAST_PICKUP_DAY
-        ),
+            actor=world.id_admin, now=t.LAST_PICKUP_DAY, documents={card.pk: document}
+        ).one(),
         card,
     )
 
@@ -848,8 +894,8 @@ def test_hand_out_with_an_unreadable_document(world, document):
     assert_rejected(
         InvalidInput,
         lambda: cards.hand_out(
-            actor=world.id_admin, card_id=card.pk, document=document, now=t.LAST_PICKUP_DAY
-        ),
+            actor=world.id_admin, now=t.LAST_PICKUP_DAY, documents={card.pk: document}
+        ).one(),
         card,
     )
 
@@ -860,8 +906,8 @@ def test_hand_out_to_a_holder_under_18_is_refused(world):
     assert_refused(
         "E5",
         lambda: cards.hand_out(
-            actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=t.LAST_PICKUP_DAY_END
-        ),
+            actor=world.id_admin, now=t.LAST_PICKUP_DAY_END, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -877,8 +923,11 @@ def test_activate(world, now):
     card = sent(world, "photo", NEW, NEW)
     chip = RecordingChip()
     cards.activate(
-        actor=world.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=now, chip=chip
-    )
+        actor=world.id_admin,
+        now=now,
+        chip=chip,
+        activations={card.pk: cards.Activation(PASSPORT, PIN)},
+    ).one()
     card = refreshed(card)
     assert card.state == "active"
     assert (card.activated_at, card.activated_by) == (now, world.id_admin)
@@ -911,12 +960,10 @@ def attempt_activation(
 ) -> Callable[[], object]:
     return lambda: cards.activate(
         actor=w.id_admin if by is None else by,
-        card_id=card.pk,
-        document=document,
-        pin=pin,
         now=now,
         chip=chip,
-    )
+        activations={card.pk: cards.Activation(document, pin)},
+    ).one()
 
 
 @pytest.mark.parametrize("name", ["issuer", "support", "orderer", "holder"])
@@ -1008,9 +1055,12 @@ def test_whoever_ordered_or_holds_the_card_cannot_complete_it(world, path, who, 
     def complete(by: User) -> Card:
         if path == "activate":
             return cards.activate(
-                actor=by, card_id=card.pk, document=PASSPORT, pin=PIN, now=now, chip=RecordingChip()
-            )
-        return cards.hand_out(actor=by, card_id=card.pk, document=PASSPORT, now=now)
+                actor=by,
+                now=now,
+                chip=RecordingChip(),
+                activations={card.pk: cards.Activation(PASSPORT, PIN)},
+            ).one()
+        return cards.hand_out(actor=by, now=now, documents={card.pk: PASSPORT}).one()
 
     error = assert_refused("E3", lambda: complete(conflicted), card)
     assert because in error.en
@@ -1033,12 +1083,12 @@ def test_block(world, name):
     later = NEW + timedelta(days=3)
     cards.block(
         actor=actor(world, name),
-        card_id=card.pk,
         reason="lost",
         requested_by="Erik Eriksson",
         now=later,
         note="lost on the bus",
-    )
+        card_ids=[card.pk],
+    ).one()
     card = refreshed(card)
     assert (card.state, card.closed_at) == ("blocked", later)
     block = Block.objects.get(card=card)
@@ -1061,7 +1111,9 @@ def test_block(world, name):
 @pytest.mark.parametrize("now", FREEZE, ids=FREEZE_IDS)
 def test_a_block_is_taken_during_the_stop(world, now):
     card = awaiting_pickup(world)
-    cards.block(actor=world.support, card_id=card.pk, reason="stolen", requested_by="Erik", now=now)
+    cards.block(
+        actor=world.support, reason="stolen", requested_by="Erik", now=now, card_ids=[card.pk]
+    ).one()
     assert refreshed(card).state == "blocked"
     assert Block.objects.get(card=card).registered_at == now
     assert audit.verify_trail() == []
@@ -1070,7 +1122,9 @@ def test_a_block_is_taken_during_the_stop(world, now):
 @pytest.mark.parametrize("state", ["produced", "awaiting_pickup", "sent_inactive"])
 def test_a_card_not_yet_in_use_can_be_blocked(world, state):
     card = awaiting_pickup(world) if state == "awaiting_pickup" else STATES[state](world, "photo")
-    cards.block(actor=world.support, card_id=card.pk, reason="damaged", requested_by="x", now=NEW)
+    cards.block(
+        actor=world.support, reason="damaged", requested_by="x", now=NEW, card_ids=[card.pk]
+    ).one()
     assert refreshed(card).state == "blocked"
 
 
@@ -1079,8 +1133,8 @@ def test_a_holder_cannot_block_someone_elses_card(world):
     assert_refused(
         "E10",
         lambda: cards.block(
-            actor=world.holder, card_id=card.pk, reason="lost", requested_by="Erik", now=NEW
-        ),
+            actor=world.holder, reason="lost", requested_by="Erik", now=NEW, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -1088,13 +1142,15 @@ def test_a_holder_cannot_block_someone_elses_card(world):
 def test_a_manager_cannot_block_the_card_of_someone_she_does_not_manage(world):
     boss = other_manager()
     stranger = factories.person(given="Pia", family="Främling", manager=boss.account.person)
-    card = cards.order_card(actor=boss, person_id=stranger.pk, card_type="reserve", now=NEW)
-    card = cards.produce(actor=world.issuer, card_id=card.pk, now=NEW)
+    card = cards.order_cards(
+        actor=boss, now=NEW, orders=[cards.NewOrder(stranger.pk, "reserve")]
+    ).one()
+    card = cards.produce(actor=world.issuer, now=NEW, card_ids=[card.pk]).one()
     assert_refused(
         "E10",
         lambda: cards.block(
-            actor=world.orderer, card_id=card.pk, reason="lost", requested_by="Maria", now=NEW
-        ),
+            actor=world.orderer, reason="lost", requested_by="Maria", now=NEW, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -1105,20 +1161,22 @@ def test_an_account_without_roles_cannot_block(world):
     assert_refused(
         "E10",
         lambda: cards.block(
-            actor=nobody, card_id=card.pk, reason="lost", requested_by="Erik", now=NEW
-        ),
+            actor=nobody, reason="lost", requested_by="Erik", now=NEW, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
 
 def test_a_block_is_final(world):
     card = activated(world, "photo", NEW, NEW)
-    cards.block(actor=world.holder, card_id=card.pk, reason="lost", requested_by="Erik", now=NEW)
+    cards.block(
+        actor=world.holder, reason="lost", requested_by="Erik", now=NEW, card_ids=[card.pk]
+    ).one()
     assert_refused(
         "E9",
         lambda: cards.block(
-            actor=world.support, card_id=card.pk, reason="stolen", requested_by="Erik", now=NEW
-        ),
+            actor=world.support, reason="stolen", requested_by="Erik", now=NEW, card_ids=[card.pk]
+        ).one(),
         card,
     )
     assert Block.objects.get(card=card).reason == "lost"
@@ -1128,14 +1186,14 @@ def test_a_block_is_final(world):
 def test_an_order_is_cancelled_not_blocked(world, state):
     if state == "cancelled":
         card = ordered(world, "photo", NEW)
-        cards.cancel_order(actor=world.orderer, card_id=card.pk, now=NEW)
+        cards.cancel_order(actor=world.orderer, now=NEW, card_ids=[card.pk]).one()
     else:
         card = STATES[state](world, "photo")
     assert_refused(
         "E1",
         lambda: cards.block(
-            actor=world.support, card_id=card.pk, reason="lost", requested_by="Erik", now=NEW
-        ),
+            actor=world.support, reason="lost", requested_by="Erik", now=NEW, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -1149,11 +1207,11 @@ def test_block_input_errors(world, reason, requested_by):
         InvalidInput,
         lambda: cards.block(
             actor=world.support,
-            card_id=card.pk,
             reason=reason,
             requested_by=requested_by,
             now=NEW,
-        ),
+            card_ids=[card.pk],
+        ).one(),
         card,
     )
 
@@ -1181,7 +1239,9 @@ def test_order_pin_letter(world, card, name):
     card = activated(world, "photo", NEW, NEW) if card == "portrait" else legacy_photo_card(world)
     before = refreshed(card).state
     later = NEW + timedelta(days=10)
-    letter = cards.order_pin_letter(actor=actor(world, name), card_id=card.pk, now=later)
+    letter = cards.order_pin_letter(
+        actor=actor(world, name), now=later, card_ids=[card.pk]
+    ).one_made()
     assert (letter.kind, letter.card, letter.person, letter.queued_at) == (
         "pin_puk_letter",
         card,
@@ -1206,7 +1266,9 @@ def test_a_pin_letter_is_ordered_by_the_holder_or_for_them(world, name):
     card = activated(world, "photo", NEW, NEW)
     assert_refused(
         "E10",
-        lambda: cards.order_pin_letter(actor=actor(world, name), card_id=card.pk, now=NEW),
+        lambda: cards.order_pin_letter(
+            actor=actor(world, name), now=NEW, card_ids=[card.pk]
+        ).one_made(),
         card,
     )
 
@@ -1214,7 +1276,9 @@ def test_a_pin_letter_is_ordered_by_the_holder_or_for_them(world, name):
 def test_a_holder_cannot_order_a_letter_for_someone_elses_card(world):
     card = activated(world, "photo", NEW, NEW, person=colleague(world))
     assert_refused(
-        "E10", lambda: cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NEW), card
+        "E10",
+        lambda: cards.order_pin_letter(actor=world.holder, now=NEW, card_ids=[card.pk]).one_made(),
+        card,
     )
 
 
@@ -1225,14 +1289,18 @@ def test_no_code_letter_for_a_reserve_card(world, path):
     else:
         card = handed_out(world, "reserve", t.RESERVE_ONLY, t.LAST_PICKUP_DAY)
     assert_refused(
-        "R16", lambda: cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NEW), card
+        "R16",
+        lambda: cards.order_pin_letter(actor=world.holder, now=NEW, card_ids=[card.pk]).one_made(),
+        card,
     )
 
 
 def test_a_pin_letter_is_for_an_active_card(world):
     card = sent(world, "photo", NEW, NEW)
     assert_refused(
-        "E1", lambda: cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NEW), card
+        "E1",
+        lambda: cards.order_pin_letter(actor=world.holder, now=NEW, card_ids=[card.pk]).one_made(),
+        card,
     )
 
 
@@ -1240,7 +1308,9 @@ def test_a_pin_letter_needs_a_registered_address(world):
     card = activated(world, "photo", NEW, NEW)
     Person.objects.filter(pk=world.employee.pk).update(street_address="")  # moved abroad
     assert_refused(
-        "R14", lambda: cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NEW), card
+        "R14",
+        lambda: cards.order_pin_letter(actor=world.holder, now=NEW, card_ids=[card.pk]).one_made(),
+        card,
     )
 
 
@@ -1252,7 +1322,7 @@ def test_a_pin_letter_needs_a_registered_address(world):
 def test_unlock_pin_of_a_new_photo_card_at_the_office(world):
     card, chip = activated(world, "photo", NEW, NEW), RecordingChip()
     later = NEW + timedelta(days=20)
-    cards.unlock_pin(actor=world.id_admin, card_id=card.pk, new_pin=NEW_PIN, now=later, chip=chip)
+    cards.unlock_pin(actor=world.id_admin, now=later, chip=chip, new_pins={card.pk: NEW_PIN}).one()
     card = refreshed(card)
     assert card.state == "active"
     assert chip.calls == [("unlock_pin", card.number, NEW_PIN)]
@@ -1266,8 +1336,8 @@ def attempt_unlock(
     w: World, card: Card, chip: RecordingChip, *, by: User | None = None, pin: object = NEW_PIN
 ) -> Callable[[], object]:
     return lambda: cards.unlock_pin(
-        actor=w.id_admin if by is None else by, card_id=card.pk, new_pin=pin, now=NEW, chip=chip
-    )
+        actor=w.id_admin if by is None else by, now=NEW, chip=chip, new_pins={card.pk: pin}
+    ).one()
 
 
 @pytest.mark.parametrize("name", ["holder", "support", "issuer", "orderer"])
@@ -1353,50 +1423,51 @@ def test_the_pin_never_reaches_the_audit_trail(world):
 # Each call is made by an account that may make it, with otherwise valid input.
 CARD_SERVICES: dict[str, Callable[[World, int, datetime], object]] = {
     "cancel_order": lambda w, card_id, now: cards.cancel_order(
-        actor=w.orderer, card_id=card_id, now=now
-    ),
+        actor=w.orderer, now=now, card_ids=[card_id]
+    ).one(),
     "replace_card": lambda w, card_id, now: cards.replace_card(
-        actor=w.orderer, card_id=card_id, reason="damaged", now=now
-    ),
+        actor=w.orderer, reason="damaged", now=now, card_ids=[card_id]
+    ).one(),
     "photograph": lambda w, card_id, now: cards.photograph(
-        actor=w.id_admin, card_id=card_id, photo=JPEG, now=now
-    ),
-    "produce": lambda w, card_id, now: cards.produce(actor=w.issuer, card_id=card_id, now=now),
-    "send": lambda w, card_id, now: cards.send(actor=w.issuer, card_id=card_id, now=now),
+        actor=w.id_admin, now=now, photos={card_id: JPEG}
+    ).one(),
+    "produce": lambda w, card_id, now: cards.produce(
+        actor=w.issuer, now=now, card_ids=[card_id]
+    ).one(),
+    "send": lambda w, card_id, now: cards.send(actor=w.issuer, now=now, card_ids=[card_id]).one(),
     "hand_out": lambda w, card_id, now: cards.hand_out(
-        actor=w.id_admin, card_id=card_id, document=PASSPORT, now=now
-    ),
+        actor=w.id_admin, now=now, documents={card_id: PASSPORT}
+    ).one(),
     "approve_hand_out": lambda w, card_id, now: cards.approve_hand_out(
-        actor=w.id_admin_2, card_id=card_id, now=now
-    ),
+        actor=w.id_admin_2, now=now, card_ids=[card_id]
+    ).one(),
     "withdraw_hand_out": lambda w, card_id, now: cards.withdraw_hand_out(
-        actor=w.id_admin, card_id=card_id, now=now
-    ),
+        actor=w.id_admin, now=now, card_ids=[card_id]
+    ).one(),
     "activate": lambda w, card_id, now: cards.activate(
         actor=w.id_admin,
-        card_id=card_id,
-        document=PASSPORT,
-        pin=PIN,
         now=now,
         chip=RecordingChip(),
-    ),
+        activations={card_id: cards.Activation(PASSPORT, PIN)},
+    ).one(),
     "approve_activation": lambda w, card_id, now: cards.approve_activation(
-        actor=w.id_admin_2, card_id=card_id, pin=PIN, now=now, chip=RecordingChip()
-    ),
+        actor=w.id_admin_2, now=now, chip=RecordingChip(), pins={card_id: PIN}
+    ).one(),
     "block": lambda w, card_id, now: cards.block(
-        actor=w.support, card_id=card_id, reason="lost", requested_by="Erik", now=now
-    ),
+        actor=w.support, reason="lost", requested_by="Erik", now=now, card_ids=[card_id]
+    ).one(),
     "order_pin_letter": lambda w, card_id, now: cards.order_pin_letter(
-        actor=w.support, card_id=card_id, now=now
-    ),
+        actor=w.support, now=now, card_ids=[card_id]
+    ).one_made(),
     "unlock_pin": lambda w, card_id, now: cards.unlock_pin(
-        actor=w.id_admin, card_id=card_id, new_pin=NEW_PIN, now=now, chip=RecordingChip()
-    ),
+        actor=w.id_admin, now=now, chip=RecordingChip(), new_pins={card_id: NEW_PIN}
+    ).one(),
 }
 
 
 def test_every_card_service_is_listed():
-    assert set(CARD_SERVICES) | {"order_card", "DocumentShown"} == set(cards.__all__)
+    shapes = {"Activation", "DocumentShown", "MAX_SET", "NewOrder", "Outcome"}
+    assert set(CARD_SERVICES) | {"order_cards"} | shapes == set(cards.__all__)
 
 
 @pytest.mark.parametrize("service", list(CARD_SERVICES))
@@ -1419,7 +1490,7 @@ def test_a_time_without_zone_is_invalid_input(world, service):
 def test_order_card_with_a_time_without_zone_is_invalid_input(world):
     assert_rejected(
         InvalidInput,
-        lambda: cards.order_card(
-            actor=world.orderer, person_id=world.employee.pk, card_type="photo", now=NAIVE
-        ),
+        lambda: cards.order_cards(
+            actor=world.orderer, now=NAIVE, orders=[cards.NewOrder(world.employee.pk, "photo")]
+        ).one(),
     )

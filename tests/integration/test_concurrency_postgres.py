@@ -87,12 +87,10 @@ def test_two_id_admins_activate_the_same_card_at_once(world):
             try:
                 return cards.activate(
                     actor=admin,
-                    card_id=card.pk,
-                    document=PASSPORT,
-                    pin="402918",
                     now=now,
                     chip=chip,
-                )
+                    activations={card.pk: cards.Activation(PASSPORT, "402918")},
+                ).one()
             finally:
                 finished[admin.username] = time.monotonic()
 

@@ -83,12 +83,15 @@ def test_r3_card_sent_through_the_services_is_blocked_after_the_last_pickup_day(
     [entry] = bulk.audit_entries(card, "block")
     assert entry.actor == "job:not_collected"
     assert entry.before == {"state": "awaiting_pickup"}
+    # The block a person makes, by the job: the same facts (cards.blocking.blocked).
     assert entry.after == {
         "state": "blocked",
         "card_number": card.number,
+        "closed_at": R3_OVER.isoformat(),
         "reason": "not_collected",
+        "requested_by": "job:not_collected",
     }
-    assert entry.reason.startswith("R3")
+    assert entry.reason == "Deadline passed (R3)."
     assert audit.verify_trail() == []
 
 
@@ -108,7 +111,7 @@ def test_r8_card_sent_through_the_services_is_blocked_the_day_after_its_last_day
     [entry] = bulk.audit_entries(card, "block")
     assert entry.actor == "job:not_activated"
     assert entry.after["reason"] == "not_activated"
-    assert entry.reason.startswith("R8")
+    assert entry.reason == "Deadline passed (R8)."
     assert audit.verify_trail() == []
 
 
@@ -124,11 +127,11 @@ def test_r8_deadline_across_the_spring_dst_switch(world):
 
     # 22:30 UTC on 2024-03-31 is already 00:30 on 1 April in Stockholm: three months from April.
     late = datetime(2024, 3, 31, 22, 30, tzinfo=UTC)
-    ordered = cards.order_card(
-        actor=world.orderer, person_id=other.pk, card_type="reserve", now=late
-    )
-    cards.produce(actor=world.issuer, card_id=ordered.pk, now=late)
-    april_card = cards.send(actor=world.issuer, card_id=ordered.pk, now=late)
+    ordered = cards.order_cards(
+        actor=world.orderer, now=late, orders=[cards.NewOrder(other.pk, "reserve")]
+    ).one()
+    cards.produce(actor=world.issuer, now=late, card_ids=[ordered.pk]).one()
+    april_card = cards.send(actor=world.issuer, now=late, card_ids=[ordered.pk]).one()
     assert april_card.activation_deadline == date(2024, 7, 1)
 
     just_before = datetime(2024, 6, 30, 21, 59, 59, tzinfo=UTC)  # 23:59:59 CEST on 30 June
@@ -221,7 +224,11 @@ def test_expiry_sweep_expires_live_cards_after_their_last_valid_day(world):
     for card, was in zip(expiring, ["active", "produced"], strict=True):
         [entry] = bulk.audit_entries(card, "expire")
         assert entry.before == {"state": was}
-        assert entry.after == {"state": "expired", "card_number": card.number}
+        assert entry.after == {
+            "state": "expired",
+            "card_number": card.number,
+            "closed_at": R3_OVER.isoformat(),
+        }
     assert Card.objects.get(pk=expiring[0].pk).closed_at == R3_OVER
     assert audit.verify_trail() == []
 
@@ -314,10 +321,8 @@ def test_a_blocked_card_cannot_be_activated_afterwards(world):
     with pytest.raises(Refused) as refused:
         cards.activate(
             actor=world.id_admin,
-            card_id=card.pk,
-            document=PASSPORT,
-            pin="402918",
             now=t.sthlm(2024, 5, 1, 10),
-        )
+            activations={card.pk: cards.Activation(PASSPORT, "402918")},
+        ).one()
     assert refused.value.rule == "E1"
     assert "blocked" in refused.value.en

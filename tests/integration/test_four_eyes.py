@@ -80,8 +80,8 @@ def reserve_card(w, *, person=None) -> Card:
 def registered(w, *, by=None, document=PASSPORT, person=None) -> Card:
     card = reserve_card(w, person=person)
     return cards.hand_out(
-        actor=by or w.id_admin, card_id=card.pk, document=document, now=REGISTERED
-    )
+        actor=by or w.id_admin, now=REGISTERED, documents={card.pk: document}
+    ).one()
 
 
 def pending(card: Card) -> FourEyesApproval:
@@ -111,7 +111,7 @@ def test_the_first_administrator_registers_and_the_card_waits(world):
 
 def test_the_second_administrator_approves_and_the_card_is_handed_out(world):
     card = registered(world)
-    cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED)
+    cards.approve_hand_out(actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]).one()
     card = refreshed(card)
     assert card.state == "active"
     assert (card.activated_at, card.activated_by) == (APPROVED, world.id_admin_2)
@@ -132,8 +132,8 @@ def test_a_second_registration_while_one_waits_is_refused(world):
     assert_refused(
         "E11",
         lambda: cards.hand_out(
-            actor=world.id_admin_2, card_id=card.pk, document=PASSPORT, now=APPROVED
-        ),
+            actor=world.id_admin_2, now=APPROVED, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -147,7 +147,7 @@ def test_a_samordningsnummer_holder_gets_a_loa2_reserve_card_handed_out_by_one(w
     holder.save(update_fields=["identity_kind"])
     card = sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY, person=holder)
     assert card.assurance_level == "2"
-    cards.hand_out(actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=REGISTERED)
+    cards.hand_out(actor=world.id_admin, now=REGISTERED, documents={card.pk: PASSPORT}).one()
     assert refreshed(card).state == "active"
     assert not FourEyesApproval.objects.exists()
 
@@ -160,8 +160,8 @@ def test_a_loa3_reserve_card_of_a_holder_now_on_a_samordningsnummer_is_refused(w
     assert_refused(
         "E11",
         lambda: cards.hand_out(
-            actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=REGISTERED
-        ),
+            actor=world.id_admin, now=REGISTERED, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -172,8 +172,8 @@ def test_the_orderer_cannot_register_the_hand_out(world):
     assert_refused(
         "E3",
         lambda: cards.hand_out(
-            actor=world.orderer, card_id=card.pk, document=PASSPORT, now=REGISTERED
-        ),
+            actor=world.orderer, now=REGISTERED, documents={card.pk: PASSPORT}
+        ).one(),
         card,
     )
 
@@ -185,7 +185,9 @@ def test_the_registrar_cannot_approve_her_own_registration(world):
     card = registered(world)
     error = assert_refused(
         "E11",
-        lambda: cards.approve_hand_out(actor=world.id_admin, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
     assert "another ID administrator" in error.en
@@ -201,7 +203,7 @@ def test_whoever_ordered_or_holds_the_card_cannot_approve_it(world, who, because
     grant(conflicted, Role.ID_ADMIN)
     error = assert_refused(
         "E3",
-        lambda: cards.approve_hand_out(actor=conflicted, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(actor=conflicted, now=APPROVED, card_ids=[card.pk]).one(),
         card,
     )
     assert because in error.en
@@ -212,7 +214,9 @@ def test_approval_needs_an_id_admin(world, name):
     card = registered(world)
     assert_refused(
         "E10",
-        lambda: cards.approve_hand_out(actor=actor(world, name), card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=actor(world, name), now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -225,7 +229,9 @@ def test_nothing_to_approve_without_a_registration(world, card_type):
         card = reserve_card(world)
     assert_refused(
         "E11",
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -242,14 +248,16 @@ def test_no_approval_after_the_pickup_deadline(world, now, rule):
     card = registered(world)
     assert_refused(
         rule,
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=now),
+        lambda: cards.approve_hand_out(actor=world.id_admin_2, now=now, card_ids=[card.pk]).one(),
         card,
     )
 
 
 def test_approval_on_the_last_pickup_day(world):
     card = registered(world)
-    cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=t.LAST_PICKUP_DAY_END)
+    cards.approve_hand_out(
+        actor=world.id_admin_2, now=t.LAST_PICKUP_DAY_END, card_ids=[card.pk]
+    ).one()
     assert refreshed(card).state == "active"
 
 
@@ -258,19 +266,19 @@ def test_the_document_must_still_be_valid_on_the_day_of_approval(world):
     assert_refused(
         "E4",
         lambda: cards.approve_hand_out(
-            actor=world.id_admin_2, card_id=card.pk, now=t.sthlm(2024, 1, 17, 9)
-        ),
+            actor=world.id_admin_2, now=t.sthlm(2024, 1, 17, 9), card_ids=[card.pk]
+        ).one(),
         card,
     )
 
 
 def test_an_approved_hand_out_is_not_approved_again(world):
     card = registered(world)
-    cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED)
+    cards.approve_hand_out(actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]).one()
     third = factories.staff("idadmin3", Role.ID_ADMIN)
     error = assert_refused(
         "E1",
-        lambda: cards.approve_hand_out(actor=third, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(actor=third, now=APPROVED, card_ids=[card.pk]).one(),
         card,
     )
     assert "already active" in error.en
@@ -279,11 +287,13 @@ def test_an_approved_hand_out_is_not_approved_again(world):
 def test_a_blocked_card_is_not_approved(world):
     card = registered(world)
     cards.block(
-        actor=world.support, card_id=card.pk, reason="lost", requested_by="Erik", now=APPROVED
-    )
+        actor=world.support, reason="lost", requested_by="Erik", now=APPROVED, card_ids=[card.pk]
+    ).one()
     assert_refused(
         "E1",
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -295,8 +305,8 @@ def test_a_blocked_card_is_not_approved(world):
 def test_a_wrong_registration_is_withdrawn_and_can_be_made_again(world, by):
     card = registered(world)
     cards.withdraw_hand_out(
-        actor=actor(world, by), card_id=card.pk, now=APPROVED, reason="fel handlingsnummer"
-    )
+        actor=actor(world, by), now=APPROVED, reason="fel handlingsnummer", card_ids=[card.pk]
+    ).one()
     approval = FourEyesApproval.objects.get(card=card)
     assert (approval.outcome, approval.decided_by, approval.note) == (
         "withdrawn",
@@ -307,8 +317,8 @@ def test_a_wrong_registration_is_withdrawn_and_can_be_made_again(world, by):
     assert history(card)[-1] == "hand_out_withdrawn"
     # The check stays on record; a new registration and an approval complete the hand-out.
     assert IdentityCheck.objects.filter(card=card).count() == 1
-    cards.hand_out(actor=world.id_admin_2, card_id=card.pk, document=PASSPORT, now=APPROVED)
-    cards.approve_hand_out(actor=world.id_admin, card_id=card.pk, now=APPROVED)
+    cards.hand_out(actor=world.id_admin_2, now=APPROVED, documents={card.pk: PASSPORT}).one()
+    cards.approve_hand_out(actor=world.id_admin, now=APPROVED, card_ids=[card.pk]).one()
     assert refreshed(card).state == "active"
     assert audit.verify_trail() == []
 
@@ -317,7 +327,9 @@ def test_nothing_to_withdraw_without_a_registration(world):
     card = reserve_card(world)
     assert_refused(
         "E11",
-        lambda: cards.withdraw_hand_out(actor=world.id_admin, card_id=card.pk, now=APPROVED),
+        lambda: cards.withdraw_hand_out(
+            actor=world.id_admin, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -327,17 +339,21 @@ def test_withdrawal_needs_an_id_admin(world, name):
     card = registered(world)
     assert_refused(
         "E10",
-        lambda: cards.withdraw_hand_out(actor=actor(world, name), card_id=card.pk, now=APPROVED),
+        lambda: cards.withdraw_hand_out(
+            actor=actor(world, name), now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
 
 def test_a_withdrawn_registration_is_not_approved(world):
     card = registered(world)
-    cards.withdraw_hand_out(actor=world.id_admin, card_id=card.pk, now=APPROVED)
+    cards.withdraw_hand_out(actor=world.id_admin, now=APPROVED, card_ids=[card.pk]).one()
     assert_refused(
         "E11",
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -350,8 +366,10 @@ def test_two_administrators_approve_at_once_and_one_succeeds(world):
     card = registered(world)
     third = factories.staff("idadmin3", Role.ID_ADMIN)
     results = run_together(
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED),
-        lambda: cards.approve_hand_out(actor=third, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]
+        ).one(),
+        lambda: cards.approve_hand_out(actor=third, now=APPROVED, card_ids=[card.pk]).one(),
     )
     outcomes = sorted(kind for kind, _ in results)
     assert outcomes == ["error", "ok"], results

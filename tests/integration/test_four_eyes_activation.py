@@ -49,14 +49,17 @@ def reserve_card(w, *, person=None) -> Card:
 def registered(w, *, by=None, document=PASSPORT, person=None, chip=None) -> Card:
     card = reserve_card(w, person=person)
     return cards.activate(
-        actor=by or w.id_admin, card_id=card.pk, document=document, now=REGISTERED, chip=chip
-    )
+        actor=by or w.id_admin,
+        now=REGISTERED,
+        chip=chip,
+        activations={card.pk: cards.Activation(document)},
+    ).one()
 
 
 def approve(w, card: Card, *, by=None, pin: object = PIN, now: datetime = APPROVED, chip=None):
     return lambda: cards.approve_activation(
-        actor=w.id_admin_2 if by is None else by, card_id=card.pk, pin=pin, now=now, chip=chip
-    )
+        actor=w.id_admin_2 if by is None else by, now=now, chip=chip, pins={card.pk: pin}
+    ).one()
 
 
 def pending(card: Card) -> FourEyesApproval:
@@ -97,12 +100,10 @@ def test_a_pin_given_at_registration_is_refused_and_nothing_is_written(world):
         "E11",
         lambda: cards.activate(
             actor=world.id_admin,
-            card_id=card.pk,
-            document=PASSPORT,
-            pin=PIN,
             now=REGISTERED,
             chip=chip,
-        ),
+            activations={card.pk: cards.Activation(PASSPORT, PIN)},
+        ).one(),
         card,
     )
     assert "chosen when a second ID administrator approves" in error.en
@@ -115,8 +116,8 @@ def test_a_second_registration_while_one_waits_is_refused(world):
     error = assert_refused(
         "E11",
         lambda: cards.activate(
-            actor=world.id_admin_2, card_id=card.pk, document=PASSPORT, now=APPROVED
-        ),
+            actor=world.id_admin_2, now=APPROVED, activations={card.pk: cards.Activation(PASSPORT)}
+        ).one(),
         card,
     )
     assert "activation is already registered" in error.en
@@ -128,8 +129,10 @@ def test_registration_needs_an_id_admin(world, name):
     assert_refused(
         "E10",
         lambda: cards.activate(
-            actor=actor(world, name), card_id=card.pk, document=PASSPORT, now=REGISTERED
-        ),
+            actor=actor(world, name),
+            now=REGISTERED,
+            activations={card.pk: cards.Activation(PASSPORT)},
+        ).one(),
         card,
     )
 
@@ -140,8 +143,8 @@ def test_the_orderer_cannot_register_the_activation(world):
     assert_refused(
         "E3",
         lambda: cards.activate(
-            actor=world.orderer, card_id=card.pk, document=PASSPORT, now=REGISTERED
-        ),
+            actor=world.orderer, now=REGISTERED, activations={card.pk: cards.Activation(PASSPORT)}
+        ).one(),
         card,
     )
 
@@ -151,8 +154,10 @@ def test_no_registration_after_the_activation_window(world):
     assert_refused(
         "R8",
         lambda: cards.activate(
-            actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=t.AFTER_ACTIVATION_WINDOW
-        ),
+            actor=world.id_admin,
+            now=t.AFTER_ACTIVATION_WINDOW,
+            activations={card.pk: cards.Activation(PASSPORT)},
+        ).one(),
         card,
     )
 
@@ -163,8 +168,8 @@ def test_an_expired_document_is_not_registered(world):
     assert_refused(
         "E4",
         lambda: cards.activate(
-            actor=world.id_admin, card_id=card.pk, document=expired, now=REGISTERED
-        ),
+            actor=world.id_admin, now=REGISTERED, activations={card.pk: cards.Activation(expired)}
+        ).one(),
         card,
     )
 
@@ -177,8 +182,8 @@ def test_a_loa3_reserve_card_of_a_holder_now_on_a_samordningsnummer_is_refused(w
     assert_refused(
         "E11",
         lambda: cards.activate(
-            actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=REGISTERED
-        ),
+            actor=world.id_admin, now=REGISTERED, activations={card.pk: cards.Activation(PASSPORT)}
+        ).one(),
         card,
     )
 
@@ -186,8 +191,11 @@ def test_a_loa3_reserve_card_of_a_holder_now_on_a_samordningsnummer_is_refused(w
 def test_a_photo_card_is_still_activated_by_one_administrator(world):
     card, chip = sent(world, "photo", SENT, SENT), RecordingChip()
     cards.activate(
-        actor=world.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=APPROVED, chip=chip
-    )
+        actor=world.id_admin,
+        now=APPROVED,
+        chip=chip,
+        activations={card.pk: cards.Activation(PASSPORT, PIN)},
+    ).one()
     assert refreshed(card).state == "active" and chip.calls == [("set_pin", card.number, PIN)]
     assert not FourEyesApproval.objects.exists()
 
@@ -298,8 +306,8 @@ def test_an_approved_activation_is_not_approved_again(world):
 def test_a_blocked_card_is_not_approved(world):
     card = registered(world)
     cards.block(
-        actor=world.support, card_id=card.pk, reason="lost", requested_by="Erik", now=APPROVED
-    )
+        actor=world.support, reason="lost", requested_by="Erik", now=APPROVED, card_ids=[card.pk]
+    ).one()
     assert_refused("E1", approve(world, card), card)
 
 
@@ -307,7 +315,9 @@ def test_a_registered_activation_is_not_approved_as_a_hand_out(world):
     card = registered(world)
     assert_refused(
         "R6",  # nothing is handed out since 25 January; and the card is not awaiting pick-up
-        lambda: cards.approve_hand_out(actor=world.id_admin_2, card_id=card.pk, now=APPROVED),
+        lambda: cards.approve_hand_out(
+            actor=world.id_admin_2, now=APPROVED, card_ids=[card.pk]
+        ).one(),
         card,
     )
 
@@ -315,7 +325,7 @@ def test_a_registered_activation_is_not_approved_as_a_hand_out(world):
 def test_a_registered_hand_out_is_not_approved_as_an_activation(world):
     card = sent(world, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY)
     at = t.sthlm(2024, 1, 16, 9, 30)
-    cards.hand_out(actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=at)
+    cards.hand_out(actor=world.id_admin, now=at, documents={card.pk: PASSPORT}).one()
     assert_refused("R7", approve(world, card, now=at), card)  # not activated before 25 January
 
 
@@ -326,8 +336,8 @@ def test_a_registered_hand_out_is_not_approved_as_an_activation(world):
 def test_a_wrong_registration_is_withdrawn_and_can_be_made_again(world, by):
     card = registered(world)
     cards.withdraw_hand_out(
-        actor=actor(world, by), card_id=card.pk, now=APPROVED, reason="fel handlingsnummer"
-    )
+        actor=actor(world, by), now=APPROVED, reason="fel handlingsnummer", card_ids=[card.pk]
+    ).one()
     approval = FourEyesApproval.objects.get(card=card)
     assert (approval.purpose, approval.outcome, approval.note) == (
         "activation",
@@ -337,7 +347,9 @@ def test_a_wrong_registration_is_withdrawn_and_can_be_made_again(world, by):
     assert refreshed(card).state == "sent_inactive"
     assert history(card)[-1] == "activation_withdrawn"
     assert_refused("E11", approve(world, card), card)
-    cards.activate(actor=world.id_admin_2, card_id=card.pk, document=PASSPORT, now=APPROVED)
+    cards.activate(
+        actor=world.id_admin_2, now=APPROVED, activations={card.pk: cards.Activation(PASSPORT)}
+    ).one()
     approve(world, card, by=world.id_admin)()
     assert refreshed(card).state == "active"
     assert audit.verify_trail() == []

@@ -24,11 +24,9 @@ def test_new_path_photo_card_sent_home_and_activated(world):
 
     card = cards.activate(
         actor=world.id_admin,
-        card_id=card.pk,
-        document=PASSPORT,
-        pin="402918",
         now=t.sthlm(2024, 4, 30, 16),
-    )
+        activations={card.pk: cards.Activation(PASSPORT, "402918")},
+    ).one()
     assert card.state == "active"
     check = IdentityCheck.objects.get(card=card)
     assert (check.purpose, check.document_kind, check.document_number) == (
@@ -45,8 +43,8 @@ def test_legacy_path_code_envelope_and_hand_out(world):
     assert card.pickup_deadline == date(2024, 1, 22)  # R3
     assert card.generation == "legacy" and card.sis_marked is False  # R17: company card
     card = cards.hand_out(
-        actor=world.id_admin, card_id=card.pk, document=PASSPORT, now=t.LAST_PICKUP_DAY
-    )
+        actor=world.id_admin, now=t.LAST_PICKUP_DAY, documents={card.pk: PASSPORT}
+    ).one()
     assert card.state == "active"
 
 
@@ -54,20 +52,20 @@ def test_block_is_final_and_kept(world):
     card = sent(world, "reserve", t.NEW_PROCESS, t.NEW_PROCESS)
     cards.block(
         actor=world.support,
-        card_id=card.pk,
         reason="lost",
         requested_by="the holder",
         now=t.NEW_PROCESS,
-    )
+        card_ids=[card.pk],
+    ).one()
     assert Block.objects.get(card=card).reason == "lost"
     with pytest.raises(Refused) as refused:
         cards.block(
             actor=world.support,
-            card_id=card.pk,
             reason="stolen",
             requested_by="the holder",
             now=t.NEW_PROCESS,
-        )
+            card_ids=[card.pk],
+        ).one()
     assert refused.value.rule == "E9"
 
 

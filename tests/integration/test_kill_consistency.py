@@ -382,7 +382,7 @@ def test_a_production_undone_after_the_chip_leaves_its_number_to_no_other_card(w
 
     def produce_then_fail() -> None:
         with transaction.atomic():
-            cards.produce(actor=world.issuer, card_id=first, now=PRODUCE_AT)
+            cards.produce(actor=world.issuer, now=PRODUCE_AT, card_ids=[first]).one()
             raise _Undone  # as if the process had died before the commit
 
     with pytest.raises(_Undone):
@@ -390,8 +390,8 @@ def test_a_production_undone_after_the_chip_leaves_its_number_to_no_other_card(w
     [spoiled] = _chips()
     assert Card.objects.get(pk=first).state == "photographed"
 
-    again = cards.produce(actor=world.issuer, card_id=first, now=PRODUCE_AT)
-    other = cards.produce(actor=world.issuer, card_id=second, now=PRODUCE_AT)
+    again = cards.produce(actor=world.issuer, now=PRODUCE_AT, card_ids=[first]).one()
+    other = cards.produce(actor=world.issuer, now=PRODUCE_AT, card_ids=[second]).one()
     assert spoiled not in {again.number, other.number}
     assert _chips() == {spoiled, again.number, other.number}
     assert _check_production([first, second]) == (2, 0)

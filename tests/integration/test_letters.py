@@ -166,7 +166,7 @@ def test_a_reserve_card_gets_a_cover_letter_and_a_code_envelope_with_its_puk(wor
 
 def test_the_pin_puk_letter_carries_the_puk_once(world, qr_values):
     card = activated(world, "photo", NEW, NEW)
-    letter = cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=LATER)
+    letter = cards.order_pin_letter(actor=world.holder, now=LATER, card_ids=[card.pk]).one_made()
     puk = puk_of(card)
     text = render_text(world, letter)
     assert text.count(puk) == 1
@@ -199,7 +199,7 @@ def test_no_code_in_the_audit_trail_or_the_logs(world, caplog):
     caplog.set_level(logging.DEBUG)
     reserve = sent(world, "reserve", NEW, NEW)
     photo = activated(world, "photo", NEW, NEW)
-    cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
+    cards.order_pin_letter(actor=world.holder, now=LATER, card_ids=[photo.pk]).one_made()
     queued = list(print_queue.waiting_letters())
     for letter in queued:
         print_queue.letter_pdf(actor=world.issuer, letter_id=letter.pk, now=LATER)
@@ -219,7 +219,7 @@ def test_no_code_in_the_audit_trail_or_the_logs(world, caplog):
 def test_the_queue_is_oldest_first_and_marking_printed_is_idempotent(world):
     first = sent(world, "reserve", NEW, NEW)  # cover letter and code envelope
     photo = activated(world, "photo", NEW, NEW)
-    pin = cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
+    pin = cards.order_pin_letter(actor=world.holder, now=LATER, card_ids=[photo.pk]).one_made()
     queue = list(print_queue.waiting_letters())
     # The reserve card's cover letter and envelope and the photo card's cover letter, then
     # the PIN/PUK letter ordered later.
@@ -267,7 +267,7 @@ def test_an_unknown_letter_is_not_found_and_nothing_is_marked(world):
 def test_a_printed_letter_with_a_puk_is_not_rendered_again(world):
     reserve = sent(world, "reserve", NEW, NEW)
     photo = activated(world, "photo", NEW, NEW)
-    pin = cards.order_pin_letter(actor=world.holder, card_id=photo.pk, now=LATER)
+    pin = cards.order_pin_letter(actor=world.holder, now=LATER, card_ids=[photo.pk]).one_made()
     envelope, cover = letter_of(reserve, "code_envelope"), letter_of(reserve, "cover_letter")
     ids = [pin.pk, envelope.pk, cover.pk]
     print_queue.mark_printed(actor=world.issuer, letter_ids=ids, now=LATER)

@@ -267,8 +267,8 @@ def sent_home(r: Region) -> Card:
 
 def activate(r: Region, card: Card) -> Card:
     return cards.activate(
-        actor=r.world.id_admin, card_id=card.pk, document=PASSPORT, pin=PIN, now=now()
-    )
+        actor=r.world.id_admin, now=now(), activations={card.pk: cards.Activation(PASSPORT, PIN)}
+    ).one()
 
 
 # --- the journey -----------------------------------------------------------------------------
@@ -323,8 +323,12 @@ def test_a_card_from_hold_to_good_to_revoked_as_openssl_sees_it(region: Region) 
 
     # 4. Lost: revoked (keyCompromise) as soon as the block commits, and in the next CRL.
     cards.block(
-        actor=r.world.support, card_id=card.pk, reason="lost", requested_by="the holder", now=now()
-    )
+        actor=r.world.support,
+        reason="lost",
+        requested_by="the holder",
+        now=now(),
+        card_ids=[card.pk],
+    ).one()
     assert r.served(auth, within=1.0) < 1.0
     revoked = r.ask_ocsp("auth.pem", url)
     assert "Response verify OK" in revoked.out, revoked

@@ -74,7 +74,9 @@ def test_history_holds_the_persons_cards_and_letters_newest_first(world: World):
     photo = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     letter = photo.letters.get()
     print_queue.mark_printed(actor=world.issuer, letter_ids=[letter.pk], now=t.sthlm(2024, 2, 2))
-    cards.block(actor=world.support, card_id=photo.pk, reason="lost", requested_by="Erik", now=NOW)
+    cards.block(
+        actor=world.support, reason="lost", requested_by="Erik", now=NOW, card_ids=[photo.pk]
+    ).one()
     karin = factories.person(given="Karin", family="Kollega", manager=world.manager)
     other = journeys.sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=karin)
 
@@ -129,7 +131,7 @@ def test_a_cover_letter_for_an_activated_card_is_refused_with_r10(world: World):
 
 def test_a_pin_puk_letter_is_ordered_anew_without_any_code_in_the_trail(world: World):
     card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
-    first = cards.order_pin_letter(actor=world.holder, card_id=card.pk, now=NOW)
+    first = cards.order_pin_letter(actor=world.holder, now=NOW, card_ids=[card.pk]).one_made()
     print_queue.mark_printed(actor=world.issuer, letter_ids=[first.pk], now=NOW)
     later = NOW + timedelta(days=3)
     for actor in (world.support, world.issuer):
@@ -152,9 +154,13 @@ def test_a_letter_still_in_the_print_queue_is_not_sent_again(world: World):
     active = journeys.activated(
         world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=karin
     )
-    pin_letter = cards.order_pin_letter(actor=world.support, card_id=active.pk, now=NOW)
+    pin_letter = cards.order_pin_letter(
+        actor=world.support, now=NOW, card_ids=[active.pk]
+    ).one_made()
     Card.objects.filter(pk=active.pk).update(generation="legacy")
-    legacy_letter = cards.order_pin_letter(actor=world.support, card_id=active.pk, now=NOW)
+    legacy_letter = cards.order_pin_letter(
+        actor=world.support, now=NOW, card_ids=[active.pk]
+    ).one_made()
     Card.objects.filter(pk=active.pk).update(generation="portrait-2024")
     before = Letter.objects.count()
     for letter, rule_id in ((cover, "R10"), (pin_letter, "R14")):
@@ -233,7 +239,9 @@ def test_overview_counts_a_world_of_cards(world: World):
     journeys.sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=b)
     journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=c)
     blocked = journeys.activated(world, "reserve", t.NEW_PROCESS, t.sthlm(2024, 2, 1), person=d)
-    cards.block(actor=world.support, card_id=blocked.pk, reason="lost", requested_by="d", now=NOW)
+    cards.block(
+        actor=world.support, reason="lost", requested_by="d", now=NOW, card_ids=[blocked.pk]
+    ).one()
     journeys.ordered(world, "photo", NOW, person=a)
     printed = Letter.objects.filter(kind="cover_letter").order_by("pk").first()
     assert printed is not None

@@ -1,7 +1,7 @@
-"""The set-based sweep's parts on the configured database: audit entries written in bulk
-(`audit.append_alike`) are the entries `append_many` writes, rendered while the database works
-and chained after whatever that work wrote; rows written in bulk survive awkward text; and a
-run looks again for cards a chunk skipped because another transaction held them."""
+"""The audit trail's one writer on the configured database (`audit.append`): awkward text
+survives COPY and JSON, entries chain after those appended earlier in the same transaction, a
+failure leaves none; and a sweep's run looks again for cards a chunk skipped because another
+transaction held them."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from datetime import date
 import pytest
 from django.db import transaction
 
-from ekort.domain.audit_chain import Slot
 from ekort.services import audit, deadlines
-from ekort.store.models import AuditEntry, AuditHead, Block
+from ekort.store.models import AuditEntry, Block
 from tests import instants as t
 from tests.integration import bulk_cards as bulk
 
 pytestmark = pytest.mark.django_db
 
-AWKWARD = 'tab\there, newline\nthere, backslash \\ and "quotes", åäö ✓'
+AWKWARD = 'tab\there, newline\nthere, backslash \\ and "quotes", åäö ✓ \x01'
 AT = t.sthlm(2024, 5, 1)
 
 
@@ -39,76 +38,55 @@ def change(**fields) -> audit.Change:
 ROWS = [("1", "9752 0001", "sent_inactive"), ("22", AWKWARD, "active"), ("333", None, "produced")]
 
 
-def written() -> list[tuple]:
-    return list(
-        AuditEntry.objects.order_by("seq").values_list(
-            "seq", "object_id", "before", "after", "prev_mac", "mac"
-        )
-    )
-
-
-def test_entries_alike_are_the_entries_append_many_writes():
+def test_awkward_text_is_stored_as_given_and_the_chain_verifies():
     with transaction.atomic():
-        audit.append_many(
-            change(
-                object_id=pk,
-                before={"state": state},
-                after={"state": "blocked", "card_number": number, "reason": "not_activated"},
-            )
-            for pk, number, state in ROWS
+        appended = audit.append(
+            [
+                change(
+                    object_id=pk,
+                    reason=AWKWARD,
+                    before={"state": state},
+                    after={"state": "blocked", "card_number": number, "reason": "not_activated"},
+                )
+                for pk, number, state in ROWS
+            ]
         )
-        one_by_one = written()
-        transaction.set_rollback(True)
-    assert AuditEntry.objects.count() == 0
-
-    ran = []
-    with transaction.atomic():
-        audit.append_alike(
-            change(
-                before={"state": Slot(2)},
-                after={"state": "blocked", "card_number": Slot(1), "reason": "not_activated"},
-            ),
-            ROWS,
-            object_id=Slot(0),
-            meanwhile=lambda: ran.append(AuditHead.objects.count()),
-        )
-
-    assert ran == [0]  # called once, before the head was first locked (and so made)
-    assert written() == one_by_one
-    assert AuditEntry.objects.get(object_id="22").after["card_number"] == AWKWARD
+    assert appended == 3
+    entry = AuditEntry.objects.get(object_id="22")
+    assert entry.after["card_number"] == AWKWARD
+    assert entry.reason == AWKWARD
+    assert AuditEntry.objects.get(object_id="333").after["card_number"] is None
+    assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
     assert audit.verify_trail() == []
 
 
-def test_entries_alike_follow_the_entries_their_change_wrote_meanwhile():
-    # The head is locked after `meanwhile`: whatever it appended comes first in the chain.
+def test_entries_chain_after_those_appended_before_in_the_same_transaction():
     with transaction.atomic():
-        audit.record(change(object_id="0"))
-        audit.append_alike(
-            change(),
-            [("1",), ("2",)],
-            object_id=Slot(0),
-            meanwhile=lambda: audit.record(change(object_id="meanwhile")),
-        )
-
+        audit.append([change(object_id="0")])
+        audit.append([change(object_id="1"), change(object_id="2")])
+        audit.append([])
     entries = AuditEntry.objects.order_by("seq").values_list("seq", "object_id")
-    assert list(entries) == [(1, "0"), (2, "meanwhile"), (3, "1"), (4, "2")]
+    assert list(entries) == [(1, "0"), (2, "1"), (3, "2")]
     assert audit.verify_trail() == []
 
 
-def test_a_failing_meanwhile_leaves_no_entries():
-    def fail() -> None:
-        raise RuntimeError("the database work failed")
+def _append_then_fail() -> None:
+    with transaction.atomic():
+        audit.append([change(object_id="1")])
+        raise RuntimeError("the change failed after its entries were appended")
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        audit.append_alike(change(), [("1",)], object_id=Slot(0), meanwhile=fail)
+
+def test_a_failure_after_appending_leaves_no_entries():
+    with pytest.raises(RuntimeError):
+        _append_then_fail()
     assert AuditEntry.objects.count() == 0
     assert audit.verify_trail() == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_entries_alike_need_the_change_transaction():
+def test_entries_need_the_change_transaction():
     with pytest.raises(RuntimeError):
-        audit.append_alike(change(), [("1",)], object_id=Slot(0))
+        audit.append([change(object_id="1")])
 
 
 def test_a_card_skipped_by_a_chunk_is_found_by_the_second_pass(world):

@@ -51,7 +51,9 @@ def queue(w):
     active = journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=olle)
     printed = active.letters.get(kind="cover_letter")
     print_queue.mark_printed(actor=w.issuer, letter_ids=[printed.pk], now=t.sthlm(2024, 2, 5, 9))
-    pin_letter = cards.order_pin_letter(actor=w.support, card_id=active.pk, now=clock.now())
+    pin_letter = cards.order_pin_letter(
+        actor=w.support, now=clock.now(), card_ids=[active.pk]
+    ).one_made()
     return {
         "cover": cover_card.letters.get(),
         "envelope": envelope_card.letters.get(kind="code_envelope"),

@@ -212,11 +212,11 @@ def test_someone_elses_card_or_a_card_not_active_is_not_found(client, w, card, e
     maria.force_login(w.holder)
     blocked = cards.block(
         actor=w.holder,
-        card_id=eriks_cards.reserve.pk,
         reason="lost",
         requested_by="Erik",
         now=t.sthlm(2024, 2, 5, 9),
-    )
+        card_ids=[eriks_cards.reserve.pk],
+    ).one()
     assert maria.get(signature_url(blocked)).status_code == 404
     # Erik's own: the certificate of another card of his, or none at all, is not found.
     reserve_auth = Certificate.objects.get(card=eriks_cards.reserve, profile="auth")

@@ -115,15 +115,20 @@ def test_person_page_shows_cards_protected_identity_and_real_history(w, client):
 
 def test_history_renders_only_known_keys_escaped(w, sent_card, client):
     with transaction.atomic():
-        audit.record(
-            audit.Change(
-                actor="<b>x</b>",
-                action="order",
-                object_type="card",
-                object_id=str(sent_card.pk),
-                at=clock.now(),
-                after={"secret_thing": "HEMLIGT-123", "requested_by": "<script>alert(1)</script>"},
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor="<b>x</b>",
+                    action="order",
+                    object_type="card",
+                    object_id=str(sent_card.pk),
+                    at=clock.now(),
+                    after={
+                        "secret_thing": "HEMLIGT-123",
+                        "requested_by": "<script>alert(1)</script>",
+                    },
+                )
+            ]
         )
     client.force_login(w.support)
     page = client.get(f"/stod/kort/{sent_card.pk}/").content.decode()
@@ -202,7 +207,7 @@ def test_resend_cover_letter_and_refusals_by_rule(w, sent_card, client):
 
 def test_resend_pin_puk_letter(w, client):
     card = journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
-    first = cards.order_pin_letter(actor=w.holder, card_id=card.pk, now=clock.now())
+    first = cards.order_pin_letter(actor=w.holder, now=clock.now(), card_ids=[card.pk]).one_made()
     print_queue.mark_printed(actor=w.issuer, letter_ids=[first.pk], now=clock.now())
     client.force_login(w.issuer)
     assert client.post(f"/stod/brev/{first.pk}/skicka-igen/").status_code == 302

@@ -51,13 +51,11 @@ def _document(document: DocumentIn) -> cards.DocumentShown:
 @router.post("/orders", response={201: CardOut, **ERRORS})
 def order_card(request: HttpRequest, body: OrderIn) -> Any:
     """A manager orders a photo or reserve card for a person they manage (E2, E8, R1-R4)."""
-    card = cards.order_card(
+    card = cards.order_cards(
         actor=_actor(request),
-        person_id=body.person_id,
-        card_type=body.card_type,
-        note=body.note,
         now=clock.now(),
-    )
+        orders=[cards.NewOrder(body.person_id, body.card_type, body.note)],
+    ).one()
     return Status(201, shapes.card_out(card))
 
 
@@ -70,8 +68,8 @@ def get_card(request: HttpRequest, card_id: PathId) -> Any:
 @router.post("/cards/{card_id}/cancel", response=CARD)
 def cancel_order(request: HttpRequest, card_id: PathId, body: CancelIn) -> Any:
     card = cards.cancel_order(
-        actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
-    )
+        actor=_actor(request), reason=body.reason, now=clock.now(), card_ids=[card_id]
+    ).one()
     return shapes.card_out(card)
 
 
@@ -80,11 +78,11 @@ def replace_card(request: HttpRequest, card_id: PathId, body: ReplaceIn) -> Any:
     """Order a new card in place of this one; a live old card is blocked (reason as given)."""
     card = cards.replace_card(
         actor=_actor(request),
-        card_id=card_id,
         reason=body.reason,
         note=body.note,
         now=clock.now(),
-    )
+        card_ids=[card_id],
+    ).one()
     return Status(201, shapes.card_out(card))
 
 
@@ -94,19 +92,19 @@ def photograph(request: HttpRequest, card_id: PathId, body: PhotoIn) -> Any:
         photo = base64.b64decode(body.photo_base64, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("photo_base64 is not valid base64.") from None
-    card = cards.photograph(actor=_actor(request), card_id=card_id, photo=photo, now=clock.now())
+    card = cards.photograph(actor=_actor(request), now=clock.now(), photos={card_id: photo}).one()
     return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/produce", response=CARD)
 def produce(request: HttpRequest, card_id: PathId) -> Any:
-    card = cards.produce(actor=_actor(request), card_id=card_id, now=clock.now())
+    card = cards.produce(actor=_actor(request), now=clock.now(), card_ids=[card_id]).one()
     return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/send", response=CARD)
 def send(request: HttpRequest, card_id: PathId) -> Any:
-    card = cards.send(actor=_actor(request), card_id=card_id, now=clock.now())
+    card = cards.send(actor=_actor(request), now=clock.now(), card_ids=[card_id]).one()
     return shapes.card_out(card)
 
 
@@ -116,11 +114,8 @@ def hand_out(request: HttpRequest, card_id: PathId, body: HandOutIn) -> Any:
     registered: it stays awaiting pick-up, with `pending_approval` set, until another ID
     administrator approves it (E11)."""
     card = cards.hand_out(
-        actor=_actor(request),
-        card_id=card_id,
-        document=_document(body.document),
-        now=clock.now(),
-    )
+        actor=_actor(request), now=clock.now(), documents={card_id: _document(body.document)}
+    ).one()
     return shapes.card_out(card)
 
 
@@ -128,7 +123,7 @@ def hand_out(request: HttpRequest, card_id: PathId, body: HandOutIn) -> Any:
 def approve_hand_out(request: HttpRequest, card_id: PathId) -> Any:
     """A second ID administrator approves a registered hand-out of a reserve card at assurance
     level 3 (E11); not the one who registered it (E11), nor whoever ordered or holds it (E3)."""
-    card = cards.approve_hand_out(actor=_actor(request), card_id=card_id, now=clock.now())
+    card = cards.approve_hand_out(actor=_actor(request), now=clock.now(), card_ids=[card_id]).one()
     return shapes.card_out(card)
 
 
@@ -137,8 +132,8 @@ def withdraw_hand_out(request: HttpRequest, card_id: PathId, body: WithdrawHandO
     """Withdraw a wrong registration of a hand-out or an activation; the card stays as it was
     (awaiting pick-up, or sent and inactive) and can be registered again (E11)."""
     card = cards.withdraw_hand_out(
-        actor=_actor(request), card_id=card_id, reason=body.reason, now=clock.now()
-    )
+        actor=_actor(request), reason=body.reason, now=clock.now(), card_ids=[card_id]
+    ).one()
     return shapes.card_out(card)
 
 
@@ -150,11 +145,13 @@ def activate(request: HttpRequest, card_id: PathId, body: ActivateIn) -> Any:
     at `approve-activation` while the holder types the PIN."""
     card = cards.activate(
         actor=_actor(request),
-        card_id=card_id,
-        document=_document(body.document),
-        pin=None if body.pin is None else body.pin.get_secret_value(),
         now=clock.now(),
-    )
+        activations={
+            card_id: cards.Activation(
+                _document(body.document), None if body.pin is None else body.pin.get_secret_value()
+            )
+        },
+    ).one()
     return shapes.card_out(card)
 
 
@@ -167,8 +164,8 @@ def approve_activation(request: HttpRequest, card_id: PathId, body: ApproveActiv
     if pin != body.pin_repeat.get_secret_value():
         raise InvalidInput("The two PIN entries differ; type the same PIN twice.")
     card = cards.approve_activation(
-        actor=_actor(request), card_id=card_id, pin=pin, now=clock.now()
-    )
+        actor=_actor(request), now=clock.now(), pins={card_id: pin}
+    ).one()
     return shapes.card_out(card)
 
 
@@ -176,28 +173,27 @@ def approve_activation(request: HttpRequest, card_id: PathId, body: ApproveActiv
 def block(request: HttpRequest, card_id: PathId, body: BlockIn) -> Any:
     card = cards.block(
         actor=_actor(request),
-        card_id=card_id,
         reason=body.reason,
         requested_by=body.requested_by,
         note=body.note,
         now=clock.now(),
-    )
+        card_ids=[card_id],
+    ).one()
     return shapes.card_out(card)
 
 
 @router.post("/cards/{card_id}/pin-letter", response={201: LetterRefOut, **ERRORS})
 def pin_letter(request: HttpRequest, card_id: PathId) -> Any:
     """A PIN/PUK letter to the registered address (R14-R16)."""
-    letter = cards.order_pin_letter(actor=_actor(request), card_id=card_id, now=clock.now())
+    letter = cards.order_pin_letter(
+        actor=_actor(request), now=clock.now(), card_ids=[card_id]
+    ).one_made()
     return Status(201, shapes.letter_ref_out(letter))
 
 
 @router.post("/cards/{card_id}/unlock-pin", response=CARD)
 def unlock_pin(request: HttpRequest, card_id: PathId, body: UnlockPinIn) -> Any:
     card = cards.unlock_pin(
-        actor=_actor(request),
-        card_id=card_id,
-        new_pin=body.new_pin.get_secret_value(),
-        now=clock.now(),
-    )
+        actor=_actor(request), now=clock.now(), new_pins={card_id: body.new_pin.get_secret_value()}
+    ).one()
     return shapes.card_out(card)

@@ -4,7 +4,7 @@
 Producing a card is mostly Python work (the chip's key, the certificate, the rows), so one
 process uses one core; W processes use W. A deadline sweep's chunk is mostly the database's
 work, and one database session uses one core of the database server too. Each chunk is still
-one transaction of one service (`services.cards.batch`, `services.deadlines.sweep_chunk`), with
+one transaction of one service (`services.cards.produce` or `send`, `deadlines.sweep_chunk`), with
 everything that promises: a chunk is done or untouched, also when its worker is killed.
 
 The workers are forked from the command's process, which first closes its database connections:
@@ -28,11 +28,11 @@ from django.db import connections
 from ekort.domain.errors import Refused
 from ekort.services import clock, deadlines
 from ekort.services.ca import backends
-from ekort.services.cards.batch import BatchOutcome, produce_batch, send_batch
+from ekort.services.cards import Outcome, produce, send
 
 MAX_WORKERS = 16  # a sanity bound for --workers: more than a machine's cores gains nothing
 
-_BATCHES = {"produce": produce_batch, "send": send_batch}
+ACTIONS = {"produce": produce, "send": send}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ChunkResult:
     refused: list[tuple[int, str, str]]
 
     @classmethod
-    def of(cls, outcome: BatchOutcome) -> ChunkResult:
+    def of(cls, outcome: Outcome) -> ChunkResult:
         return cls(
             done=list(outcome.done),
             refused=[
@@ -61,10 +61,10 @@ def _key(problem: Exception) -> str:
 def run_chunk(
     verb: str, actor_pk: int, card_ids: Sequence[int], at: datetime | None
 ) -> ChunkResult:
-    """One chunk through its batch service, at `at` or, without it, at the time it starts."""
+    """One chunk through its service, at `at` or, without it, at the time it starts."""
     actor = get_user_model().objects.get(pk=actor_pk)
     now = at or clock.now()
-    return ChunkResult.of(_BATCHES[verb](actor=actor, card_ids=card_ids, now=now))
+    return ChunkResult.of(ACTIONS[verb](actor=actor, card_ids=card_ids, now=now))
 
 
 def _start_worker() -> None:

@@ -123,9 +123,13 @@ class Plan(Timeline):
         actor, person = self.manager_of(holder), self.persons[holder]
 
         def run() -> None:
-            ref.id = cards.order_card(
-                actor=actor, person_id=person.pk, card_type=card_type, now=at, note=note
-            ).pk
+            ref.id = (
+                cards.order_cards(
+                    actor=actor, now=at, orders=[cards.NewOrder(person.pk, card_type, note)]
+                )
+                .one()
+                .pk
+            )
 
         self.event(at, f"order a {card_type} card for {holder}", run)
         return ref
@@ -135,9 +139,11 @@ class Plan(Timeline):
         actor = self.manager_of(old.holder)
 
         def run() -> None:
-            ref.id = cards.replace_card(
-                actor=actor, card_id=old.pk, reason=reason, now=at, note=note
-            ).pk
+            ref.id = (
+                cards.replace_card(actor=actor, reason=reason, now=at, note=note, card_ids=[old.pk])
+                .one()
+                .pk
+            )
 
         self.event(at, f"replace {old.holder}'s {old.card_type} card", run)
         return ref
@@ -148,7 +154,7 @@ class Plan(Timeline):
         self.event(
             at,
             f"photograph {card.holder}",
-            lambda: cards.photograph(actor=actor, card_id=card.pk, photo=photo, now=at),
+            lambda: cards.photograph(actor=actor, now=at, photos={card.pk: photo}).one(),
         )
 
     def produce(self, card: CardRef, at: datetime) -> None:
@@ -156,7 +162,7 @@ class Plan(Timeline):
         self.event(
             at,
             f"produce {card.holder}'s card",
-            lambda: cards.produce(actor=actor, card_id=card.pk, now=at),
+            lambda: cards.produce(actor=actor, now=at, card_ids=[card.pk]).one(),
         )
 
     def send(self, card: CardRef, at: datetime) -> None:
@@ -164,7 +170,7 @@ class Plan(Timeline):
         self.event(
             at,
             f"send {card.holder}'s card",
-            lambda: cards.send(actor=actor, card_id=card.pk, now=at),
+            lambda: cards.send(actor=actor, now=at, card_ids=[card.pk]).one(),
         )
 
     def hand_out(self, card: CardRef, at: datetime) -> None:
@@ -172,10 +178,10 @@ class Plan(Timeline):
         second = self.second_admin_for(card.holder, actor)
 
         def run() -> None:
-            handed = cards.hand_out(actor=actor, card_id=card.pk, document=document, now=at)
+            handed = cards.hand_out(actor=actor, now=at, documents={card.pk: document}).one()
             if handed.state == CardState.AWAITING_PICKUP:
                 # A reserve card at assurance level 3: a second administrator approves (E11).
-                cards.approve_hand_out(actor=second, card_id=card.pk, now=at)
+                cards.approve_hand_out(actor=second, now=at, card_ids=[card.pk]).one()
 
         self.event(at, f"hand out {card.holder}'s card", run)
 
@@ -193,10 +199,14 @@ class Plan(Timeline):
             if needs_second_approval(CardType(row.card_type), AssuranceLevel(row.assurance_level)):
                 # A reserve card at assurance level 3: the first administrator registers the
                 # document, the second approves while the holder types the PIN (E11).
-                cards.activate(actor=actor, card_id=card.pk, document=document, now=at)
-                cards.approve_activation(actor=second, card_id=card.pk, pin=pin, now=at)
+                cards.activate(
+                    actor=actor, now=at, activations={card.pk: cards.Activation(document)}
+                ).one()
+                cards.approve_activation(actor=second, now=at, pins={card.pk: pin}).one()
             else:
-                cards.activate(actor=actor, card_id=card.pk, document=document, pin=pin, now=at)
+                cards.activate(
+                    actor=actor, now=at, activations={card.pk: cards.Activation(document, pin)}
+                ).one()
 
         self.event(at, f"activate {card.holder}'s card", run)
 
@@ -206,7 +216,7 @@ class Plan(Timeline):
         self.event(
             at,
             f"unlock {card.holder}'s PIN",
-            lambda: cards.unlock_pin(actor=actor, card_id=card.pk, new_pin=pin, now=at),
+            lambda: cards.unlock_pin(actor=actor, now=at, new_pins={card.pk: pin}).one(),
         )
 
     def pin_letter(self, card: CardRef, at: datetime) -> None:
@@ -215,7 +225,7 @@ class Plan(Timeline):
         self.event(
             at,
             f"order a PIN/PUK letter for {card.holder}",
-            lambda: cards.order_pin_letter(actor=actor, card_id=card.pk, now=at),
+            lambda: cards.order_pin_letter(actor=actor, now=at, card_ids=[card.pk]).one(),
         )
 
     def block(
@@ -236,12 +246,12 @@ class Plan(Timeline):
             f"block {card.holder}'s card ({reason})",
             lambda: cards.block(
                 actor=actor,
-                card_id=card.pk,
                 reason=reason,
                 requested_by=requested_by,
                 now=at,
                 note=note,
-            ),
+                card_ids=[card.pk],
+            ).one(),
         )
 
     def cancel(self, card: CardRef, at: datetime, reason: str) -> None:
@@ -249,7 +259,9 @@ class Plan(Timeline):
         self.event(
             at,
             f"cancel {card.holder}'s order",
-            lambda: cards.cancel_order(actor=actor, card_id=card.pk, now=at, reason=reason),
+            lambda: cards.cancel_order(
+                actor=actor, now=at, reason=reason, card_ids=[card.pk]
+            ).one(),
         )
 
     # --- paths: the steps after an order ---

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -19,8 +19,7 @@ GENESIS = "0" * 64
 
 
 def instant_text(value: datetime) -> str:
-    """How an instant appears in the canonical JSON (UTC, ISO 8601). Putting this text in a
-    payload instead of the datetime gives the same bytes, without converting it per entry."""
+    """How an instant appears in the canonical JSON (UTC, ISO 8601)."""
     return value.astimezone(UTC).isoformat()
 
 
@@ -42,97 +41,55 @@ def entry_mac(key: bytes, prev_mac: str, payload: Mapping[str, Any]) -> str:
 
 
 def canonical_mac(key: bytes, prev_mac: str, canonical_payload: bytes) -> str:
-    """`entry_mac` of a payload already in canonical form (see `Template`)."""
+    """`entry_mac` of a payload already in canonical form (`EntryText.with_seq`)."""
     return hmac.digest(key, prev_mac.encode("ascii") + canonical_payload, "sha256").hex()
 
 
-@dataclass(frozen=True)
-class Slot:
-    """A value left open in a `Template`: the `index`-th value of each row it renders."""
-
-    index: int
-
-
-_SLOT_OPEN, _SLOT_CLOSE = "\ue000", "\ue001"  # private-use characters: in no real payload
+def _json(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
 
 
 @dataclass(frozen=True)
-class Template:
-    """The canonical JSON of many payloads alike but for a few scalar values (a job's entries:
-    the same action, actor and reason, each its own card): the fixed parts encoded once, the
-    open values (`Slot`s) encoded per row. `render` gives the same bytes as `canonical` of the
-    payload with the slots filled in (tests/domain/test_audit_chain.py holds it to that)."""
+class EntryText:
+    """An entry's canonical JSON before its sequence number is known, and its `before` and
+    `after` as the JSON text that is stored.
 
-    pieces: tuple[str, ...]  # fixed JSON text around the slots
-    slots: tuple[int, ...]  # which value goes between pieces[i] and pieces[i + 1]
+    "seq" sorts after every other key of an entry, so the canonical text of the whole entry is
+    `body` with `,"seq":N}` in place of its closing brace (`with_seq`): everything but the
+    number is rendered before the trail's head is locked, and the head is held only for the
+    MACs. `before` and `after` are rendered once, for the payload and for their columns."""
 
-    @classmethod
-    def of(cls, payload: Any) -> Template:
-        def mark(value: Any) -> Any:
-            if isinstance(value, Slot):
-                return f"{_SLOT_OPEN}{value.index}{_SLOT_CLOSE}"
-            if isinstance(value, Mapping):
-                return {k: mark(v) for k, v in value.items()}
-            return value
+    body: bytes
+    before: str
+    after: str
 
-        text = json.dumps(
-            mark(payload),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            default=_json_default,
-        )
-        parts = text.split(f'"{_SLOT_OPEN}')
-        pieces, slots = [parts[0]], []
-        for part in parts[1:]:
-            index, _, rest = part.partition(f'{_SLOT_CLOSE}"')
-            slots.append(int(index))
-            pieces.append(rest)
-        return cls(tuple(pieces), tuple(slots))
-
-    def render(self, values: Sequence[Any]) -> str:
-        """The canonical JSON text with `values` in the slots (str, int, bool or None)."""
-        return self.fill({slot: scalar_json(values[slot]) for slot in self.slots})
-
-    def fill(self, texts: Sequence[str] | Mapping[int, str]) -> str:
-        """`render` for values already encoded by `scalar_json`: when several templates take
-        the same values (an entry's payload, and its `before` and `after`), each is encoded
-        once."""
-        pieces = self.pieces
-        out = [pieces[0]]
-        for i, slot in enumerate(self.slots):
-            out.append(texts[slot])
-            out.append(pieces[i + 1])
-        return "".join(out)
-
-    def fill_around(self, texts: Sequence[str], open_slot: int) -> tuple[str, str]:
-        """The canonical JSON text before and after the one place of `open_slot`, the other
-        slots filled from `texts` (as `fill`): `before + <that value's JSON> + after` is the
-        whole text. For a value known only later (an entry's sequence number, known once the
-        trail's head is locked), so that the rest is rendered earlier."""
-        if self.slots.count(open_slot) != 1:
-            raise ValueError(f"slot {open_slot} is not in the template exactly once")
-        pieces = self.pieces
-        out = [pieces[0]]
-        cut = 0
-        for i, slot in enumerate(self.slots):
-            if slot == open_slot:
-                cut = len(out)
-            else:
-                out.append(texts[slot])
-            out.append(pieces[i + 1])
-        return "".join(out[:cut]), "".join(out[cut:])
+    def with_seq(self, seq: int) -> bytes:
+        return b'%b,"seq":%d}' % (self.body[:-1], seq)
 
 
-def scalar_json(value: Any) -> str:
-    """A slot's value as canonical JSON text (a str, int, bool or None)."""
-    if isinstance(value, str):
-        return encode_basestring(value)  # what json.dumps uses, with ensure_ascii=False
-    if type(value) is int:
-        return str(value)
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    raise TypeError(f"a template slot takes a str, int, bool or None, not {value!r}")
+def entry_text(
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    reason: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> EntryText:
+    """`canonical` of the entry's payload without "seq" (see `EntryText`): its keys written in
+    the sorted order `canonical` puts them in (tests/unit/test_audit_chain.py holds it to that)."""
+    text = encode_basestring  # what json.dumps uses for a str, with ensure_ascii=False
+    before_text, after_text = _json(before), _json(after)
+    body = (
+        f'{{"action":{text(action)},"actor":{text(actor)},"after":{after_text},'
+        f'"at":{text(instant_text(at))},"before":{before_text},"object_id":{text(object_id)},'
+        f'"object_type":{text(object_type)},"reason":{text(reason)}}}'
+    )
+    return EntryText(body.encode("utf-8"), before_text, after_text)
 
 
 @dataclass(frozen=True)

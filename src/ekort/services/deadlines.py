@@ -12,8 +12,9 @@ A run works on sets, not rows:
    reads the table once per run instead.
 2. Each sweep's cards go in chunks, one transaction each (`sweep_chunk`): lock those of the
    chunk still due (FOR UPDATE SKIP LOCKED, so the state and the deadline are checked again
-   under the lock), write their block records, move them in one UPDATE, revoke their
-   certificates, and last lock the audit trail's head and append one entry per card.
+   under the lock), block them as a person's block does (`cards.blocking.blocked`: block
+   records, one UPDATE per state, their certificates revoked) or expire them, and last
+   append one audit entry per card (`audit.append`, which locks the trail's head).
 3. The chunks run one after another in this process, or side by side in the caller's worker
    processes (`RunChunks`; `ekort jobs run --workers`). They share no card, and they take turns
    only for the audit chain, which is why its head is locked last.
@@ -26,25 +27,25 @@ chunk moved fewer cards than it was given, the run ends with a second pass over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
 from operator import or_
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
-from ekort.domain.audit_chain import Slot
-from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, next_state
+from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import BlockReason
-from ekort.store.bulk import insert_for_ids, with_ids
-from ekort.store.models import Block, Card
+from ekort.store.models import Card
 
 from . import audit
-from .ca.revocation import revoke_cards
+from .cards.blocking import blocked
+from .cards.card_sets import CardRef
+from .cards.expiry import expired
+from .roles import Job, actor_label
 
 Progress = Callable[[str, int, int], None]  # (job name, done so far, total due at start)
 
@@ -132,87 +133,30 @@ def find_due(now: datetime) -> dict[str, list[int]]:
     return due
 
 
-@contextmanager
-def foreign_keys_checked_at_once() -> Iterator[None]:
-    """On PostgreSQL, check the foreign keys of rows written inside as each statement ends,
-    not at commit (Django makes them deferred). The block records' keys are then checked while
-    their cards are still as `sweep_chunk` locked them (so a check takes no new row lock), and
-    before the audit head is locked, which the commit comes after."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        yield
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares every foreign key
-
-
-def _target(sweep: Sweep, state: str) -> str:
-    return next_state(CardState(state), sweep.action).value  # the lifecycle table decides
-
-
 def sweep_chunk(sweep: Sweep, card_ids: Sequence[int], now: datetime) -> int:
     """Move those of `card_ids` still due under `sweep` in one transaction; how many it moved.
-    Cards another transaction holds are skipped, not waited for."""
+    Cards another transaction holds are skipped, not waited for. A block is the very change a
+    person's block makes (`cards.blocking.blocked`), by the job, with its rule as the note."""
     require_aware(now)
     today = local_date(now)
+    job = Job(sweep.name)
     with transaction.atomic():
-        rows = list(
-            with_ids(_due(sweep, today), "id", card_ids)
+        cards = [
+            CardRef(*row)
+            for row in _due(sweep, today)
+            .filter(pk__any_of=card_ids)
             .select_for_update(skip_locked=True)
             .order_by("pk")
             .values_list("pk", "state", "number")
-        )
-        if not rows:
-            return 0
-        ids = [pk for pk, _, _ in rows]
-        targets = {state: _target(sweep, state) for state in {state for _, state, _ in rows}}
-        actor = f"job:{sweep.name}"
-
-        def move() -> None:
-            if sweep.reason is not None:
-                with foreign_keys_checked_at_once():
-                    insert_for_ids(
-                        Block,
-                        "card_id",
-                        ids,
-                        {
-                            "reason": sweep.reason.value,
-                            "requested_by": actor,
-                            "registered_at": now,
-                            "note": f"Deadline passed ({sweep.rule}).",
-                        },
-                    )
-            by_source: dict[str, list[int]] = {}
-            for pk, state, _ in rows:
-                by_source.setdefault(state, []).append(pk)
-            for state, pks in by_source.items():
-                with_ids(Card.objects.filter(state=state), "id", pks).update(
-                    state=targets[state], closed_at=now
-                )
-            if sweep.reason is not None:
-                # Responses of certificates that were on hold (and so already answered
-                # "revoked") are re-signed by the publisher, not per chunk: see `revoke_cards`.
-                revoke_cards(ids, sweep.reason, now, resign_held=False)
-
-        extra = {"reason": sweep.reason.value} if sweep.reason else {}
-        # The entries are rendered while the database moves the cards (`meanwhile`).
-        audit.append_alike(
-            audit.Change(
-                actor=actor,
-                action=sweep.action.value,
-                object_type="card",
-                object_id="",
-                at=now,
-                reason=f"{sweep.rule}: deadline passed",
-                before={"state": Slot(2)},
-                after={"state": Slot(3), "card_number": Slot(1), **extra},
-            ),
-            [(str(pk), number, state, targets[state]) for pk, state, number in rows],
-            object_id=Slot(0),
-            meanwhile=move,
-        )
-        return len(rows)
+        ]
+        if sweep.reason is None:
+            changes = expired(job, cards, now)
+        else:
+            note = f"Deadline passed ({sweep.rule})."
+            requester = actor_label(job)
+            changes = blocked(job, cards, sweep.action, sweep.reason, requester, note, now)
+        audit.append(changes)
+        return len(cards)
 
 
 def in_this_process(sweep: Sweep, chunks: Sequence[Sequence[int]], now: datetime) -> Iterable[int]:

@@ -87,21 +87,23 @@ def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Per
             protected_identity=bool(details.protected_identity),
             **values,
         )
-        audit.record(
-            audit.Change(
-                actor=actor_label(actor),
-                action="register_person",
-                object_type="person",
-                object_id=str(person.pk),
-                at=now,
-                # The identity number is masked: the trail must not become a register of them.
-                after={
-                    "identity": identity.masked,
-                    "hsa_id": hsa,
-                    "manager_id": person.manager_id,
-                    "protected_identity": person.protected_identity,
-                },
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor_label(actor),
+                    action="register_person",
+                    object_type="person",
+                    object_id=str(person.pk),
+                    at=now,
+                    # The identity number is masked: the trail must not become a register of them.
+                    after={
+                        "identity": identity.masked,
+                        "hsa_id": hsa,
+                        "manager_id": person.manager_id,
+                        "protected_identity": person.protected_identity,
+                    },
+                ),
+            ]
         )
         return person
 
@@ -121,15 +123,17 @@ def set_manager(*, actor: Any, person_id: int, manager_id: int | None, now: date
         before = {"manager_id": person.manager_id}
         person.manager_id = manager_id
         person.save(update_fields=["manager"])
-        audit.record(
-            audit.Change(
-                actor=actor_label(actor),
-                action="set_manager",
-                object_type="person",
-                object_id=str(person.pk),
-                at=now,
-                before=before,
-                after={"manager_id": manager_id},
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor_label(actor),
+                    action="set_manager",
+                    object_type="person",
+                    object_id=str(person.pk),
+                    at=now,
+                    before=before,
+                    after={"manager_id": manager_id},
+                ),
+            ]
         )
         return person

@@ -22,13 +22,14 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.letters import LetterData, render_letter
 from ekort.letters.render import carries_puk
+from ekort.store.locks import lock_card
 from ekort.store.models import Card, Letter
 
 from . import audit
 from .ca.secrets import unseal
-from .cards._common import audit_card, locked_card, require_registered_address, snapshot
-from .cards.locked_pin import queue_pin_letter
-from .cards.production import _queue_letter
+from .cards.card_sets import card_change, require_registered_address, snapshot
+from .cards.locked_pin import pin_letter_queued
+from .cards.production import queue_letter
 from .policy import current_calendar
 from .roles import actor_label, require_role
 
@@ -126,21 +127,23 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
         pdf = render_letter(data)
         # No digest of the PDF either: with the PUK inside, a hash of a reproducible PDF would
         # let anyone who reads the trail try the 10^8 PUKs against it.
-        audit.record(
-            audit.Change(
-                actor=actor_label(actor),
-                action="letter_rendered",
-                object_type="letter",
-                object_id=str(letter.pk),
-                at=now,
-                after={
-                    "kind": letter.kind,
-                    "card_id": card.pk,
-                    "card_number": card.number,
-                    "carries_puk": with_puk,
-                    "printed_at": letter.printed_at.isoformat() if letter.printed_at else None,
-                },
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor_label(actor),
+                    action="letter_rendered",
+                    object_type="letter",
+                    object_id=str(letter.pk),
+                    at=now,
+                    after={
+                        "kind": letter.kind,
+                        "card_id": card.pk,
+                        "card_number": card.number,
+                        "carries_puk": with_puk,
+                        "printed_at": letter.printed_at.isoformat() if letter.printed_at else None,
+                    },
+                ),
+            ]
         )
         return pdf
 
@@ -168,7 +171,7 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
             pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True
         ).update(printed_at=now)
         label = actor_label(actor)
-        audit.record_many(
+        audit.append(
             [
                 audit.Change(
                     actor=label,
@@ -240,20 +243,24 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
         kind = LetterKind(old.kind)
         if kind is LetterKind.CODE_ENVELOPE:
             raise _refuse_code_envelope()
-        card = locked_card(old.card_id)
+        card = lock_card(old.card_id)
         waiting = old.printed_at is None
         noted = {"resent_letter_id": old.pk, "kind": kind.value}
         if kind is LetterKind.PIN_PUK_LETTER:
             # The lifecycle's refusal (E1, a blocked card) says more than "still queued".
             if waiting and can(CardState(card.state), CardAction.ORDER_PIN_LETTER):
                 raise _refuse_still_queued(kind, card)
-            return queue_pin_letter(actor, card, now, action="resend_letter", noted=noted)
+            letter, change = pin_letter_queued(
+                actor, card, now, action="resend_letter", noted=noted
+            )
+            audit.append([change])
+            return letter
         if card.state != CardState.SENT_INACTIVE:
             raise _refuse_cover_letter(card.state)
         if waiting:
             raise _refuse_still_queued(kind, card)
         require_registered_address(card.person, "R6")
-        letter = _queue_letter(card, kind, now)
+        letter = queue_letter(card, kind, now)
         after = {**snapshot(card), "letter_id": letter.pk, **noted}
-        audit_card(actor, "resend_letter", card, now, snapshot(card), after)
+        audit.append([card_change(actor, "resend_letter", card, now, snapshot(card), after)])
         return letter

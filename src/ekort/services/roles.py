@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -10,8 +11,15 @@ from ekort.domain.errors import Refused
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import Role
 
-# The actor a deadline job writes in the audit trail.
 User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job acting under its own rule (the deadline sweeps, R3 and R8): it has no
+    account and holds no role; the audit trail names it `job:<name>`."""
+
+    name: str
 
 
 def roles_of(user: Any) -> frozenset[Role]:
@@ -44,5 +52,13 @@ def person_id_of(user: Any) -> int | None:
     return account.person_id if account is not None else None
 
 
-def actor_label(user: Any) -> str:
-    return str(user.get_username())
+def actor_label(actor: Any) -> str:
+    """Who did it, as the audit trail names them: a username, or `job:<name>`."""
+    if isinstance(actor, Job):
+        return f"job:{actor.name}"
+    return str(actor.get_username())
+
+
+def account_id_of(actor: Any) -> int | None:
+    """The actor's user id for the rows that record who did something; None for a job."""
+    return None if isinstance(actor, Job) else int(actor.pk)

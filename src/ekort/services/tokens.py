@@ -47,16 +47,18 @@ def _name(value: object) -> str:
 
 
 def _audit(actor: Any, action: str, token: ApiToken, now: datetime) -> None:
-    audit.record(
-        audit.Change(
-            actor=actor_label(actor),
-            action=action,
-            object_type="api_token",
-            object_id=str(token.pk),
-            at=now,
-            # Never the token, nor its digest: the trail is read by more people than the API.
-            after={"user": token.user.get_username(), "name": token.name},
-        )
+    audit.append(
+        [
+            audit.Change(
+                actor=actor_label(actor),
+                action=action,
+                object_type="api_token",
+                object_id=str(token.pk),
+                at=now,
+                # Never the token, nor its digest: the trail is read by more people than the API.
+                after={"user": token.user.get_username(), "name": token.name},
+            ),
+        ]
     )
 
 

@@ -6,3 +6,6 @@ class StoreConfig(AppConfig):
     label = "ekort"
     verbose_name = "ekort"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import sets  # noqa: F401 - registers the `any_of` lookup

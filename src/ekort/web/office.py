@@ -295,7 +295,7 @@ class PhotographView(CardActionView):
         photo: bytes = form.cleaned_data["photo"]
 
         def photograph() -> object:
-            return cards.photograph(actor=request.user, card_id=card.pk, photo=photo, now=now())
+            return cards.photograph(actor=request.user, now=now(), photos={card.pk: photo}).one()
 
         if refusal := self.refused("photo", card, photograph):
             return refusal
@@ -322,8 +322,8 @@ class HandOutView(CardActionView):
 
         def hand_out() -> object:
             return cards.hand_out(
-                actor=request.user, card_id=card.pk, document=_document(form), now=now()
-            )
+                actor=request.user, now=now(), documents={card.pk: _document(form)}
+            ).one()
 
         if refusal := self.refused("hand_out", card, hand_out, hand_out_form=form):
             return refusal
@@ -348,7 +348,7 @@ class ApproveHandOutView(CardActionView):
         card = self.card(card_id)
 
         def approve() -> object:
-            return cards.approve_hand_out(actor=request.user, card_id=card.pk, now=now())
+            return cards.approve_hand_out(actor=request.user, now=now(), card_ids=[card.pk]).one()
 
         if refusal := self.refused("approve", card, approve):
             return refusal
@@ -370,8 +370,8 @@ class WithdrawHandOutView(CardActionView):
 
         def withdraw() -> object:
             return cards.withdraw_hand_out(
-                actor=request.user, card_id=card.pk, reason=form.cleaned_data["note"], now=now()
-            )
+                actor=request.user, reason=form.cleaned_data["note"], now=now(), card_ids=[card.pk]
+            ).one()
 
         if refusal := self.refused("withdraw", card, withdraw, withdraw_form=form):
             return refusal
@@ -399,11 +399,13 @@ class ActivateView(CardActionView):
         def activate() -> object:
             return cards.activate(
                 actor=request.user,
-                card_id=card.pk,
-                document=_document(form),
-                pin=None if two else form.cleaned_data["pin"],
                 now=now(),
-            )
+                activations={
+                    card.pk: cards.Activation(
+                        _document(form), None if two else form.cleaned_data["pin"]
+                    )
+                },
+            ).one()
 
         if refusal := self.refused("activate", card, activate, activate_form=form):
             return refusal
@@ -434,8 +436,8 @@ class ApproveActivationView(CardActionView):
 
         def approve() -> object:
             return cards.approve_activation(
-                actor=request.user, card_id=card.pk, pin=form.cleaned_data["pin"], now=now()
-            )
+                actor=request.user, now=now(), pins={card.pk: form.cleaned_data["pin"]}
+            ).one()
 
         if refusal := self.refused("approve_activation", card, approve):
             return refusal
@@ -458,8 +460,8 @@ class UnlockPinView(CardActionView):
 
         def unlock() -> object:
             return cards.unlock_pin(
-                actor=request.user, card_id=card.pk, new_pin=form.cleaned_data["pin"], now=now()
-            )
+                actor=request.user, now=now(), new_pins={card.pk: form.cleaned_data["pin"]}
+            ).one()
 
         if refusal := self.refused("unlock", card, unlock):
             return refusal
@@ -477,12 +479,12 @@ class BlockView(CardActionView):
         def block() -> object:
             return cards.block(
                 actor=request.user,
-                card_id=card.pk,
                 reason=data["reason"],
                 requested_by=data["requested_by"],
                 note=data["note"],
                 now=now(),
-            )
+                card_ids=[card.pk],
+            ).one()
 
         if refusal := self.refused("block", card, block, block_form=form):
             return refusal

@@ -76,7 +76,7 @@ class PinLetterView(HolderView):
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = self.my_card(card_id)
         try:
-            cards.order_pin_letter(actor=request.user, card_id=card.pk, now=clock.now())
+            cards.order_pin_letter(actor=request.user, now=clock.now(), card_ids=[card.pk]).one()
         except Refused as exc:
             return render_mine(request, Problem.refused("pin", card.pk, exc), status=409)
         messages.success(
@@ -118,11 +118,11 @@ class BlockView(RoleRequiredMixin, View):
         try:
             cards.block(
                 actor=request.user,
-                card_id=card.pk,
                 reason=form.cleaned_data["reason"],
                 requested_by=_requester(request),
                 now=clock.now(),
-            )
+                card_ids=[card.pk],
+            ).one()
         except Refused as exc:
             problem = Problem.refused("block", card.pk, exc)
             return render(
@@ -201,13 +201,15 @@ class OrderCardView(OrdererView):
             errors = " ".join(str(e) for e in form.errors.get("card_type", []))
             return render_staff(request, Problem("order", person.pk, errors), status=400)
         try:
-            card = cards.order_card(
+            card = cards.order_cards(
                 actor=request.user,
-                person_id=person.pk,
-                card_type=form.cleaned_data["card_type"],
-                note=form.cleaned_data["note"],
                 now=clock.now(),
-            )
+                orders=[
+                    cards.NewOrder(
+                        person.pk, form.cleaned_data["card_type"], form.cleaned_data["note"]
+                    )
+                ],
+            ).one()
         except Refused as exc:
             return render_staff(request, Problem.refused("order", person.pk, exc), status=409)
         except InvalidInput as exc:
@@ -230,10 +232,10 @@ class ReplaceCardView(OrdererView):
         try:
             cards.replace_card(
                 actor=request.user,
-                card_id=old.pk,
                 reason=form.cleaned_data["reason"],
                 now=clock.now(),
-            )
+                card_ids=[old.pk],
+            ).one()
         except Refused as exc:
             return render_staff(request, Problem.refused("replace", old.pk, exc), status=409)
         except InvalidInput as exc:

@@ -191,12 +191,12 @@ class BlockView(SupportView):
         try:
             cards.block(
                 actor=request.user,
-                card_id=card.pk,
                 reason=data["reason"],
                 requested_by=data["requested_by"],
                 note=data["note"],
                 now=clock.now(),
-            )
+                card_ids=[card.pk],
+            ).one()
         except Refused as exc:
             problem = Problem.refused("block", card.pk, exc)
             page = self.page(card, form, problem=problem)

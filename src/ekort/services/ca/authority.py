@@ -193,19 +193,21 @@ def init_hierarchy(*, now: datetime, actor: str = "ekort ca init") -> Hierarchy:
             responders[level] = _new_responder(
                 ca, backend.signing_key(ref), now, name=f"{name} OCSP"
             )
-        audit.record(
-            audit.Change(
-                actor=actor,
-                action="ca_init",
-                object_type="ca",
-                object_id=str(root.pk),
-                at=now,
-                after={
-                    "root": root.name,
-                    "issuing": [ca.name for ca in issuing.values()],
-                    "algorithms": [config.root_algorithm, config.issuing_algorithm],
-                },
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor,
+                    action="ca_init",
+                    object_type="ca",
+                    object_id=str(root.pk),
+                    at=now,
+                    after={
+                        "root": root.name,
+                        "issuing": [ca.name for ca in issuing.values()],
+                        "algorithms": [config.root_algorithm, config.issuing_algorithm],
+                    },
+                ),
+            ]
         )
     return Hierarchy(root, issuing, responders)
 
@@ -252,15 +254,17 @@ def renew_responders(
         with transaction.atomic():
             name = f"{ca.name} OCSP {now:%Y-%m-%d %H%M%S}"
             _new_responder(ca, signing_key_of(ca), now, name=name)
-            audit.record(
-                audit.Change(
-                    actor="ekort ca publish",
-                    action="ocsp_signer_renewed",
-                    object_type="ca",
-                    object_id=str(ca.pk),
-                    at=now,
-                    after={"signer": name},
-                )
+            audit.append(
+                [
+                    audit.Change(
+                        actor="ekort ca publish",
+                        action="ocsp_signer_renewed",
+                        object_type="ca",
+                        object_id=str(ca.pk),
+                        at=now,
+                        after={"signer": name},
+                    ),
+                ]
             )
         renewed.append(ca)
     return renewed
@@ -285,14 +289,16 @@ def init_foreign_issuer(
         )
         ca = _store(cert, name=name, role=Role.FOREIGN, key_ref=str(ref), level="3")
         _new_responder(ca, key, now, name=f"{name} OCSP")
-        audit.record(
-            audit.Change(
-                actor=actor,
-                action="ca_foreign",
-                object_type="ca",
-                object_id=str(ca.pk),
-                at=now,
-                after={"name": name},
-            )
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor,
+                    action="ca_foreign",
+                    object_type="ca",
+                    object_id=str(ca.pk),
+                    at=now,
+                    after={"name": name},
+                ),
+            ]
         )
         return ca

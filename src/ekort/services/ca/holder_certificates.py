@@ -19,10 +19,10 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import Role
 from ekort.pki.certificates import Profile
 from ekort.pki.keys import KeyAlgorithm
+from ekort.store.locks import lock_card
 from ekort.store.models import Card, Certificate, CertificateAuthority
 
 from .. import audit
-from ..cards._common import locked_card
 from ..roles import actor_label, person_id_of, require_role
 from .authority import issuing_ca
 from .backends import card_reader
@@ -35,7 +35,7 @@ LIVE = (Status.ON_HOLD, Status.VALID)
 
 def _own_active_card(actor: Any, card_id: int) -> Card:
     require_role(actor, Role.HOLDER)
-    card = locked_card(card_id)
+    card = lock_card(card_id)
     if card.person_id != person_id_of(actor):
         e10 = rule("E10")
         raise Refused(
@@ -64,15 +64,17 @@ def _live(card: Card, profile: Profile) -> Certificate | None:
 
 
 def _audit(actor: Any, action: str, card: Card, now: datetime, **after: object) -> None:
-    audit.record(
-        audit.Change(
-            actor=actor_label(actor),
-            action=action,
-            object_type="card",
-            object_id=str(card.pk),
-            at=now,
-            after={"card_number": card.number, **after},
-        )
+    audit.append(
+        [
+            audit.Change(
+                actor=actor_label(actor),
+                action=action,
+                object_type="card",
+                object_id=str(card.pk),
+                at=now,
+                after={"card_number": card.number, **after},
+            ),
+        ]
     )
 
 

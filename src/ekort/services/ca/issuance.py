@@ -22,13 +22,13 @@ from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.pki.certificates import DEFAULT_POLICY_OIDS, CardTemplate, Holder, Profile, card_template
 from ekort.pki.keys import KeyAlgorithm
-from ekort.store.bulk import insert_rows
 from ekort.store.models import Card, Certificate, CertificateAuthority
+from ekort.store.sets import insert_rows
 
 from .authority import ca_settings, certificate_of, endpoints, issuing_ca, signing_key_of
 from .backends import card_reader
 from .secrets import new_puk, seal
-from .status import note_issued_on_hold, refresh_after_commit
+from .status import refresh_after_commit
 
 Status = Certificate.Status
 
@@ -185,48 +185,21 @@ def _personalise_chip(card: Card, certify: Callable[[Any], bytes]) -> None:
     card.puk_ciphertext = seal(puk, card.pk)
 
 
-def personalise(card: Card, now: dt.datetime) -> Certificate:
-    """At production, inside its transaction: PUK, the chip's authentication key and its
-    certificate (on hold until activation). The PUK is kept only sealed (`secrets.seal`)."""
-    ca = issuing_ca(card.assurance_level)
-    holder_of(card)  # refuse before the chip is touched
-    made: list[Certificate] = []
-
-    def certify(public: Any) -> bytes:
-        record, der = certified(
-            card=card,
-            ca=ca,
-            profile=Profile.AUTHENTICATION,
-            public=public,
-            now=now,
-            status=Status.ON_HOLD,
-        )
-        made.append(record)
-        return der
-
-    _personalise_chip(card, certify)
-    assert card.number is not None
-    card_reader().make_durable([card.number])  # the chip is on disk before the card commits
-    [record] = made
-    record.save(force_insert=True)
-    card.save(update_fields=["puk_ciphertext"])
-    note_issued_on_hold([ca.pk])
-    return record
-
-
 @dataclass(frozen=True)
 class Personalised:
     serials: list[str]  # of the certificates, in the cards' order
     issuers: list[int]  # the CAs that issued them
 
 
-def personalise_many(cards: Sequence[Card], now: dt.datetime) -> Personalised:
-    """`personalise` for many cards in the caller's transaction: the same steps on each chip,
-    the chips made durable together (one wait for the disk, before the caller commits), the
-    certificates issued from one template per CA and stored in one insert. Sets each card's
-    `puk_ciphertext`; the caller saves the cards, and calls `status.note_issued_on_hold` for
-    the issuers last before it commits (it locks their rows: batches side by side then wait
-    for each other only briefly). Every holder is checked (R11) before any chip is touched."""
+def personalise(cards: Sequence[Card], now: dt.datetime) -> Personalised:
+    """At production, in its transaction: each card's PUK (kept only sealed,
+    `secrets.seal`), its chip's authentication key and the certificate for it, on hold until
+    activation. The chips are made durable together (one wait for the disk, before the caller
+    commits); the certificates are issued from one template per CA and stored in one insert.
+    Sets each card's `puk_ciphertext`; the caller saves the cards, and calls
+    `status.note_issued_on_hold` for the issuers last before it commits (it locks their rows:
+    productions side by side then wait for each other only briefly). Every holder is checked
+    (R11) before any chip is touched."""
     for card in cards:
         check_holder(card)
     authorities: dict[str, CertificateAuthority] = {}

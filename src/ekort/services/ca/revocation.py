@@ -7,7 +7,6 @@ from datetime import datetime
 
 from ekort.domain.revocation_reasons import REASON_CODE
 from ekort.domain.vocabulary import BlockReason
-from ekort.store.bulk import with_ids
 from ekort.store.models import Certificate
 
 from .status import refresh_after_commit
@@ -27,14 +26,12 @@ def revoke_cards(
     (`status.reconcile`, run by `ekort jobs run` right after the sweeps and by `ekort ca
     publish`), which re-signs every response older than its certificate's status."""
     rows = list(
-        with_ids(
-            Certificate.objects.filter(status__in=[Status.ON_HOLD, Status.VALID]),
-            "card_id",
-            card_ids,
+        Certificate.objects.filter(
+            card_id__any_of=card_ids, status__in=[Status.ON_HOLD, Status.VALID]
         ).values_list("pk", "status")
     )
     ids = [pk for pk, _ in rows]
-    with_ids(Certificate.objects.all(), "id", ids).update(
+    Certificate.objects.filter(pk__any_of=ids).update(
         status=Status.REVOKED,
         revoked_at=now,
         status_changed_at=now,

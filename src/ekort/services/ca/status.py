@@ -27,8 +27,8 @@ from ekort.domain.revocation_reasons import HOLD
 from ekort.domain.timekeeping import require_aware
 from ekort.pki import crl as crl_encoding
 from ekort.pki import ocsp as ocsp_encoding
-from ekort.store.bulk import upsert_rows
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
+from ekort.store.sets import upsert_rows
 
 from .authority import (
     ca_settings,

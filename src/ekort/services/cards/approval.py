@@ -11,13 +11,14 @@ through; the other finds the card active (E1).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import Refused
+from ekort.domain.errors import DomainError, Refused
 from ekort.domain.four_eyes import decide_approver
 from ekort.domain.id_documents import DocumentKind, decide_identity_document
 from ekort.domain.lifecycle import CardAction
@@ -28,11 +29,12 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import ApprovalOutcome, CardType, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval
 
+from .. import audit
 from ..ca import issuance
 from ..ca.backends import card_reader
 from ..policy import current_calendar
 from ..roles import actor_label, require_role
-from ._common import audit_card, locked_card, move, snapshot
+from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .handover import (
     deadline_passed,
     pending_approval,
@@ -101,54 +103,86 @@ def _approve(
     }
 
 
-def approve_hand_out(*, actor: Any, card_id: int, now: datetime) -> Card:
-    """Another ID administrator approves a registered hand-out: the card becomes active and its
+def approve_hand_out(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
+    """Another ID administrator approves registered hand-outs: each card becomes active and its
     certificates are released, as at a one-administrator hand-out."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
+    outcome = Outcome()
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = locked_card(card_id)
-        before = snapshot(card)
-        after = _approve(actor, card, CardAction.HAND_OUT, CheckPurpose.HAND_OUT, now)
-        audit_card(actor, CardAction.HAND_OUT.value, card, now, before, after)
-        return card
+
+        def approve(card: Card) -> None:
+            before = snapshot(card)
+            after = _approve(actor, card, CardAction.HAND_OUT, CheckPurpose.HAND_OUT, now)
+            changes.append(card_change(actor, CardAction.HAND_OUT.value, card, now, before, after))
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), approve)
+        audit.append(changes)
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
 def approve_activation(
-    *, actor: Any, card_id: int, pin: object, now: datetime, chip: CardChip | None = None
-) -> Card:
-    """Another ID administrator approves a registered activation while the holder types the PIN
-    (R9): the PIN is set on the chip, the card becomes active and its certificates are released,
-    as at a one-administrator activation."""
+    *, actor: Any, pins: Mapping[int, object], now: datetime, chip: CardChip | None = None
+) -> Outcome:
+    """Another ID administrator approves registered activations while each holder types the PIN
+    (R9): the PIN is set on the chip, the card becomes active and its certificates are
+    released, as at a one-administrator activation."""
     require_aware(now)
-    chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
+    outcome = Outcome()
+    chosen: dict[int, str] = {}
+    for card_id, pin in pins.items():
+        try:
+            chosen[int(card_id)] = validate_pin(pin)  # E6: a bad PIN changes nothing
+        except DomainError as problem:
+            outcome.refused[int(card_id)] = problem
+    if not chosen:  # only unusable input: nothing more to say
+        return outcome
     require_role(actor, Role.ID_ADMIN)
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = locked_card(card_id)
-        before = snapshot(card)
-        after = _approve(actor, card, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, now)
-        audit_card(actor, CardAction.ACTIVATE.value, card, now, before, {**after, "pin_set": True})
-        # The chip comes last, inside the transaction: if it fails, nothing above is kept.
-        assert card.number is not None  # every sent card was produced with a number
-        (chip or card_reader()).set_pin(card.number, chosen_pin)
-        return card
+
+        def approve(card: Card) -> None:
+            before = snapshot(card)
+            after = _approve(actor, card, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, now)
+            after["pin_set"] = True
+            changes.append(card_change(actor, CardAction.ACTIVATE.value, card, now, before, after))
+
+        cards = outcome.sift(locked_cards(chosen, outcome), approve)
+        audit.append(changes)
+        # The chips come last, inside the transaction: if one fails, nothing above is kept.
+        for card in cards:
+            assert card.number is not None  # every sent card was produced with a number
+            (chip or card_reader()).set_pin(card.number, chosen[card.pk])
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
-def withdraw_hand_out(*, actor: Any, card_id: int, now: datetime, reason: str = "") -> Card:
-    """The registrar or another ID administrator withdraws a wrong registration, of a hand-out
-    or of an activation; the card stays as it was and can be registered again."""
+def withdraw_hand_out(
+    *, actor: Any, card_ids: Collection[int], now: datetime, reason: str = ""
+) -> Outcome:
+    """The registrar or another ID administrator withdraws wrong registrations, of hand-outs
+    or of activations; each card stays as it was and can be registered again."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
     note = str(reason)[:500]
+    outcome = Outcome()
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = locked_card(card_id)
-        pending = _require_pending(card, "withdraw")
-        pending.decided_by, pending.decided_at = actor, now
-        pending.outcome = ApprovalOutcome.WITHDRAWN.value
-        pending.note = note
-        pending.save(update_fields=["decided_by", "decided_at", "outcome", "note"])
-        state = snapshot(card)
-        after = {**state, "registered_by": actor_label(pending.registered_by)}
-        action = f"{pending.purpose}_withdrawn"
-        audit_card(actor, action, card, now, state, after, reason=note)
-        return card
+
+        def withdraw(card: Card) -> None:
+            pending = _require_pending(card, "withdraw")
+            pending.decided_by, pending.decided_at = actor, now
+            pending.outcome = ApprovalOutcome.WITHDRAWN.value
+            pending.note = note
+            pending.save(update_fields=["decided_by", "decided_at", "outcome", "note"])
+            state = snapshot(card)
+            after = {**state, "registered_by": actor_label(pending.registered_by)}
+            action = f"{pending.purpose}_withdrawn"
+            changes.append(card_change(actor, action, card, now, state, after, reason=note))
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), withdraw)
+        audit.append(changes)
+    outcome.done = [card.pk for card in cards]
+    return outcome

@@ -1,29 +1,46 @@
-"""Blocking a card. Never refused by the calendar: a block request must never be lost, not even
-during the ordering and issuing stop (R4, NOTES.md). A block is final (E9)."""
+"""Blocking cards. Never refused by the calendar: a block request must never be lost, not even
+during the ordering and issuing stop (R4, docs/domain-notes.md). A block is final (E9).
+
+`block` is what a person asks for; `blocked` is the change itself, which a replacement (of a
+lost card, say) and the deadline sweeps (R3, R8) make too: the same rows and the same audit
+entries, whoever blocks.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from ekort.domain.errors import InvalidInput, Refused
-from ekort.domain.lifecycle import CardAction, CardState
+from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import BlockReason, Role
 from ekort.store.models import Block, Card
+from ekort.store.sets import insert_alike
 
+from .. import audit
 from ..ca.revocation import revoke_cards
-from ..roles import person_id_of, require_role
-from ._common import audit_card, locked_card, move, snapshot
+from ..roles import Job, account_id_of, person_id_of, require_role
+from .card_sets import CardRef, Outcome, card_change, locked_cards
 
 _STAFF_WHO_BLOCK = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
 
 
-def _require_may_block(actor: Any, card: Card) -> None:
-    roles = require_role(actor, Role.HOLDER, Role.ORDERER, *_STAFF_WHO_BLOCK)
+def block_reason(reason: object) -> BlockReason:
+    try:
+        return BlockReason(str(reason))
+    except ValueError:
+        reasons = ", ".join(BlockReason)
+        raise InvalidInput(
+            f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}."
+        ) from None
+
+
+def _require_may_block(actor: Any, roles: frozenset[Role], card: Card) -> None:
     if roles.intersection(_STAFF_WHO_BLOCK):
         return
     me = person_id_of(actor)
@@ -39,64 +56,97 @@ def _require_may_block(actor: Any, card: Card) -> None:
     )
 
 
+def _require_not_blocked(card: Card) -> None:
+    if card.state == CardState.BLOCKED:
+        e9 = rule("E9")
+        raise Refused(
+            "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
+        )
+
+
 def block(
-    *, actor: Any, card_id: int, reason: object, requested_by: str, now: datetime, note: str = ""
-) -> Card:
+    *,
+    actor: Any,
+    card_ids: Collection[int],
+    reason: object,
+    requested_by: str,
+    now: datetime,
+    note: str = "",
+) -> Outcome:
+    """Block the cards: the holder's own, a manager's staff's, or any for staff (E10)."""
     require_aware(now)
-    try:
-        why = BlockReason(str(reason))
-    except ValueError:
-        reasons = ", ".join(BlockReason)
-        raise InvalidInput(
-            f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}."
-        ) from None
+    why = block_reason(reason)
     requester = requested_by.strip()[:200]
     if not requester:
         raise InvalidInput("Say who asked for the block (a name, or 'the holder').")
+    roles = require_role(actor, Role.HOLDER, Role.ORDERER, *_STAFF_WHO_BLOCK)
+    outcome = Outcome()
     with transaction.atomic():
-        card = locked_card(card_id)
-        _require_may_block(actor, card)
-        if card.state == CardState.BLOCKED:
-            e9 = rule("E9")
-            raise Refused(
-                "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
-            )
-        register_block(actor, card, CardAction.BLOCK, why, requester, now, note)
-        return card
+
+        def check(card: Card) -> None:
+            _require_may_block(actor, roles, card)
+            _require_not_blocked(card)
+            next_state(CardState(card.state), CardAction.BLOCK)  # E1: a card never issued
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        refs = [CardRef(card.pk, card.state, card.number) for card in cards]
+        audit.append(blocked(actor, refs, CardAction.BLOCK, why, requester, note, now))
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
-def register_block(
+def blocked(
     actor: Any,
-    card: Card,
+    cards: Sequence[CardRef],
     action: CardAction,
     why: BlockReason,
     requester: str,
-    now: datetime,
     note: str,
-) -> None:
-    """Block a locked card in the caller's transaction: state, block record, revocation of its
-    certificates and the audit entry (the replacement of a live card comes here too)."""
-    before = snapshot(card)
-    move(card, action)
-    card.closed_at = now
-    card.save(update_fields=["state", "closed_at"])
-    Block.objects.create(
-        card=card,
-        reason=why,
-        requested_by=requester,
-        registered_by=actor,
-        registered_at=now,
-        note=note[:500],
+    now: datetime,
+) -> list[audit.Change]:
+    """Block locked cards in the caller's transaction: their state, their block records and the
+    revocation of their certificates. Returns the audit entries, for the caller to append last.
+
+    The certificates are revoked in the block's own transaction: relying parties get "revoked"
+    as soon as the block commits, and never a block without revocation. A job's block leaves
+    the responses of certificates that were on hold to the publisher (`revoke_cards`)."""
+    if not cards:
+        return []
+    note = note[:500]
+    insert_alike(
+        Block,
+        "card_id",
+        [card.pk for card in cards],
+        {
+            "reason": why.value,
+            "requested_by": requester,
+            "registered_by_id": account_id_of(actor),
+            "registered_at": now,
+            "note": note,
+        },
     )
-    # The certificates are revoked in the block's own transaction: relying parties get
-    # "revoked" as soon as the block commits, and never a block without revocation.
-    revoke_cards([card.pk], why, now)
-    audit_card(
-        actor,
-        "block",
-        card,
-        now,
-        before,
-        {**snapshot(card, "closed_at"), "reason": why.value, "requested_by": requester},
-        reason=note[:500],
-    )
+    by_source: dict[str, list[int]] = {}
+    for card in cards:
+        by_source.setdefault(card.state, []).append(card.pk)
+    targets = {state: next_state(CardState(state), action).value for state in by_source}
+    for state, ids in by_source.items():
+        Card.objects.filter(pk__any_of=ids).update(state=targets[state], closed_at=now)
+    revoke_cards([card.pk for card in cards], why, now, resign_held=not isinstance(actor, Job))
+    closed_at = now.isoformat()
+    return [
+        card_change(
+            actor,
+            "block",
+            card,
+            now,
+            {"state": card.state},
+            {
+                "state": targets[card.state],
+                "closed_at": closed_at,
+                "reason": why.value,
+                "requested_by": requester,
+            },
+            reason=note,
+        )
+        for card in cards
+    ]

@@ -10,6 +10,7 @@ it, the latter while the holder types the PIN.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.errors import DomainError, InvalidInput, Refused
 from ekort.domain.four_eyes import decide_holder_for_four_eyes, needs_second_approval
 from ekort.domain.id_documents import (
     DocumentKind,
@@ -34,11 +35,12 @@ from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval, IdentityCheck
 
+from .. import audit
 from ..ca import issuance
 from ..ca.backends import card_reader
 from ..policy import current_calendar
 from ..roles import person_id_of, require_role
-from ._common import audit_card, locked_card, move, snapshot
+from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,21 @@ _HAND_OUT = _Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.H
 _ACTIVATE = _Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, "R8")
 
 
+def _deadline(way: _Handover, card: Card) -> date | None:
+    return card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
+
+
 def _hand_over(
-    way: _Handover, actor: Any, card_id: int, document: DocumentShown, now: datetime
-) -> Card:
-    """Guard, move and record a hand-out or an activation; the caller's transaction commits."""
+    way: _Handover, actor: Any, card: Card, document: DocumentShown, now: datetime
+) -> audit.Change:
+    """Guard, move and record a hand-out or an activation of a locked card; every check comes
+    before the first write. Returns the audit entry."""
     today = local_date(now)
-    card = locked_card(card_id)
     current_calendar().decide(way.policy, CardType(card.card_type), now).require()
     before = snapshot(card)
     move(card, way.action)
     require_separation_of_duties(actor, card)
-    deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
-    deadline_passed(way.deadline_rule, deadline, today)
+    deadline_passed(way.deadline_rule, _deadline(way, card), today)
     kind, number = _check_identity(card, document, today)
     card.activated_at, card.activated_by = now, actor
     card.save(update_fields=["state", "activated_at", "activated_by"])
@@ -157,8 +162,7 @@ def _hand_over(
     }
     if way is _ACTIVATE:
         after["pin_set"] = True
-    audit_card(actor, way.action.value, card, now, before, after)
-    return card
+    return card_change(actor, way.action.value, card, now, before, after)
 
 
 def pending_approval(card: Card) -> FourEyesApproval | None:
@@ -179,16 +183,15 @@ _REGISTERED = {
 def _register(
     way: _Handover,
     actor: Any,
-    card_id: int,
+    card: Card,
     document: DocumentShown,
     now: datetime,
     *,
     pin_given: bool = False,
-) -> Card:
+) -> audit.Change:
     """E11: the first of two ID administrators checks and records; the card does not move, its
     certificates stay on hold and, for an activation, no PIN is set yet."""
     today = local_date(now)
-    card = locked_card(card_id)
     current_calendar().decide(way.policy, CardType(card.card_type), now).require()
     next_state(CardState(card.state), way.action)  # E1, without moving the card yet
     if pin_given:  # refused rather than dropped, so that nobody believes it was set
@@ -201,8 +204,7 @@ def _register(
             "activation; register the identity document without a PIN.",
         )
     require_separation_of_duties(actor, card)
-    deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
-    deadline_passed(way.deadline_rule, deadline, today)
+    deadline_passed(way.deadline_rule, _deadline(way, card), today)
     decide_holder_for_four_eyes(IdentityKind(card.person.identity_kind)).require()
     waiting = pending_approval(card)
     if waiting is not None:
@@ -225,7 +227,7 @@ def _register(
         registered_at=now,
     )
     state = snapshot(card)
-    audit_card(
+    return card_change(
         actor,
         f"{way.purpose.value}_registered",
         card,
@@ -233,54 +235,97 @@ def _register(
         state,
         {**state, "document_kind": kind.value, "awaiting_second_administrator": True},
     )
-    return card
 
 
-def _needs_two(card_id: int) -> bool:
-    card = Card.objects.filter(pk=card_id).only("card_type", "assurance_level").first()
-    return card is not None and needs_second_approval(
-        CardType(card.card_type), AssuranceLevel(card.assurance_level)
-    )
+def needs_two(card: Card) -> bool:
+    """Whether the card's hand-out or activation takes a second ID administrator (E11)."""
+    return needs_second_approval(CardType(card.card_type), AssuranceLevel(card.assurance_level))
 
 
-def hand_out(*, actor: Any, card_id: int, document: DocumentShown, now: datetime) -> Card:
-    """Legacy path: the holder collects the card at a hand-out point by the deadline (R3).
+def hand_out(*, actor: Any, documents: Mapping[int, DocumentShown], now: datetime) -> Outcome:
+    """Legacy path: each holder collects the card at a hand-out point by the deadline (R3),
+    showing the identity document `documents` names for the card.
 
     A reserve card at assurance level 3 is only registered here and stays awaiting pick-up
     until another ID administrator approves it (E11, `approve_hand_out`)."""
     require_aware(now)
     require_role(actor, Role.ID_ADMIN)
+    outcome = Outcome()
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        if _needs_two(card_id):
-            return _register(_HAND_OUT, actor, card_id, document, now)
-        return _hand_over(_HAND_OUT, actor, card_id, document, now)
+
+        def check_and_record(card: Card) -> None:
+            document = documents[card.pk]
+            if needs_two(card):
+                changes.append(_register(_HAND_OUT, actor, card, document, now))
+            else:
+                changes.append(_hand_over(_HAND_OUT, actor, card, document, now))
+
+        cards = outcome.sift(locked_cards(documents, outcome), check_and_record)
+        audit.append(changes)
+    outcome.done = [card.pk for card in cards]
+    return outcome
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What the holder brings to an activation: the identity document shown, and the PIN typed
+    on the PIN pad (None for a card that takes two ID administrators: the PIN is chosen when
+    the second one approves, E11)."""
+
+    document: DocumentShown
+    pin: object = None
 
 
 def activate(
     *,
     actor: Any,
-    card_id: int,
-    document: DocumentShown,
-    pin: object = None,
+    activations: Mapping[int, Activation],
     now: datetime,
     chip: CardChip | None = None,
-) -> Card:
-    """New path: an ID administrator activates the card in person within the window (R7, R8);
+) -> Outcome:
+    """New path: an ID administrator activates each card in person within its window (R7, R8);
     the holder chooses the PIN (R9).
 
     A reserve card at assurance level 3 is only registered here, without a PIN: the holder
     chooses it when another ID administrator approves (E11, `approve_activation`). A PIN given
     for such a card is refused rather than dropped, so that nobody believes it was set."""
     require_aware(now)
-    if _needs_two(card_id):
-        require_role(actor, Role.ID_ADMIN)
-        with transaction.atomic():
-            return _register(_ACTIVATE, actor, card_id, document, now, pin_given=pin is not None)
-    chosen_pin = validate_pin(pin)  # E6, before anything else: a bad PIN changes nothing
+    outcome = Outcome()
+    pins: dict[int, str] = {}
+    for card_id, activation in activations.items():
+        if activation.pin is None:
+            continue
+        try:
+            pins[int(card_id)] = validate_pin(activation.pin)  # E6: a bad PIN changes nothing
+        except DomainError as problem:
+            outcome.refused[int(card_id)] = problem
+    wanted = [card_id for card_id in activations if int(card_id) not in outcome.refused]
+    if not wanted:  # only unusable input: nothing more to say
+        return outcome
     require_role(actor, Role.ID_ADMIN)
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = _hand_over(_ACTIVATE, actor, card_id, document, now)
-        # The chip comes last, inside the transaction: if it fails, nothing above is kept.
-        assert card.number is not None  # every sent card was produced with a number
-        (chip or card_reader()).set_pin(card.number, chosen_pin)
-        return card
+
+        def check_and_record(card: Card) -> None:
+            document = activations[card.pk].document
+            if needs_two(card):
+                changed = _register(
+                    _ACTIVATE, actor, card, document, now, pin_given=card.pk in pins
+                )
+            elif card.pk not in pins:
+                validate_pin(None)  # E6: the PIN is what an activation sets
+                return
+            else:
+                changed = _hand_over(_ACTIVATE, actor, card, document, now)
+            changes.append(changed)
+
+        cards = outcome.sift(locked_cards(wanted, outcome), check_and_record)
+        audit.append(changes)
+        # The chips come last, inside the transaction: if one fails, nothing above is kept.
+        for card in cards:
+            if card.pk in pins and not needs_two(card):
+                assert card.number is not None  # every sent card was produced with a number
+                (chip or card_reader()).set_pin(card.number, pins[card.pk])
+    outcome.done = [card.pk for card in cards]
+    return outcome

@@ -1,14 +1,15 @@
-"""PIN/PUK letters and PIN unlock, routed per card (R14-R16)."""
+"""A locked PIN: PIN/PUK letters and PIN unlock at a card office, routed per card (R14-R16)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import Refused
+from ekort.domain.errors import DomainError, Refused
 from ekort.domain.lifecycle import CardAction
 from ekort.domain.pins import decide_office_unlock, decide_pin_letter, validate_pin
 from ekort.domain.rulebook import rule
@@ -16,73 +17,111 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.store.models import Card, Letter
 
+from .. import audit
 from ..ca.backends import card_reader
 from ..roles import person_id_of, require_role
-from ._common import audit_card, locked_card, move, require_registered_address, snapshot
-from .production import _queue_letter
+from .card_sets import (
+    Outcome,
+    card_change,
+    locked_cards,
+    move,
+    require_registered_address,
+    snapshot,
+)
+from .production import queue_letter
 
 
 def _routing(card: Card) -> tuple[CardType, Generation]:
     return CardType(card.card_type), Generation(card.generation)
 
 
-def order_pin_letter(*, actor: Any, card_id: int, now: datetime) -> Letter:
+def order_pin_letter(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
     """A PIN/PUK letter to the registered address: photo cards only (R14, R15; R16 refuses
     reserve cards). The holder orders it for their own card; support and ID administrators
-    may order it on the holder's behalf."""
+    may order it on the holder's behalf. The letter of each card is in `made`."""
     require_aware(now)
     roles = require_role(actor, Role.HOLDER, Role.SUPPORT, Role.ID_ADMIN)
+    on_behalf = roles.intersection({Role.SUPPORT, Role.ID_ADMIN})
+    outcome = Outcome()
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = locked_card(card_id)
-        on_behalf = roles.intersection({Role.SUPPORT, Role.ID_ADMIN})
-        if not on_behalf and card.person_id != person_id_of(actor):
-            e10 = rule("E10")
-            raise Refused(
-                "E10",
-                f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
-                f"{e10.en} You can order letters for your own cards only.",
-            )
-        return queue_pin_letter(actor, card, now)
+
+        def queue(card: Card) -> None:
+            if not on_behalf and card.person_id != person_id_of(actor):
+                e10 = rule("E10")
+                raise Refused(
+                    "E10",
+                    f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
+                    f"{e10.en} You can order letters for your own cards only.",
+                )
+            letter, change = pin_letter_queued(actor, card, now)
+            outcome.made[card.pk] = letter
+            changes.append(change)
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), queue)
+        audit.append(changes)
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
-def queue_pin_letter(
+def pin_letter_queued(
     actor: Any,
     card: Card,
     now: datetime,
     *,
     action: str = "order_pin_letter",
     noted: dict[str, Any] | None = None,
-) -> Letter:
+) -> tuple[Letter, audit.Change]:
     """Queue a PIN/PUK letter for a locked card in the caller's transaction, after the rules:
     the lifecycle (E1), the routing (R14, R15; R16 refuses reserve cards) and the registered
-    address. Also used to re-send a PIN/PUK letter (`services.letters.resend_letter`)."""
+    address. Returns the letter and the audit entry, for the caller to append. Also used to
+    re-send a PIN/PUK letter (`services.print_queue.resend_letter`)."""
     # The lifecycle first: a card not yet produced has no generation to route by (E1).
     before = snapshot(card)
     move(card, CardAction.ORDER_PIN_LETTER)
     decision = decide_pin_letter(*_routing(card))
     decision.require()
     require_registered_address(card.person, decision.rule)  # R14 or R15, per card
-    letter = _queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
+    letter = queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
     after = {**snapshot(card), "letter_id": letter.pk, **(noted or {})}
-    audit_card(actor, action, card, now, before, after)
-    return letter
+    return letter, card_change(actor, action, card, now, before, after)
 
 
 def unlock_pin(
-    *, actor: Any, card_id: int, new_pin: object, now: datetime, chip: CardChip | None = None
-) -> Card:
-    """An ID administrator unlocks the PIN at a card office: new-generation photo cards only
+    *,
+    actor: Any,
+    new_pins: Mapping[int, object],
+    now: datetime,
+    chip: CardChip | None = None,
+) -> Outcome:
+    """An ID administrator unlocks PINs at a card office: new-generation photo cards only
     (R14); older cards need the PUK (R15), reserve cards the PUK from their envelope (R16)."""
     require_aware(now)
-    pin = validate_pin(new_pin)
+    outcome = Outcome()
+    pins: dict[int, str] = {}
+    for card_id, pin in new_pins.items():
+        try:
+            pins[int(card_id)] = validate_pin(pin)  # E6: a bad PIN changes nothing
+        except DomainError as problem:
+            outcome.refused[int(card_id)] = problem
+    if not pins:  # only unusable input: nothing more to say
+        return outcome
     require_role(actor, Role.ID_ADMIN)
+    changes: list[audit.Change] = []
     with transaction.atomic():
-        card = locked_card(card_id)
-        before = snapshot(card)
-        move(card, CardAction.UNLOCK_PIN)  # E1 before routing, as for the letter
-        decide_office_unlock(*_routing(card)).require()
-        audit_card(actor, "unlock_pin", card, now, before, {**snapshot(card), "pin_set": True})
-        # The chip comes last, inside the transaction: if it fails, the audit entry goes too.
-        assert card.number is not None
-        (chip or card_reader()).unlock_pin(card.number, pin)
-        return card
+
+        def unlock(card: Card) -> None:
+            before = snapshot(card)
+            move(card, CardAction.UNLOCK_PIN)  # E1 before routing, as for the letter
+            decide_office_unlock(*_routing(card)).require()
+            after = {**snapshot(card), "pin_set": True}
+            changes.append(card_change(actor, "unlock_pin", card, now, before, after))
+
+        cards = outcome.sift(locked_cards(pins, outcome), unlock)
+        audit.append(changes)
+        # The chips come last, inside the transaction: if one fails, the audit entries go too.
+        for card in cards:
+            assert card.number is not None
+            (chip or card_reader()).unlock_pin(card.number, pins[card.pk])
+    outcome.done = [card.pk for card in cards]
+    return outcome

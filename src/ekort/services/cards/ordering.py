@@ -1,13 +1,15 @@
-"""Ordering a card, cancelling an order, and replacing a card."""
+"""Ordering cards, cancelling orders, and replacing cards."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from ekort.domain.errors import InvalidInput, NotFound, Refused
+from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, next_state
 from ekort.domain.policy_calendar import PolicyAction
@@ -16,14 +18,32 @@ from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
 from ekort.store.models import Card, CardOrder, Person
 
+from .. import audit
 from ..policy import current_calendar
-from ..roles import person_id_of, require_role
-from ._common import audit_card, locked_card, move, snapshot
-from .blocking import register_block
+from ..roles import actor_label, person_id_of, require_role
+from .blocking import block_reason, blocked
+from .card_sets import (
+    MAX_SET,
+    CardRef,
+    Outcome,
+    card_change,
+    locked_cards,
+    move,
+    save,
+    snapshot,
+)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """One card to order: for whom, which type, and a note for the card office."""
+
+    person_id: int
+    card_type: object
+    note: str = ""
 
 
 def _require_manager(actor: Any, person: Person) -> None:
-    require_role(actor, Role.ORDERER)
     if person.manager_id is None or person.manager_id != person_id_of(actor):
         e2 = rule("E2")
         raise Refused(
@@ -49,13 +69,14 @@ def _require_free_slot(person: Person, card_type: CardType, replacing: Card | No
 
 
 def _assurance_level(person: Person) -> AssuranceLevel:
-    # NOTES.md: samordningsnummer holders and persons without a registered address get LoA2.
+    # docs/domain-notes.md: samordningsnummer holders and persons without a registered address
+    # get LoA2.
     if person.identity_kind == IdentityKind.SAMORDNINGSNUMMER or not person.has_registered_address:
         return AssuranceLevel.LOA2
     return AssuranceLevel.LOA3
 
 
-def _parse_card_type(value: object) -> CardType:
+def _card_type(value: object) -> CardType:
     try:
         return CardType(str(value))
     except ValueError:
@@ -65,7 +86,7 @@ def _parse_card_type(value: object) -> CardType:
 
 def _create(
     actor: Any, person: Person, card_type: CardType, now: datetime, note: str, replaces: Card | None
-) -> Card:
+) -> tuple[Card, audit.Change]:
     order = CardOrder.objects.create(
         person=person,
         card_type=card_type,
@@ -80,76 +101,117 @@ def _create(
         card_type=card_type,
         assurance_level=_assurance_level(person),
     )
-    audit_card(
-        actor,
-        "order",
-        card,
-        now,
-        {},
-        snapshot(card, "card_type", "assurance_level"),
-        reason=note[:500],
-    )
-    return card
+    after = snapshot(card, "card_type", "assurance_level")
+    return card, card_change(actor, "order", card, now, {}, after, reason=note[:500])
 
 
-def order_card(
-    *, actor: Any, person_id: int, card_type: object, now: datetime, note: str = ""
-) -> Card:
-    """A manager orders a photo or reserve card for a person (E2, R1-R4, E8)."""
+def _locked_persons(person_ids: Collection[int]) -> dict[int, Person]:
+    # Locking the persons settles two managers ordering for one person at once (E8).
+    ids = sorted(set(person_ids))
+    return {
+        p.pk: p for p in Person.objects.select_for_update().filter(pk__any_of=ids).order_by("pk")
+    }
+
+
+def order_cards(*, actor: Any, orders: Sequence[NewOrder], now: datetime) -> Outcome:
+    """A manager orders photo or reserve cards for the persons they manage (E2, R1-R4, E8).
+    Refusals are by the order's position in `orders`."""
     require_aware(now)
-    kind = _parse_card_type(card_type)
+    if len(orders) > MAX_SET:
+        raise InvalidInput(f"At most {MAX_SET} orders at a time, not {len(orders)}.")
+    kinds = [_card_type(order.card_type) for order in orders]
+    require_role(actor, Role.ORDERER)
+    calendar = current_calendar()
+    outcome = Outcome()
+    changes = []
     with transaction.atomic():
-        # Locking the person settles two managers ordering at once (E8).
-        person = Person.objects.select_for_update().filter(pk=person_id).first()
-        if person is None:
-            raise NotFound(f"There is no person with id {person_id}.")
-        _require_manager(actor, person)
-        current_calendar().decide(PolicyAction.ORDER, kind, now).require()
-        _require_free_slot(person, kind, replacing=None)
-        return _create(actor, person, kind, now, note, replaces=None)
+        persons = _locked_persons([order.person_id for order in orders])
+        for position, (order, kind) in enumerate(zip(orders, kinds, strict=True)):
+            try:
+                person = persons.get(order.person_id)
+                if person is None:
+                    raise NotFound(f"There is no person with id {order.person_id}.")
+                _require_manager(actor, person)
+                calendar.decide(PolicyAction.ORDER, kind, now).require()
+                _require_free_slot(person, kind, replacing=None)
+            except DomainError as refusal:
+                outcome.refused[position] = refusal
+                continue
+            card, change = _create(actor, person, kind, now, order.note, replaces=None)
+            outcome.done.append(card.pk)
+            changes.append(change)
+        audit.append(changes)
+    return outcome
 
 
-def cancel_order(*, actor: Any, card_id: int, now: datetime, reason: str = "") -> Card:
+def cancel_order(
+    *, actor: Any, card_ids: Collection[int], now: datetime, reason: str = ""
+) -> Outcome:
+    """Withdraw orders before production; the holder's manager does (E2)."""
     require_aware(now)
+    require_role(actor, Role.ORDERER)
+    outcome = Outcome()
     with transaction.atomic():
-        card = locked_card(card_id)
-        _require_manager(actor, card.person)
-        before = snapshot(card)
-        move(card, CardAction.CANCEL)
-        card.closed_at = now
-        card.save(update_fields=["state", "closed_at"])
-        audit_card(actor, "cancel", card, now, before, snapshot(card, "closed_at"), reason)
-        return card
+        befores: dict[int, dict[str, Any]] = {}
+
+        def check(card: Card) -> None:
+            _require_manager(actor, card.person)
+            befores[card.pk] = snapshot(card)
+            move(card, CardAction.CANCEL)
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        for card in cards:
+            card.closed_at = now
+        save(cards, ["state", "closed_at"])
+        after = [snapshot(card, "closed_at") for card in cards]
+        audit.append(
+            [
+                card_change(actor, "cancel", card, now, befores[card.pk], facts, reason)
+                for card, facts in zip(cards, after, strict=True)
+            ]
+        )
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
 def replace_card(
-    *, actor: Any, card_id: int, now: datetime, reason: object = "replaced", note: str = ""
-) -> Card:
-    """Order a new card in place of an old one. A live old card is blocked in the same
-    transaction (reason as given, "replaced" by default); the new card links to the old one.
-    An old card already blocked or expired keeps its state and its original block reason."""
+    *,
+    actor: Any,
+    card_ids: Collection[int],
+    now: datetime,
+    reason: object = BlockReason.REPLACED,
+    note: str = "",
+) -> Outcome:
+    """Order a new card in place of each old one; the new card links to the old one and is in
+    `done`. A live old card is blocked in the same transaction (reason as given, "replaced" by
+    default); an old card already blocked or expired keeps its state and its original reason."""
     require_aware(now)
-    try:
-        block_reason = BlockReason(str(reason))
-    except ValueError:
-        raise InvalidInput(f"Unknown block reason {str(reason)[:30]!r}.") from None
+    why = block_reason(reason)
+    require_role(actor, Role.ORDERER)
+    calendar = current_calendar()
+    outcome = Outcome()
     with transaction.atomic():
-        old = locked_card(card_id)
-        person = Person.objects.select_for_update().get(pk=old.person_id)
-        _require_manager(actor, person)
-        kind = CardType(old.card_type)
-        current_calendar().decide(PolicyAction.ORDER, kind, now).require()
-        if old.state in LIVE_STATES:  # a blocked or expired card keeps its state and reason
-            register_block(
-                actor,
-                old,
-                CardAction.REPLACE,
-                block_reason,
-                str(actor.get_username()),
-                now,
-                f"replaced: {note}",
-            )
-        else:
+        olds = locked_cards(card_ids, outcome)
+        persons = _locked_persons([old.person_id for old in olds])
+
+        def check(old: Card) -> None:
+            person = persons[old.person_id]
+            _require_manager(actor, person)
+            kind = CardType(old.card_type)
+            calendar.decide(PolicyAction.ORDER, kind, now).require()
             next_state(CardState(old.state), CardAction.REPLACE)  # E1 for a card never issued
-        _require_free_slot(person, kind, replacing=old)
-        return _create(actor, person, kind, now, note or f"replaces card {old.number}", old)
+            _require_free_slot(person, kind, replacing=old)
+
+        olds = outcome.sift(olds, check)
+        live = [CardRef(old.pk, old.state, old.number) for old in olds if old.state in LIVE_STATES]
+        requester = actor_label(actor)
+        changes = blocked(actor, live, CardAction.REPLACE, why, requester, f"replaced: {note}", now)
+        for old in olds:
+            text = note or f"replaces card {old.number}"
+            card, change = _create(
+                actor, persons[old.person_id], CardType(old.card_type), now, text, old
+            )
+            outcome.done.append(card.pk)
+            changes.append(change)
+        audit.append(changes)
+    return outcome

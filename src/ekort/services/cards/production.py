@@ -1,8 +1,9 @@
-"""Photographing, producing and sending a card."""
+"""Photographing, producing and sending cards."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,24 +12,27 @@ from django.db import transaction
 
 from ekort.domain.card_numbers import format_card_number
 from ekort.domain.errors import InvalidInput, Refused
-from ekort.domain.lifecycle import CardAction, CardState
+from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.policy_calendar import PolicyAction, PolicyCalendar
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
 from ekort.store.models import Card, CardNumberSequence, Letter
+from ekort.store.sets import insert_rows
 
 from .. import audit
-from ..ca import issuance
+from ..ca import issuance, status
 from ..ca.backends import card_reader
 from ..policy import current_calendar
 from ..roles import require_role
-from ._common import (
-    audit_card,
+from .card_sets import (
+    Outcome,
     card_change,
-    locked_card,
+    distinct_ids,
+    locked_cards,
     move,
     require_registered_address,
+    save,
     snapshot,
 )
 
@@ -46,28 +50,49 @@ def _check_photo(photo: object) -> bytes:
     return bytes(photo)
 
 
-def photograph(*, actor: Any, card_id: int, photo: object, now: datetime) -> Card:
-    """An ID administrator takes the holder's photo at a card office (R2, E7)."""
+def photograph(*, actor: Any, photos: Mapping[int, object], now: datetime) -> Outcome:
+    """An ID administrator takes each holder's photo at a card office (R2, E7); `photos` maps
+    each card to its picture. Only the picture's digest is kept."""
     require_aware(now)
-    picture = _check_photo(photo)
+    outcome = Outcome()
+    pictures: dict[int, bytes] = {}
+    for card_id, photo in photos.items():
+        try:
+            pictures[int(card_id)] = _check_photo(photo)
+        except InvalidInput as problem:
+            outcome.refused[int(card_id)] = problem
+    if not pictures:  # only unusable input: nothing more to say
+        return outcome
     require_role(actor, Role.ID_ADMIN)
+    calendar = current_calendar()
     with transaction.atomic():
-        card = locked_card(card_id)
-        current_calendar().decide(PolicyAction.PHOTOGRAPH, CardType(card.card_type), now).require()
-        before = snapshot(card)
-        move(card, CardAction.PHOTOGRAPH)
-        card.photo_sha256 = hashlib.sha256(picture).hexdigest()
-        card.photographed_at, card.photographed_by = now, actor
-        card.save(update_fields=["state", "photo_sha256", "photographed_at", "photographed_by"])
-        audit_card(
-            actor,
-            "photograph",
-            card,
-            now,
-            before,
-            snapshot(card, "photo_sha256", "photographed_at"),
+        befores: dict[int, dict[str, Any]] = {}
+
+        def check(card: Card) -> None:
+            calendar.decide(PolicyAction.PHOTOGRAPH, CardType(card.card_type), now).require()
+            befores[card.pk] = snapshot(card)
+            move(card, CardAction.PHOTOGRAPH)
+
+        cards = outcome.sift(locked_cards(pictures, outcome), check)
+        for card in cards:
+            card.photo_sha256 = hashlib.sha256(pictures[card.pk]).hexdigest()
+            card.photographed_at, card.photographed_by = now, actor
+        save(cards, ["state", "photographed_at", "photographed_by"], ["photo_sha256"])
+        audit.append(
+            [
+                card_change(
+                    actor,
+                    "photograph",
+                    card,
+                    now,
+                    befores[card.pk],
+                    snapshot(card, "photo_sha256", "photographed_at"),
+                )
+                for card in cards
+            ]
         )
-        return card
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
 def next_card_numbers(count: int) -> list[str]:
@@ -93,17 +118,9 @@ def next_card_numbers(count: int) -> list[str]:
     return numbers
 
 
-def reserve_card_numbers(count: int) -> list[str]:
-    """`next_card_numbers` in a transaction of its own when called outside one: the counter is
-    locked for a moment, not for a whole batch, so that producers running side by side (`ekort
-    bulk produce --workers N`) do not wait for each other. A number reserved and then not
-    used (a refused card, an undone batch) is a gap in the series, as a spoiled chip's is."""
-    with transaction.atomic():
-        return next_card_numbers(count)
-
-
-def check_producible(card: Card, calendar: PolicyCalendar, now: datetime) -> None:
-    """Refuse a card that may not be produced at `now` (the calendar, R2), before anything."""
+def _check_producible(card: Card, calendar: PolicyCalendar, now: datetime) -> None:
+    """Refuse a card that may not be produced at `now` (the calendar, R2, R11), before
+    anything: not its state, not its chip."""
     kind = CardType(card.card_type)
     calendar.decide(PolicyAction.ISSUE, kind, now).require()
     if kind == CardType.PHOTO and card.state == CardState.ORDERED:
@@ -113,54 +130,81 @@ def check_producible(card: Card, calendar: PolicyCalendar, now: datetime) -> Non
             f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
             f"{r2.en} A photo card is photographed before it is produced.",
         )
+    issuance.check_holder(card)
 
 
-PRODUCED_FIELDS = ["state", "number", "generation", "sis_marked", "valid_until", "produced_at"]
+def _reserve_numbers(
+    card_ids: Collection[int], calendar: PolicyCalendar, now: datetime
+) -> list[str]:
+    """Card numbers for the cards that look producible now, in a transaction of their own when
+    called outside one: the counter is locked for a moment, not for a whole set, so that
+    producers side by side (`ekort bulk produce --workers N`) do not wait for each other. A
+    number reserved and then not used (a card refused under its lock, an undone set) is a gap
+    in the series, as a spoiled chip's number is."""
+    cards = Card.objects.select_related("person").filter(pk__any_of=distinct_ids(card_ids))
+
+    def check(card: Card) -> None:
+        _check_producible(card, calendar, now)
+        next_state(CardState(card.state), CardAction.PRODUCE)  # E1
+
+    producible = Outcome().sift(cards, check)
+    with transaction.atomic():
+        return next_card_numbers(len(producible))
 
 
-def mark_produced(card: Card, number: str, calendar: PolicyCalendar, now: datetime) -> None:
-    """Card number, generation (R5), SIS marking (R17), validity; not saved."""
-    kind = CardType(card.card_type)
-    card.number = number
-    card.generation = calendar.generation_at(now).value
-    card.sis_marked = calendar.sis_marked(kind, now)
-    card.valid_until = calendar.valid_until(kind, now)
-    card.produced_at = now
+PRODUCED_FIELDS = ["state", "generation", "sis_marked", "valid_until", "produced_at"]
 
 
-def produced_change(
-    actor: Any, card: Card, now: datetime, before: dict[str, Any], serial: str
-) -> audit.Change:
-    return card_change(
-        actor,
-        "produce",
-        card,
-        now,
-        before,
-        {
-            **snapshot(card, "generation", "sis_marked", "valid_until"),
-            "certificate_serial": serial,
-        },
-    )
-
-
-def produce(*, actor: Any, card_id: int, now: datetime) -> Card:
-    """Personalise the card: card number, generation (R5), SIS marking (R17), validity."""
+def produce(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
+    """Personalise the cards: card number, generation (R5), SIS marking (R17), validity; the
+    chip makes its authentication key and ekort's CA certifies it, on hold until the card is
+    activated (R8, R11)."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     calendar = current_calendar()
+    numbers = _reserve_numbers(card_ids, calendar, now)
+    outcome = Outcome()
     with transaction.atomic():
-        card = locked_card(card_id)
-        check_producible(card, calendar, now)
-        before = snapshot(card)
-        move(card, CardAction.PRODUCE)
-        mark_produced(card, next_card_numbers(1)[0], calendar, now)
-        card.save(update_fields=PRODUCED_FIELDS)
-        # The chip makes its authentication key and ekort's CA certifies it, on hold until
-        # the card is activated (R8, R11); a failure here undoes the production.
-        certificate = issuance.personalise(card, now)
-        audit.record(produced_change(actor, card, now, before, certificate.serial))
-        return card
+        befores: dict[int, dict[str, Any]] = {}
+
+        def check(card: Card) -> None:
+            _check_producible(card, calendar, now)
+            befores[card.pk] = snapshot(card)
+            move(card, CardAction.PRODUCE)
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        if len(cards) > len(numbers):  # a card became producible since they were counted
+            numbers += next_card_numbers(len(cards) - len(numbers))
+        for card, number in zip(cards, numbers, strict=False):  # the rest stay unused
+            kind = CardType(card.card_type)
+            card.number = number
+            card.generation = calendar.generation_at(now).value
+            card.sis_marked = calendar.sis_marked(kind, now)
+            card.valid_until = calendar.valid_until(kind, now)
+            card.produced_at = now
+        # A failure on a chip undoes the whole set, its chips' numbers then spoiled.
+        personalised = issuance.personalise(cards, now)
+        save(cards, PRODUCED_FIELDS, ["number", "puk_ciphertext"])
+        changes = [
+            card_change(
+                actor,
+                "produce",
+                card,
+                now,
+                befores[card.pk],
+                {
+                    **snapshot(card, "generation", "sis_marked", "valid_until"),
+                    "certificate_serial": serial,
+                },
+            )
+            for card, serial in zip(cards, personalised.serials, strict=True)
+        ]
+        # The shared rows last, each locked until the commit: the CAs' status revision, then
+        # the audit head.
+        status.note_issued_on_hold(personalised.issuers)
+        audit.append(changes)
+    outcome.done = [card.pk for card in cards]
+    return outcome
 
 
 LETTER_COLUMNS = (
@@ -175,9 +219,9 @@ LETTER_COLUMNS = (
 )
 
 
-def letter_values(card: Card, kind: LetterKind, now: datetime) -> tuple[Any, ...]:
+def letter_row(card: Card, kind: LetterKind, now: datetime) -> tuple[Any, ...]:
     """A letter to the card holder's registered address as it is now, as the values of
-    `LETTER_COLUMNS` (a batch writes them as rows: `store.bulk.insert_rows`)."""
+    `LETTER_COLUMNS`."""
     person = card.person
     return (
         str(kind),
@@ -191,13 +235,9 @@ def letter_values(card: Card, kind: LetterKind, now: datetime) -> tuple[Any, ...
     )
 
 
-def new_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
-    """A letter to the card holder's registered address as it is now; not saved."""
-    return Letter(**dict(zip(LETTER_COLUMNS, letter_values(card, kind, now), strict=True)))
-
-
-def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
-    letter = new_letter(card, kind, now)
+def queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
+    """One letter to the card holder's registered address as it is now, saved."""
+    letter = Letter(**dict(zip(LETTER_COLUMNS, letter_row(card, kind, now), strict=True)))
     letter.save()
     return letter
 
@@ -205,9 +245,9 @@ def _queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
 SENT_FIELDS = ["state", "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"]
 
 
-def mark_sent(card: Card, calendar: PolicyCalendar, now: datetime) -> list[LetterKind]:
+def _sent(card: Card, calendar: PolicyCalendar, now: datetime) -> list[LetterKind]:
     """Guard and move a produced card to sent by the path the calendar sets for `now`; returns
-    the letters that go with it. Not saved; a refusal changes nothing."""
+    the letters that go with it. Not saved; a refusal changes nothing that is kept."""
     kind = CardType(card.card_type)
     calendar.decide(PolicyAction.ISSUE, kind, now).require()
     path = calendar.delivery_path(now)
@@ -228,34 +268,50 @@ def mark_sent(card: Card, calendar: PolicyCalendar, now: datetime) -> list[Lette
     return letters
 
 
-def sent_change(
-    actor: Any, card: Card, now: datetime, before: dict[str, Any], letters: list[LetterKind]
-) -> audit.Change:
-    return card_change(
-        actor,
-        "send",
-        card,
-        now,
-        before,
-        {
-            **snapshot(card, "delivery_path", "sent_at", "pickup_deadline", "activation_deadline"),
-            "letters": [str(k) for k in letters],
-        },
-    )
-
-
-def send(*, actor: Any, card_id: int, now: datetime) -> Card:
-    """Dispatch a produced card by the path the calendar sets for `now`: a code envelope with
-    a pick-up deadline (R3), or the card sent home inactive with an activation deadline (R6, R8)."""
+def send(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
+    """Dispatch produced cards by the path the calendar sets for `now`: a code envelope with a
+    pick-up deadline (R3), or the card sent home inactive with an activation deadline (R6, R8)."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     calendar = current_calendar()
+    outcome = Outcome()
     with transaction.atomic():
-        card = locked_card(card_id)
-        before = snapshot(card)
-        letters = mark_sent(card, calendar, now)
-        card.save(update_fields=SENT_FIELDS)
-        for letter in letters:
-            _queue_letter(card, letter, now)
-        audit.record(sent_change(actor, card, now, before, letters))
-        return card
+        befores: dict[int, dict[str, Any]] = {}
+        letters: dict[int, list[LetterKind]] = {}
+
+        def check(card: Card) -> None:
+            before = snapshot(card)
+            letters[card.pk] = _sent(card, calendar, now)
+            befores[card.pk] = before
+
+        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        save(cards, SENT_FIELDS)
+        insert_rows(
+            Letter,
+            LETTER_COLUMNS,
+            [letter_row(card, kind, now) for card in cards for kind in letters[card.pk]],
+        )
+        audit.append(
+            [
+                card_change(
+                    actor,
+                    "send",
+                    card,
+                    now,
+                    befores[card.pk],
+                    {
+                        **snapshot(
+                            card,
+                            "delivery_path",
+                            "sent_at",
+                            "pickup_deadline",
+                            "activation_deadline",
+                        ),
+                        "letters": [str(kind) for kind in letters[card.pk]],
+                    },
+                )
+                for card in cards
+            ]
+        )
+    outcome.done = [card.pk for card in cards]
+    return outcome

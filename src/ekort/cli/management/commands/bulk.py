@@ -1,8 +1,8 @@
 """`ekort bulk produce|send --card-type photo|reserve --actor USERNAME [--limit N] [--at INSTANT]
-[--chunk N [--workers W]]`: produce or send every card that is ready for it, one service call
-(one transaction) per card, or with `--chunk N` N cards per transaction through the batch
-services (`services.cards.batch`), which is many times faster, and with `--workers W` in W
-processes side by side (`ekort.cli.workers`): one core each.
+[--chunk N [--workers W]]`: produce or send every card that is ready for it through the
+portal's own services (`services.cards.produce`, `send`), N cards per call and transaction
+(default 1; a larger chunk is many times faster), and with `--workers W` in W processes side
+by side (`ekort.cli.workers`): one core each.
 
 A refused card is counted and reported, and the run goes on; a killed run leaves every card
 either done or untouched (with --chunk: every chunk), so running the command again picks up
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -21,35 +21,29 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ekort.cli.workers import MAX_WORKERS, ChunkResult, run_chunk, run_in_workers
-from ekort.domain.errors import DomainError, InvalidInput, Refused
+from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.timekeeping import parse_instant
 from ekort.domain.vocabulary import CardType, Role
-from ekort.services import cards, clock
-from ekort.services.cards.batch import MAX_CHUNK, BatchOutcome
+from ekort.services.cards import MAX_SET
 from ekort.services.roles import require_role
 from ekort.store.models import Card
 
 PROGRESS_EVERY = 100
 
-# verb: (service, past tense, the state a card of each type is in when it is ready for it)
-_VERBS: dict[str, tuple[Callable[..., Card], str, dict[CardType, CardState]]] = {
+# verb: (past tense, the state a card of each type is in when it is ready for it)
+_VERBS: dict[str, tuple[str, dict[CardType, CardState]]] = {
     "produce": (
-        cards.produce,
         "produced",
         {CardType.PHOTO: CardState.PHOTOGRAPHED, CardType.RESERVE: CardState.ORDERED},
     ),
-    "send": (
-        cards.send,
-        "sent",
-        {CardType.PHOTO: CardState.PRODUCED, CardType.RESERVE: CardState.PRODUCED},
-    ),
+    "send": ("sent", {CardType.PHOTO: CardState.PRODUCED, CardType.RESERVE: CardState.PRODUCED}),
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Produce (or send) every card of a type that is ready for it, one card per "
+        "Produce (or send) every card of a type that is ready for it, N cards per "
         "transaction, as an issuer administrator; refusals are counted, not fatal."
     )
 
@@ -63,7 +57,7 @@ class Command(BaseCommand):
             "--chunk",
             type=int,
             default=1,
-            help=f"cards per transaction (1-{MAX_CHUNK}; default 1, one service call per card)",
+            help=f"cards per transaction (1-{MAX_SET}; default 1)",
         )
         parser.add_argument(
             "--workers",
@@ -73,13 +67,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _, done_word, ready = _VERBS[options["verb"]]
+        done_word, ready = _VERBS[options["verb"]]
         kind = CardType(options["card_type"])
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1.")
         chunk = options["chunk"]
-        if not 1 <= chunk <= MAX_CHUNK:
-            raise CommandError(f"--chunk must be from 1 to {MAX_CHUNK}.")
+        if not 1 <= chunk <= MAX_SET:
+            raise CommandError(f"--chunk must be from 1 to {MAX_SET}.")
         workers = options["workers"]
         if not 1 <= workers <= MAX_WORKERS:
             raise CommandError(f"--workers must be from 1 to {MAX_WORKERS}.")
@@ -109,9 +103,7 @@ class Command(BaseCommand):
         first_refusal: dict[str, str] = {}
         count = 0
         chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
-        results = self._results(
-            options["verb"], actor, chunks, at, workers=workers, one_by_one=chunk == 1
-        )
+        results = self._results(options["verb"], actor, chunks, at, workers=workers)
         for part, result in zip(chunks, results, strict=True):
             done += len(result.done)
             for card_id, key, text in result.refused:
@@ -131,35 +123,14 @@ class Command(BaseCommand):
         )
 
     def _results(
-        self,
-        verb: str,
-        actor: Any,
-        chunks: list[list[int]],
-        at: datetime | None,
-        *,
-        workers: int,
-        one_by_one: bool,
+        self, verb: str, actor: Any, chunks: list[list[int]], at: datetime | None, *, workers: int
     ) -> Iterator[ChunkResult]:
-        """Each chunk's result, in order: one card per service call, chunks through the batch
-        service here, or chunks in worker processes."""
+        """Each chunk's result, in order: here, or in worker processes."""
         if workers > 1:
             yield from run_in_workers(verb, actor.pk, chunks, at, workers)
             return
         for part in chunks:
-            if one_by_one:
-                now = at or clock.now()
-                yield ChunkResult.of(self._one(_VERBS[verb][0], part[0], actor, now))
-            else:
-                yield run_chunk(verb, actor.pk, part, at)
-
-    @staticmethod
-    def _one(service: Callable[..., Card], card_id: int, actor: Any, now: datetime) -> BatchOutcome:
-        """One card through its service, in its own transaction."""
-        try:
-            service(actor=actor, card_id=card_id, now=now)
-        except DomainError as problem:
-            return BatchOutcome(refused={card_id: problem})
-        return BatchOutcome(done=[card_id])
+            yield run_chunk(verb, actor.pk, part, at)
 
     def _say(self, line: str) -> None:
         self.stdout.write(line)

@@ -1,4 +1,4 @@
-"""Producing and sending many cards in one transaction (services.cards.batch, `--chunk`): the
+"""Producing and sending many cards in one call (`services.cards.produce`, `send`; `--chunk`): the
 same guards, rows and audit entries as one card at a time, refusals per card, and a failure
 that undoes the whole chunk."""
 
@@ -17,8 +17,7 @@ from ekort.pki.card_token import TokenError
 from ekort.services import audit
 from ekort.services.ca import backends, issuance, secrets
 from ekort.services.ca.authority import issuing_ca
-from ekort.services.cards import batch, production
-from ekort.store.bulk import update_rows
+from ekort.services.cards import Outcome, production
 from ekort.store.models import (
     AuditEntry,
     Card,
@@ -28,6 +27,7 @@ from ekort.store.models import (
     Letter,
     OcspResponse,
 )
+from ekort.store.sets import update_each
 from tests import factories
 from tests import instants as t
 from tests.integration import journeys as j
@@ -63,14 +63,14 @@ def test_a_batch_produces_and_sends_like_one_card_at_a_time(
     loa3 = issuing_ca("3").pk  # the photo cards' CA
     before = revision.get(pk=loa3)
     with django_capture_on_commit_callbacks(execute=True):
-        produced = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+        produced = production.produce(actor=world.issuer, card_ids=ids, now=AT)
         assert revision.get(pk=loa3) == before + 1  # the next CRL lists them (on hold)
-        production.produce(actor=world.issuer, card_id=single, now=AT)
+        production.produce(actor=world.issuer, card_ids=[single], now=AT)
     assert revision.get(pk=loa3) == before + 2
     assert produced.done == ids and produced.refused == {}
     with django_capture_on_commit_callbacks(execute=True):
-        sent = batch.send_batch(actor=world.issuer, card_ids=ids, now=AT)
-        production.send(actor=world.issuer, card_id=single, now=AT)
+        sent = production.send(actor=world.issuer, card_ids=ids, now=AT)
+        production.send(actor=world.issuer, card_ids=[single], now=AT)
     assert sent.done == ids
 
     reference = Card.objects.get(pk=single)
@@ -107,7 +107,7 @@ def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
     no_hsa.save()
     without = j.photographed(world, t.NEW_PROCESS_START, AT, person=no_hsa).pk  # R11
     good = _photographed(world, 1)
-    outcome = batch.produce_batch(
+    outcome = production.produce(
         actor=world.issuer, card_ids=[ordered, without, *good, 999_999], now=AT
     )
     assert outcome.done == good
@@ -118,7 +118,7 @@ def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
     assert Card.objects.get(pk=without).state == "photographed"
     assert not _audit(without, "produce")
 
-    during_freeze = batch.send_batch(actor=world.issuer, card_ids=good, now=t.DURING_FREEZE)
+    during_freeze = production.send(actor=world.issuer, card_ids=good, now=t.DURING_FREEZE)
     assert during_freeze.done == []
     assert _rule(during_freeze.refused[good[0]]) == "R4"
     assert Card.objects.get(pk=good[0]).state == "produced"
@@ -127,7 +127,7 @@ def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
 def test_only_an_issuer_administrator_runs_a_batch(world):
     ids = _photographed(world, 1)
     with pytest.raises(Refused):
-        batch.produce_batch(actor=world.id_admin, card_ids=ids, now=AT)
+        production.produce(actor=world.id_admin, card_ids=ids, now=AT)
 
 
 def _chip_numbers() -> set[str]:
@@ -151,7 +151,7 @@ def test_a_failure_in_a_chunk_undoes_every_card_of_it(world, monkeypatch, settin
 
     monkeypatch.setattr(issuance, "_personalise_chip", fail_on_the_third)
     with pytest.raises(_Broken):
-        batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+        production.produce(actor=world.issuer, card_ids=ids, now=AT)
     assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"photographed"}
     assert Certificate.objects.count() == 0
     assert not AuditEntry.objects.filter(action="produce").exists()
@@ -161,7 +161,7 @@ def test_a_failure_in_a_chunk_undoes_every_card_of_it(world, monkeypatch, settin
     assert _chip_numbers() == set()
     reserved = CardNumberSequence.objects.get().last_value
     monkeypatch.setattr(issuance, "_personalise_chip", real)
-    again = batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+    again = production.produce(actor=world.issuer, card_ids=ids, now=AT)
     assert again.done == ids
     numbers = set(Card.objects.filter(pk__in=ids).values_list("number", flat=True))
     assert numbers == _chip_numbers()
@@ -203,7 +203,7 @@ def test_a_chunks_chips_are_on_disk_before_its_rows_are_written(world, monkeypat
         )
 
     monkeypatch.setattr(reader, "make_durable", make_durable)
-    batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+    production.produce(actor=world.issuer, card_ids=ids, now=AT)
 
     numbers = list(Card.objects.filter(pk__in=ids).order_by("pk").values_list("number", flat=True))
     assert seen == [(numbers, True, 0, True)]
@@ -213,7 +213,7 @@ def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
     """A chip that is there already (here: a number the counter gives again) is refused
     by the reader's writer; the chunk is undone and the chip that was there kept."""
     [first] = _photographed(world, 1)
-    batch.produce_batch(actor=world.issuer, card_ids=[first], now=AT)
+    production.produce(actor=world.issuer, card_ids=[first], now=AT)
     taken = Card.objects.get(pk=first).number
     kept = backends.card_reader().stored(taken)
     CardNumberSequence.objects.update(last_value=F("last_value") - 1)
@@ -221,7 +221,7 @@ def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
 
     ids = _photographed(world, 2)
     with pytest.raises(TokenError):
-        batch.produce_batch(actor=world.issuer, card_ids=ids, now=AT)
+        production.produce(actor=world.issuer, card_ids=ids, now=AT)
     assert set(Card.objects.filter(pk__in=ids).values_list("state", flat=True)) == {"photographed"}
     assert Certificate.objects.count() == 1
     assert backends.card_reader().stored(taken) == kept
@@ -231,7 +231,7 @@ def test_a_chip_refused_when_written_undoes_the_chunk(world, monkeypatch):
 def test_update_rows_sets_each_rows_own_values(world, count):
     ids = _photographed(world, count)
     rows = [(pk, f"TEST{pk:08d}", bytes([i, 1, 2])) for i, pk in enumerate(ids)]
-    update_rows(Card, ["number", "puk_ciphertext"], rows)
+    update_each(Card, ["number", "puk_ciphertext"], rows)
     stored = Card.objects.filter(pk__in=ids).order_by("pk")
     assert [(c.pk, c.number, bytes(c.puk_ciphertext or b"")) for c in stored] == rows
     assert set(stored.values_list("state", flat=True)) == {"photographed"}  # nothing else
@@ -267,7 +267,7 @@ def test_a_refused_card_is_reported_from_a_worker_with_its_rule():
     from ekort.cli.workers import ChunkResult
 
     refusal = Refused("R2", "sv", "A photo card is photographed before it is produced.")
-    result = ChunkResult.of(batch.BatchOutcome(done=[1], refused={2: refusal, 3: NotFound("x")}))
+    result = ChunkResult.of(Outcome(done=[1], refused={2: refusal, 3: NotFound("x")}))
     assert result.done == [1]
     assert result.refused == [(2, "R2", str(refusal)), (3, "NotFound", "x")]
 

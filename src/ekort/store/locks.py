@@ -1,0 +1,30 @@
+"""Rows locked until the transaction ends, for the services that change them.
+
+Cards are locked in id order, so that two transactions never wait on each other in a circle.
+On SQLite the lock is a no-op: its IMMEDIATE transactions already let one writer in at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from ekort.domain.errors import NotFound
+
+from .models import Card
+
+
+def lock_cards(card_ids: Collection[int]) -> list[Card]:
+    """The cards of `card_ids` that exist, locked, with their person and order, in id order."""
+    return list(
+        Card.objects.select_for_update(of=("self",))
+        .select_related("person", "order")
+        .filter(pk__any_of=card_ids)
+        .order_by("pk")
+    )
+
+
+def lock_card(card_id: int) -> Card:
+    """One card, locked, or NotFound."""
+    for card in lock_cards([card_id]):
+        return card
+    raise NotFound(f"There is no card with id {card_id}.")

@@ -1,0 +1,214 @@
+"""Set-based SQL: many rows in one statement's worth of work.
+
+The services change a set of cards at a time (a single card is a set of one), and the deadline
+sweeps and `ekort bulk` hand them thousands. These functions are where that is made cheap, each
+behind a name that says what it does; the services call them and read as the rules they carry
+out. Every figure below is from `make bench` (docs/benchmarks.md), 2-core machine, PostgreSQL.
+
+- `AnyOf` (`field__any_of=ids`): on PostgreSQL `field = ANY(%s::bigint[])` with one array
+  parameter, an index scan; `IN (...)` makes the ORM and the driver prepare and quote each of
+  thousands of ids in Python.
+- `insert_rows`: PostgreSQL's COPY (psycopg encodes each row in C); `bulk_create` builds a
+  model instance per row and quotes every value. The audit trail's entries, the certificates
+  of a batch, its letters.
+- `insert_alike`: one `INSERT ... SELECT unnest(ids)` for rows alike but for the id: the
+  database makes the rows (a sweep's block records: a million in about 6 s).
+- `update_each`, `upsert_rows`: one UPDATE (or INSERT ... ON CONFLICT) joined to the rows
+  unnested from one array per column, where Django's `bulk_update` writes a CASE per field
+  and row.
+
+No signals and no `save()`: the callers are services, which write the audit trail themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, ForeignObject, Lookup, Model
+from django.db.models.sql.compiler import SQLCompiler
+
+
+def id_array(ids: Iterable[int]) -> str:
+    """PostgreSQL's text form of an array of integer ids, for a `%s::bigint[]` parameter.
+    psycopg adapts a list element by element in Python; one join is quicker (a million-card
+    sweep sends each id four or five times: its workers' CPU time fell by about 1.2 s)."""
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
+
+
+class AnyOf(Lookup):
+    """`filter(id__any_of=ids)`: the rows whose integer column is one of `ids`."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False  # a list of ids, not one value of the field
+
+    def get_prep_lookup(self) -> list[int]:
+        return [int(pk) for pk in self.rhs]
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        ids = list(value)
+        if connection.vendor == "postgresql":
+            return "%s", [id_array(ids)]
+        return "(" + ", ".join(["%s"] * len(ids)) + ")", ids
+
+    def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.get_db_prep_lookup(self.rhs, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
+        if not rhs_params:
+            return "1 = 0", []
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)  # related fields keep lookups of their own
+
+
+def _table_and_columns(model: type[Model], columns: Sequence[str]) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+
+
+def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert `rows` (tuples in `columns` order, database column names, database-ready values:
+    JSON columns as JSON text) into `model`'s table, in the current transaction."""
+    table, quoted = _table_and_columns(model, columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg's cursor under Django's wrapper: COPY is not in the ORM
+            with raw.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - model's names
+            cursor.executemany(sql, [_for_sqlite(row) for row in rows])
+
+
+def insert_alike(
+    model: type[Model], id_column: str, ids: Sequence[int], values: Mapping[str, Any]
+) -> None:
+    """Insert one row per id (in `id_column`), each with the same other `values`.
+
+    On PostgreSQL one INSERT ... SELECT over the ids as one array parameter, whose foreign keys
+    are checked as the statement ends rather than at commit (Django declares them deferred):
+    the referenced rows are then checked while the caller still holds their locks, and the
+    commit, which comes after the audit trail's head is locked, has nothing left to check."""
+    if not ids:
+        return
+    if connection.vendor != "postgresql":
+        insert_rows(model, (id_column, *values), [(pk, *values.values()) for pk in ids])
+        return
+    table, quoted = _table_and_columns(model, (id_column, *values))
+    marks = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted}) SELECT UNNEST(%s::bigint[]), {marks}",
+            [id_array(ids), *values.values()],
+        )
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field), name
+        fields.append(field)
+    return fields
+
+
+def upsert_rows(
+    model: type[Model], columns: Sequence[str], unique: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert `rows` (values in `columns` order, field names), or where a row with the same
+    `unique` fields is there already (a unique constraint), set its other columns."""
+    if not rows:
+        return
+    fields = _fields(model, columns)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = [quote(str(field.column)) for field in fields]
+    keys = {quote(str(field.column)) for field in _fields(model, unique)}
+    target = ", ".join(name for name in names if name in keys)
+    sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name not in keys)
+    values = [
+        [field.get_db_prep_save(row[i], connection) for row in rows]
+        for i, field in enumerate(fields)
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "  # noqa: S608 - model's names
+                f"ON CONFLICT ({target}) DO UPDATE SET {sets}",
+                values,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "  # noqa: S608 - model's names
+                f"ON CONFLICT ({target}) DO UPDATE SET {sets}",
+                list(zip(*values, strict=True)),
+            )
+
+
+def update_each(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Set `columns` (field names) of many rows of `model`, each its own values: every row is
+    the primary key followed by the values in `columns` order (a batch's card numbers and
+    sealed PUKs)."""
+    if not rows:
+        return
+    meta = model._meta
+    assert meta.pk is not None
+    fields: list[Field[Any, Any]] = [meta.pk, *_fields(model, columns)]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = [quote(str(field.column)) for field in fields]
+    values = [
+        [field.get_db_prep_save(row[i], connection) for row in rows]
+        for i, field in enumerate(fields)
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+            sql = (
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "  # noqa: S608 - model's names
+                f"WHERE {table}.{names[0]} = v.{names[0]}"
+            )
+            cursor.execute(sql, values)
+        else:
+            sets = ", ".join(f"{name} = %s" for name in names[1:])
+            sql = f"UPDATE {table} SET {sets} WHERE {names[0]} = %s"  # noqa: S608 - model's names
+            cursor.executemany(sql, [(*row[1:], row[0]) for row in zip(*values, strict=True)])
+
+
+def _for_sqlite(row: Sequence[Any]) -> tuple[Any, ...]:
+    # The ORM stores datetimes on SQLite as naive UTC text; the raw driver would not.
+    adapt = connection.ops.adapt_datetimefield_value
+    return tuple(adapt(value) if isinstance(value, datetime) else value for value in row)
+
+
+def save_fields(
+    model: type[Model], objects: Sequence[Model], shared: Sequence[str], own: Sequence[str] = ()
+) -> None:
+    """Store fields of many `objects`: `shared`, alike for most of them (a state, an instant),
+    with one UPDATE per distinct set of values, and `own`, each object's own (a card number, a
+    sealed PUK), with one `update_each`. A set of one is one UPDATE, as `save()` would be."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for obj in objects:
+        groups.setdefault(tuple(getattr(obj, name) for name in shared), []).append(obj.pk)
+    if shared:
+        for values, ids in groups.items():
+            model._default_manager.filter(pk__any_of=ids).update(
+                **dict(zip(shared, values, strict=True))
+            )
+    if own:
+        update_each(
+            model, own, [(obj.pk, *(getattr(obj, name) for name in own)) for obj in objects]
+        )
