@@ -104,6 +104,27 @@ def test_holder_downloads_a_signature_certificate_with_a_code_of_their_own(erik,
     assert CODE not in caplog.text and PIN not in caplog.text
     assert CODE not in page and PIN not in page
 
+    again = erik.post(signature_url(card), {"pin": PIN, "code": CODE, "code_repeat": CODE})
+    assert again.status_code == 409  # the refusal shows, though the form is not offered
+    refused = text_of(again)
+    assert "Går inte enligt regel R12:" in refused and 'name="code"' not in refused
+    assert Certificate.objects.filter(card=card, profile="signature").count() == 1
+
+
+def test_the_forms_offered_are_the_ones_the_rules_allow(erik, card):
+    """The pages ask the domain's R13 decision, as the service does: add while there is none,
+    swap or remove while there is one."""
+    remove = f"{additional_url(card)}ta-bort/"
+    page = text_of(erik.get(additional_url(card)))
+    assert 'value="add"' in page and 'value="swap"' not in page and remove not in page
+    nothing = text_of(erik.get(remove))
+    assert "Kortet har inget tilläggscertifikat." in nothing and 'name="confirm"' not in nothing
+
+    erik.post(additional_url(card), {"issuer": FOREIGN, "pin": PIN, "action": "add"})
+    page = text_of(erik.get(additional_url(card)))
+    assert 'value="swap"' in page and 'value="add"' not in page and remove in page
+    assert 'name="confirm"' in text_of(erik.get(remove))
+
 
 def test_a_wrong_pin_is_shown_next_to_the_pin_field_and_nothing_changes(erik, card):
     response = erik.post(signature_url(card), {"pin": "111999", "code": CODE, "code_repeat": CODE})

@@ -6,6 +6,8 @@ Only the holder, only an active card of their own: any other card is 404 whateve
 card's PIN goes to the chip, and the new signature code too; neither is rendered back, stored
 or logged (`sensitive_post_parameters` keeps them out of error reports as well). A wrong PIN or
 a code that is not accepted is shown next to its field; a rule that refuses, next to the form.
+Which forms a page offers is asked of `ekort.domain.card_certificates`, the same functions the
+services ask before they change the card (R12, R13).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 
+from ekort.domain.card_certificates import (
+    AdditionalChange,
+    decide_additional_certificate,
+    decide_signature_certificate,
+)
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.vocabulary import Role
@@ -73,13 +80,24 @@ class OwnCardView(RoleRequiredMixin, View):
         problem: Problem | None = None,
         status: int = 200,
     ) -> HttpResponse:
+        signature = live_certificate(card, Certificate.Profile.SIGNATURE)
+        additional = live_certificate(card, Certificate.Profile.ADDITIONAL)
+        has_additional = additional is not None
         context = {
             "row": reading.CardRow(card),
             "form": form,
             "problem": problem,
             "certificates": certificate_rows(card),
-            "signature": live_certificate(card, Certificate.Profile.SIGNATURE),
-            "additional": live_certificate(card, Certificate.Profile.ADDITIONAL),
+            "signature": signature,
+            "additional": additional,
+            # The forms offered are the ones the rules allow now (R12, R13).
+            "may_download": decide_signature_certificate(has_signature=signature is not None),
+            "may_add": decide_additional_certificate(
+                AdditionalChange.ADD, has_additional=has_additional
+            ),
+            "may_remove": decide_additional_certificate(
+                AdditionalChange.REMOVE, has_additional=has_additional
+            ),
         }
         return render(self.request, self.template_name, context, status=status)
 

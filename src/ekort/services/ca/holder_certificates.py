@@ -1,6 +1,7 @@
 """What holders do in self-service ("Mina sidor") with the certificates on their card:
 download a signature certificate and choose its code (R12), and add, remove or swap the
-additional certificate from another region (R13)."""
+additional certificate from another region (R13). Whether the holder may is decided in
+`ekort.domain.card_certificates`, which the holder's pages ask too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from ekort.domain.card_certificates import (
+    AdditionalChange,
+    decide_additional_certificate,
+    decide_signature_certificate,
+)
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
 from ekort.domain.pins import validate_pin
@@ -87,13 +93,8 @@ def download_signature_certificate(
     code = validate_pin(signature_code)  # same format rules as the PIN (E6)
     with transaction.atomic():
         card = _own_active_card(actor, card_id)
-        if _live(card, Profile.SIGNATURE):
-            r12 = rule("R12")
-            raise Refused(
-                "R12",
-                f"{r12.sv} Kortet har redan ett underskriftscertifikat.",
-                f"{r12.en} The card already has a signature certificate.",
-            )
+        has_signature = _live(card, Profile.SIGNATURE) is not None
+        decide_signature_certificate(has_signature=has_signature).require()
         assert card.number is not None
         token = _unlocked_token(card, pin)
         token.set_signature_code(code)
@@ -114,18 +115,10 @@ def download_signature_certificate(
         return record
 
 
-def _foreign_issuer(name: str) -> CertificateAuthority:
-    issuer = CertificateAuthority.objects.filter(
-        role=CertificateAuthority.Role.FOREIGN, name=name
-    ).first()
-    if issuer is None:
-        r13 = rule("R13")
-        raise Refused(
-            "R13",
-            f"{r13.sv} Okänd utfärdare: {name[:80]}.",
-            f"{r13.en} Unknown issuer of additional certificates: {name[:80]}.",
-        )
-    return issuer
+def _foreign_issuers() -> dict[str, CertificateAuthority]:
+    """Other regions' issuers of additional certificates, by name (a handful at most)."""
+    found = CertificateAuthority.objects.filter(role=CertificateAuthority.Role.FOREIGN)
+    return {issuer.name: issuer for issuer in found}
 
 
 def _unlocked_token(card: Card, pin: object) -> Any:
@@ -167,15 +160,15 @@ def add_additional_certificate(
     require_aware(now)
     with transaction.atomic():
         card = _own_active_card(actor, card_id)
-        issuer = _foreign_issuer(issuer_name)
+        issuers = _foreign_issuers()
         current = _live(card, Profile.ADDITIONAL)
-        if current is not None and not swap:
-            r13 = rule("R13")
-            raise Refused(
-                "R13",
-                f"{r13.sv} Ta bort eller byt det tilläggscertifikat som redan finns på kortet.",
-                f"{r13.en} Remove or swap the additional certificate already on the card.",
-            )
+        decide_additional_certificate(
+            AdditionalChange.SWAP if swap else AdditionalChange.ADD,
+            has_additional=current is not None,
+            issuer=issuer_name,
+            foreign_issuers=issuers.keys(),
+        ).require()
+        issuer = issuers[issuer_name]
         token = _unlocked_token(card, pin)
         if current is not None:
             _remove_additional(token, card, current, now)
@@ -210,13 +203,10 @@ def remove_additional_certificate(
     with transaction.atomic():
         card = _own_active_card(actor, card_id)
         current = _live(card, Profile.ADDITIONAL)
-        if current is None:
-            r13 = rule("R13")
-            raise Refused(
-                "R13",
-                f"{r13.sv} Kortet har inget tilläggscertifikat.",
-                f"{r13.en} The card has no additional certificate.",
-            )
+        decide_additional_certificate(
+            AdditionalChange.REMOVE, has_additional=current is not None
+        ).require()
+        assert current is not None
         _remove_additional(_unlocked_token(card, pin), card, current, now)
         _audit(actor, "remove_additional", card, now, serial=current.serial)
         return current

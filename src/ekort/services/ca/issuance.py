@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
-from ekort.domain.errors import Refused
-from ekort.domain.rulebook import rule
+from ekort.domain.card_certificates import decide_certificate_holder
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.pki.certificates import DEFAULT_POLICY_OIDS, CardTemplate, Holder, Profile, card_template
 from ekort.pki.keys import KeyAlgorithm
@@ -41,14 +40,9 @@ def card_end(card: Card) -> dt.datetime:
 
 
 def check_holder(card: Card) -> None:
-    """Refuse a card whose holder cannot be named in a SITHS certificate (R11)."""
-    if not card.person.hsa_id:
-        r11 = rule("R11")
-        raise Refused(
-            "R11",
-            f"{r11.sv} Personen saknar HSA-id, som SITHS-certifikatet måste innehålla.",
-            f"{r11.en} The person has no HSA-id, which the SITHS certificate must carry.",
-        )
+    """Refuse a card whose holder cannot be named in a SITHS certificate (R11, decided by
+    `card_certificates.decide_certificate_holder`)."""
+    decide_certificate_holder(has_hsa_id=bool(card.person.hsa_id)).require()
 
 
 def holder_of(card: Card) -> Holder:
