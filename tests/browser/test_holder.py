@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ekort.domain.pins import decide_pin_letter
+from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
 from ekort.store.models import Block, Card, Letter
@@ -55,7 +55,7 @@ def test_holder_mina_sidor(journey: Journey, w, eriks_cards: EriksCards, offices
     reserve.get_by_role("button", name="Beställ pin/puk-brev").click()
     refusal = journey.section("Reservkort – aktivt").get_by_role("alert")
     expect(refusal).to_contain_text("Går inte enligt regel R16:")
-    sentence = decide_pin_letter(CardType.RESERVE, Generation.PORTRAIT_2024).sv
+    sentence = decide_codes(CodeRequest.SEND_LETTER, CardType.RESERVE, Generation.PORTRAIT_2024).sv
     expect(refusal).to_contain_text(sentence)
     journey.shot("pinbrev-nekas-r16")
     assert not Letter.objects.filter(kind="pin_puk_letter").exists()

@@ -65,6 +65,20 @@ def test_pin_letter_for_a_reserve_card_is_refused_with_r16(w, eriks_cards, clien
     assert not Letter.objects.filter(kind="pin_puk_letter").exists()
 
 
+def test_the_pin_letter_is_offered_where_the_rules_allow_it(w, eriks_cards, client):
+    """The page asks the same rules as the service (R14, R16; the registered address)."""
+    client.force_login(w.holder)
+    photo, reserve = eriks_cards.photo, eriks_cards.reserve
+    page = text_of(client.get("/mina-sidor/"))
+    assert f'action="/mina-sidor/kort/{photo.pk}/pinbrev/"' in page
+    assert f'action="/mina-sidor/kort/{reserve.pk}/pinbrev/"' not in page  # R16
+    w.employee.street_address = ""
+    w.employee.save(update_fields=["street_address"])
+    page = text_of(client.get("/mina-sidor/"))
+    assert "Det finns ingen folkbokföringsadress registrerad för dig." in page
+    assert "/pinbrev/" not in page
+
+
 def test_someone_elses_card_is_not_found_and_nothing_changes(w, eriks_cards, client):
     client.force_login(w.orderer)  # Maria is a holder too, but not of Erik's cards
     photo = eriks_cards.photo

@@ -198,6 +198,17 @@ def test_unlock_for_a_photo_card_and_r16_for_a_reserve_card(w, eriks_cards, clie
     assert PIN not in refused.content.decode()
 
 
+def test_the_unlock_section_says_how_a_card_is_unlocked_when_not_at_the_office(
+    w, eriks_cards, client
+):
+    client.force_login(w.id_admin)
+    photo, reserve = eriks_cards.photo, eriks_cards.reserve
+    assert "R14: " not in text_of(client.get(card_url(photo)))  # unlocked here (R14)
+    assert "R16: " + rule("R16").sv in text_of(client.get(card_url(reserve)))
+    Card.objects.filter(pk=photo.pk).update(generation="legacy")
+    assert "R15: " + rule("R15").sv in text_of(client.get(card_url(photo)))
+
+
 def test_block_with_reason_and_requester(w, eriks_cards, client):
     client.force_login(w.id_admin)
     response = client.post(

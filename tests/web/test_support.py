@@ -210,8 +210,17 @@ def test_resend_pin_puk_letter(w, client):
     first = cards.order_pin_letter(actor=w.holder, now=clock.now(), card_ids=[card.pk]).one_made()
     print_queue.mark_printed(actor=w.issuer, letter_ids=[first.pk], now=clock.now())
     client.force_login(w.issuer)
+    assert f"/stod/brev/{first.pk}/skicka-igen/" in links_of(
+        text_of(client.get(f"/stod/kort/{card.pk}/"))
+    )
     assert client.post(f"/stod/brev/{first.pk}/skicka-igen/").status_code == 302
     assert Letter.objects.filter(card=card, kind="pin_puk_letter").count() == 2
+    # The new one waits in the print queue: not offered again (R14) until it is printed.
+    second = Letter.objects.filter(card=card, kind="pin_puk_letter").latest("pk")
+    page = text_of(client.get(f"/stod/kort/{card.pk}/"))
+    assert f"/stod/brev/{second.pk}/skicka-igen/" not in links_of(page)
+    refused = client.post(f"/stod/brev/{second.pk}/skicka-igen/")
+    assert refused.status_code == 409 and "Går inte enligt regel R14" in text_of(refused)
     cover = card.letters.get(kind="cover_letter")
     refused = client.post(f"/stod/brev/{cover.pk}/skicka-igen/")  # the card is active already
     assert refused.status_code == 409 and "Går inte enligt regel R10" in text_of(refused)

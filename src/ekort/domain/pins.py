@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from .errors import Decision, InvalidInput, Refused
-from .vocabulary import CardType, Generation
+from .errors import Decision, InvalidInput, decides
+from .letter_rules import STILL_QUEUED_EN, STILL_QUEUED_SV, carries_puk
+from .rulebook import rule
+from .vocabulary import CardType, Generation, LetterKind
 
 # ASCII digits only: str.isdigit() would also accept Arabic-Indic or full-width digits,
 # which a card reader's keypad cannot type.
@@ -30,8 +32,8 @@ def validate_pin(pin: object) -> str:
     """Return `pin` if it is an acceptable security code (E6).
 
     Raise `InvalidInput` when it is not 6-8 ASCII digits, and `Refused` (E6) when it is
-    well formed but too easy to guess. The holder chooses the code at activation (R9), so the
-    second check is ours to make: a guessable code undoes the three-tries lock.
+    well formed but too easy to guess (`decide_pin`). The holder chooses the code at activation
+    (R9), so the second check is ours to make: a guessable code undoes the three-tries lock.
     """
     if not isinstance(pin, str):
         raise InvalidInput("The security code (PIN) must be given as text of 6-8 digits.")
@@ -40,15 +42,24 @@ def validate_pin(pin: object) -> str:
         raise InvalidInput(
             "The security code (PIN) must be 6-8 digits (0-9), with no spaces or other signs."
         )
+    decide_pin(pin).require()
+    return pin
+
+
+@decides("E6")
+def decide_pin(pin: str) -> Decision:
+    """May the holder choose this PIN (E6)? Not one too easy to guess: one repeated digit or a
+    straight run up or down. The format (6-8 ASCII digits) is `validate_pin`'s to check: what
+    it refuses is input that cannot be a PIN at all (`InvalidInput`), not a rule's refusal."""
     if _is_too_simple(pin):
-        raise Refused(
+        return Decision.refuse(
             "E6",
             "Säkerhetskoden är för lätt att gissa. Välj en kod som inte består av en och samma "
             "siffra eller av siffror i följd uppåt eller nedåt.",
             "The security code is too easy to guess. Choose one that is not a single digit "
             "repeated or digits counting straight up or down.",
         )
-    return pin
+    return Decision.allow("E6", "Säkerhetskoden kan användas.", "The security code can be used.")
 
 
 def validate_puk(puk: object) -> str:
@@ -61,55 +72,102 @@ def validate_puk(puk: object) -> str:
     return puk
 
 
-class UnlockRoute(StrEnum):
-    """Ways a holder can get a locked PIN unlocked."""
+class CodeRequest(StrEnum):
+    """What is asked of a card's codes: the questions R14-R16 answer."""
 
-    OFFICE = "office"  # an ID administrator at a card office (R14)
-    PUK_LETTER = "puk_letter"  # PUK from a PIN/PUK letter ordered to the registered address
-    PUK_ENVELOPE = "puk_envelope"  # the PUK in the envelope that came with a reserve card (R16)
-
-
-def unlock_routes(card_type: CardType, generation: Generation) -> frozenset[UnlockRoute]:
-    """The unlock routes open to a card, by its type and generation (R14-R16)."""
-    if card_type is CardType.RESERVE:
-        # R16 speaks of reserve cards of any generation: the envelope PUK is the only route.
-        return frozenset({UnlockRoute.PUK_ENVELOPE})
-    if generation is Generation.PORTRAIT_2024:
-        return frozenset({UnlockRoute.OFFICE, UnlockRoute.PUK_LETTER})
-    return frozenset({UnlockRoute.PUK_LETTER})
+    # An ID administrator sets a new PIN at a card office.
+    UNLOCK_AT_OFFICE = "unlock_at_office"
+    # A letter with the PUK to the registered address: a PIN/PUK letter, new or sent again; a
+    # code envelope, sent again.
+    SEND_LETTER = "send_letter"
+    # A letter's PDF, for printing: a letter that carries the PUK is printed once.
+    PRINT_LETTER = "print_letter"
 
 
 _RESERVE_LOST_LETTER_SV = "Om brevet har kommit bort måste närmaste chef beställa ett nytt kort."
 _RESERVE_LOST_LETTER_EN = "If the letter is lost, the manager must order a new card."
 
 
-def decide_office_unlock(card_type: CardType, generation: Generation) -> Decision:
-    """May an ID administrator unlock this card's PIN at a card office? Only R14 cards."""
-    if card_type is CardType.RESERVE:
+@decides("R14", "R15", "R16")
+def decide_codes(
+    request: CodeRequest,
+    card_type: CardType,
+    generation: Generation,
+    *,
+    letter: LetterKind = LetterKind.PIN_PUK_LETTER,
+    waiting: bool = False,
+    has_address: bool = True,
+) -> Decision:
+    """May this be done with the card's codes? By the card's type and generation: a new-generation
+    photo card's PIN is unlocked at a card office or with the PUK from a PIN/PUK letter (R14), an
+    older card's only with the PUK, from a PIN/PUK letter (R15), and a reserve card's only with
+    the PUK from the envelope that came with it: no code letter is ever sent for it again (R16).
+
+    `letter`: the letter to send or print. `waiting`: that letter is still in the print queue,
+    not printed (for a new PIN/PUK letter, False). `has_address`: the holder has a registered
+    address to send a letter to. The card's state is the lifecycle's to judge (E1), first.
+
+    Allowed to unlock at an office or to send a PIN/PUK letter, the answer names the card's
+    route (R14 or R15); refused, the rule that refuses. Pages ask it too: the rule of
+    `UNLOCK_AT_OFFICE` is how the card's PIN is unlocked (R14, R15 or R16).
+    """
+    route = "R15" if generation is Generation.LEGACY else "R14"
+    if request is CodeRequest.UNLOCK_AT_OFFICE:
+        if card_type is CardType.RESERVE:
+            # R16 speaks of reserve cards of any generation: the envelope PUK is the only route.
+            return Decision.refuse(
+                "R16",
+                "Pin-koden till ett reservkort låses upp med puk-koden i kuvertet som kom med "
+                f"kortet. {_RESERVE_LOST_LETTER_SV}",
+                "A reserve card's PIN is unlocked with the PUK from the envelope that came with "
+                f"the card. {_RESERVE_LOST_LETTER_EN}",
+            )
+        if route == "R15":
+            return Decision.refuse(
+                "R15",
+                "Kortet är av den äldre typen och pin-koden kan inte låsas upp på kortkontoret. "
+                "Puk-koden behövs: beställ ett pin/puk-brev till folkbokföringsadressen.",
+                "The card is of the older type, so its PIN cannot be unlocked at a card office. "
+                "The PUK is needed: order a PIN/PUK letter to the registered address.",
+            )
+        return Decision.allow(
+            "R14",
+            "En id-administratör kan låsa upp pin-koden på kortkontoret.",
+            "An ID administrator can unlock the PIN at a card office.",
+        )
+
+    if request is CodeRequest.PRINT_LETTER:
+        # A printed letter that carries the PUK is not printed again: a lost PIN/PUK letter is
+        # replaced by ordering a new one, a reserve card's lost code envelope by a new card.
+        pin_letter = letter is LetterKind.PIN_PUK_LETTER
+        if waiting or not carries_puk(letter, card_type):
+            rule_id = "R14" if pin_letter else "R16"
+            return Decision.allow(rule_id, "Brevet kan skrivas ut.", "The letter can be printed.")
+        if pin_letter:
+            r = rule("R14")
+            return Decision.refuse(
+                "R14",
+                f"{r.sv} Pin/puk-brevet är redan utskrivet; beställ ett nytt pin/puk-brev.",
+                f"{r.en} This PIN/PUK letter was printed already; order a new PIN/PUK letter.",
+            )
+        r = rule("R16")
         return Decision.refuse(
             "R16",
-            "Pin-koden till ett reservkort låses upp med puk-koden i kuvertet som kom med "
-            f"kortet. {_RESERVE_LOST_LETTER_SV}",
-            "A reserve card's PIN is unlocked with the PUK from the envelope that came with "
-            f"the card. {_RESERVE_LOST_LETTER_EN}",
+            f"{r.sv} Kodkuvertet är redan utskrivet; saknas det beställs ett nytt kort.",
+            f"{r.en} This code envelope was printed already; if it is lost, order a new card.",
         )
-    if generation is Generation.LEGACY:
+
+    if letter is LetterKind.CODE_ENVELOPE:
+        r = rule("R16")
         return Decision.refuse(
-            "R15",
-            "Kortet är av den äldre typen och pin-koden kan inte låsas upp på kortkontoret. "
-            "Puk-koden behövs: beställ ett pin/puk-brev till folkbokföringsadressen.",
-            "The card is of the older type, so its PIN cannot be unlocked at a card office. "
-            "The PUK is needed: order a PIN/PUK letter to the registered address.",
+            "R16",
+            f"{r.sv} Ett kodkuvert skickas aldrig igen; saknas det beställer närmaste chef ett "
+            "nytt kort.",
+            f"{r.en} A code envelope is never sent again; if it is lost, the manager orders a "
+            "new card.",
         )
-    return Decision.allow(
-        "R14",
-        "En id-administratör kan låsa upp pin-koden på kortkontoret.",
-        "An ID administrator can unlock the PIN at a card office.",
-    )
-
-
-def decide_pin_letter(card_type: CardType, generation: Generation) -> Decision:
-    """May a PIN/PUK letter be ordered to the registered address for this card?"""
+    if letter is not LetterKind.PIN_PUK_LETTER:
+        raise ValueError(f"A {letter} carries no code; letter_rules decides when it is sent.")
     if card_type is CardType.RESERVE:
         return Decision.refuse(
             "R16",
@@ -118,7 +176,17 @@ def decide_pin_letter(card_type: CardType, generation: Generation) -> Decision:
             "No new code letter can be ordered for a reserve card; if the letter is lost the "
             "manager must order a new card.",
         )
-    if generation is Generation.LEGACY:
+    if waiting:
+        # It goes out with the next print run; another would be a second copy of the PUK.
+        return Decision.refuse(route, STILL_QUEUED_SV, STILL_QUEUED_EN)
+    if not has_address:
+        r = rule(route)
+        return Decision.refuse(
+            route,
+            f"{r.sv} Personen saknar registrerad folkbokföringsadress i ekort.",
+            f"{r.en} The person has no registered address recorded in ekort.",
+        )
+    if route == "R15":
         return Decision.allow(
             "R15",
             "Puk-koden behövs för att låsa upp kortet. Ett pin/puk-brev kan beställas till "

@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer, Table, TableStyle
 
 from ekort.domain.errors import InvalidInput
+from ekort.domain.letter_rules import carries_puk
 from ekort.domain.pins import validate_puk
 from ekort.domain.vocabulary import CardType, LetterKind
 
@@ -127,14 +128,6 @@ class LetterData:
             validate_puk(self.puk)
         elif self.puk is not None:
             raise InvalidInput(f"A {self.kind} for a {self.card_type} card carries no PUK.")
-
-
-def carries_puk(kind: LetterKind, card_type: CardType) -> bool:
-    """The PIN/PUK letter carries the PUK (R14, R15); so does a reserve card's code envelope,
-    as no code letter can be ordered for it later (R16). The cover letter never does."""
-    return kind == LetterKind.PIN_PUK_LETTER or (
-        kind == LetterKind.CODE_ENVELOPE and card_type == CardType.RESERVE
-    )
 
 
 def qr_payload(data: LetterData) -> str:

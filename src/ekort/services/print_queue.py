@@ -14,16 +14,15 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from ekort.domain.errors import NotFound, Refused
-from ekort.domain.lifecycle import CardAction, CardState, can
-from ekort.domain.pins import decide_pin_letter
-from ekort.domain.rulebook import rule
+from ekort.domain.errors import Decision, NotFound
+from ekort.domain.letter_rules import carries_puk, decide_cover_letter_again
+from ekort.domain.lifecycle import CardState
+from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.letters import LetterData, render_letter
-from ekort.letters.render import carries_puk
 from ekort.store.locks import lock_card
-from ekort.store.models import Card, Letter
+from ekort.store.models import Letter
 
 from . import audit
 from .ca.secrets import unseal
@@ -69,22 +68,18 @@ def get_letter(letter_id: int) -> Letter:
     return _letter(letter_id)
 
 
-def _refuse_reprint(letter: Letter) -> None:
-    """A printed letter that carries the PUK is not printed again: a lost PIN/PUK letter is
-    replaced by ordering a new one (R14, R15); a reserve card's lost code envelope, by ordering
-    a new card (R16)."""
-    if letter.kind == LetterKind.PIN_PUK_LETTER:
-        r = rule("R14")
-        raise Refused(
-            "R14",
-            f"{r.sv} Pin/puk-brevet är redan utskrivet; beställ ett nytt pin/puk-brev.",
-            f"{r.en} This PIN/PUK letter was printed already; order a new PIN/PUK letter.",
-        )
-    r = rule("R16")
-    raise Refused(
-        "R16",
-        f"{r.sv} Kodkuvertet är redan utskrivet; saknas det beställs ett nytt kort.",
-        f"{r.en} This code envelope was printed already; if it is lost, order a new card.",
+def print_decision(letter: Letter) -> Decision:
+    """May the letter's PDF be made? A printed letter that carries the PUK is not printed
+    again: a lost PIN/PUK letter is replaced by ordering a new one (R14), a reserve card's lost
+    code envelope by ordering a new card (R16). `letter_pdf` requires it; the print queue's page
+    asks it to offer the PDF."""
+    card = letter.card
+    return decide_codes(
+        CodeRequest.PRINT_LETTER,
+        CardType(card.card_type),
+        Generation(card.generation),
+        letter=LetterKind(letter.kind),
+        waiting=letter.printed_at is None,
     )
 
 
@@ -96,9 +91,8 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
     with transaction.atomic():
         letter = _letter(letter_id)
         card = letter.card
+        print_decision(letter).require()
         with_puk = letter_carries_puk(letter)
-        if with_puk and letter.printed_at is not None:
-            _refuse_reprint(letter)
         puk: str | None = None
         if with_puk:
             if card.puk_ciphertext is None:
@@ -188,44 +182,6 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
         return marked
 
 
-def _refuse_code_envelope() -> Refused:
-    r = rule("R16")
-    return Refused(
-        "R16",
-        f"{r.sv} Ett kodkuvert skickas aldrig igen; saknas det beställer närmaste chef ett nytt "
-        "kort.",
-        f"{r.en} A code envelope is never sent again; if it is lost, the manager orders a new "
-        "card.",
-    )
-
-
-def _refuse_cover_letter(card_state: str) -> Refused:
-    r = rule("R10")
-    return Refused(
-        "R10",
-        f"{r.sv} Följebrevet skickas igen bara för ett kort som skickats hem och ännu inte "
-        "aktiverats.",
-        f"{r.en} The cover letter is sent again only for a card sent home and not yet activated "
-        f"(this card is {card_state}).",
-    )
-
-
-STILL_QUEUED_SV = "Brevet ligger redan i utskriftskön och har inte skrivits ut än."
-STILL_QUEUED_EN = "The letter is already in the print queue and has not been printed yet."
-
-
-def _refuse_still_queued(kind: LetterKind, card: Card) -> Refused:
-    """A letter not printed yet is not sent again: it goes out when the queue is printed, and a
-    second copy would only be a duplicate (for a PIN/PUK letter, a second copy of the PUK). The
-    rule is the letter's own: R14 or R15 by the card's PIN/PUK route (R16 refuses a reserve
-    card first), R10 for a cover letter."""
-    if kind is LetterKind.PIN_PUK_LETTER:
-        decision = decide_pin_letter(CardType(card.card_type), Generation(card.generation))
-        decision.require()
-        return Refused(decision.rule, STILL_QUEUED_SV, STILL_QUEUED_EN)
-    return Refused("R10", STILL_QUEUED_SV, STILL_QUEUED_EN)
-
-
 def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
     """Send a letter again, for the support desk or an issuer administrator; returns the new
     letter, queued for printing to the person's CURRENT registered address.
@@ -241,24 +197,26 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
     with transaction.atomic():
         old = _letter(letter_id)
         kind = LetterKind(old.kind)
-        if kind is LetterKind.CODE_ENVELOPE:
-            raise _refuse_code_envelope()
-        card = lock_card(old.card_id)
         waiting = old.printed_at is None
+        if kind is LetterKind.CODE_ENVELOPE:
+            decide_codes(
+                CodeRequest.SEND_LETTER,
+                CardType(old.card.card_type),
+                Generation(old.card.generation),
+                letter=kind,
+                waiting=waiting,
+            ).require()  # R16: never sent again
+        card = lock_card(old.card_id)
         noted = {"resent_letter_id": old.pk, "kind": kind.value}
         if kind is LetterKind.PIN_PUK_LETTER:
-            # The lifecycle's refusal (E1, a blocked card) says more than "still queued".
-            if waiting and can(CardState(card.state), CardAction.ORDER_PIN_LETTER):
-                raise _refuse_still_queued(kind, card)
+            # The lifecycle's refusal (E1, a blocked card) comes first: it says more than
+            # "still queued".
             letter, change = pin_letter_queued(
-                actor, card, now, action="resend_letter", noted=noted
+                actor, card, now, action="resend_letter", noted=noted, waiting=waiting
             )
             audit.append([change])
             return letter
-        if card.state != CardState.SENT_INACTIVE:
-            raise _refuse_cover_letter(card.state)
-        if waiting:
-            raise _refuse_still_queued(kind, card)
+        decide_cover_letter_again(CardState(card.state), waiting=waiting).require()
         require_registered_address(card.person, "R6")
         letter = queue_letter(card, kind, now)
         after = {**snapshot(card), "letter_id": letter.pk, **noted}

@@ -91,13 +91,13 @@ class LetterRow:
 
     @property
     def may_download(self) -> bool:
-        """A printed letter with the PUK is not rendered again (R14, R16); the service says
-        so too, should the page be old."""
-        return self.letter.printed_at is None or not self.carries_puk
+        """A printed letter with the PUK is not rendered again (R14, R16); the service asks the
+        same rules again, should the page be old."""
+        return print_queue.print_decision(self.letter).allowed
 
     @property
     def reprint_rule(self) -> str:
-        return "R14" if self.letter.kind == "pin_puk_letter" else "R16"
+        return print_queue.print_decision(self.letter).rule
 
 
 def _page_number(request: HttpRequest) -> str:

@@ -209,7 +209,6 @@ def _render_card(
         "withdraw_form": forms.WithdrawHandOutForm(prefix="aterkalla"),
         "may_activate": pending is None and can(state, CardAction.ACTIVATE),
         "may_unlock": can(state, CardAction.UNLOCK_PIN),
-        "unlock_at_office": is_photo and card.generation == Generation.PORTRAIT_2024,
         "may_block": card.state in LIVE_STATES,
         "photo_form": forms.PhotoForm(),
         "hand_out_form": forms.DocumentForm(prefix="lamna"),

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_lazy
 
-from ekort.domain.errors import Refused
+from ekort.domain.errors import Decision, Refused
 from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
+from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
 from ekort.services.offices import OfficeStatus, offices_by_town
@@ -57,17 +58,35 @@ class CardRow:
         return str(CARD_TYPES.get(self.card.card_type, self.card.card_type))
 
     @property
-    def is_reserve(self) -> bool:
-        return self.card.card_type == CardType.RESERVE
-
-    @property
     def block_reason(self) -> str:
         block = getattr(self.card, "block", None)
         return str(BLOCK_REASONS.get(block.reason, block.reason)) if block is not None else ""
 
+    def _codes(self, request: CodeRequest, *, has_address: bool = True) -> Decision | None:
+        """The rules' answer about this card's codes (R14-R16); None for a card not produced
+        yet, which has no PIN and no generation to route by."""
+        if not self.card.generation:
+            return None
+        return decide_codes(
+            request,
+            CardType(self.card.card_type),
+            Generation(self.card.generation),
+            has_address=has_address,
+        )
+
     @property
     def may_order_pin_letter(self) -> bool:
-        return not self.is_reserve and can(CardState(self.card.state), CardAction.ORDER_PIN_LETTER)
+        if not can(CardState(self.card.state), CardAction.ORDER_PIN_LETTER):
+            return False
+        has_address = self.card.person.has_registered_address
+        decision = self._codes(CodeRequest.SEND_LETTER, has_address=has_address)
+        return decision is not None and decision.allowed
+
+    @property
+    def unlock_at_office(self) -> bool:
+        """An ID administrator can unlock the card's PIN at a card office (R14)."""
+        decision = self._codes(CodeRequest.UNLOCK_AT_OFFICE)
+        return decision is not None and decision.allowed
 
     @property
     def may_block(self) -> bool:
@@ -81,16 +100,12 @@ class CardRow:
 
     @property
     def pin_route(self) -> str:
-        """How this card's PIN is unlocked (R14-R16), in the words of the source text."""
-        if self.is_reserve:
-            rule_id = "R16"
-        elif self.card.generation == Generation.PORTRAIT_2024:
-            rule_id = "R14"
-        elif self.card.generation == Generation.LEGACY:
-            rule_id = "R15"
-        else:
+        """How this card's PIN is unlocked (R14-R16), in the words of the source text: the rule
+        that allows or refuses an unlock at a card office."""
+        decision = self._codes(CodeRequest.UNLOCK_AT_OFFICE)
+        if decision is None:
             return ""
-        return f"{rule_id}: {in_language(rule(rule_id))}"
+        return f"{decision.rule}: {in_language(rule(decision.rule))}"
 
     @property
     def certificates(self) -> list[CertificateRow]:
@@ -136,7 +151,7 @@ def _attach(rows: list[CardRow], problem: Problem | None) -> None:
 def cards_of(person_id: int, problem: Problem | None = None) -> list[CardRow]:
     cards = (
         Card.objects.filter(person_id=person_id)
-        .select_related("block", "order")
+        .select_related("block", "order", "person")
         .order_by("-order__ordered_at", "-pk")
     )
     rows = [CardRow(card) for card in cards]

@@ -22,9 +22,11 @@ from django.views import View
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.domain.identifiers import mask_identity_number
+from ekort.domain.letter_rules import decide_cover_letter_again
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
+from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date
-from ekort.domain.vocabulary import CardType, LetterKind, Role
+from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.services import cards, clock, history, overview, print_queue, search
 from ekort.store.models import Card, Letter, Person
 
@@ -109,15 +111,21 @@ def _card(card_id: int) -> Card:
 
 
 def _may_resend(letter: Letter, card: Card) -> bool:
-    """Offer "skicka igen" only where the service would do it; it checks again anyway."""
-    if letter.printed_at is None:
-        return False  # still in the print queue: it goes out with the next print run
-    state = CardState(card.state)
-    if letter.kind == LetterKind.COVER_LETTER:
-        return state is CardState.SENT_INACTIVE
-    if letter.kind == LetterKind.PIN_PUK_LETTER:
-        return card.card_type != CardType.RESERVE and can(state, CardAction.ORDER_PIN_LETTER)
-    return False
+    """Offer "skicka igen" only where the service would do it, by the same rules (R10,
+    R14-R16); it asks them again anyway."""
+    kind, state, waiting = LetterKind(letter.kind), CardState(card.state), letter.printed_at is None
+    if kind is LetterKind.COVER_LETTER:
+        return decide_cover_letter_again(state, waiting=waiting).allowed
+    if not can(state, CardAction.ORDER_PIN_LETTER):  # E1: a code letter only for an active card
+        return False
+    return decide_codes(
+        CodeRequest.SEND_LETTER,
+        CardType(card.card_type),
+        Generation(card.generation),
+        letter=kind,
+        waiting=waiting,
+        has_address=card.person.has_registered_address,
+    ).allowed
 
 
 def _deadlines(card: Card, today: date) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from django.db import transaction
 from ekort.domain.chip import CardChip
 from ekort.domain.errors import DomainError, Refused
 from ekort.domain.lifecycle import CardAction
-from ekort.domain.pins import decide_office_unlock, decide_pin_letter, validate_pin
+from ekort.domain.pins import CodeRequest, decide_codes, validate_pin
 from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
@@ -20,14 +20,7 @@ from ekort.store.models import Card, Letter
 from .. import audit
 from ..ca.backends import card_reader
 from ..roles import person_id_of, require_role
-from .card_sets import (
-    Outcome,
-    card_change,
-    locked_cards,
-    move,
-    require_registered_address,
-    snapshot,
-)
+from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .production import queue_letter
 
 
@@ -71,17 +64,22 @@ def pin_letter_queued(
     *,
     action: str = "order_pin_letter",
     noted: dict[str, Any] | None = None,
+    waiting: bool = False,
 ) -> tuple[Letter, audit.Change]:
     """Queue a PIN/PUK letter for a locked card in the caller's transaction, after the rules:
-    the lifecycle (E1), the routing (R14, R15; R16 refuses reserve cards) and the registered
-    address. Returns the letter and the audit entry, for the caller to append. Also used to
-    re-send a PIN/PUK letter (`services.print_queue.resend_letter`)."""
+    the lifecycle (E1), then the codes (R14, R15; R16 refuses reserve cards), which also want
+    a registered address. Returns the letter and the audit entry, for the caller to append.
+    Also used to re-send a PIN/PUK letter (`services.print_queue.resend_letter`): `waiting`,
+    the letter sent again is still in the print queue, which refuses it (R14 or R15)."""
     # The lifecycle first: a card not yet produced has no generation to route by (E1).
     before = snapshot(card)
     move(card, CardAction.ORDER_PIN_LETTER)
-    decision = decide_pin_letter(*_routing(card))
-    decision.require()
-    require_registered_address(card.person, decision.rule)  # R14 or R15, per card
+    decide_codes(
+        CodeRequest.SEND_LETTER,
+        *_routing(card),
+        waiting=waiting,
+        has_address=card.person.has_registered_address,
+    ).require()
     letter = queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
     after = {**snapshot(card), "letter_id": letter.pk, **(noted or {})}
     return letter, card_change(actor, action, card, now, before, after)
@@ -113,7 +111,7 @@ def unlock_pin(
         def unlock(card: Card) -> None:
             before = snapshot(card)
             move(card, CardAction.UNLOCK_PIN)  # E1 before routing, as for the letter
-            decide_office_unlock(*_routing(card)).require()
+            decide_codes(CodeRequest.UNLOCK_AT_OFFICE, *_routing(card)).require()
             after = {**snapshot(card), "pin_set": True}
             changes.append(card_change(actor, "unlock_pin", card, now, before, after))
 
