@@ -349,7 +349,7 @@ def test_each_refusal_names_its_rule(as_, world, at):
     _refusal(
         orderer.post("/orders", {"person_id": world.employee.pk, "card_type": "photo"}), 409, "E8"
     )
-    _refusal(issuer.post(f"/cards/{card_id}/produce"), 409, "R2")
+    _refusal(issuer.post(f"/cards/{card_id}/produce"), 409, "E1")
     _refusal(issuer.post(f"/cards/{card_id}/send"), 409, "E1")
 
     reserve = _sent(as_, world, "reserve")

@@ -679,9 +679,11 @@ def test_nothing_is_produced_during_the_stop(world, card_type, now):
 
 def test_a_photo_card_is_photographed_before_it_is_produced(world):
     card = ordered(world, "photo", NEW)
-    assert_refused(
-        "R2", lambda: cards.produce(actor=world.issuer, now=NEW, card_ids=[card.pk]).one(), card
+    # The lifecycle: only a reserve card goes from ordered to produced (E1, citing R2).
+    refused = assert_refused(
+        "E1", lambda: cards.produce(actor=world.issuer, now=NEW, card_ids=[card.pk]).one(), card
     )
+    assert "photographed before it is produced (R2)" in refused.en
 
 
 def test_a_card_is_produced_once(world):

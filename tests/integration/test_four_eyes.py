@@ -12,12 +12,13 @@ import pytest
 
 from ekort.domain.errors import Refused
 from ekort.domain.four_eyes import (
-    decide_approver,
-    decide_holder_for_four_eyes,
+    FourEyesStep,
+    Registration,
+    decide_four_eyes,
     needs_second_approval,
 )
 from ekort.domain.identifiers import IdentityKind
-from ekort.domain.vocabulary import AssuranceLevel, CardType, Role
+from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.services import audit, cards
 from ekort.store.models import Card, Certificate, FourEyesApproval, IdentityCheck
 from tests import factories
@@ -56,16 +57,32 @@ def test_only_a_reserve_card_at_loa3_needs_a_second_administrator(card_type, lev
     assert needs_second_approval(card_type, level) is two
 
 
+WAITING = Registration(CheckPurpose.HAND_OUT, registered_by=7)
+
+
 def test_the_registrar_is_not_the_approver():
-    assert decide_approver(registered_by=7, approver=8).allowed
-    refused = decide_approver(registered_by=7, approver=7)
+    assert decide_four_eyes(FourEyesStep.APPROVE, WAITING, actor=8).allowed
+    refused = decide_four_eyes(FourEyesStep.APPROVE, WAITING, actor=7)
     assert (refused.allowed, refused.rule) == (False, "E11")
+    # Withdrawing is for the registrar too.
+    assert decide_four_eyes(FourEyesStep.WITHDRAW, WAITING, actor=7).allowed
 
 
 def test_four_eyes_is_not_for_a_samordningsnummer_holder():
-    assert decide_holder_for_four_eyes(IdentityKind.PERSONNUMMER).allowed
-    assert decide_holder_for_four_eyes(IdentityKind.SAMORDNINGSNUMMER).rule == "E11"
-    assert not decide_holder_for_four_eyes(IdentityKind.SAMORDNINGSNUMMER).allowed
+    register = FourEyesStep.REGISTER
+    assert decide_four_eyes(register, None, identity_kind=IdentityKind.PERSONNUMMER).allowed
+    refused = decide_four_eyes(register, None, identity_kind=IdentityKind.SAMORDNINGSNUMMER)
+    assert (refused.allowed, refused.rule) == (False, "E11")
+
+
+def test_nothing_to_approve_or_withdraw_without_a_registration_of_that_kind():
+    for step in (FourEyesStep.APPROVE, FourEyesStep.WITHDRAW):
+        assert not decide_four_eyes(step, None, actor=8).allowed
+    activation = decide_four_eyes(
+        FourEyesStep.APPROVE, WAITING, purpose=CheckPurpose.ACTIVATION, actor=8
+    )
+    assert (activation.allowed, activation.rule) == (False, "E11")
+    assert "activation" in activation.en
 
 
 # --- registering -----------------------------------------------------------------------------

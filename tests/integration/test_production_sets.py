@@ -101,7 +101,7 @@ def test_a_batch_produces_and_sends_like_one_card_at_a_time(
 
 
 def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
-    ordered = j.ordered(world, "photo", AT).pk  # not photographed (the world's employee): R2
+    ordered = j.ordered(world, "photo", AT).pk  # not photographed (the world's employee): E1
     no_hsa = factories.person(given="Utan", manager=world.manager)
     no_hsa.hsa_id = None
     no_hsa.save()
@@ -111,7 +111,7 @@ def test_a_refused_card_is_left_untouched_and_the_others_go_on(world):
         actor=world.issuer, card_ids=[ordered, without, *good, 999_999], now=AT
     )
     assert outcome.done == good
-    assert _rule(outcome.refused[ordered]) == "R2"
+    assert _rule(outcome.refused[ordered]) == "E1"
     assert _rule(outcome.refused[without]) == "R11"
     assert isinstance(outcome.refused[999_999], NotFound)
     assert Card.objects.get(pk=ordered).number is None

@@ -19,6 +19,7 @@ from ekort.domain.lifecycle import (
     next_state,
     render_markdown,
 )
+from ekort.domain.vocabulary import CardType
 
 S, A = CardState, CardAction
 
@@ -32,6 +33,7 @@ ACTIONS = (
     A.ACTIVATE,
     A.ORDER_PIN_LETTER,
     A.UNLOCK_PIN,
+    A.MANAGE_CERTIFICATES,
     A.BLOCK,
     A.REPLACE,
     A.EXPIRE,
@@ -44,19 +46,19 @@ BLK, EXP, CAN = S.BLOCKED, S.EXPIRED, S.CANCELLED
 
 # Written out by hand from the rules, not derived from the code: the state each action leads to.
 # Columns: photograph, produce, send_code_envelope, send_home, hand_out, activate,
-# order_pin_letter, unlock_pin, block, replace, expire, cancel.
+# order_pin_letter, unlock_pin, manage_certificates_on, block, replace, expire, cancel.
 # fmt: off
 EXPECTED: dict[CardState, tuple[CardState | None, ...]] = {
-    #      photo produce envel. home  hand  activ letter unlock block repl. expire cancel
-    ORD:  (PHO,  PRO,    __,    __,   __,   __,   __,    __,    __,   __,   __,    CAN),
-    PHO:  (__,   PRO,    __,    __,   __,   __,   __,    __,    __,   __,   __,    CAN),
-    PRO:  (__,   __,     PICK,  SENT, __,   __,   __,    __,    BLK,  BLK,  EXP,   __),
-    PICK: (__,   __,     __,    __,   ACT,  __,   __,    __,    BLK,  BLK,  EXP,   __),
-    SENT: (__,   __,     __,    __,   __,   ACT,  __,    __,    BLK,  BLK,  EXP,   __),
-    ACT:  (__,   __,     __,    __,   __,   __,   ACT,   ACT,   BLK,  BLK,  EXP,   __),
-    BLK:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   BLK,  __,    __),
-    EXP:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   EXP,  __,    __),
-    CAN:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   __,   __,    __),
+    #      photo produce envel. home  hand  activ letter unlock certs block repl. expire cancel
+    ORD:  (PHO,  PRO,    __,    __,   __,   __,   __,    __,    __,   __,   __,   __,    CAN),
+    PHO:  (__,   PRO,    __,    __,   __,   __,   __,    __,    __,   __,   __,   __,    CAN),
+    PRO:  (__,   __,     PICK,  SENT, __,   __,   __,    __,    __,   BLK,  BLK,  EXP,   __),
+    PICK: (__,   __,     __,    __,   ACT,  __,   __,    __,    __,   BLK,  BLK,  EXP,   __),
+    SENT: (__,   __,     __,    __,   __,   ACT,  __,    __,    __,   BLK,  BLK,  EXP,   __),
+    ACT:  (__,   __,     __,    __,   __,   __,   ACT,   ACT,   ACT,  BLK,  BLK,  EXP,   __),
+    BLK:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   __,   BLK,  __,    __),
+    EXP:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   __,   EXP,  __,    __),
+    CAN:  (__,   __,     __,    __,   __,   __,   __,    __,    __,   __,   __,   __,    __),
 }
 # fmt: on
 
@@ -78,17 +80,26 @@ def test_the_expected_table_covers_every_state_and_action():
     assert all(len(row) == len(ACTIONS) for row in EXPECTED.values())
 
 
+# A reserve card takes every transition the table has (a photo card is photographed before it
+# is produced: test_a_photo_card_is_photographed_before_it_is_produced).
+RESERVE = CardType.RESERVE
+
+
 @pytest.mark.parametrize(("state", "action"), PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
 def test_every_state_action_pair(state: CardState, action: CardAction):
     target = expected(state, action)
     if target is not None:
-        assert next_state(state, action) is target
-        assert can(state, action)
+        assert next_state(state, action, RESERVE) is target
+        assert can(state, action, RESERVE)
         return
-    assert not can(state, action)
+    assert not can(state, action, RESERVE)
     with pytest.raises(Refused) as refused:
-        next_state(state, action)
+        next_state(state, action, RESERVE)
     error = refused.value
+    if (state, action) == (S.BLOCKED, A.BLOCK):
+        assert error.rule == "E9"  # a block is final
+        assert error.en.endswith("The card is already blocked.")
+        return
     assert error.rule == "E1"
     assert str(error).startswith("E1: ")
     assert error.sv.startswith("Åtgärden är inte tillåten")
@@ -118,7 +129,7 @@ def test_every_state_action_pair(state: CardState, action: CardAction):
             S.ACTIVE,
             A.ACTIVATE,
             "The card is already active. Allowed in this state: "
-            "order_pin_letter, unlock_pin, block, replace, expire.",
+            "order_pin_letter, unlock_pin, manage_certificates_on, block, replace, expire.",
         ),
         (
             S.ORDERED,
@@ -154,11 +165,11 @@ def test_final_states_are_blocked_expired_and_cancelled():
 def test_a_final_state_has_no_way_out(state: CardState, action: CardAction):
     # E9 for blocked: a final state is either refused or stays where it is (replace links a new
     # card to the old one and leaves the old one as it was).
-    if can(state, action):
-        assert next_state(state, action) is state
+    if can(state, action, RESERVE):
+        assert next_state(state, action, RESERVE) is state
     else:
-        with pytest.raises(Refused, match=r"^E1: "):
-            next_state(state, action)
+        with pytest.raises(Refused, match=r"^E(1|9): "):
+            next_state(state, action, RESERVE)
 
 
 def test_a_cancelled_card_allows_nothing():
@@ -167,7 +178,7 @@ def test_a_cancelled_card_allows_nothing():
 
 @pytest.mark.parametrize("state", sorted(set(CardState) - FINAL_STATES))
 def test_every_state_that_is_not_final_can_move_on(state: CardState):
-    assert any(next_state(state, a) is not state for a in allowed_actions(state))
+    assert any(next_state(state, a, RESERVE) is not state for a in allowed_actions(state))
 
 
 # One way to reach each state from a new order, through next_state only.
@@ -192,8 +203,19 @@ def test_a_path_is_given_for_every_state():
 def test_every_state_is_reachable_from_a_new_order(state: CardState):
     current = INITIAL_STATE
     for action in PATHS[state]:
-        current = next_state(current, action)
+        current = next_state(current, action, RESERVE)
     assert current is state
+
+
+def test_a_photo_card_is_photographed_before_it_is_produced():
+    assert next_state(S.PHOTOGRAPHED, A.PRODUCE, CardType.PHOTO) is S.PRODUCED
+    assert not can(S.ORDERED, A.PRODUCE, CardType.PHOTO)
+    with pytest.raises(Refused) as refused:
+        next_state(S.ORDERED, A.PRODUCE, CardType.PHOTO)
+    assert refused.value.rule == "E1"
+    assert "photographed before it is produced (R2)" in refused.value.en
+    with pytest.raises(ValueError, match="card type"):
+        next_state(S.ORDERED, A.PRODUCE)
 
 
 def test_the_initial_state_is_ordered():

@@ -246,6 +246,7 @@ def not_activated(plan: Plan, key: str) -> None:
     card = plan.order(key, at, note="Nyanställd.")
     sent = plan.new_path(card, at, activate=False)
     deadline = plan.calendar.activation_deadline(sent)
+    assert deadline is not None  # sent home on the new path
     again = plan.between(deadline + timedelta(days=14), deadline + timedelta(days=30))
     new = plan.replace(
         card, again, BlockReason.NOT_ACTIVATED, "Kortet aktiverades inte inom tre månader."

@@ -7,7 +7,9 @@ log or a terminal always says which rule refused it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 
 class DomainError(Exception):
@@ -61,3 +63,24 @@ class Refused(DomainError):
     @property
     def decision(self) -> Decision:
         return Decision.refuse(self.rule, self.sv, self.en)
+
+
+_Decider = TypeVar("_Decider", bound=Callable[..., Any])
+
+# Rule ID -> the domain function that decides it ("module.qualname"), filled by `decides` as
+# the domain's modules are imported; `ekort.domain.deciders` imports them all.
+DECIDED_BY: dict[str, list[str]] = {}
+
+
+def decides(*rule_ids: str) -> Callable[[_Decider], _Decider]:
+    """Mark the domain function that decides these rules: the one function that refuses them.
+    Services call it and `.require()` the answer; pages and the API ask it to show or hide a
+    form. `ekort docs` names it in docs/rules.md."""
+
+    def mark(function: _Decider) -> _Decider:
+        name = f"{function.__module__}.{function.__qualname__}"
+        for rule_id in rule_ids:
+            DECIDED_BY.setdefault(rule_id, []).append(name)
+        return function
+
+    return mark

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .errors import Decision, InvalidInput
+from .errors import Decision, InvalidInput, decides
 from .timekeeping import add_years
 from .vocabulary import AssuranceLevel
 
@@ -94,6 +94,7 @@ def sis_marked_on_issue(issued_on: date, calendar: PolicyCalendar) -> bool:
     return calendar.period_on(issued_on).sis_marked_photo_cards
 
 
+@decides("E4", "R17")
 def decide_identity_document(
     kind: DocumentKind, expires_on: date | None, checked_on: date, *, digital: bool = False
 ) -> Decision:
@@ -163,6 +164,7 @@ def birthday_of_age(birth_date: date, age: int) -> date:
     return add_years(birth_date, age)
 
 
+@decides("E5")
 def decide_holder_age(birth_date: date, on: date, level: AssuranceLevel) -> Decision:
     """Is the holder old enough on `on` for a card at `level` (E5: 18 for LoA3, 15 for LoA2)?"""
     if birth_date > on:

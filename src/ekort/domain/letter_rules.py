@@ -25,10 +25,13 @@ def carries_puk(kind: LetterKind, card_type: CardType) -> bool:
 
 
 @decides("R10")
-def decide_cover_letter_again(card_state: CardState, *, waiting: bool) -> Decision:
+def decide_cover_letter_again(
+    card_state: CardState, *, waiting: bool, has_address: bool = True
+) -> Decision:
     """May the card's cover letter be sent again (R10)? Only while the card, sent home, waits
     to be activated, and not while the letter itself still waits in the print queue (`waiting`):
-    it goes out with the next print run, and another would be a duplicate."""
+    it goes out with the next print run, and another would be a duplicate. It goes to the
+    registered address, so the holder must have one."""
     r = rule("R10")
     if card_state is not CardState.SENT_INACTIVE:
         return Decision.refuse(
@@ -40,6 +43,12 @@ def decide_cover_letter_again(card_state: CardState, *, waiting: bool) -> Decisi
         )
     if waiting:
         return Decision.refuse("R10", STILL_QUEUED_SV, STILL_QUEUED_EN)
+    if not has_address:
+        return Decision.refuse(
+            "R10",
+            f"{r.sv} Personen saknar registrerad folkbokföringsadress i ekort.",
+            f"{r.en} The person has no registered address recorded in ekort.",
+        )
     return Decision.allow(
         "R10",
         "Följebrevet kan skickas igen till folkbokföringsadressen.",

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .errors import Refused
+from .errors import Decision, decides
 from .rulebook import rule
+from .vocabulary import CardType
 
 
 class CardState(StrEnum):
@@ -40,6 +41,7 @@ class CardAction(StrEnum):
     ACTIVATE = "activate"
     ORDER_PIN_LETTER = "order_pin_letter"
     UNLOCK_PIN = "unlock_pin"
+    MANAGE_CERTIFICATES = "manage_certificates_on"
     BLOCK = "block"
     REPLACE = "replace"
     EXPIRE = "expire"
@@ -52,6 +54,8 @@ class Transition:
     action: CardAction
     target: CardState
     why: str  # the rule or reason this transition exists, shown in the generated table
+    # The card types that take this transition; None: every type.
+    card_types: frozenset[CardType] | None = None
 
 
 S, A = CardState, CardAction
@@ -60,7 +64,13 @@ _LIVE_PRODUCED = (S.PRODUCED, S.AWAITING_PICKUP, S.SENT_INACTIVE, S.ACTIVE)
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.ORDERED, A.PHOTOGRAPH, S.PHOTOGRAPHED, "Photo cards are photographed (R2)."),
-    Transition(S.ORDERED, A.PRODUCE, S.PRODUCED, "Reserve cards need no photo (E7)."),
+    Transition(
+        S.ORDERED,
+        A.PRODUCE,
+        S.PRODUCED,
+        "Reserve cards need no photo (E7); a photo card is photographed first (R2).",
+        frozenset({CardType.RESERVE}),
+    ),
     Transition(S.PHOTOGRAPHED, A.PRODUCE, S.PRODUCED, "Production assigns the card number."),
     Transition(S.ORDERED, A.CANCEL, S.CANCELLED, "An order can be withdrawn before production."),
     Transition(
@@ -72,6 +82,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.SENT_INACTIVE, A.ACTIVATE, S.ACTIVE, "Activated at a card office (R7, R9)."),
     Transition(S.ACTIVE, A.ORDER_PIN_LETTER, S.ACTIVE, "PIN/PUK letter (R14, R15, R16)."),
     Transition(S.ACTIVE, A.UNLOCK_PIN, S.ACTIVE, "PIN unlock at a card office (R14)."),
+    Transition(
+        S.ACTIVE,
+        A.MANAGE_CERTIFICATES,
+        S.ACTIVE,
+        "The holder adds and removes certificates in self-service (R12, R13).",
+    ),
     *(Transition(state, A.BLOCK, S.BLOCKED, "A block is final (E9).") for state in _LIVE_PRODUCED),
     *(
         Transition(state, A.REPLACE, S.BLOCKED, "The replaced card is blocked (E8).")
@@ -91,8 +107,8 @@ LIVE_STATES = frozenset(_LIVE_PRODUCED)
 # States in which a card occupies its holder's slot for its type (E8).
 OCCUPYING_STATES = frozenset({S.ORDERED, S.PHOTOGRAPHED, *_LIVE_PRODUCED})
 
-_TABLE: Mapping[tuple[CardState, CardAction], CardState] = {
-    (t.source, t.action): t.target for t in TRANSITIONS
+_TABLE: Mapping[tuple[CardState, CardAction], Transition] = {
+    (t.source, t.action): t for t in TRANSITIONS
 }
 
 
@@ -123,15 +139,39 @@ def allowed_actions(state: CardState) -> tuple[CardAction, ...]:
     return tuple(t.action for t in TRANSITIONS if t.source == state)
 
 
-def next_state(state: CardState, action: CardAction) -> CardState:
-    """The state after `action`, or `Refused` (E1) listing what is allowed instead."""
-    try:
-        return _TABLE[(state, action)]
-    except KeyError:
-        raise _not_allowed(state, action) from None
+@decides("E1", "E9")
+def decide_transition(
+    state: CardState, action: CardAction, card_type: CardType | None = None
+) -> Decision:
+    """May a card in `state` (of `card_type`) take `action`? The lifecycle table decides (E1);
+    blocking a blocked card is refused as final (E9). A transition the table keeps for some
+    card types needs the card's type."""
+    if action is A.BLOCK and state is S.BLOCKED:
+        e9 = rule("E9")
+        return Decision.refuse(
+            "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
+        )
+    transition = _TABLE.get((state, action))
+    if transition is None:
+        return Decision.refuse("E1", *_not_allowed(state, action))
+    if transition.card_types is not None:
+        if card_type is None:
+            raise ValueError(f"{action} from {state} depends on the card type; give it")
+        if card_type not in transition.card_types:
+            return Decision.refuse("E1", *_not_for_type(state, action, card_type))
+    e1 = rule("E1")
+    return Decision.allow("E1", e1.sv, e1.en)
 
 
-def _not_allowed(state: CardState, action: CardAction) -> Refused:
+def next_state(
+    state: CardState, action: CardAction, card_type: CardType | None = None
+) -> CardState:
+    """The state after `action`, or `Refused` (E1, E9) listing what is allowed instead."""
+    decide_transition(state, action, card_type).require()
+    return _TABLE[(state, action)].target
+
+
+def _not_allowed(state: CardState, action: CardAction) -> tuple[str, str]:
     allowed = ", ".join(allowed_actions(state)) or "nothing (the state is final)"
     e1 = rule("E1")
     # "Already" when the action would have led here: the usual loser of a race (two
@@ -143,16 +183,38 @@ def _not_allowed(state: CardState, action: CardAction) -> Refused:
         if already
         else f"Cannot {action.replace('_', ' ')} a card that is {state_text}."
     )
-    return Refused(
-        "E1",
+    return (
         f"{e1.sv} Kortet är i tillståndet '{state}' och åtgärden '{action}' är inte "
         f"tillåten. Tillåtet: {allowed}.",
         f"{en} Allowed in this state: {allowed}.",
     )
 
 
-def can(state: CardState, action: CardAction) -> bool:
-    return (state, action) in _TABLE
+def _not_for_type(state: CardState, action: CardAction, card_type: CardType) -> tuple[str, str]:
+    e1 = rule("E1")
+    if action is A.PRODUCE and card_type is CardType.PHOTO:
+        return (
+            f"{e1.sv} Fotokortet måste fotograferas innan det tillverkas (R2).",
+            f"{e1.en} A photo card is photographed before it is produced (R2).",
+        )
+    return (
+        f"{e1.sv} Åtgärden '{action}' gäller inte {card_type}kort i tillståndet '{state}'.",
+        f"{e1.en} A {card_type} card that is {state.replace('_', ' ')} cannot {action}.",
+    )
+
+
+def can(state: CardState, action: CardAction, card_type: CardType | None = None) -> bool:
+    """Whether the lifecycle lets the card take `action` (the question pages ask)."""
+    try:
+        return decide_transition(state, action, card_type).allowed
+    except ValueError:  # depends on the card type, which was not given: some type can
+        return True
+
+
+def _only_for(transition: Transition) -> str:
+    if transition.card_types is None:
+        return ""
+    return f" Only for: {', '.join(sorted(transition.card_types))}."
 
 
 def render_markdown() -> str:
@@ -165,13 +227,18 @@ def render_markdown() -> str:
         "| From | Action | To | Why |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {t.source} | {t.action} | {t.target} | {t.why} |" for t in TRANSITIONS]
+    lines += [
+        f"| {t.source} | {t.action} | {t.target} | {t.why}{_only_for(t)} |" for t in TRANSITIONS
+    ]
     lines += ["", "## Every (state, action) pair", ""]
     actions = list(CardAction)
     lines.append("| State | " + " | ".join(actions) + " |")
     lines.append("|---|" + "---|" * len(actions))
     for state in CardState:
-        cells = [str(_TABLE.get((state, action), "-")) for action in actions]
+        cells = [
+            str(_TABLE[(state, action)].target) if (state, action) in _TABLE else "-"
+            for action in actions
+        ]
         lines.append(f"| {state} | " + " | ".join(cells) + " |")
     finals = ", ".join(sorted(FINAL_STATES))
     lines += ["", f"Final states: {finals}. A block is final (E9).", ""]

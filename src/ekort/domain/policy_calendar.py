@@ -25,8 +25,8 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import NoReturn, TypeVar
 
-from .errors import Decision, InvalidInput, Refused
-from .rulebook import RULES
+from .errors import Decision, InvalidInput, decides
+from .rulebook import RULES, rule
 from .timekeeping import add_months, add_years, local_date
 from .vocabulary import CardType, DeliveryPath, Generation
 
@@ -72,6 +72,12 @@ class Period:
     def days(self) -> str:
         """The period's first and last day, both included: "2024-01-23 – 2024-01-24"."""
         return days_text(self.first_day, self.last_day)
+
+
+def deadline_passed(deadline: date, today: date) -> bool:
+    """A last day has passed once it is over: the day after it, the card is overdue (R3,
+    R8). The deadline sweeps select the same cards: deadline before today."""
+    return today > deadline
 
 
 def days_text(first: date | None, last: date | None) -> str:
@@ -170,8 +176,56 @@ class PolicyCalendar:
 
     # --- decisions ----------------------------------------------------------------------
 
-    def decide(self, action: PolicyAction, card_type: CardType, now: datetime) -> Decision:
-        return self.period_at(now).decisions[(action, card_type)]
+    @decides("R1", "R2", "R3", "R4", "R6", "R7", "R8", "E7")
+    def decide(
+        self,
+        action: PolicyAction,
+        card_type: CardType,
+        now: datetime,
+        *,
+        deadline: date | None = None,
+        has_registered_address: bool = True,
+    ) -> Decision:
+        """May `action` be done to a card of `card_type` at `now`? First the period's own
+        decision (this calendar's data: R1, R2, R4, R6, R7, E7, and R3 once the pick-up
+        period is over); then the card's own last day, for a hand-out (`deadline`: its pick-up
+        deadline, R3) or an activation (its activation deadline, R8); and for issuing, which
+        sends the card, a registered address to send it to (R6 home, R3 code envelope) and a
+        pick-up day that has not passed (R3)."""
+        period = self.period_at(now)
+        decision = period.decisions[(action, card_type)]
+        if not decision.allowed:
+            return decision
+        today = local_date(now)
+        last_day_rule = {PolicyAction.HAND_OUT: "R3", PolicyAction.ACTIVATE: "R8"}.get(action)
+        if last_day_rule is not None and deadline is not None and deadline_passed(deadline, today):
+            r = rule(last_day_rule)
+            return Decision.refuse(
+                last_day_rule,
+                f"{r.sv} Sista dag var {deadline.isoformat()}; kortet spärras och ett nytt kort "
+                "behöver beställas.",
+                f"{r.en} The last day was {deadline.isoformat()}; the card will be blocked and "
+                "a new one must be ordered.",
+            )
+        if action is PolicyAction.ISSUE:
+            path_rule = "R6" if period.delivery_path is DeliveryPath.HOME else "R3"
+            if not has_registered_address:
+                r = rule(path_rule)
+                return Decision.refuse(
+                    path_rule,
+                    f"{r.sv} Personen saknar registrerad folkbokföringsadress i ekort.",
+                    f"{r.en} The person has no registered address recorded in ekort.",
+                )
+            pickup = period.pickup_deadline
+            if period.delivery_path is DeliveryPath.CODE_ENVELOPE and pickup and pickup < today:
+                return Decision.refuse(
+                    "R3",
+                    f"Inga kort kan skickas {today}: sista dag att hämta ut kort, {pickup}, "
+                    "har passerat.",
+                    f"No card can be sent on {today}: the last day to collect cards, {pickup}, "
+                    "has passed.",
+                )
+        return decision
 
     def rules_table(self, now: datetime) -> list[RuleRow]:
         """One row per (action, card type), in declaration order, for the period at `now`."""
@@ -195,37 +249,21 @@ class PolicyCalendar:
         """Whether a card issued at `issued_at` is SIS-marked (R17). Reserve cards never are."""
         return card_type is CardType.PHOTO and self.period_at(issued_at).sis_marked_photo_cards
 
-    def pickup_deadline(self, sent_at: datetime) -> date:
-        """The last day to collect a card whose code envelope was sent at `sent_at` (R3)."""
-        period = self.period_at(sent_at)
-        if period.pickup_deadline is None:
-            day = local_date(sent_at).isoformat()
-            raise Refused(
-                "R6",
-                f"Kort som skickas {day} skickas hem och aktiveras på ett kortkontor; "
-                "det finns ingen sista dag för uthämtning.",
-                f"A card sent on {day} is sent home and activated at a card office; "
-                "it has no pick-up deadline.",
-            )
-        return period.pickup_deadline
+    def pickup_deadline(self, sent_at: datetime) -> date | None:
+        """The last day to collect a card whose code envelope was sent at `sent_at` (R3);
+        None for a card sent then, which goes home and is activated at a card office (R6)."""
+        return self.period_at(sent_at).pickup_deadline
 
-    def activation_deadline(self, sent_at: datetime) -> date:
-        """The last day to activate a card sent home at `sent_at` (R8).
+    def activation_deadline(self, sent_at: datetime) -> date | None:
+        """The last day to activate a card sent home at `sent_at` (R8); None for a card sent
+        then, which is collected with a code envelope (R3).
 
         Calendar months from the local day the card was sent, the last day included, clamped
         to the month's end: sent 2024-01-31, last day 2024-04-30.
         """
         sent_on = local_date(sent_at)
         months = self.period_on(sent_on).activation_window_months
-        if months is None:
-            raise Refused(
-                "R3",
-                f"Kort som skickas {sent_on.isoformat()} hämtas ut på ett utlämningsställe "
-                "med kodkuvert; de har ingen sista dag för aktivering.",
-                f"Cards sent on {sent_on.isoformat()} are collected at a hand-out point with a "
-                "code envelope; they have no activation deadline.",
-            )
-        return add_months(sent_on, months)
+        return None if months is None else add_months(sent_on, months)
 
     def valid_until(self, card_type: CardType, issued_at: datetime) -> date:
         """The card's last valid day: the local issue date plus the validity in years."""

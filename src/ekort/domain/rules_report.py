@@ -9,9 +9,11 @@ cited and the sentence; blocking is among the actions, allowed in every period (
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from .deciders import deciders
 from .errors import Decision
 from .policy_calendar import BLOCK, Period, PolicyAction, PolicyCalendar, decide_block
 from .rulebook import Rule
@@ -110,28 +112,25 @@ def rules_json(calendar: PolicyCalendar, now: datetime) -> dict[str, Any]:
 def decide_sending(calendar: PolicyCalendar, now: datetime) -> Decision:
     """Can a card be sent at `now`, and by when must its holder act?
 
-    Sending goes with issuing: a card is sent only when its type may be issued, so during the
-    ordering and issuing stop none is (R4). A card sent with a code envelope after the last
-    day to collect could never be collected (R3), so none is sent then either. Otherwise the
-    decision names the deadline: the pick-up day (R3) or the end of the activation window (R8),
-    never a day that has passed.
+    Sending goes with issuing (`PolicyCalendar.decide`, ISSUE): a card is sent only when its
+    type may be issued, so during the ordering and issuing stop none is (R4), nor one with a
+    code envelope after the last day to collect (R3). This puts the calendar's answer for the
+    report's "card sent now" line; otherwise it names the deadline: the pick-up day (R3) or
+    the end of the activation window (R8), never a day that has passed.
     """
     today = local_date(now).isoformat()
-    sendable = _sendable(calendar, now)
+    answers = [calendar.decide(PolicyAction.ISSUE, kind, now) for kind in CardType]
+    sendable = tuple(kind for kind, d in zip(CardType, answers, strict=True) if d.allowed)
     if not sendable:
-        refusal = calendar.decide(PolicyAction.ISSUE, next(iter(CardType)), now)
-        return Decision.refuse(
-            refusal.rule,
-            f"Inga kort kan skickas {today}: inga kort utfärdas den dagen.",
-            f"No card can be sent on {today}: no card is issued that day.",
+        refusal = answers[0]
+        if refusal.rule == "R3":  # the calendar's own sentence names the day and the deadline
+            return refusal
+        return replace(
+            refusal,
+            sv=f"Inga kort kan skickas {today}: inga kort utfärdas den dagen.",
+            en=f"No card can be sent on {today}: no card is issued that day.",
         )
     pickup, activation = _deadlines(calendar, now)
-    if pickup is not None and pickup < local_date(now):
-        return Decision.refuse(
-            "R3",
-            f"Inga kort kan skickas {today}: sista dag att hämta ut kort, {pickup}, har passerat.",
-            f"No card can be sent on {today}: the last day to collect cards, {pickup}, has passed.",
-        )
     only_sv, only_en = _only(sendable)
     if pickup is not None:
         return Decision.allow(
@@ -210,6 +209,12 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
+def _decided_by(rule_id: str) -> str:
+    return ", ".join(
+        f"`{name.removeprefix('ekort.domain.')}`" for name in deciders().get(rule_id, [])
+    )
+
+
 def render_rules_markdown(calendar: PolicyCalendar, rules: Iterable[Rule]) -> str:
     """docs/rules.md: every rule ID, then the calendar's periods with each decision."""
     lines = [
@@ -219,9 +224,13 @@ def render_rules_markdown(calendar: PolicyCalendar, rules: Iterable[Rule]) -> st
         "do not edit by hand. R1-R18 come from the region's notice about the January 2024 card",
         "changes; E-rules are ekort's own, for what the notice leaves to the system.",
         "",
-        "| ID | Svenska | English |",
-        "|---|---|---|",
-        *(f"| {r.id} | {r.sv} | {r.en} |" for r in rules),
+        'Each rule is refused by one function of `ekort.domain` only ("decided by"): the',
+        "services call it and require its answer, the portal and the API ask it before they",
+        "show a form. A rule no function refuses is information for the people concerned.",
+        "",
+        "| ID | Svenska | English | Decided by |",
+        "|---|---|---|---|",
+        *(f"| {r.id} | {r.sv} | {r.en} | {_decided_by(r.id)} |" for r in rules),
         "",
         f"## Policy calendar: {calendar.region}",
         "",

@@ -26,7 +26,7 @@ from ekort.store.models import Letter
 
 from . import audit
 from .ca.secrets import unseal
-from .cards.card_sets import card_change, require_registered_address, snapshot
+from .cards.card_sets import card_change, snapshot
 from .cards.locked_pin import pin_letter_queued
 from .cards.production import queue_letter
 from .policy import current_calendar
@@ -216,8 +216,10 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
             )
             audit.append([change])
             return letter
-        decide_cover_letter_again(CardState(card.state), waiting=waiting).require()
-        require_registered_address(card.person, "R6")
+        has_address = card.person.has_registered_address
+        decide_cover_letter_again(
+            CardState(card.state), waiting=waiting, has_address=has_address
+        ).require()
         letter = queue_letter(card, kind, now)
         after = {**snapshot(card), "letter_id": letter.pk, **noted}
         audit.append([card_change(actor, "resend_letter", card, now, snapshot(card), after)])

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from ekort.domain.errors import Refused
-from ekort.domain.rulebook import rule
+from ekort.domain.access import Permission, decide_access, needs, relation
 from ekort.domain.vocabulary import Role
 
 User = AbstractBaseUser | AnonymousUser
@@ -34,17 +33,19 @@ def roles_of(user: Any) -> frozenset[Role]:
 
 
 def require_role(user: Any, *allowed: Role) -> frozenset[Role]:
+    """The account's roles, if it holds one of `allowed`; else E10 (`decide_access`)."""
     held = roles_of(user)
-    if not held.intersection(allowed):
-        names = ", ".join(allowed)
-        e10 = rule("E10")
-        raise Refused(
-            "E10",
-            f"{e10.sv} Krävs: {names}.",
-            f"This needs one of the roles {names}; the account has "
-            f"{', '.join(sorted(held)) or 'none'}.",
-        )
+    decide_access(needs(*allowed), held).require()
     return held
+
+
+def require_access(
+    user: Any, permission: Permission, person_id: int, manager_id: int | None
+) -> None:
+    """E10 for something of the person `person_id` (managed by `manager_id`), as
+    `permission` says (`decide_access`)."""
+    to = relation(person_id_of(user), person_id, manager_id)
+    decide_access(permission, roles_of(user), to).require()
 
 
 def person_id_of(user: Any) -> int | None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ekort.domain.errors import NotFound, Refused
-from ekort.domain.rulebook import rule
+from ekort.domain.access import SEE_CARD, SEE_PERSON, Relation, decide_access
+from ekort.domain.errors import NotFound
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Card, Person
 
@@ -41,27 +41,22 @@ def may_see_address(actor: Any, protected_identity: bool) -> bool:
 # --- Everything an account may see (the API) -------------------------------------------------
 
 
-def _refuse(what: str) -> Refused:
-    e10 = rule("E10")
-    return Refused(
-        "E10",
-        f"{e10.sv} Du får inte se {'personen' if what == 'person' else 'kortet'}.",
-        f"{e10.en} You may see only yourself, the persons you manage and their cards.",
-    )
-
-
 def _person_filter(actor: Any, prefix: str) -> Q | None:
-    """None: everything; otherwise the condition on the person (under `prefix`)."""
+    """None: everything; otherwise the condition on the person (under `prefix`): what
+    `SEE_PERSON` lets the account's roles see, as a query."""
     roles = roles_of(actor)
-    if roles & STAFF:
+    relations: set[Relation] = set()
+    for role in roles:
+        relations |= SEE_PERSON.roles.get(role, frozenset())
+    if Relation.OTHER in relations:
         return None
+    condition = Q(pk__in=[])
     me = person_id_of(actor)
     if me is None:
-        return Q(pk__in=[])
-    condition = Q(pk__in=[])
-    if Role.HOLDER in roles or Role.ORDERER in roles:
+        return condition
+    if Relation.SELF in relations:
         condition |= Q(**{f"{prefix}pk": me})
-    if Role.ORDERER in roles:
+    if Relation.MANAGER in relations:
         condition |= Q(**{f"{prefix}manager_id": me})
     return condition
 
@@ -82,7 +77,7 @@ def person_for(actor: Any, person_id: int) -> Person:
     person = visible_persons(actor).filter(pk=person_id).first()
     if person is None:
         if Person.objects.filter(pk=person_id).exists():
-            raise _refuse("person")
+            decide_access(SEE_PERSON, roles_of(actor)).require()
         raise NotFound(f"There is no person with id {person_id}.")
     return person
 
@@ -91,7 +86,7 @@ def card_for(actor: Any, card_id: int) -> Card:
     card = visible_cards(actor).filter(pk=card_id).first()
     if card is None:
         if Card.objects.filter(pk=card_id).exists():
-            raise _refuse("card")
+            decide_access(SEE_CARD, roles_of(actor)).require()
         raise NotFound(f"There is no card with id {card_id}.")
     return card
 

@@ -27,13 +27,13 @@ from django.views import View
 
 from ekort.domain.card_face import FaceField, card_face
 from ekort.domain.errors import DomainError, InvalidInput, Refused
-from ekort.domain.four_eyes import needs_second_approval
+from ekort.domain.four_eyes import FourEyesStep, decide_four_eyes
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
-from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Generation, Role
+from ekort.domain.lifecycle import CardAction, CardState, can
+from ekort.domain.vocabulary import CardType, CheckPurpose, Generation, Role
 from ekort.services import cards, clock, search
-from ekort.services.cards.handover import pending_approval
+from ekort.services.cards.handover import needs_two, registration_of
 from ekort.services.policy import current_calendar
 from ekort.store.models import Card, FourEyesApproval
 
@@ -170,14 +170,10 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
 FOUR_EYES_FORMS = ("approve", "approve_activation", "withdraw")
 
 
-def _needs_two(card: Card) -> bool:
-    return needs_second_approval(CardType(card.card_type), AssuranceLevel(card.assurance_level))
-
-
 def _activate_form(card: Card, data: Any = None) -> django_forms.Form:
     """A card that takes two administrators is registered with the document only: the holder
     types the PIN when the second one approves (E11)."""
-    if _needs_two(card):
+    if needs_two(card):
         return forms.DocumentForm(data, prefix="aktivera")
     return forms.ActivateForm(data, prefix="aktivera")
 
@@ -193,7 +189,11 @@ def _render_card(
     state = CardState(card.state)
     is_photo = card.card_type == CardType.PHOTO
     row = reading.CardRow(card)
-    pending = pending_approval(card) if state in _WAITING_IN.values() else None
+    kind = CardType(card.card_type)
+    pending, waiting = registration_of(card) if state in _WAITING_IN.values() else (None, None)
+    # A card that takes two administrators is registered once (E11); one that takes one, any
+    # time the lifecycle lets it be handed out or activated.
+    may_register = not needs_two(card) or decide_four_eyes(FourEyesStep.REGISTER, waiting).allowed
     four_eyes = pending is not None and problem is not None and problem.form in FOUR_EYES_FORMS
     context: dict[str, Any] = {
         "row": row,
@@ -202,14 +202,14 @@ def _render_card(
         # its buttons; with nothing waiting, at the top like the others.
         "problem": None if four_eyes else problem,
         "four_eyes_problem": problem if four_eyes else None,
-        "may_photograph": is_photo and can(state, CardAction.PHOTOGRAPH),
-        "may_hand_out": pending is None and can(state, CardAction.HAND_OUT),
-        "needs_two": _needs_two(card),
+        "may_photograph": is_photo and can(state, CardAction.PHOTOGRAPH, kind),
+        "may_hand_out": can(state, CardAction.HAND_OUT, kind) and may_register,
+        "needs_two": needs_two(card),
         "pending": None if pending is None else PendingApproval(pending),
         "withdraw_form": forms.WithdrawHandOutForm(prefix="aterkalla"),
-        "may_activate": pending is None and can(state, CardAction.ACTIVATE),
-        "may_unlock": can(state, CardAction.UNLOCK_PIN),
-        "may_block": card.state in LIVE_STATES,
+        "may_activate": can(state, CardAction.ACTIVATE, kind) and may_register,
+        "may_unlock": can(state, CardAction.UNLOCK_PIN, kind),
+        "may_block": can(state, CardAction.BLOCK, kind),
         "photo_form": forms.PhotoForm(),
         "hand_out_form": forms.DocumentForm(prefix="lamna"),
         "activate_form": _activate_form(card),
@@ -393,7 +393,7 @@ class ActivateView(CardActionView):
         form = _activate_form(card, request.POST)
         if not form.is_valid():
             return _render_card(request, card, activate_form=form, status=400)
-        two = _needs_two(card)
+        two = needs_two(card)
 
         def activate() -> object:
             return cards.activate(

@@ -14,7 +14,8 @@ from django.utils.translation import gettext, gettext_lazy
 
 from ekort.domain.errors import Decision, Refused
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
+from ekort.domain.lifecycle import OCCUPYING_STATES, CardAction, CardState, can
+from ekort.domain.orders import decide_free_slot
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
@@ -89,14 +90,26 @@ class CardRow:
         return decision is not None and decision.allowed
 
     @property
+    def may_manage_certificates(self) -> bool:
+        """The holder adds and removes certificates of an active card only (R12, R13; E1)."""
+        kind = CardType(self.card.card_type)
+        return can(CardState(self.card.state), CardAction.MANAGE_CERTIFICATES, kind)
+
+    @property
     def may_block(self) -> bool:
-        return self.card.state in LIVE_STATES
+        return can(CardState(self.card.state), CardAction.BLOCK, CardType(self.card.card_type))
 
     @property
     def may_replace(self) -> bool:
-        if self.card.number is None or not can(CardState(self.card.state), CardAction.REPLACE):
+        """A produced card can be replaced (E1) when no other card of its type is ordered or
+        in use (E8); one never produced is cancelled instead."""
+        if self.card.number is None:
             return False
-        return self.card.state in LIVE_STATES or not self.slot_taken
+        kind = CardType(self.card.card_type)
+        return (
+            can(CardState(self.card.state), CardAction.REPLACE, kind)
+            and decide_free_slot(kind, self.slot_taken).allowed
+        )
 
     @property
     def pin_route(self) -> str:

@@ -11,25 +11,25 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from ekort.domain.access import OWN_CERTIFICATES
 from ekort.domain.card_certificates import (
     AdditionalChange,
     decide_additional_certificate,
     decide_signature_certificate,
 )
-from ekort.domain.errors import InvalidInput, Refused
-from ekort.domain.lifecycle import CardState
+from ekort.domain.errors import InvalidInput
+from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.pins import validate_pin
 from ekort.domain.revocation_reasons import REMOVED_FROM_CARD
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
-from ekort.domain.vocabulary import Role
+from ekort.domain.vocabulary import CardType
 from ekort.pki.certificates import Profile
 from ekort.pki.keys import KeyAlgorithm
 from ekort.store.locks import lock_card
 from ekort.store.models import Card, Certificate, CertificateAuthority
 
 from .. import audit
-from ..roles import actor_label, person_id_of, require_role
+from ..roles import actor_label, require_access, require_role
 from .authority import issuing_ca
 from .backends import card_reader
 from .issuance import issue_certificate
@@ -40,20 +40,12 @@ LIVE = (Status.ON_HOLD, Status.VALID)
 
 
 def _own_active_card(actor: Any, card_id: int) -> Card:
-    require_role(actor, Role.HOLDER)
+    """The holder's own card (E10), active: the lifecycle lets only an active card's
+    certificates change (E1)."""
+    require_role(actor, *OWN_CERTIFICATES.roles)
     card = lock_card(card_id)
-    if card.person_id != person_id_of(actor):
-        e10 = rule("E10")
-        raise Refused(
-            "E10", f"{e10.sv} Det här är inte ditt kort.", f"{e10.en} This is not your card."
-        )
-    if card.state != CardState.ACTIVE:
-        e1 = rule("E1")
-        raise Refused(
-            "E1",
-            f"{e1.sv} Kortet måste vara aktiverat.",
-            f"{e1.en} The card must be active (it is {card.state}).",
-        )
+    require_access(actor, OWN_CERTIFICATES, card.person_id, card.person.manager_id)
+    next_state(CardState(card.state), CardAction.MANAGE_CERTIFICATES, CardType(card.card_type))
     return card
 
 

@@ -18,52 +18,35 @@ from typing import Any
 from django.db import transaction
 
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import DomainError, Refused
-from ekort.domain.four_eyes import decide_approver
+from ekort.domain.errors import DomainError
+from ekort.domain.four_eyes import FourEyesStep, decide_four_eyes
 from ekort.domain.id_documents import DocumentKind, decide_identity_document
 from ekort.domain.lifecycle import CardAction
 from ekort.domain.pins import validate_pin
-from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
-from ekort.domain.vocabulary import ApprovalOutcome, CardType, CheckPurpose, Role
+from ekort.domain.vocabulary import ApprovalOutcome, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval
 
 from .. import audit
 from ..ca import issuance
 from ..ca.backends import card_reader
-from ..policy import current_calendar
 from ..roles import actor_label, require_role
 from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .handover import (
-    deadline_passed,
-    pending_approval,
+    _WAYS,
+    registration_of,
+    require_calendar,
     require_holder_age,
     require_separation_of_duties,
 )
 
-_WHAT = {
-    CheckPurpose.HAND_OUT: ("utlämning", "hand-out"),
-    CheckPurpose.ACTIVATION: ("aktivering", "activation"),
-}
-
 
 def _require_pending(
-    card: Card, doing_en: str, purpose: CheckPurpose | None = None
+    card: Card, step: FourEyesStep, actor: Any, purpose: CheckPurpose | None = None
 ) -> FourEyesApproval:
-    pending = pending_approval(card)
-    if pending is None or (purpose is not None and pending.purpose != purpose):
-        e11 = rule("E11")
-        sv, en = (
-            _WHAT[purpose]
-            if purpose is not None
-            else ("utlämning eller aktivering", "hand-out or activation")
-        )
-        raise Refused(
-            "E11",
-            f"{e11.sv} Ingen registrerad {sv} väntar på godkännande för kortet.",
-            f"{e11.en} No registered {en} of this card awaits approval; nothing to {doing_en}.",
-        )
+    pending, waiting = registration_of(card)
+    decide_four_eyes(step, waiting, purpose=purpose, actor=actor.pk).require()
+    assert pending is not None
     return pending
 
 
@@ -73,16 +56,11 @@ def _approve(
     """The checks and records common to both approvals; the caller holds the card's lock and
     returns the audit entry's `after`, less what only it knows."""
     today = local_date(now)
-    policy = PolicyAction.HAND_OUT if purpose is CheckPurpose.HAND_OUT else PolicyAction.ACTIVATE
-    current_calendar().decide(policy, CardType(card.card_type), now).require()
+    require_calendar(_WAYS[purpose], card, now, last_day=False)
     move(card, action)  # E1: the loser of two approvals finds the card active
-    pending = _require_pending(card, "approve", purpose)
-    decide_approver(registered_by=pending.registered_by_id, approver=actor.pk).require()
+    require_calendar(_WAYS[purpose], card, now, last_day=True)
+    pending = _require_pending(card, FourEyesStep.APPROVE, actor, purpose)
     require_separation_of_duties(actor, card)
-    if purpose is CheckPurpose.HAND_OUT:
-        deadline_passed("R3", card.pickup_deadline, today)
-    else:
-        deadline_passed("R8", card.activation_deadline, today)
     check = pending.identity_check
     decide_identity_document(
         DocumentKind(check.document_kind), check.document_expires_on, today
@@ -172,7 +150,7 @@ def withdraw_hand_out(
     with transaction.atomic():
 
         def withdraw(card: Card) -> None:
-            pending = _require_pending(card, "withdraw")
+            pending = _require_pending(card, FourEyesStep.WITHDRAW, actor)
             pending.decided_by, pending.decided_at = actor, now
             pending.outcome = ApprovalOutcome.WITHDRAWN.value
             pending.note = note

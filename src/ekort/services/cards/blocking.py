@@ -14,20 +14,18 @@ from typing import Any
 
 from django.db import transaction
 
-from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.access import BLOCK
+from ekort.domain.errors import InvalidInput
 from ekort.domain.lifecycle import CardAction, CardState, next_state
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
-from ekort.domain.vocabulary import BlockReason, Role
+from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Block, Card
 from ekort.store.sets import insert_alike
 
 from .. import audit
 from ..ca.revocation import revoke_cards
-from ..roles import Job, account_id_of, person_id_of, require_role
+from ..roles import Job, account_id_of, require_access, require_role
 from .card_sets import CardRef, Outcome, card_change, locked_cards
-
-_STAFF_WHO_BLOCK = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
 
 
 def block_reason(reason: object) -> BlockReason:
@@ -38,30 +36,6 @@ def block_reason(reason: object) -> BlockReason:
         raise InvalidInput(
             f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}."
         ) from None
-
-
-def _require_may_block(actor: Any, roles: frozenset[Role], card: Card) -> None:
-    if roles.intersection(_STAFF_WHO_BLOCK):
-        return
-    me = person_id_of(actor)
-    if Role.HOLDER in roles and card.person_id == me:
-        return
-    if Role.ORDERER in roles and card.person.manager_id == me and me is not None:
-        return
-    e10 = rule("E10")
-    raise Refused(
-        "E10",
-        f"{e10.sv} Du kan bara spärra dina egna kort eller dina medarbetares.",
-        f"{e10.en} You can block only your own cards or those of people you manage.",
-    )
-
-
-def _require_not_blocked(card: Card) -> None:
-    if card.state == CardState.BLOCKED:
-        e9 = rule("E9")
-        raise Refused(
-            "E9", f"{e9.sv} Kortet är redan spärrat.", f"{e9.en} The card is already blocked."
-        )
 
 
 def block(
@@ -79,14 +53,14 @@ def block(
     requester = requested_by.strip()[:200]
     if not requester:
         raise InvalidInput("Say who asked for the block (a name, or 'the holder').")
-    roles = require_role(actor, Role.HOLDER, Role.ORDERER, *_STAFF_WHO_BLOCK)
+    require_role(actor, *BLOCK.roles)
     outcome = Outcome()
     with transaction.atomic():
 
         def check(card: Card) -> None:
-            _require_may_block(actor, roles, card)
-            _require_not_blocked(card)
-            next_state(CardState(card.state), CardAction.BLOCK)  # E1: a card never issued
+            require_access(actor, BLOCK, card.person_id, card.person.manager_id)
+            # E9 for a blocked card, E1 for one never issued or no longer live
+            next_state(CardState(card.state), CardAction.BLOCK)
 
         cards = outcome.sift(locked_cards(card_ids, outcome), check)
         refs = [CardRef(card.pk, card.state, card.number) for card in cards]

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.errors import DomainError, InvalidInput, NotFound
 from ekort.domain.lifecycle import CardAction, CardState, next_state
-from ekort.domain.rulebook import rule
+from ekort.domain.vocabulary import CardType
 from ekort.store.locks import lock_cards
-from ekort.store.models import Card, Person
+from ekort.store.models import Card
 from ekort.store.sets import save_fields
 
 from .. import audit
@@ -100,7 +100,7 @@ def snapshot(card: Card, *fields: str) -> dict[str, Any]:
 
 def move(card: Card, action: CardAction) -> CardState:
     """Apply the lifecycle table to the card (E1 refuses an illegal transition)."""
-    target = next_state(CardState(card.state), action)
+    target = next_state(CardState(card.state), action, CardType(card.card_type))
     card.state = target.value
     return target
 
@@ -140,13 +140,3 @@ def card_change(
         before=before,
         after={**after, "card_number": card.number},
     )
-
-
-def require_registered_address(person: Person, rule_id: str) -> None:
-    if not person.has_registered_address:
-        r = rule(rule_id)
-        raise Refused(
-            rule_id,
-            f"{r.sv} Personen saknar registrerad folkbokföringsadress i ekort.",
-            f"{r.en} The person has no registered address recorded in ekort.",
-        )

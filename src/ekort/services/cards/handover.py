@@ -18,8 +18,14 @@ from typing import Any
 from django.db import transaction
 
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import DomainError, InvalidInput, Refused
-from ekort.domain.four_eyes import decide_holder_for_four_eyes, needs_second_approval
+from ekort.domain.errors import DomainError, InvalidInput
+from ekort.domain.four_eyes import (
+    FourEyesStep,
+    Registration,
+    decide_four_eyes,
+    decide_separation_of_duties,
+    needs_second_approval,
+)
 from ekort.domain.id_documents import (
     DocumentKind,
     decide_holder_age,
@@ -30,7 +36,6 @@ from ekort.domain.identifiers import IdentityKind, parse_identity_number
 from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.pins import validate_pin
 from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import AssuranceLevel, CardType, CheckPurpose, Role
 from ekort.store.models import Card, FourEyesApproval, IdentityCheck
@@ -61,19 +66,10 @@ class DocumentShown:
 
 
 def require_separation_of_duties(actor: Any, card: Card) -> None:
-    e3 = rule("E3")
-    if card.order.ordered_by_id == actor.pk:
-        raise Refused(
-            "E3",
-            f"{e3.sv} Be en annan id-administratör.",
-            f"{e3.en} You ordered this card; ask another ID administrator.",
-        )
-    if person_id_of(actor) == card.person_id:
-        raise Refused(
-            "E3",
-            f"{e3.sv} Be en kollega att lämna ut eller aktivera ditt kort.",
-            f"{e3.en} This is your own card; ask a colleague.",
-        )
+    decide_separation_of_duties(
+        ordered_it=card.order.ordered_by_id == actor.pk,
+        holds_it=person_id_of(actor) == card.person_id,
+    ).require()
 
 
 def _check_identity(card: Card, document: DocumentShown, today: date) -> tuple[DocumentKind, str]:
@@ -109,18 +105,6 @@ def _record_check(
     )
 
 
-def deadline_passed(rule_id: str, deadline: date | None, today: date) -> None:
-    if deadline is not None and today > deadline:
-        r = rule(rule_id)
-        raise Refused(
-            rule_id,
-            f"{r.sv} Sista dag var {deadline.isoformat()}; kortet spärras och ett nytt kort "
-            "behöver beställas.",
-            f"{r.en} The last day was {deadline.isoformat()}; the card will be blocked and a new "
-            "one must be ordered.",
-        )
-
-
 @dataclass(frozen=True)
 class _Handover:
     """What differs between the two ways a card reaches its holder."""
@@ -128,15 +112,32 @@ class _Handover:
     policy: PolicyAction
     action: CardAction
     purpose: CheckPurpose
-    deadline_rule: str  # R3 (pick-up) or R8 (activation window)
 
 
-_HAND_OUT = _Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.HAND_OUT, "R3")
-_ACTIVATE = _Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION, "R8")
+_HAND_OUT = _Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.HAND_OUT)
+_ACTIVATE = _Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION)
+_WAYS = {way.purpose: way for way in (_HAND_OUT, _ACTIVATE)}
 
 
-def _deadline(way: _Handover, card: Card) -> date | None:
-    return card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
+def require_calendar(way: _Handover, card: Card, now: datetime, *, last_day: bool) -> None:
+    """The policy calendar: whether the day allows it at all (asked before the card's state,
+    so that a refusal names the period's rule), then, with `last_day`, the card's own last day
+    (R3 to collect it, R8 to activate it; asked once the lifecycle has let the card move)."""
+    deadline = card.pickup_deadline if way is _HAND_OUT else card.activation_deadline
+    kind = CardType(card.card_type)
+    decision = current_calendar().decide(
+        way.policy, kind, now, deadline=deadline if last_day else None
+    )
+    decision.require()
+
+
+def registration_of(card: Card) -> tuple[FourEyesApproval | None, Registration | None]:
+    """The registration waiting for the card's second ID administrator (E11), as a row and as
+    the domain sees it."""
+    pending = pending_approval(card)
+    if pending is None:
+        return None, None
+    return pending, Registration(CheckPurpose(pending.purpose), pending.registered_by_id)
 
 
 def _hand_over(
@@ -145,11 +146,11 @@ def _hand_over(
     """Guard, move and record a hand-out or an activation of a locked card; every check comes
     before the first write. Returns the audit entry."""
     today = local_date(now)
-    current_calendar().decide(way.policy, CardType(card.card_type), now).require()
+    require_calendar(way, card, now, last_day=False)
     before = snapshot(card)
-    move(card, way.action)
+    move(card, way.action)  # E1: a blocked card says so, not that its last day passed
+    require_calendar(way, card, now, last_day=True)
     require_separation_of_duties(actor, card)
-    deadline_passed(way.deadline_rule, _deadline(way, card), today)
     kind, number = _check_identity(card, document, today)
     card.activated_at, card.activated_by = now, actor
     card.save(update_fields=["state", "activated_at", "activated_by"])
@@ -174,12 +175,6 @@ def pending_approval(card: Card) -> FourEyesApproval | None:
     )
 
 
-_REGISTERED = {
-    CheckPurpose.HAND_OUT: ("Utlämningen", "hand-out"),
-    CheckPurpose.ACTIVATION: ("Aktiveringen", "activation"),
-}
-
-
 def _register(
     way: _Handover,
     actor: Any,
@@ -192,31 +187,16 @@ def _register(
     """E11: the first of two ID administrators checks and records; the card does not move, its
     certificates stay on hold and, for an activation, no PIN is set yet."""
     today = local_date(now)
-    current_calendar().decide(way.policy, CardType(card.card_type), now).require()
-    next_state(CardState(card.state), way.action)  # E1, without moving the card yet
-    if pin_given:  # refused rather than dropped, so that nobody believes it was set
-        e11 = rule("E11")
-        raise Refused(
-            "E11",
-            f"{e11.sv} Säkerhetskoden väljs när en andra id-administratör godkänner "
-            "aktiveringen; registrera id-handlingen utan kod.",
-            f"{e11.en} The PIN is chosen when a second ID administrator approves the "
-            "activation; register the identity document without a PIN.",
-        )
+    require_calendar(way, card, now, last_day=False)
+    next_state(CardState(card.state), way.action, CardType(card.card_type))  # E1, not moved yet
+    require_calendar(way, card, now, last_day=True)
+    decide_four_eyes(
+        FourEyesStep.REGISTER,
+        registration_of(card)[1],
+        identity_kind=IdentityKind(card.person.identity_kind),
+        pin_given=pin_given,
+    ).require()
     require_separation_of_duties(actor, card)
-    deadline_passed(way.deadline_rule, _deadline(way, card), today)
-    decide_holder_for_four_eyes(IdentityKind(card.person.identity_kind)).require()
-    waiting = pending_approval(card)
-    if waiting is not None:
-        e11 = rule("E11")
-        sv, en = _REGISTERED[CheckPurpose(waiting.purpose)]
-        raise Refused(
-            "E11",
-            f"{e11.sv} {sv} är redan registrerad och väntar på godkännande; godkänn "
-            "eller återkalla den registreringen.",
-            f"{e11.en} The {en} is already registered and awaits approval; approve or "
-            "withdraw that registration.",
-        )
     kind, number = _check_identity(card, document, today)
     check = _record_check(actor, card, way.purpose, kind, number, document, now)
     FourEyesApproval.objects.create(

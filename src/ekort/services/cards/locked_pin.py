@@ -8,18 +8,18 @@ from typing import Any
 
 from django.db import transaction
 
+from ekort.domain.access import ORDER_PIN_LETTER
 from ekort.domain.chip import CardChip
-from ekort.domain.errors import DomainError, Refused
+from ekort.domain.errors import DomainError
 from ekort.domain.lifecycle import CardAction
 from ekort.domain.pins import CodeRequest, decide_codes, validate_pin
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.store.models import Card, Letter
 
 from .. import audit
 from ..ca.backends import card_reader
-from ..roles import person_id_of, require_role
+from ..roles import require_access, require_role
 from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .production import queue_letter
 
@@ -33,20 +33,13 @@ def order_pin_letter(*, actor: Any, card_ids: Collection[int], now: datetime) ->
     reserve cards). The holder orders it for their own card; support and ID administrators
     may order it on the holder's behalf. The letter of each card is in `made`."""
     require_aware(now)
-    roles = require_role(actor, Role.HOLDER, Role.SUPPORT, Role.ID_ADMIN)
-    on_behalf = roles.intersection({Role.SUPPORT, Role.ID_ADMIN})
+    require_role(actor, *ORDER_PIN_LETTER.roles)
     outcome = Outcome()
     changes: list[audit.Change] = []
     with transaction.atomic():
 
         def queue(card: Card) -> None:
-            if not on_behalf and card.person_id != person_id_of(actor):
-                e10 = rule("E10")
-                raise Refused(
-                    "E10",
-                    f"{e10.sv} Du kan bara beställa brev till dina egna kort.",
-                    f"{e10.en} You can order letters for your own cards only.",
-                )
+            require_access(actor, ORDER_PIN_LETTER, card.person_id, card.person.manager_id)
             letter, change = pin_letter_queued(actor, card, now)
             outcome.made[card.pk] = letter
             changes.append(change)

@@ -9,11 +9,11 @@ from typing import Any
 
 from django.db import transaction
 
-from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.errors import DomainError, InvalidInput, NotFound
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, next_state
+from ekort.domain.orders import decide_free_slot, decide_orderer
 from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
 from ekort.store.models import Card, CardOrder, Person
@@ -44,28 +44,14 @@ class NewOrder:
 
 
 def _require_manager(actor: Any, person: Person) -> None:
-    if person.manager_id is None or person.manager_id != person_id_of(actor):
-        e2 = rule("E2")
-        raise Refused(
-            "E2",
-            f"{e2.sv} Du är inte registrerad som chef för {person.full_name}.",
-            f"{e2.en} You are not recorded as {person.full_name}'s manager.",
-        )
+    decide_orderer(person_id_of(actor), person.manager_id, person.full_name).require()
 
 
 def _require_free_slot(person: Person, card_type: CardType, replacing: Card | None) -> None:
     live = Card.objects.filter(person=person, card_type=card_type, state__in=OCCUPYING_STATES)
     if replacing is not None:
         live = live.exclude(pk=replacing.pk)
-    if live.exists():
-        e8 = rule("E8")
-        raise Refused(
-            "E8",
-            f"{e8.sv} Personen har redan ett {card_type.value}kort som är beställt eller giltigt; "
-            "beställ ett ersättningskort i stället.",
-            f"{e8.en} The person already has a {card_type.value} card ordered or in use; "
-            "order a replacement instead.",
-        )
+    decide_free_slot(card_type, live.exists()).require()
 
 
 def _assurance_level(person: Person) -> AssuranceLevel:
@@ -199,7 +185,8 @@ def replace_card(
             _require_manager(actor, person)
             kind = CardType(old.card_type)
             calendar.decide(PolicyAction.ORDER, kind, now).require()
-            next_state(CardState(old.state), CardAction.REPLACE)  # E1 for a card never issued
+            # E1 for a card never issued
+            next_state(CardState(old.state), CardAction.REPLACE, CardType(old.card_type))
             _require_free_slot(person, kind, replacing=old)
 
         olds = outcome.sift(olds, check)

@@ -11,10 +11,9 @@ from django.conf import settings
 from django.db import transaction
 
 from ekort.domain.card_numbers import format_card_number
-from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.errors import InvalidInput
 from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.policy_calendar import PolicyAction, PolicyCalendar
-from ekort.domain.rulebook import rule
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
 from ekort.store.models import Card, CardNumberSequence, Letter
@@ -31,7 +30,6 @@ from .card_sets import (
     distinct_ids,
     locked_cards,
     move,
-    require_registered_address,
     save,
     snapshot,
 )
@@ -119,17 +117,10 @@ def next_card_numbers(count: int) -> list[str]:
 
 
 def _check_producible(card: Card, calendar: PolicyCalendar, now: datetime) -> None:
-    """Refuse a card that may not be produced at `now` (the calendar, R2, R11), before
-    anything: not its state, not its chip."""
-    kind = CardType(card.card_type)
-    calendar.decide(PolicyAction.ISSUE, kind, now).require()
-    if kind == CardType.PHOTO and card.state == CardState.ORDERED:
-        r2 = rule("R2")
-        raise Refused(
-            "R2",
-            f"{r2.sv} Fotokortet måste fotograferas innan det tillverkas.",
-            f"{r2.en} A photo card is photographed before it is produced.",
-        )
+    """Refuse a card that may not be produced at `now` (the calendar; R11), before anything:
+    not its state, not its chip. Its state is the lifecycle's (E1: a photo card is
+    photographed first)."""
+    calendar.decide(PolicyAction.ISSUE, CardType(card.card_type), now).require()
     issuance.check_holder(card)
 
 
@@ -145,7 +136,7 @@ def _reserve_numbers(
 
     def check(card: Card) -> None:
         _check_producible(card, calendar, now)
-        next_state(CardState(card.state), CardAction.PRODUCE)  # E1
+        next_state(CardState(card.state), CardAction.PRODUCE, CardType(card.card_type))  # E1
 
     producible = Outcome().sift(cards, check)
     with transaction.atomic():
@@ -249,9 +240,9 @@ def _sent(card: Card, calendar: PolicyCalendar, now: datetime) -> list[LetterKin
     """Guard and move a produced card to sent by the path the calendar sets for `now`; returns
     the letters that go with it. Not saved; a refusal changes nothing that is kept."""
     kind = CardType(card.card_type)
-    calendar.decide(PolicyAction.ISSUE, kind, now).require()
+    has_address = card.person.has_registered_address
+    calendar.decide(PolicyAction.ISSUE, kind, now, has_registered_address=has_address).require()
     path = calendar.delivery_path(now)
-    require_registered_address(card.person, "R6" if path == DeliveryPath.HOME else "R3")
     if path == DeliveryPath.HOME:
         move(card, CardAction.SEND_HOME)
         card.activation_deadline = calendar.activation_deadline(now)

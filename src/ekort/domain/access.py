@@ -1,0 +1,116 @@
+"""Who may do what (E10): each permission names the roles that may act and, for each role, on
+whose cards or persons - their own, those of the people they manage, or anyone's.
+
+The table is data; `decide_access` is the one function that refuses E10. The services ask it
+before they act, the portal and the API before they show a form, and the queries that list what
+an account may see are built from the same table (`services.visibility`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import Decision, decides
+from .rulebook import rule
+from .vocabulary import Role
+
+
+class Relation(StrEnum):
+    """The actor's relation to the person a card or a record belongs to."""
+
+    SELF = "self"  # it is the actor's own
+    MANAGER = "manager"  # the actor is that person's manager
+    OTHER = "other"
+
+
+ANYONE = frozenset(Relation)
+STAFF = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The roles that may do something, each with the relations it may do it under, and what a
+    refusal says when the account holds such a role but not for this card or person."""
+
+    roles: Mapping[Role, frozenset[Relation]]
+    sv: str = ""
+    en: str = ""
+
+
+def needs(*roles: Role) -> Permission:
+    """A permission for these roles, on anyone's cards."""
+    return Permission({role: ANYONE for role in roles})
+
+
+BLOCK = Permission(
+    {
+        Role.HOLDER: frozenset({Relation.SELF}),
+        Role.ORDERER: frozenset({Relation.MANAGER}),
+        **{role: ANYONE for role in STAFF},
+    },
+    "Du kan bara spärra dina egna kort eller dina medarbetares.",
+    "You can block only your own cards or those of people you manage.",
+)
+ORDER_PIN_LETTER = Permission(
+    {
+        Role.HOLDER: frozenset({Relation.SELF}),
+        Role.SUPPORT: ANYONE,
+        Role.ID_ADMIN: ANYONE,
+    },
+    "Du kan bara beställa brev till dina egna kort.",
+    "You can order letters for your own cards only.",
+)
+OWN_CERTIFICATES = Permission(
+    {Role.HOLDER: frozenset({Relation.SELF})},
+    "Det här är inte ditt kort.",
+    "This is not your card.",
+)
+_SEEING = {
+    Role.HOLDER: frozenset({Relation.SELF}),
+    Role.ORDERER: frozenset({Relation.SELF, Relation.MANAGER}),
+    **{role: ANYONE for role in STAFF},
+}
+SEE_PERSON = Permission(
+    _SEEING,
+    "Du får inte se personen.",
+    "You may see only yourself, the persons you manage and their cards.",
+)
+SEE_CARD = Permission(
+    _SEEING,
+    "Du får inte se kortet.",
+    "You may see only yourself, the persons you manage and their cards.",
+)
+
+
+def relation(actor_person: int | None, person: int, manager: int | None) -> Relation:
+    """How the account's person stands to `person` (whose manager is `manager`)."""
+    if actor_person is None:
+        return Relation.OTHER
+    if actor_person == person:
+        return Relation.SELF
+    if actor_person == manager:
+        return Relation.MANAGER
+    return Relation.OTHER
+
+
+@decides("E10")
+def decide_access(
+    permission: Permission, held: frozenset[Role], to: Relation = Relation.OTHER
+) -> Decision:
+    """May an account holding `held` do what `permission` covers, on something that stands in
+    relation `to` it? A permission of `needs(...)` only asks for a role."""
+    e10 = rule("E10")
+    roles = [role for role in permission.roles if role in held]
+    if not roles:
+        names = ", ".join(permission.roles)
+        mine = ", ".join(sorted(held)) or "none"
+        return Decision.refuse(
+            "E10",
+            f"{e10.sv} Krävs: {names}.",
+            f"This needs one of the roles {names}; the account has {mine}.",
+        )
+    if any(to in permission.roles[role] for role in roles):
+        return Decision.allow("E10", e10.sv, e10.en)
+    return Decision.refuse("E10", f"{e10.sv} {permission.sv}", f"{e10.en} {permission.en}")
