@@ -41,6 +41,7 @@ NEW = t.NEW_PROCESS
 LATER = NEW + timedelta(days=1)
 LEGACY = t.LEGACY_COMPANY
 LEGACY_PICKUP = LEGACY + timedelta(days=1)
+RESERVE_PICKUP = t.RESERVE_ONLY + timedelta(hours=1)
 UNLOCK_PIN = "583016"
 
 # Values that differ between two runs of the same change: which row, which card number,
@@ -63,12 +64,13 @@ _VARYING_KEYS = {
 }
 
 
+_ROW_LINKS = {"card", "person", "order", "identity_check", "issuer", "replaces"}
 _CARD_NUMBER = re.compile(r"\b[0-9]{12,}\b")
 
 
 def plain(value: Any, key: str = "") -> Any:
     """`value` with ids, numbers and times put as placeholders."""
-    if key in _VARYING_KEYS or key.endswith(("_id", "_by")) or key in ("card", "person", "order"):
+    if key in _VARYING_KEYS or key.endswith(("_id", "_by")) or key in _ROW_LINKS:
         return "<id>"
     if key == "at" or key.endswith(("_at", "_until", "_deadline", "_on")):
         return "<time>" if value is not None else None
@@ -169,6 +171,18 @@ def _legacy_sent(w: World, p: Person) -> Card:
     return sent(w, "photo", LEGACY, LEGACY, person=p)
 
 
+def _registered_hand_out(w: World, p: Person) -> Card:
+    """A reserve card at LoA3, its hand-out registered by a first administrator (E11)."""
+    card = sent(w, "reserve", t.RESERVE_ONLY, t.RESERVE_ONLY, person=p)
+    return cards.hand_out(actor=w.id_admin, now=RESERVE_PICKUP, documents={card.pk: PASSPORT}).one()
+
+
+def _registered_activation(w: World, p: Person) -> Card:
+    card = sent(w, "reserve", NEW, NEW, person=p)
+    activation = {card.pk: cards.Activation(PASSPORT)}
+    return cards.activate(actor=w.id_admin, now=LATER, activations=activation).one()
+
+
 CASES: dict[str, Case] = {
     "order": Case(
         lambda w, p: p,
@@ -215,6 +229,31 @@ CASES: dict[str, Case] = {
         lambda w, cs: _done(
             cards.hand_out(
                 actor=w.id_admin, now=LEGACY_PICKUP, documents={c.pk: PASSPORT for c in cs}
+            ),
+            len(cs),
+        ),
+    ),
+    "approve_hand_out": Case(
+        _registered_hand_out,
+        lambda w, cs: _done(
+            cards.approve_hand_out(actor=w.id_admin_2, now=RESERVE_PICKUP, card_ids=_ids(cs)),
+            len(cs),
+        ),
+    ),
+    "withdraw_hand_out": Case(
+        _registered_hand_out,
+        lambda w, cs: _done(
+            cards.withdraw_hand_out(
+                actor=w.id_admin_2, now=RESERVE_PICKUP, card_ids=_ids(cs), reason="fel nummer"
+            ),
+            len(cs),
+        ),
+    ),
+    "approve_activation": Case(
+        _registered_activation,
+        lambda w, cs: _done(
+            cards.approve_activation(
+                actor=w.id_admin_2, now=LATER, pins={c.pk: "402918" for c in cs}
             ),
             len(cs),
         ),
