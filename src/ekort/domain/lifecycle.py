@@ -63,7 +63,13 @@ S, A = CardState, CardAction
 _LIVE_PRODUCED = (S.PRODUCED, S.AWAITING_PICKUP, S.SENT_INACTIVE, S.ACTIVE)
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.ORDERED, A.PHOTOGRAPH, S.PHOTOGRAPHED, "Photo cards are photographed (R2)."),
+    Transition(
+        S.ORDERED,
+        A.PHOTOGRAPH,
+        S.PHOTOGRAPHED,
+        "Photo cards are photographed (R2); reserve cards carry no photo (E7).",
+        frozenset({CardType.PHOTO}),
+    ),
     Transition(
         S.ORDERED,
         A.PRODUCE,
@@ -196,6 +202,11 @@ def _not_for_type(state: CardState, action: CardAction, card_type: CardType) -> 
         return (
             f"{e1.sv} Fotokortet måste fotograferas innan det tillverkas (R2).",
             f"{e1.en} A photo card is photographed before it is produced (R2).",
+        )
+    if action is A.PHOTOGRAPH:
+        return (
+            f"{e1.sv} Reservkort har inget foto (E7).",
+            f"{e1.en} A reserve card carries no photo (E7).",
         )
     return (
         f"{e1.sv} Åtgärden '{action}' gäller inte {card_type}kort i tillståndet '{state}'.",

@@ -187,7 +187,6 @@ def _render_card(
     **replaced: Any,
 ) -> HttpResponse:
     state = CardState(card.state)
-    is_photo = card.card_type == CardType.PHOTO
     row = reading.CardRow(card)
     kind = CardType(card.card_type)
     pending, waiting = registration_of(card) if state in _WAITING_IN.values() else (None, None)
@@ -202,7 +201,7 @@ def _render_card(
         # its buttons; with nothing waiting, at the top like the others.
         "problem": None if four_eyes else problem,
         "four_eyes_problem": problem if four_eyes else None,
-        "may_photograph": is_photo and can(state, CardAction.PHOTOGRAPH, kind),
+        "may_photograph": can(state, CardAction.PHOTOGRAPH, kind),
         "may_hand_out": can(state, CardAction.HAND_OUT, kind) and may_register,
         "needs_two": needs_two(card),
         "pending": None if pending is None else PendingApproval(pending),
