@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def _postgres_admin_url() -> str:
+def postgres_admin_url() -> str:
+    """Where the runner creates and drops the benchmarks' databases."""
     return os.environ.get("EKORT_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
 
 
@@ -37,22 +38,28 @@ def postgres_version() -> str:
     try:
         import psycopg
 
-        with psycopg.connect(_postgres_admin_url(), connect_timeout=3) as conn:
+        with psycopg.connect(postgres_admin_url(), connect_timeout=3) as conn:
             row = conn.execute("SHOW server_version").fetchone()
             return str(row[0]) if row else ""
     except Exception:  # any failure means "not reachable", which the table then says
         return ""
 
 
-def _database_url(name: str) -> str:
-    base = _postgres_admin_url().rsplit("/", 1)[0]
+def database_url(name: str) -> str:
+    """The URL of the benchmark database `name` on the server of `postgres_admin_url`."""
+    base = postgres_admin_url().rsplit("/", 1)[0]
     return f"{base}/{name}"
+
+
+def copy_name(name: str) -> str:
+    """The name of a copy a module makes of its database (the sweep's floor runs on one)."""
+    return f"{name}_copy"
 
 
 def _recreate(name: str, drop_only: bool = False) -> None:
     import psycopg
 
-    with psycopg.connect(_postgres_admin_url(), autocommit=True) as conn:
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not drop_only:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -72,7 +79,7 @@ def run_child(name: str, database: str, quick: bool) -> list[dict[str, Any]]:
     pg_name = f"ekort_bench_{name}"
     if database == POSTGRES:
         _recreate(pg_name)
-        env["DATABASE_URL"] = _database_url(pg_name)
+        env["DATABASE_URL"] = database_url(pg_name)
     else:
         env.pop("DATABASE_URL", None)
     command = [sys.executable, "-m", "bench.child", name, database or "-", str(workdir)]
@@ -83,6 +90,7 @@ def run_child(name: str, database: str, quick: bool) -> list[dict[str, Any]]:
     finally:
         if database == POSTGRES:
             _recreate(pg_name, drop_only=True)
+            _recreate(copy_name(pg_name), drop_only=True)  # left by a module that failed
         shutil.rmtree(workdir, ignore_errors=True)
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(MARKER):

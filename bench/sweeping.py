@@ -12,22 +12,34 @@ The command's second half, `status.publish_due` (the CRL, OCSP responses for the
 certificates), is timed on its own. Then everything is checked: each card blocked, one block
 record and one audit entry per card, each certificate revoked with a fresh OCSP response, and
 the audit chain verifies.
+
+On PostgreSQL the sweep is put beside its bare-SQL floor (`bench.sweep_floor`: the same
+statements from psycopg, no Django), run first on a file copy of the same generated database
+(`CREATE DATABASE ... TEMPLATE`), so both do the same work on the same pages; a checkpoint
+before each, and the copy dropped before the sweep runs. The floor's work is checked too
+(counts, a run of its audit chain recomputed, an entry compared with the sweep's for the same
+card). Target: the sweep within 1.25 times the floor.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, connections
 
 from ekort.cli.workers import sweeps_in_workers
-from ekort.domain.timekeeping import STOCKHOLM
+from ekort.domain.audit_chain import entry_mac
+from ekort.domain.timekeeping import STOCKHOLM, local_date
 from ekort.services import audit, deadlines
 from ekort.services.ca import authority, status
 from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse
 
+from . import sweep_floor
+from .__main__ import copy_name, database_url, postgres_admin_url
 from .core import POSTGRES, Context, Result, Target, stopwatch, usable_cores
 from .population import Cards, generate
 
@@ -37,6 +49,8 @@ SWEEP_AT = datetime(2024, 5, 1, 0, 5, tzinfo=STOCKHOLM)
 PUBLISH_LIMIT = 100_000
 TARGET = Target("<=", 20.0, "under 20 s for 1,000,000 cards on PostgreSQL")
 RATE_TARGET = Target(">=", 50_000.0, "at least 50,000 cards/s (1,000,000 in 20 s)")
+FLOOR_TARGET = Target("<=", 1.25, "at most 1.25 × the floor")
+CHAIN_SAMPLE = 2000  # the floor's newest entries whose MACs are recomputed
 
 
 def size(ctx: Context) -> int:
@@ -89,10 +103,126 @@ def check(first_card: int, count: int, *, resigned: bool = True) -> list[str]:
     return problems
 
 
+def _admin(statement: str) -> None:
+    with psycopg.connect(postgres_admin_url(), autocommit=True) as admin:
+        admin.execute(statement)
+
+
+def _checkpoint() -> None:
+    """Write out what earlier work left dirty, so that a timed run does not pay for it."""
+    _admin("CHECKPOINT")
+
+
+def check_floor(url: str, first_card: int, count: int) -> list[str]:
+    """What is wrong after the floor's run (see `check`); and its newest entries' chain."""
+    last = first_card + count
+    problems = []
+    with psycopg.connect(url) as conn:
+
+        def number(sql: str, *params: Any) -> int:
+            row = conn.execute(sql, params).fetchone()
+            return int(row[0]) if row else -1
+
+        counts = {
+            "cards blocked": number(
+                "SELECT count(*) FROM ekort_card WHERE id >= %s AND id < %s"
+                " AND state = 'blocked' AND closed_at = %s",
+                first_card,
+                last,
+                SWEEP_AT,
+            ),
+            "block records": number(
+                "SELECT count(*) FROM ekort_block WHERE reason = 'not_activated'"
+            ),
+            "audit entries": number(
+                "SELECT count(*) FROM ekort_auditentry WHERE actor = 'job:not_activated'"
+            ),
+            "certificates revoked": number(
+                "SELECT count(*) FROM ekort_certificate WHERE status = 'revoked'"
+                " AND revoked_at = %s AND revocation_reason = 'cessation_of_operation'",
+                SWEEP_AT,
+            ),
+        }
+        problems += [
+            f"floor: {n:,} {what} for {count:,} cards" for what, n in counts.items() if n != count
+        ]
+        head = conn.execute("SELECT seq, mac FROM ekort_audithead WHERE id = 1").fetchone()
+        rows = conn.execute(
+            "SELECT seq, at, actor, action, object_type, object_id, reason, before, after,"
+            " prev_mac, mac FROM ekort_auditentry WHERE seq > %s ORDER BY seq",
+            (head[0] - CHAIN_SAMPLE,) if head else (0,),
+        ).fetchall()
+    key = settings.EKORT_AUDIT_KEY.encode()
+    keys = ("seq", "at", "actor", "action", "object_type", "object_id", "reason", "before", "after")
+    prev = rows[0][9] if rows else ""
+    for row in rows:
+        if row[9] != prev or row[10] != entry_mac(key, row[9], dict(zip(keys, row, strict=False))):
+            problems.append(f"floor: audit entry {row[0]} does not verify")
+            break
+        prev = row[10]
+    if not head or not rows or (rows[-1][0], rows[-1][10]) != tuple(head):
+        problems.append("floor: the audit head is not the last entry")
+    return problems
+
+
+def floor_entry(url: str, card_id: int) -> dict[str, Any]:
+    """The floor's audit entry for a card, as `_entry` gives the sweep's."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT at, actor, action, object_type, reason, before, after FROM ekort_auditentry"
+            " WHERE object_type = 'card' AND object_id = %s",
+            (str(card_id),),
+        ).fetchone()
+    return dict(zip(ENTRY_FIELDS, row or (), strict=False))
+
+
+ENTRY_FIELDS = ("at", "actor", "action", "object_type", "reason", "before", "after")
+
+
+def _entry(card_id: int) -> dict[str, Any]:
+    return AuditEntry.objects.filter(object_type="card", object_id=str(card_id)).values(
+        *ENTRY_FIELDS
+    )[0]
+
+
+def run_floor(first_card: int, count: int, workers: int) -> tuple[float, dict[str, Any]]:
+    """The bare-SQL floor on a copy of this database: its seconds, and its audit entry for the
+    first card (for comparing with the sweep's). The copy is dropped before this returns."""
+    name = str(connection.settings_dict["NAME"])
+    copy = copy_name(name)
+    connections.close_all()  # a database with sessions cannot be a template
+    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    # FILE_COPY: the copy is the same files, page for page (WAL_LOG would rewrite them).
+    _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}" STRATEGY FILE_COPY')
+    try:
+        url = database_url(copy)
+        _checkpoint()
+        job = sweep_floor.Job(
+            url=url,
+            now=SWEEP_AT,
+            today=local_date(SWEEP_AT),
+            key=settings.EKORT_AUDIT_KEY.encode(),
+        )
+        seconds, moved = sweep_floor.run(job, workers)
+        problems = check_floor(url, first_card, count)
+        if moved != count:
+            problems.insert(0, f"the floor blocked {moved:,} of {count:,} cards")
+        if problems:
+            raise AssertionError("; ".join(problems))
+        entry = floor_entry(url, first_card)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    return seconds, entry
+
+
 def run(ctx: Context) -> list[Result]:
     count = size(ctx)
     first_card, generating = populate(count)
     workers = usable_cores() if ctx.database == POSTGRES else 1
+    floor: float | None = None
+    if ctx.database == POSTGRES:
+        floor, floors_entry = run_floor(first_card, count, workers)
+        _checkpoint()
     with stopwatch() as swept:
         if workers == 1:
             results = deadlines.run_all(SWEEP_AT)
@@ -114,6 +244,8 @@ def run(ctx: Context) -> list[Result]:
         findings = audit.verify_trail()
     if findings:
         problems.append(f"audit verify: {len(findings)} findings, first {findings[0]}")
+    if floor is not None and floors_entry != _entry(first_card):
+        problems.append(f"the floor's audit entry {floors_entry} is not the sweep's")
     if problems:
         raise AssertionError("; ".join(problems))
     seconds = swept[0]
@@ -130,13 +262,16 @@ def run(ctx: Context) -> list[Result]:
         + (" with fresh OCSP responses" if count <= PUBLISH_LIMIT else "")
         + f"; `audit verify` passed in {verifying[0]:.1f} s"
     )
-    return [
+    full = ctx.database == POSTGRES and not ctx.quick
+    figures = [
         Result(
             benchmark="sweep",
             metric=f"R8 sweep{scale}",
             value=seconds,
             unit="s",
-            target=TARGET if ctx.database == POSTGRES and not ctx.quick else None,
+            ratio=None if floor is None else seconds / floor,
+            ratio_to="the bare-SQL floor, same data, same run",
+            target=TARGET if full else None,
             notes=notes,
         ),
         Result(
@@ -144,6 +279,29 @@ def run(ctx: Context) -> list[Result]:
             metric=f"R8 sweep rate{scale}",
             value=count / seconds,
             unit="cards/s",
-            target=RATE_TARGET if ctx.database == POSTGRES and not ctx.quick else None,
+            target=RATE_TARGET if full else None,
         ),
     ]
+    if floor is not None:
+        figures += [
+            Result(
+                benchmark="sweep",
+                metric=f"bare-SQL floor, {workers} sessions{scale}",
+                value=floor,
+                unit="s",
+                notes=(
+                    "bench/sweep_floor.py: the sweep's statements from psycopg without Django, "
+                    "on a file copy of the same generated database, run just before the sweep; "
+                    f"checked: counts, the newest {CHAIN_SAMPLE:,} audit MACs, an entry alike "
+                    "the sweep's"
+                ),
+            ),
+            Result(
+                benchmark="sweep",
+                metric=f"R8 sweep ÷ bare-SQL floor{scale}",
+                value=seconds / floor,
+                unit="×",
+                target=FLOOR_TARGET if not ctx.quick else None,
+            ),
+        ]
+    return figures
