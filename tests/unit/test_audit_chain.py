@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
@@ -59,6 +60,27 @@ def test_entry_text_with_its_sequence_number_is_the_canonical_payload(
     }
     text = entry_text(**fields)
     assert text.with_seq(seq) == canonical(payload(seq, **fields))
+
+
+def json_dumps(payload: dict) -> bytes:
+    """What `canonical` is defined as, spelled out with `json.dumps` (`canonical` builds the
+    same C encoder once, not per call)."""
+
+    def default(value: object) -> str:
+        return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
+
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default
+    ).encode("utf-8")
+
+
+@given(seq=st.integers(), at=instants, before=facts, after=facts, value=scalars)
+def test_canonical_is_json_dumps_with_sorted_keys_and_no_spaces(seq, at, before, after, value):
+    payload = {"seq": seq, "at": at, "before": before, "after": after, "value": value}
+    assert canonical(payload) == json_dumps(payload)
+    cet = timezone(timedelta(hours=1))
+    later = {"at": at.astimezone(cet), "after": {"closed_at": at.astimezone(cet)}}
+    assert canonical(later) == json_dumps(later)
 
 
 def test_awkward_text_and_instants_in_other_zones_render_as_canonical_does():
