@@ -40,6 +40,7 @@ from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Card
+from ekort.store.sets import Ids
 
 from . import audit
 from .cards.blocking import blocked
@@ -144,7 +145,7 @@ def sweep_chunk(sweep: Sweep, card_ids: Sequence[int], now: datetime) -> int:
         cards = [
             CardRef(*row)
             for row in _due(sweep, today)
-            .filter(pk__any_of=card_ids)
+            .filter(pk__any_of=Ids(card_ids))
             .select_for_update(skip_locked=True)
             .order_by("pk")
             .values_list("pk", "state", "number")

@@ -8,6 +8,7 @@ from datetime import datetime
 from ekort.domain.revocation_reasons import REASON_CODE
 from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Certificate
+from ekort.store.sets import Ids
 
 from .status import refresh_after_commit
 
@@ -27,10 +28,10 @@ def revoke_cards(
     publish`), which re-signs every response older than its certificate's status."""
     rows = list(
         Certificate.objects.filter(
-            card_id__any_of=card_ids, status__in=[Status.ON_HOLD, Status.VALID]
+            card_id__any_of=Ids(card_ids), status__in=[Status.ON_HOLD, Status.VALID]
         ).values_list("pk", "status")
     )
-    ids = [pk for pk, _ in rows]
+    ids = Ids(pk for pk, _ in rows)
     Certificate.objects.filter(pk__any_of=ids).update(
         status=Status.REVOKED,
         revoked_at=now,
@@ -40,4 +41,4 @@ def revoke_cards(
     refresh_after_commit(
         ids if resign_held else [pk for pk, was in rows if was != Status.ON_HOLD], now
     )
-    return ids
+    return list(ids)

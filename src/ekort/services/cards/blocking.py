@@ -20,7 +20,7 @@ from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Block, Card
-from ekort.store.sets import insert_alike
+from ekort.store.sets import Ids, insert_alike
 
 from .. import audit
 from ..ca.revocation import revoke_cards
@@ -87,10 +87,11 @@ def blocked(
     if not cards:
         return []
     note = note[:500]
+    ids = Ids(card.pk for card in cards)
     insert_alike(
         Block,
         "card_id",
-        [card.pk for card in cards],
+        ids,
         {
             "reason": why.value,
             "requested_by": requester,
@@ -103,24 +104,25 @@ def blocked(
     for card in cards:
         by_source.setdefault(card.state, []).append(card.pk)
     targets = {state: next_state(CardState(state), action).value for state in by_source}
-    for state, ids in by_source.items():
-        Card.objects.filter(pk__any_of=ids).update(state=targets[state], closed_at=now)
-    revoke_cards([card.pk for card in cards], why, now, resign_held=not isinstance(actor, Job))
-    closed_at = now.isoformat()
-    return [
-        card_change(
-            actor,
-            "block",
-            card,
-            now,
-            {"state": card.state},
-            {
-                "state": targets[card.state],
-                "closed_at": closed_at,
-                "reason": why.value,
-                "requested_by": requester,
-            },
-            reason=note,
+    for state, pks in by_source.items():
+        Card.objects.filter(pk__any_of=ids if len(by_source) == 1 else Ids(pks)).update(
+            state=targets[state], closed_at=now
         )
+    revoke_cards(ids, why, now, resign_held=not isinstance(actor, Job))
+    closed_at = now.isoformat()
+    # One `before` and one `after` (the card number aside) per source state, shared by its
+    # cards' entries: `audit.append` renders a shared one once.
+    befores = {state: {"state": state} for state in by_source}
+    afters = {
+        state: {
+            "state": target,
+            "closed_at": closed_at,
+            "reason": why.value,
+            "requested_by": requester,
+        }
+        for state, target in targets.items()
+    }
+    return [
+        card_change(actor, "block", card, now, befores[card.state], afters[card.state], reason=note)
         for card in cards
     ]

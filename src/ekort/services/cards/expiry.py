@@ -9,6 +9,7 @@ from typing import Any
 
 from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.store.models import Card
+from ekort.store.sets import Ids
 
 from .. import audit
 from .card_sets import CardRef, card_change
@@ -22,7 +23,7 @@ def expired(actor: Any, cards: Sequence[CardRef], now: datetime) -> list[audit.C
         by_source.setdefault(card.state, []).append(card.pk)
     targets = {state: next_state(CardState(state), CardAction.EXPIRE).value for state in by_source}
     for state, ids in by_source.items():
-        Card.objects.filter(pk__any_of=ids).update(state=targets[state], closed_at=now)
+        Card.objects.filter(pk__any_of=Ids(ids)).update(state=targets[state], closed_at=now)
     closed_at = now.isoformat()
     return [
         card_change(
