@@ -33,7 +33,7 @@ from ..ca.backends import card_reader
 from ..roles import actor_label, require_role
 from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .handover import (
-    _WAYS,
+    HANDOVERS,
     registration_of,
     require_calendar,
     require_holder_age,
@@ -56,9 +56,9 @@ def _approve(
     """The checks and records common to both approvals; the caller holds the card's lock and
     returns the audit entry's `after`, less what only it knows."""
     today = local_date(now)
-    require_calendar(_WAYS[purpose], card, now, last_day=False)
+    require_calendar(HANDOVERS[purpose], card, now, last_day=False)
     move(card, action)  # E1: the loser of two approvals finds the card active
-    require_calendar(_WAYS[purpose], card, now, last_day=True)
+    require_calendar(HANDOVERS[purpose], card, now, last_day=True)
     pending = _require_pending(card, FourEyesStep.APPROVE, actor, purpose)
     require_separation_of_duties(actor, card)
     check = pending.identity_check

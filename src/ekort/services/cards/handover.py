@@ -106,7 +106,7 @@ def _record_check(
 
 
 @dataclass(frozen=True)
-class _Handover:
+class Handover:
     """What differs between the two ways a card reaches its holder."""
 
     policy: PolicyAction
@@ -114,12 +114,13 @@ class _Handover:
     purpose: CheckPurpose
 
 
-_HAND_OUT = _Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.HAND_OUT)
-_ACTIVATE = _Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION)
-_WAYS = {way.purpose: way for way in (_HAND_OUT, _ACTIVATE)}
+_HAND_OUT = Handover(PolicyAction.HAND_OUT, CardAction.HAND_OUT, CheckPurpose.HAND_OUT)
+_ACTIVATE = Handover(PolicyAction.ACTIVATE, CardAction.ACTIVATE, CheckPurpose.ACTIVATION)
+# The way a card reaches its holder, by the purpose of its identity check.
+HANDOVERS = {way.purpose: way for way in (_HAND_OUT, _ACTIVATE)}
 
 
-def require_calendar(way: _Handover, card: Card, now: datetime, *, last_day: bool) -> None:
+def require_calendar(way: Handover, card: Card, now: datetime, *, last_day: bool) -> None:
     """The policy calendar: whether the day allows it at all (asked before the card's state,
     so that a refusal names the period's rule), then, with `last_day`, the card's own last day
     (R3 to collect it, R8 to activate it; asked once the lifecycle has let the card move)."""
@@ -141,7 +142,7 @@ def registration_of(card: Card) -> tuple[FourEyesApproval | None, Registration |
 
 
 def _hand_over(
-    way: _Handover, actor: Any, card: Card, document: DocumentShown, now: datetime
+    way: Handover, actor: Any, card: Card, document: DocumentShown, now: datetime
 ) -> audit.Change:
     """Guard, move and record a hand-out or an activation of a locked card; every check comes
     before the first write. Returns the audit entry."""
@@ -176,7 +177,7 @@ def pending_approval(card: Card) -> FourEyesApproval | None:
 
 
 def _register(
-    way: _Handover,
+    way: Handover,
     actor: Any,
     card: Card,
     document: DocumentShown,
