@@ -22,6 +22,7 @@ HMAC-SHA256 and the COPY line per entry.
 
 from __future__ import annotations
 
+import gc
 import hmac
 import time
 from collections.abc import Sequence
@@ -96,6 +97,7 @@ _connection: psycopg.Connection[Any] | None = None
 def _start(url: str) -> None:
     global _connection
     _connection = psycopg.connect(url)
+    gc.freeze()  # as the sweep's workers do (`cli.workers`): the inherited objects stay
 
 
 def _id_array(ids: Sequence[int]) -> str:

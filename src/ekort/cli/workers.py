@@ -15,6 +15,7 @@ since a PKCS#11 session or an SQLite connection must not cross a fork.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -69,6 +70,11 @@ def run_chunk(
 
 def _start_worker() -> None:
     backends.reset()
+    # What the worker inherits from the command's process (Django, the models, the settings)
+    # lives as long as the worker: the garbage collector need not look through it again each
+    # time a chunk's own objects set it off. A sweep worker's CPU for 100,000 cards fell from
+    # 1.83-2.03 s to 1.67-1.76 s (bench sweep's data, 2 workers on 2 cores).
+    gc.freeze()
 
 
 def run_in_workers(
