@@ -23,6 +23,7 @@ card). Target: the sweep within 1.25 times the floor.
 
 from __future__ import annotations
 
+import resource
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -185,9 +186,17 @@ def _entry(card_id: int) -> dict[str, Any]:
     )[0]
 
 
-def run_floor(first_card: int, count: int, workers: int) -> tuple[float, dict[str, Any]]:
-    """The bare-SQL floor on a copy of this database: its seconds, and its audit entry for the
-    first card (for comparing with the sweep's). The copy is dropped before this returns."""
+def children_cpu() -> float:
+    """The CPU seconds of this process's ended children (the worker processes, once their
+    pool has shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_floor(first_card: int, count: int, workers: int) -> tuple[float, float, dict[str, Any]]:
+    """The bare-SQL floor on a copy of this database: its seconds, its workers' CPU seconds,
+    and its audit entry for the first card (for comparing with the sweep's). The copy is
+    dropped before this returns."""
     name = str(connection.settings_dict["NAME"])
     copy = copy_name(name)
     connections.close_all()  # a database with sessions cannot be a template
@@ -203,7 +212,9 @@ def run_floor(first_card: int, count: int, workers: int) -> tuple[float, dict[st
             today=local_date(SWEEP_AT),
             key=settings.EKORT_AUDIT_KEY.encode(),
         )
+        cpu = children_cpu()
         seconds, moved = sweep_floor.run(job, workers)
+        cpu = children_cpu() - cpu
         problems = check_floor(url, first_card, count)
         if moved != count:
             problems.insert(0, f"the floor blocked {moved:,} of {count:,} cards")
@@ -212,7 +223,7 @@ def run_floor(first_card: int, count: int, workers: int) -> tuple[float, dict[st
         entry = floor_entry(url, first_card)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
-    return seconds, entry
+    return seconds, cpu, entry
 
 
 def run(ctx: Context) -> list[Result]:
@@ -221,14 +232,16 @@ def run(ctx: Context) -> list[Result]:
     workers = usable_cores() if ctx.database == POSTGRES else 1
     floor: float | None = None
     if ctx.database == POSTGRES:
-        floor, floors_entry = run_floor(first_card, count, workers)
+        floor, floor_cpu, floors_entry = run_floor(first_card, count, workers)
         _checkpoint()
+    sweep_cpu = children_cpu()
     with stopwatch() as swept:
         if workers == 1:
             results = deadlines.run_all(SWEEP_AT)
         else:
             with sweeps_in_workers(workers) as run_chunks:
                 results = deadlines.run_all(SWEEP_AT, run_chunks=run_chunks)
+    sweep_cpu = children_cpu() - sweep_cpu
     changed = {r.name: r.changed for r in results}
     # Re-signing every response (the publisher's half of `ekort jobs run`) signs one OCSP
     # response per card: about 3,000 a second here, too long for the suite's budget at a
@@ -293,7 +306,9 @@ def run(ctx: Context) -> list[Result]:
                     "bench/sweep_floor.py: the sweep's statements from psycopg without Django, "
                     "on a file copy of the same generated database, run just before the sweep; "
                     f"checked: counts, the newest {CHAIN_SAMPLE:,} audit MACs, an entry alike "
-                    "the sweep's"
+                    f"the sweep's; the {workers} worker processes' own CPU: floor "
+                    f"{floor_cpu:.1f} s, sweep {sweep_cpu:.1f} s (their database sessions' "
+                    "not counted)"
                 ),
             ),
             Result(
