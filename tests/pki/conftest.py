@@ -32,6 +32,12 @@ class SoftHsm:
         return {**os.environ, "SOFTHSM2_CONF": str(self.conf)}
 
 
+@pytest.fixture(autouse=True)
+def cheap_chosen_codes() -> None:
+    """The chip's own tests hash the codes a holder chooses at the real cost (the suite's
+    conftest makes them cheap everywhere else)."""
+
+
 @pytest.fixture(scope="session")
 def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
     """SoftHSM2 with its own token directory, for the whole test session.
