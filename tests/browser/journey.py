@@ -4,6 +4,7 @@ keyboard alone."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -15,8 +16,13 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.web.conftest import PASSWORD
 
-# At the project root, gitignored; CI keeps the folder as the run's artifacts.
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# At the project root, gitignored; CI keeps the folder as the run's artifacts. scripts/test runs
+# the SQLite and PostgreSQL halves side by side and gives the SQLite half a folder of its own
+# (EKORT_TEST_SCREENSHOTS), so that neither empties a journey's folder under the other.
+SCREENSHOTS = Path(
+    os.environ.get("EKORT_TEST_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+).resolve()
 
 
 @dataclass
