@@ -130,20 +130,6 @@ def _certificate_row(
 _SERIAL, _DER = _COLUMNS.index("serial"), _COLUMNS.index("der")
 
 
-def certified(
-    *,
-    card: Card,
-    ca: CertificateAuthority,
-    profile: Profile,
-    public: Any,
-    now: dt.datetime,
-    status: str,
-) -> tuple[Certificate, bytes]:
-    """Certify a public key from the card. Returns the record, not yet saved, and the DER."""
-    row = _certificate_row(card, ca, profile, public, now, status, {})
-    return Certificate(**dict(zip(_COLUMNS, row, strict=True))), row[_DER]
-
-
 def issue_certificate(
     *,
     card: Card,
@@ -154,11 +140,10 @@ def issue_certificate(
     status: str,
 ) -> tuple[Certificate, bytes]:
     """Certify a public key from the card; store the record. Returns it and the DER."""
-    record, der = certified(
-        card=card, ca=ca, profile=profile, public=public, now=now, status=status
-    )
+    row = _certificate_row(card, ca, profile, public, now, status, {})
+    record = Certificate(**dict(zip(_COLUMNS, row, strict=True)))
     record.save(force_insert=True)
-    return record, der
+    return record, row[_DER]
 
 
 def _personalise_chip(card: Card, certify: Callable[[Any], bytes]) -> None:
