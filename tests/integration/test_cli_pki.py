@@ -52,3 +52,44 @@ def test_publish_builds_every_crl_once_then_nothing(tmp_path):
     assert run("ca", "publish") == ""
     with pytest.raises(CommandError, match="at least 1 second"):
         call_command("ca", "publish", "--loop", "0", stdout=StringIO())
+
+
+FOREIGN = "Region Uppsala Person ID 3 CA v1"
+
+
+def test_crl_on_demand_for_another_regions_issuer_lists_a_removed_certificate(
+    world, settings, client
+):
+    """Every CA ekort signs for has a CRL on demand: the issuer of the additional
+    certificates (R13) too, and the served CRL then lists the one just revoked."""
+    from ekort.services import clock
+    from ekort.services.ca import authority, holder_certificates
+    from tests import instants as t
+    from tests.integration.journeys import PIN, activated
+
+    later = t.sthlm(2024, 3, 4, 10)
+    settings.EKORT_SIMULATED_NOW = "2024-03-04T11:00+01:00"
+    clock.reset()
+    try:
+        issuer = authority.init_foreign_issuer(
+            name=FOREIGN, organisation="Region Uppsala", now=t.sthlm(2015, 1, 1)
+        )
+        card = activated(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
+        holder_certificates.add_additional_certificate(
+            actor=world.holder, card_id=card.pk, pin=PIN, issuer_name=FOREIGN, now=later
+        )
+        removed = holder_certificates.remove_additional_certificate(
+            actor=world.holder, card_id=card.pk, pin=PIN, now=later
+        )
+        said = run("ca", "crl", "--ca", FOREIGN)
+        assert f"CRL 1 of {FOREIGN}: 1 entries" in said
+        served = client.get(f"/pki/crl/{authority.slug(issuer)}.crl")
+        assert served.status_code == 200
+        crl = x509.load_der_x509_crl(served.content)
+        assert crl.get_revoked_certificate_by_serial_number(int(removed.serial, 16)) is not None
+        assert crl.is_signature_valid(authority.certificate_of(issuer).public_key())
+        # Every CA ekort signs CRLs for, at once: root, both issuing CAs and the other region's.
+        assert run("ca", "crl").count("CRL ") == 4
+    finally:
+        settings.EKORT_SIMULATED_NOW = ""
+        clock.reset()

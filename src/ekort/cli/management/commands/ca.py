@@ -66,9 +66,9 @@ class Command(BaseCommand):
         wanted = options["ca"]
         cas = [
             ca
-            for ca in CertificateAuthority.objects.filter(
-                role__in=[CertificateAuthority.Role.ROOT, CertificateAuthority.Role.ISSUING]
-            )
+            # Every CA ekort signs CRLs for: the root, the issuing CAs and another region's
+            # issuer of additional certificates (R13), as the scheduler does.
+            for ca in CertificateAuthority.objects.filter(role__in=status.CRL_ISSUERS)
             if wanted in (None, ca.name, authority.slug(ca))
         ]
         if not cas:
