@@ -437,6 +437,34 @@ def test_the_responder_certificate_says_ocsp_no_check(region: Region) -> None:
     assert "responder.pem: OK" in chained.out, chained
 
 
+def test_each_issuing_cas_own_status_is_good_where_its_certificate_says_to_ask(
+    region: Region,
+) -> None:
+    """A relying party checks the issuing CA too: every revocation source its certificate
+    names (OCSP in its AIA, the root's CRL at its CDP) must answer, and say good."""
+    r = region
+    build_crl(r.hierarchy.root, now())
+    for level, ca in r.hierarchy.issuing.items():
+        name = r.pem(f"issuing-{level}.pem", bytes(ca.certificate_der))
+        cert = x509.load_der_x509_certificate(bytes(ca.certificate_der))
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        for url in [d.access_location.value for d in aia if d.access_method == AIA.OCSP]:
+            asked = r.openssl(
+                *("ocsp", "-issuer", "root.pem", "-cert", name, "-url", url),
+                *("-CAfile", "root.pem", "-no_nonce", "-timeout", str(TIMEOUT)),
+                ok=False,
+            )
+            assert "Response verify OK" in asked.out, asked
+            assert f"{name}: good" in asked.out, asked
+        assert cdp_url(bytes(ca.certificate_der)) == (
+            f"{r.django_url}/pki/crl/{slug(r.hierarchy.root)}.crl"
+        )
+        on_crl = r.openssl(
+            *("verify", "-crl_check", "-crl_download", "-CAfile", "root.pem", name),
+        )
+        assert f"{name}: OK" in on_crl.out, on_crl
+
+
 # --- the Django side, over HTTP ----------------------------------------------------------------
 
 

@@ -88,7 +88,22 @@ def _usage(**flags: bool) -> x509.KeyUsage:
     return x509.KeyUsage(**{name: flags.get(name, False) for name in names})
 
 
-def _endpoint_extensions(endpoints: Endpoints) -> list[x509.ExtensionType]:
+def _endpoint_extensions(endpoints: Endpoints, *, ocsp: bool = True) -> list[x509.ExtensionType]:
+    """CRL distribution point and AIA; the AIA names an OCSP responder only with `ocsp`."""
+    access = [
+        x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.CA_ISSUERS,
+            x509.UniformResourceIdentifier(endpoints.issuer_cert_url),
+        ),
+    ]
+    if ocsp:
+        access.insert(
+            0,
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(endpoints.ocsp_url),
+            ),
+        )
     return [
         x509.CRLDistributionPoints(
             [
@@ -97,18 +112,7 @@ def _endpoint_extensions(endpoints: Endpoints) -> list[x509.ExtensionType]:
                 )
             ]
         ),
-        x509.AuthorityInformationAccess(
-            [
-                x509.AccessDescription(
-                    x509.AuthorityInformationAccessOID.OCSP,
-                    x509.UniformResourceIdentifier(endpoints.ocsp_url),
-                ),
-                x509.AccessDescription(
-                    x509.AuthorityInformationAccessOID.CA_ISSUERS,
-                    x509.UniformResourceIdentifier(endpoints.issuer_cert_url),
-                ),
-            ]
-        ),
+        x509.AuthorityInformationAccess(access),
     ]
 
 
@@ -189,7 +193,9 @@ def issuing_ca_certificate(
                 ),
                 False,
             ),
-            *((ext, False) for ext in _endpoint_extensions(root_endpoints)),
+            # No OCSP address: the root has no responder (it signs nothing but CA certificates
+            # and its CRL), so relying parties check an issuing CA on the root's CRL.
+            *((ext, False) for ext in _endpoint_extensions(root_endpoints, ocsp=False)),
         ],
     )
 
