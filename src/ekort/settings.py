@@ -228,5 +228,8 @@ EKORT_CA = {
     "ocsp_validity_days": int(os.environ.get("EKORT_CA_OCSP_DAYS", "365")),
     "crl_validity_hours": int(os.environ.get("EKORT_CA_CRL_HOURS", "24")),
     "ocsp_response_validity_hours": int(os.environ.get("EKORT_CA_OCSP_RESPONSE_HOURS", "24")),
+    # Windows smart card logon: the authentication certificate's UPN is the holder's HSA-id at
+    # this domain (the one the region's Active Directory accepts as a UPN suffix); "" for none.
+    "upn_domain": os.environ.get("EKORT_CA_UPN_DOMAIN", "regiongavleborg.se"),
 }
 EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")

@@ -76,6 +76,25 @@ def test_every_certificate_passes_the_rfc5280_linter(documents):
         assert lint("lint_pkix_cert", path) == "", path.name
 
 
+def test_the_authentication_certificate_has_a_upn_for_smart_card_logon(documents, settings):
+    """Windows smart card logon finds the account by the UPN in subjectAltName: the holder's
+    HSA-id at the configured domain (EKORT_CA_UPN_DOMAIN). pkilint passes it (above)."""
+    from cryptography import x509
+
+    from ekort.pki.certificates import SMARTCARD_LOGON
+
+    cert = x509.load_der_x509_certificate((documents / "card-auth.der").read_bytes())
+    assert SMARTCARD_LOGON in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    upn_oid = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+    [upn] = [
+        name.value for name in san.get_values_for_type(x509.OtherName) if name.type_id == upn_oid
+    ]
+    hsa_id = Certificate.objects.get(profile="auth", status="valid").card.person.hsa_id
+    text = f"{hsa_id}@{settings.EKORT_CA['upn_domain']}".encode()
+    assert upn == b"\x0c" + bytes([len(text)]) + text  # a UTF8String
+
+
 def test_the_crl_and_an_ocsp_response_pass_their_linters(documents):
     assert lint("lint_crl", documents / "crl.der", "-t", "CRL", "-p", "PKIX") == ""
     assert lint("lint_ocsp_response", documents / "ocsp.der") == ""

@@ -23,6 +23,8 @@ ENDPOINTS = Endpoints(
     issuer_cert_url="http://aia.test.invalid/loa3.cer",
 )
 POLICY = "1.2.752.74.8.3"
+UPN_DOMAIN = "regiongavleborg.se"
+UPN = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")  # Microsoft's user principal name
 HOLDER = Holder(
     given_name="Åsa",
     family_name="Öberg, d.y.",  # a comma: escaped in the name's string form, not in DER
@@ -35,6 +37,7 @@ HOLDER = Holder(
 def _typed(profile: Profile, public: object, serial: int) -> x509.Certificate:
     """The reference: every extension passed to the builder as its typed object."""
     h = hierarchy()
+    upn = f"{HOLDER.hsa_id}@{UPN_DOMAIN}" if profile is Profile.AUTHENTICATION else ""
     return certificates._build(
         subject=certificates.holder_name(HOLDER),
         issuer_name=h.issuing.subject,
@@ -50,6 +53,7 @@ def _typed(profile: Profile, public: object, serial: int) -> x509.Certificate:
             h.issuing,
             ENDPOINTS,
             POLICY,
+            upn=upn,
         ),
     )
 
@@ -63,6 +67,7 @@ def _template(profile: Profile, public: object) -> certificates.CardTemplate:
         issuer_key=h.issuing_signer,
         endpoints=ENDPOINTS,
         policy_oid=POLICY,
+        upn_domain=UPN_DOMAIN if profile is Profile.AUTHENTICATION else "",
     )
 
 
@@ -122,3 +127,50 @@ def test_validity_never_exceeds_the_issuers():
         holder=HOLDER, public=public, now=NOW, not_after=far
     )
     assert made.not_valid_after_utc == hierarchy().issuing.not_valid_after_utc
+
+
+def _upns(cert: x509.Certificate) -> list[bytes]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return [name.value for name in san.get_values_for_type(x509.OtherName) if name.type_id == UPN]
+
+
+def test_the_authentication_certificate_names_the_holder_for_windows_logon():
+    """Smart card logon: the UPN (Microsoft's otherName, a UTF8String) is the holder's HSA-id
+    at the configured domain, beside the card number; other profiles carry none."""
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    auth = _template(Profile.AUTHENTICATION, public).issue(
+        holder=HOLDER, public=public, now=NOW, not_after=CARD_END
+    )
+    expected = f"{HOLDER.hsa_id}@{UPN_DOMAIN}".encode()
+    assert _upns(auth) == [b"\x0c" + bytes([len(expected)]) + expected]
+    eku = auth.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert certificates.SMARTCARD_LOGON in eku
+    for profile in (Profile.SIGNATURE, Profile.ADDITIONAL):
+        other = _template(profile, public).issue(
+            holder=HOLDER, public=public, now=NOW, not_after=CARD_END
+        )
+        assert _upns(other) == []
+    without = card_template(
+        profile=Profile.AUTHENTICATION,
+        public=public,
+        issuer=hierarchy().issuing,
+        issuer_key=hierarchy().issuing_signer,
+        endpoints=ENDPOINTS,
+        policy_oid=POLICY,
+    ).issue(holder=HOLDER, public=public, now=NOW, not_after=CARD_END)
+    assert _upns(without) == []
+
+
+def test_a_upn_domain_that_is_no_domain_is_refused():
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    for bad in ("region gavleborg.se", "@region.se", "region..se", "-region.se"):
+        with pytest.raises(ValueError, match="UPN domain"):
+            card_template(
+                profile=Profile.AUTHENTICATION,
+                public=public,
+                issuer=hierarchy().issuing,
+                issuer_key=hierarchy().issuing_signer,
+                endpoints=ENDPOINTS,
+                policy_oid=POLICY,
+                upn_domain=bad,
+            )

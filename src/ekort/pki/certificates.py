@@ -8,6 +8,7 @@ card's public keys come from the card. Names, algorithms and validity are settin
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # Microsoft's smart card logon EKU: Windows needs it to log on with the card.
 SMARTCARD_LOGON = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.2")
+# Microsoft's user principal name, an otherName in subjectAltName: the account Windows logs on
+# with the card (docs/pki.md, "Windows smart card logon").
+USER_PRINCIPAL_NAME = x509.ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"(?=.{{1,253}}$)({_LABEL}\.)*[A-Za-z]{{2,63}}")
 # Assurance levels as certificate policies under the SITHS arc (docs/domain-notes.md,
 # "Certificates"); configurable.
 DEFAULT_POLICY_OIDS = {"3": "1.2.752.74.8.3", "2": "1.2.752.74.8.2"}
@@ -252,10 +258,31 @@ def holder_name(holder: Holder) -> x509.Name:
     )
 
 
-def _card_number_san(card_number: str) -> x509.SubjectAlternativeName:
-    return x509.SubjectAlternativeName(
-        [x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, card_number)]))]
-    )
+def check_upn_domain(domain: str) -> str:
+    """A DNS domain for the UPN (`EKORT_CA_UPN_DOMAIN`), or "" for none; ValueError if not."""
+    if domain and not _DOMAIN.fullmatch(domain):
+        raise ValueError(f"The UPN domain must be a DNS domain such as region.se, not {domain!r}.")
+    return domain
+
+
+def _utf8_string(text: str) -> bytes:
+    """DER of a UTF8String: the value of a UPN otherName."""
+    body = text.encode()
+    if len(body) < 0x80:
+        return b"\x0c" + bytes([len(body)]) + body
+    length = len(body).to_bytes((len(body).bit_length() + 7) // 8, "big")
+    return b"\x0c" + bytes([0x80 | len(length)]) + length + body
+
+
+def _card_san(card_number: str, upn: str = "") -> x509.SubjectAlternativeName:
+    """The card number, as a directoryName, and with `upn` the holder's UPN (smart card
+    logon)."""
+    names: list[x509.GeneralName] = [
+        x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, card_number)]))
+    ]
+    if upn:
+        names.append(x509.OtherName(USER_PRINCIPAL_NAME, _utf8_string(upn)))
+    return x509.SubjectAlternativeName(names)
 
 
 def _profile_usage(
@@ -281,12 +308,13 @@ def _card_extensions(
     issuer: x509.Certificate,
     endpoints: Endpoints,
     policy_oid: str,
+    upn: str = "",
 ) -> list[tuple[x509.ExtensionType, bool]]:
     """A card certificate's extensions, in the order they are written."""
     return [
         (x509.BasicConstraints(ca=False, path_length=None), True),
         *_profile_usage(profile, public),
-        (_card_number_san(card_number), False),
+        (_card_san(card_number, upn), False),
         (
             x509.CertificatePolicies(
                 [x509.PolicyInformation(x509.ObjectIdentifier(policy_oid), None)]
@@ -314,6 +342,8 @@ class CardTemplate:
     issuer_key: CertificateIssuerPrivateKeyTypes
     hash: hashes.HashAlgorithm
     for_ec_keys: bool
+    # The UPN's domain ("" for no UPN): the UPN is the holder's HSA-id at it.
+    upn_domain: str
     # In writing order; None marks where a per-card extension goes (`_PER_CARD`).
     extensions: tuple[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool], ...]
 
@@ -345,7 +375,10 @@ class CardTemplate:
         for oid, extension, critical in self.extensions:
             if extension is None:
                 extension = (
-                    _card_number_san(holder.card_number)
+                    _card_san(
+                        holder.card_number,
+                        f"{holder.hsa_id}@{self.upn_domain}" if self.upn_domain else "",
+                    )
                     if oid == x509.OID_SUBJECT_ALTERNATIVE_NAME
                     else x509.SubjectKeyIdentifier.from_public_key(public)
                 )
@@ -361,8 +394,13 @@ def card_template(
     issuer_key: CertificateIssuerPrivateKeyTypes,
     endpoints: Endpoints,
     policy_oid: str,
+    upn_domain: str = "",
 ) -> CardTemplate:
-    """The template for certificates of `profile` from `issuer` for keys like `public`."""
+    """The template for certificates of `profile` from `issuer` for keys like `public`. With
+    `upn_domain`, each certificate names its holder for Windows smart card logon: a UPN, the
+    holder's HSA-id at that domain, in subjectAltName beside the card number (for a profile
+    with the smartcardLogon EKU)."""
+    check_upn_domain(upn_domain)
     extensions: list[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool]] = []
     for extension, critical in _card_extensions(
         profile, public, "0", issuer, endpoints, policy_oid
@@ -380,6 +418,7 @@ def card_template(
         issuer_key=issuer_key,
         hash=hash_for(issuer_key),
         for_ec_keys=isinstance(public, ec.EllipticCurvePublicKey),
+        upn_domain=upn_domain,
         extensions=tuple(extensions),
     )
 
@@ -396,6 +435,7 @@ def card_certificate(
     endpoints: Endpoints,
     policy_oid: str,
     serial: int | None = None,
+    upn_domain: str = "",
 ) -> x509.Certificate:
     """A certificate for a key on the card. Validity never exceeds the card's or the issuer's.
     For many cards, make the template once (`card_template`) and issue from it."""
@@ -406,5 +446,6 @@ def card_certificate(
         issuer_key=issuer_key,
         endpoints=endpoints,
         policy_oid=policy_oid,
+        upn_domain=upn_domain,
     )
     return template.issue(holder=holder, public=public, now=now, not_after=not_after, serial=serial)

@@ -111,6 +111,7 @@ class CaSettings:
     ocsp_validity_days: int
     crl_validity_hours: int
     ocsp_response_validity_hours: int
+    upn_domain: str = ""
 
 
 def ca_settings() -> CaSettings:

@@ -76,6 +76,9 @@ def _template(
             issuer_key=signing_key_of(ca),
             endpoints=endpoints(ca),
             policy_oid=DEFAULT_POLICY_OIDS.get(ca.assurance_level, "2.5.29.32.0"),
+            # Windows smart card logon with the SITHS eID; the additional certificate is
+            # another region's, and names its holder in that region's domain, not ours.
+            upn_domain=ca_settings().upn_domain if profile is Profile.AUTHENTICATION else "",
         )
     return templates[key]
 
