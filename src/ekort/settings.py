@@ -149,17 +149,22 @@ LOGIN_URL = "/logga-in/"
 # limit does not count. tests/integration/test_api_photo_size.py keeps the numbers in step.
 DATA_UPLOAD_MAX_MEMORY_SIZE = (5 * 1024 * 1024 + 2) // 3 * 4 + 64 * 1024
 
-# Failed sign-ins are counted per username and IP address (django-axes): after 5 failures that
-# pair is locked out for 15 minutes. A successful sign-in clears the count.
+# Failed sign-ins (django-axes, ekort.web.signin): after 5 failures an account is locked for
+# 15 minutes, from whatever address; an address with EKORT_SIGN_IN_ADDRESS_LIMIT failures
+# across any accounts within 15 minutes is stopped until they are 15 minutes old. A
+# successful sign-in clears the account's count.
 AUTHENTICATION_BACKENDS = [
     "ekort.web.signin.SignInRateLimit",
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_HANDLER = "ekort.web.signin.AccountAndAddressLockout"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "ekort/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "ekort.web.signin.client_address"
+EKORT_SIGN_IN_ADDRESS_LIMIT = int(os.environ.get("EKORT_SIGN_IN_ADDRESS_LIMIT", "20"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -168,7 +173,10 @@ X_FRAME_OPTIONS = "DENY"
 # Production is served over HTTPS only; behind a TLS-terminating proxy set EKORT_BEHIND_PROXY=1.
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("EKORT_SSL_REDIRECT", "1") == "1"
 SECURE_HSTS_SECONDS = int(os.environ.get("EKORT_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
-if os.environ.get("EKORT_BEHIND_PROXY") == "1":
+# Behind it, sign-in throttling takes the client's address from X-Forwarded-For (the entry the
+# proxy appended), since every request comes from the proxy's own address.
+EKORT_BEHIND_PROXY = os.environ.get("EKORT_BEHIND_PROXY") == "1"
+if EKORT_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

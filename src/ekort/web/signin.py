@@ -1,11 +1,20 @@
-"""Signing in and out. Failed sign-ins are rate-limited by django-axes (settings: AXES_*)."""
+"""Signing in and out. Failed sign-ins are rate-limited by django-axes (settings: AXES_*):
+an account is locked after AXES_FAILURE_LIMIT failures from any address, and an address is
+stopped after EKORT_SIGN_IN_ADDRESS_LIMIT failures across any accounts, each for
+AXES_COOLOFF_TIME."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
+from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.db.models import Sum
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -28,6 +37,64 @@ class SignInRateLimit(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username, password, **kwargs)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a sign-in came from. Behind the TLS-terminating proxy (EKORT_BEHIND_PROXY)
+    every request comes from the proxy, which appends the client's address to
+    X-Forwarded-For: the last entry is the one it saw; earlier ones are whatever the client
+    sent, so they are never believed."""
+    if settings.EKORT_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    address: str | None = request.META.get("REMOTE_ADDR")
+    return address
+
+
+def address_failures(address: str | None, *, now: datetime) -> int:
+    """Failed sign-ins from `address`, across all accounts, within the cool-off before `now`.
+    Axes keeps one row per account, address and browser, with its count and latest failure."""
+    if not address:
+        return 0
+    recent = AccessAttempt.objects.filter(
+        ip_address=address, attempt_time__gt=now - settings.AXES_COOLOFF_TIME
+    )
+    return int(recent.aggregate(failures=Sum("failures_since_start"))["failures"] or 0)
+
+
+def _address_is_slowed(request: HttpRequest) -> bool:
+    now = getattr(request, "axes_attempt_time", None)
+    address = getattr(request, "axes_ip_address", None)
+    if now is None:
+        return False
+    return address_failures(address, now=now) >= settings.EKORT_SIGN_IN_ADDRESS_LIMIT
+
+
+class AccountAndAddressLockout(AxesDatabaseHandler):
+    """Axes' database handler, counting per account (AXES_LOCKOUT_PARAMETERS = ["username"]),
+    with a second, higher limit per address across accounts: someone trying a few passwords
+    on each of many accounts from one address is stopped too. The limit is higher because
+    many people share an office's address, and a forgotten password should not stop them."""
+
+    def is_locked(self, request: Any, credentials: dict[str, Any] | None = None) -> bool:
+        return super().is_locked(request, credentials) or _address_is_slowed(request)
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+    ) -> None:
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is None or getattr(request, "axes_locked_out", False):
+            return
+        if _address_is_slowed(request):
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            user_locked_out.send(
+                "axes",
+                request=request,
+                username=credentials.get("username"),
+                ip_address=request.axes_ip_address,
+            )
 
 
 def start_page_for(user: Any) -> str:
