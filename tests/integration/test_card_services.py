@@ -1306,6 +1306,28 @@ def test_a_pin_letter_is_for_an_active_card(world):
     )
 
 
+@pytest.mark.parametrize(("generation", "rule_id"), [("portrait-2024", "R14"), ("legacy", "R15")])
+def test_no_second_pin_letter_while_one_is_still_queued(world, generation, rule_id):
+    """One PIN/PUK letter of a card in the print queue at a time, whoever orders it: a second
+    would be another copy of the PUK on its way. Once printed, a new one may be ordered."""
+    card = activated(world, "photo", NEW, NEW)
+    Card.objects.filter(pk=card.pk).update(generation=generation)
+    first = cards.order_pin_letter(actor=world.holder, now=NEW, card_ids=[card.pk]).one_made()
+    for name in ("holder", "support", "id_admin"):
+        refused = assert_refused(
+            rule_id,
+            lambda name=name: cards.order_pin_letter(
+                actor=actor(world, name), now=NEW, card_ids=[card.pk]
+            ).one_made(),
+            card,
+        )
+        assert "print queue" in refused.en
+    Letter.objects.filter(pk=first.pk).update(printed_at=NEW)
+    later = NEW + timedelta(days=1)
+    second = cards.order_pin_letter(actor=world.holder, now=later, card_ids=[card.pk]).one_made()
+    assert second.pk != first.pk and second.printed_at is None
+
+
 def test_a_pin_letter_needs_a_registered_address(world):
     card = activated(world, "photo", NEW, NEW)
     Person.objects.filter(pk=world.employee.pk).update(street_address="")  # moved abroad

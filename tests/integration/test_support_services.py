@@ -137,6 +137,7 @@ def test_a_pin_puk_letter_is_ordered_anew_without_any_code_in_the_trail(world: W
     for actor in (world.support, world.issuer):
         new = print_queue.resend_letter(actor=actor, letter_id=first.pk, now=later)
         assert new.kind == "pin_puk_letter" and new.pk != first.pk and new.printed_at is None
+        Letter.objects.filter(pk=new.pk).update(printed_at=later)  # one at a time in the queue
     assert Card.objects.get(pk=card.pk).state == "active"
     entries = _resend_entries()
     assert [e.actor for e in entries] == ["support", "utgivare"]
@@ -157,13 +158,22 @@ def test_a_letter_still_in_the_print_queue_is_not_sent_again(world: World):
     pin_letter = cards.order_pin_letter(
         actor=world.support, now=NOW, card_ids=[active.pk]
     ).one_made()
-    Card.objects.filter(pk=active.pk).update(generation="legacy")
-    legacy_letter = cards.order_pin_letter(
-        actor=world.support, now=NOW, card_ids=[active.pk]
-    ).one_made()
-    Card.objects.filter(pk=active.pk).update(generation="portrait-2024")
+    second = cards.order_pin_letter(actor=world.id_admin, now=NOW, card_ids=[active.pk])
+    assert second.refused[active.pk].rule == "R14"  # the first still waits
+    # A printed letter is not sent again while another PIN/PUK letter of the card waits.
+    older = Letter.objects.create(
+        kind="pin_puk_letter",
+        card=active,
+        person=karin,
+        recipient_name="Karin Kollega",
+        street_address="Storgatan 1",
+        postal_code="80320",
+        postal_town="Gävle",
+        queued_at=t.NEW_PROCESS,
+        printed_at=t.NEW_PROCESS,
+    )
     before = Letter.objects.count()
-    for letter, rule_id in ((cover, "R10"), (pin_letter, "R14")):
+    for letter, rule_id in ((cover, "R10"), (pin_letter, "R14"), (older, "R14")):
         with pytest.raises(Refused) as refused:
             print_queue.resend_letter(actor=world.support, letter_id=letter.pk, now=NOW)
         assert refused.value.rule == rule_id
@@ -173,7 +183,7 @@ def test_a_letter_still_in_the_print_queue_is_not_sent_again(world: World):
         assert "print queue" in refused.value.en
     Card.objects.filter(pk=active.pk).update(generation="legacy")
     with pytest.raises(Refused) as refused:
-        print_queue.resend_letter(actor=world.issuer, letter_id=legacy_letter.pk, now=NOW)
+        print_queue.resend_letter(actor=world.issuer, letter_id=pin_letter.pk, now=NOW)
     assert refused.value.rule == "R15"
     assert Letter.objects.count() == before and not _resend_entries()
     # Once printed, the letter may be sent again.

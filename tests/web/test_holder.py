@@ -55,6 +55,21 @@ def test_pin_letter_for_a_photo_card(w, eriks_cards, client):
     assert letter.card_id == eriks_cards.photo.pk
 
 
+def test_no_second_pin_letter_while_the_first_is_queued(w, eriks_cards, client):
+    """The form is gone while the letter waits for the printer; a POST all the same is
+    refused with the card's rule (R14) and queues nothing."""
+    client.force_login(w.holder)
+    url = f"/mina-sidor/kort/{eriks_cards.photo.pk}/pinbrev/"
+    client.post(url)
+    page = text_of(client.get("/mina-sidor/"))
+    assert f'action="{url}"' not in page
+    assert "Ett pin/puk-brev är beställt och ligger i utskriftskön" in page
+    response = client.post(url)
+    assert response.status_code == 409
+    assert "Går inte enligt regel R14:" in text_of(response)
+    assert Letter.objects.filter(kind="pin_puk_letter").count() == 1
+
+
 def test_pin_letter_for_a_reserve_card_is_refused_with_r16(w, eriks_cards, client):
     client.force_login(w.holder)
     response = client.post(f"/mina-sidor/kort/{eriks_cards.reserve.pk}/pinbrev/")

@@ -104,8 +104,10 @@ def decide_codes(
     the PUK from the envelope that came with it: no code letter is ever sent for it again (R16).
 
     `letter`: the letter to send or print. `waiting`: that letter is still in the print queue,
-    not printed (for a new PIN/PUK letter, False). `has_address`: the holder has a registered
-    address to send a letter to. The card's state is the lifecycle's to judge (E1), first.
+    not printed; to send a PIN/PUK letter, new or again: one of the card's PIN/PUK letters still
+    is, and a second would be another copy of the PUK on its way. `has_address`: the holder has
+    a registered address to send a letter to. The card's state is the lifecycle's to judge
+    (E1), first.
 
     Allowed to unlock at an office or to send a PIN/PUK letter, the answer names the card's
     route (R14 or R15); refused, the rule that refuses. Pages ask it too: the rule of

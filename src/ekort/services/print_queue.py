@@ -190,7 +190,8 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
     letter is ordered anew by the rules of a PIN/PUK letter (R14, R15; R16 refuses reserve
     cards): the new letter carries the card's PUK, rendered only into its PDF. A code envelope
     is never sent again (R16): a new card is ordered instead. A letter still waiting in the print
-    queue is not sent again (the letter's own rule: R10, or R14/R15). Audited as
+    queue is not sent again, nor a PIN/PUK letter while another of the card's waits there (the
+    letter's own rule: R10, or R14/R15). Audited as
     `resend_letter` on the card, naming the old and the new letter; no code is in the entry."""
     require_aware(now)
     require_role(actor, Role.SUPPORT, Role.ISSUER_ADMIN)
@@ -212,7 +213,7 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
             # The lifecycle's refusal (E1, a blocked card) comes first: it says more than
             # "still queued".
             letter, change = pin_letter_queued(
-                actor, card, now, action="resend_letter", noted=noted, waiting=waiting
+                actor, card, now, action="resend_letter", noted=noted
             )
             audit.append([change])
             return letter

@@ -19,6 +19,7 @@ from ekort.domain.orders import decide_free_slot
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
+from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.services.offices import OfficeStatus, offices_by_town
 from ekort.store.models import Card, Person
 
@@ -63,7 +64,9 @@ class CardRow:
         block = getattr(self.card, "block", None)
         return str(BLOCK_REASONS.get(block.reason, block.reason)) if block is not None else ""
 
-    def _codes(self, request: CodeRequest, *, has_address: bool = True) -> Decision | None:
+    def _codes(
+        self, request: CodeRequest, *, has_address: bool = True, waiting: bool = False
+    ) -> Decision | None:
         """The rules' answer about this card's codes (R14-R16); None for a card not produced
         yet, which has no PIN and no generation to route by."""
         if not self.card.generation:
@@ -73,14 +76,22 @@ class CardRow:
             CardType(self.card.card_type),
             Generation(self.card.generation),
             has_address=has_address,
+            waiting=waiting,
         )
+
+    @property
+    def pin_letter_waiting(self) -> bool:
+        """A PIN/PUK letter of the card waits in the print queue: no second one is ordered."""
+        return self.card.number is not None and pin_letter_waiting(self.card.pk)
 
     @property
     def may_order_pin_letter(self) -> bool:
         if not can(CardState(self.card.state), CardAction.ORDER_PIN_LETTER):
             return False
         has_address = self.card.person.has_registered_address
-        decision = self._codes(CodeRequest.SEND_LETTER, has_address=has_address)
+        decision = self._codes(
+            CodeRequest.SEND_LETTER, has_address=has_address, waiting=self.pin_letter_waiting
+        )
         return decision is not None and decision.allowed
 
     @property

@@ -28,6 +28,7 @@ from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.services import cards, clock, history, overview, print_queue, search
+from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.store.models import Card, Letter, Person
 
 from . import charts, forms, reading
@@ -118,6 +119,8 @@ def _may_resend(letter: Letter, card: Card) -> bool:
         return decide_cover_letter_again(state, waiting=waiting).allowed
     if not can(state, CardAction.ORDER_PIN_LETTER):  # E1: a code letter only for an active card
         return False
+    if kind is LetterKind.PIN_PUK_LETTER:
+        waiting = waiting or pin_letter_waiting(card.pk)
     return decide_codes(
         CodeRequest.SEND_LETTER,
         CardType(card.card_type),

@@ -50,6 +50,13 @@ def order_pin_letter(*, actor: Any, card_ids: Collection[int], now: datetime) ->
     return outcome
 
 
+def pin_letter_waiting(card_id: int) -> bool:
+    """A PIN/PUK letter of the card is in the print queue, not printed yet."""
+    return Letter.objects.filter(
+        card_id=card_id, kind=LetterKind.PIN_PUK_LETTER.value, printed_at__isnull=True
+    ).exists()
+
+
 def pin_letter_queued(
     actor: Any,
     card: Card,
@@ -57,20 +64,19 @@ def pin_letter_queued(
     *,
     action: str = "order_pin_letter",
     noted: dict[str, Any] | None = None,
-    waiting: bool = False,
 ) -> tuple[Letter, audit.Change]:
     """Queue a PIN/PUK letter for a locked card in the caller's transaction, after the rules:
     the lifecycle (E1), then the codes (R14, R15; R16 refuses reserve cards), which also want
-    a registered address. Returns the letter and the audit entry, for the caller to append.
-    Also used to re-send a PIN/PUK letter (`services.print_queue.resend_letter`): `waiting`,
-    the letter sent again is still in the print queue, which refuses it (R14 or R15)."""
+    a registered address and no other PIN/PUK letter of the card still in the print queue.
+    Returns the letter and the audit entry, for the caller to append. Also used to re-send a
+    PIN/PUK letter (`services.print_queue.resend_letter`)."""
     # The lifecycle first: a card not yet produced has no generation to route by (E1).
     before = snapshot(card)
     move(card, CardAction.ORDER_PIN_LETTER)
     decide_codes(
         CodeRequest.SEND_LETTER,
         *_routing(card),
-        waiting=waiting,
+        waiting=pin_letter_waiting(card.pk),  # the card's lock keeps it so until the commit
         has_address=card.person.has_registered_address,
     ).require()
     letter = queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
