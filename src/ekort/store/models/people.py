@@ -41,6 +41,11 @@ class Person(models.Model):
     street_address = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=6, blank=True)
     postal_town = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    # The last day of employment (Stockholm); from the next day every live card is blocked (E13).
+    employment_ends = models.DateField(null=True, blank=True)
+    # When the register last changed the name: a card produced before shows an old name.
+    name_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["family_name", "given_name"])]
