@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Signs out a session past its time before any view sees it.
+    "ekort.web.sessions.SessionLimitMiddleware",
     # Last, so that it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -166,6 +168,29 @@ AXES_LOCKOUT_TEMPLATE = "ekort/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "ekort.web.signin.client_address"
 EKORT_SIGN_IN_ADDRESS_LIMIT = int(os.environ.get("EKORT_SIGN_IN_ADDRESS_LIMIT", "20"))
 
+
+# How long a signed-in session lasts (ekort.web.sessions): at most *_SESSION_HOURS after
+# signing in, and *_SESSION_IDLE_MINUTES between two requests. Any staff role gets the staff
+# limits; an account that only holds cards gets the holder limits, which may be no longer.
+def _duration(name: str, unit: str, default: str) -> timedelta:
+    return timedelta(**{unit: float(os.environ.get(name, default))})
+
+
+EKORT_STAFF_SESSION_MAX = _duration("EKORT_STAFF_SESSION_HOURS", "hours", "12")
+EKORT_STAFF_SESSION_IDLE = _duration("EKORT_STAFF_SESSION_IDLE_MINUTES", "minutes", "30")
+EKORT_HOLDER_SESSION_MAX = _duration("EKORT_HOLDER_SESSION_HOURS", "hours", "1")
+EKORT_HOLDER_SESSION_IDLE = _duration("EKORT_HOLDER_SESSION_IDLE_MINUTES", "minutes", "15")
+if (
+    EKORT_HOLDER_SESSION_MAX > EKORT_STAFF_SESSION_MAX
+    or EKORT_HOLDER_SESSION_IDLE > EKORT_STAFF_SESSION_IDLE
+):
+    raise ImproperlyConfigured(
+        "A holder's session may last no longer than a staff session: set "
+        "EKORT_HOLDER_SESSION_HOURS and EKORT_HOLDER_SESSION_IDLE_MINUTES no higher than "
+        "EKORT_STAFF_SESSION_HOURS and EKORT_STAFF_SESSION_IDLE_MINUTES."
+    )
+# Django's own expiry of the cookie and the stored session, behind the limits above.
+SESSION_COOKIE_AGE = int(EKORT_STAFF_SESSION_MAX.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
@@ -241,3 +266,37 @@ EKORT_CA = {
     "upn_domain": os.environ.get("EKORT_CA_UPN_DOMAIN", "regiongavleborg.se"),
 }
 EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")
+
+# --- E-mail notices (services/notices.py, sent by `ekort jobs run`; docs/operations.md) ---
+# With EKORT_EMAIL_HOST set, mail goes to that SMTP server (EKORT_EMAIL_PORT, default 587 with
+# STARTTLS; EKORT_EMAIL_SECURITY=starttls|tls|none; EKORT_EMAIL_USER and EKORT_EMAIL_PASSWORD
+# or EKORT_EMAIL_PASSWORD_FILE). Without it, production hands mail to the local MTA on
+# localhost:25, and development (`make run`) writes each run's mail into DATA_DIR/outbox/ as a
+# text file to read.
+EMAIL_HOST = os.environ.get("EKORT_EMAIL_HOST", "").strip()
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "EKORT_EMAIL_FROM", "Kortutfärdarportalen <no-reply@regiongavleborg.se>"
+)
+EMAIL_FILE_PATH = DATA_DIR / "outbox"
+EMAIL_TIMEOUT = int(os.environ.get("EKORT_EMAIL_TIMEOUT", "30"))
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    _EMAIL_SECURITY = os.environ.get("EKORT_EMAIL_SECURITY", "starttls").strip().lower()
+    if _EMAIL_SECURITY not in {"starttls", "tls", "none"}:
+        raise ImproperlyConfigured(
+            f"EKORT_EMAIL_SECURITY must be starttls, tls or none, not {_EMAIL_SECURITY!r}."
+        )
+    EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
+    EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
+    EMAIL_PORT = int(
+        os.environ.get(
+            "EKORT_EMAIL_PORT", {"starttls": "587", "tls": "465"}.get(_EMAIL_SECURITY, "25")
+        )
+    )
+    EMAIL_HOST_USER = os.environ.get("EKORT_EMAIL_USER", "").strip()
+    EMAIL_HOST_PASSWORD = _secret("EKORT_EMAIL_PASSWORD", "", needed=bool(EMAIL_HOST_USER))
+elif PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = "localhost", 25
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
