@@ -100,6 +100,7 @@ def _populate(at: datetime, passwords: dict[str, str]) -> None:
     persons = register_persons(units, registrar=users["utgivare"], seed=SEED)
     user_of_person = logins.create_accounts(users, persons, offices)
     plan = Plan(at, persons, users, user_of_person)
+    certificates.plan_renewals(plan)
     for spec in PERSONS:
         if spec.story:
             plan.begin_story(spec.key)

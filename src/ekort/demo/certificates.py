@@ -5,7 +5,8 @@ responses and CRLs published as of the build instant.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 
@@ -13,10 +14,14 @@ from ekort.services.ca import authority, holder_certificates, status
 from ekort.store.models import CertificateAuthority
 
 from .cards import CardRef, Plan
-from .timeline import HISTORY_START
+from .timeline import HISTORY_START, instant
 
 # Another region's person CA: the additional certificates on cards come from it (R13).
 FOREIGN_ISSUER = "Region Uppsala Person ID 3 CA v1"
+# An issuing CA lives ten years (EKORT_CA_ISSUING_YEARS) and a card at most five: the issuer
+# renews each issuing CA five years into its life, so that no card made after that outlives
+# the CA that certifies it (its certificate would end before the card).
+RENEW_AFTER_YEARS = 5
 
 
 def create_issuers() -> None:
@@ -28,6 +33,26 @@ def create_issuers() -> None:
         authority.init_foreign_issuer(
             name=FOREIGN_ISSUER, organisation="Region Uppsala", now=HISTORY_START
         )
+
+
+def plan_renewals(plan: Plan) -> None:
+    """The CA rollovers of the history (`ekort ca renew`), every RENEW_AFTER_YEARS years from
+    the hierarchy's making, on a working morning: those after the build instant are left out
+    with the rest of the future."""
+    for n in range(1, 20):
+        year = HISTORY_START.year + n * RENEW_AFTER_YEARS
+        at = instant(plan.workday(date(year, HISTORY_START.month, HISTORY_START.day)), "07:30")
+        if at > plan.build_at:
+            return
+        plan.event(at, "the issuer renews the issuing CAs", _renewal(at))
+
+
+def _renewal(at: datetime) -> Callable[[], None]:
+    def renew() -> None:
+        for level in authority.ca_settings().issuing_names:
+            authority.renew_issuing_ca(authority.issuing_ca(level, at), now=at)
+
+    return renew
 
 
 def self_service(plan: Plan, card: CardRef, at: datetime) -> None:

@@ -213,13 +213,26 @@ def init_hierarchy(*, now: datetime, actor: str = "ekort ca init") -> Hierarchy:
     return Hierarchy(root, issuing, responders)
 
 
-def issuing_ca(level: str) -> CertificateAuthority:
-    ca = CertificateAuthority.objects.filter(role=Role.ISSUING, assurance_level=level).first()
-    if ca is None:
+def issuing_ca(level: str, now: datetime | None = None) -> CertificateAuthority:
+    """The issuing CA that certifies cards at assurance level `level` at `now`: of those in
+    force then, the newest (after `renew_issuing_ca`, the successor). Without `now`, the newest
+    of all (for looking one up, not for issuing)."""
+    every = CertificateAuthority.objects.filter(role=Role.ISSUING, assurance_level=level)
+    in_force = every
+    if now is not None:
+        require_aware(now)
+        in_force = every.filter(not_before__lte=now, not_after__gt=now)
+    ca = in_force.order_by("-not_before", "-pk").first()
+    if ca is not None:
+        return ca
+    if every.exists():
         raise NotFound(
-            f"There is no issuing CA for assurance level {level}; run `ekort ca init` first."
+            f"No issuing CA for assurance level {level} is in force now; an issuing CA is "
+            "renewed (`ekort ca renew`) before it ends."
         )
-    return ca
+    raise NotFound(
+        f"There is no issuing CA for assurance level {level}; run `ekort ca init` first."
+    )
 
 
 def responder_for(ca: CertificateAuthority) -> CertificateAuthority:
@@ -250,7 +263,12 @@ def renew_responders(
     for ca in CertificateAuthority.objects.filter(role__in=[Role.ISSUING, Role.FOREIGN]):
         current = responder_for(ca)
         issuer_cert = certificate_of(ca)
-        if current.not_after - now > margin or issuer_cert.not_valid_after_utc <= now:
+        if (
+            current.not_after - now > margin
+            or issuer_cert.not_valid_after_utc <= now
+            # In the CA's last weeks its signer lasts as long as the CA can: a new one would not.
+            or current.not_after >= issuer_cert.not_valid_after_utc
+        ):
             continue
         with transaction.atomic():
             name = f"{ca.name} OCSP {now:%Y-%m-%d %H%M%S}"
@@ -303,3 +321,88 @@ def init_foreign_issuer(
             ]
         )
         return ca
+
+
+def _successor_name(name: str) -> str:
+    """'... CA v1' -> '... CA v2' (a name without a version gets ' v2'), the first one free."""
+    match = re.fullmatch(r"(.*\bv)(\d+)", name)
+    stem, version = (match.group(1), int(match.group(2))) if match else (f"{name} v", 1)
+    while True:
+        version += 1
+        candidate = f"{stem}{version}"
+        if not CertificateAuthority.objects.filter(name=candidate).exists():
+            return candidate
+
+
+def renew_issuing_ca(
+    ca: CertificateAuthority, *, now: datetime, actor: str = "ekort ca renew"
+) -> CertificateAuthority:
+    """CA rollover: a successor for the issuing CA `ca`, with a new key (in the key backend)
+    and a certificate from the root, named with the next version ('... CA v2') and so with
+    URLs of its own; and an OCSP signer for it. From `now` on, new card certificates come from
+    the successor (`issuing_ca`). `ca` stays: it goes on signing CRLs and OCSP answers for the
+    certificates it issued until it ends, and they end with it at the latest.
+
+    Refused for anything but an issuing CA in force that has no successor yet."""
+    require_aware(now)
+    config = ca_settings()
+    backend = key_backend()
+    with transaction.atomic():
+        ca = CertificateAuthority.objects.select_for_update().get(pk=ca.pk)
+        if ca.role != Role.ISSUING:
+            raise InvalidInput(
+                f"{ca.name} is not an issuing CA; `ekort ca renew` renews an issuing CA."
+            )
+        if ca.not_after <= now:
+            raise InvalidInput(
+                f"{ca.name} ended on {ca.not_after:%Y-%m-%d}: a CA is renewed before its end."
+            )
+        successor = CertificateAuthority.objects.filter(
+            role=Role.ISSUING, assurance_level=ca.assurance_level, not_before__gt=ca.not_before
+        ).first()
+        if successor is not None:
+            raise InvalidInput(f"{ca.name} was renewed already, as {successor.name}.")
+        root = ca.parent
+        assert root is not None
+        root_cert = certificate_of(root)
+        if root_cert.not_valid_after_utc <= now:
+            raise InvalidInput(f"The root {root.name} has ended: it certifies no new CA.")
+        name = _successor_name(ca.name)
+        ref = backend.create_key(_label(name), KeyAlgorithm(config.issuing_algorithm))
+        cert = issuing_ca_certificate(
+            name=ca_name(name, _organisation(certificate_of(ca))),
+            public=backend.public_key(ref),
+            root=root_cert,
+            root_key=signing_key_of(root),
+            now=now,
+            years=config.issuing_validity_years,
+            root_endpoints=endpoints(root),
+            policy_oid=DEFAULT_POLICY_OIDS[ca.assurance_level],
+        )
+        new = _store(
+            cert,
+            name=name,
+            role=Role.ISSUING,
+            key_ref=str(ref),
+            level=ca.assurance_level,
+            parent=root,
+        )
+        _new_responder(new, backend.signing_key(ref), now, name=f"{name} OCSP")
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor,
+                    action="ca_renewed",
+                    object_type="ca",
+                    object_id=str(ca.pk),
+                    at=now,
+                    before={"ca": ca.name, "not_after": ca.not_after.isoformat()},
+                    after={
+                        "ca": new.name,
+                        "not_before": new.not_before.isoformat(),
+                        "not_after": new.not_after.isoformat(),
+                    },
+                ),
+            ]
+        )
+    return new

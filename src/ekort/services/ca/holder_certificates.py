@@ -95,7 +95,7 @@ def download_signature_certificate(
         )
         record, der = issue_certificate(
             card=card,
-            ca=issuing_ca(card.assurance_level),
+            ca=issuing_ca(card.assurance_level, now),
             profile=Profile.SIGNATURE,
             public=public,
             now=now,

@@ -190,7 +190,7 @@ def personalise(cards: Sequence[Card], now: dt.datetime) -> Personalised:
     for card in cards:
         level = card.assurance_level
         if level not in authorities:
-            authorities[level] = issuing_ca(level)
+            authorities[level] = issuing_ca(level, now)
         ca = authorities[level]
 
         def certify(public: Any, card: Card = card, ca: CertificateAuthority = ca) -> bytes:

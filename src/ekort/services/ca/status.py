@@ -181,6 +181,16 @@ CRL_ISSUERS = (
 )
 
 
+def crl_issuers(now: datetime) -> list[CertificateAuthority]:
+    """The CAs that sign CRLs at `now`: every CRL issuer that has not ended. A CA renewed
+    (`authority.renew_issuing_ca`) stays one until it ends; every certificate it issued has
+    ended by then too (none outlives its issuer), so a CRL from it would tell nobody anything."""
+    require_aware(now)
+    return list(
+        CertificateAuthority.objects.filter(role__in=CRL_ISSUERS, not_after__gt=now).order_by("pk")
+    )
+
+
 def publish_due(
     now: datetime,
     *,
@@ -198,7 +208,7 @@ def publish_due(
         refresh_responses(list(resign.iterator(chunk_size=20000)), now)
     reconcile(now)
     built = []
-    for ca in CertificateAuthority.objects.filter(role__in=CRL_ISSUERS):
+    for ca in crl_issuers(now):
         latest = latest_crl(ca)
         if (
             latest is None

@@ -17,19 +17,20 @@ from ekort.store.models import CertificateAuthority
 
 class Command(BaseCommand):
     help = (
-        "Create the CA hierarchy (init), list it (show), write a CA's CRL (crl), or publish "
-        "what is due: stale OCSP responses and CRLs (publish [--loop SECONDS])."
+        "Create the CA hierarchy (init), list it (show), write a CA's CRL (crl), publish "
+        "what is due: stale OCSP responses and CRLs (publish [--loop SECONDS]), or give an "
+        "issuing CA a successor with a new key before it ends (renew --ca NAME)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("verb", choices=["init", "show", "crl", "publish"])
+        parser.add_argument("verb", choices=["init", "show", "crl", "publish", "renew"])
         parser.add_argument(
             "--loop",
             type=float,
             metavar="SECONDS",
             help="with publish: keep publishing, every SECONDS (the CRL scheduler)",
         )
-        parser.add_argument("--ca", help="with crl: the CA's name or URL slug")
+        parser.add_argument("--ca", help="with crl and renew: the CA's name or URL slug")
         parser.add_argument("--out", help="with crl: write the DER CRL to this file")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -64,25 +65,55 @@ class Command(BaseCommand):
 
     def _crl(self, options: dict[str, Any]) -> None:
         wanted = options["ca"]
+        now = clock.now()
+        # Every CA ekort signs CRLs for: the root, the issuing CAs (a renewed one until it
+        # ends) and another region's issuer of additional certificates (R13), as the
+        # scheduler does.
         cas = [
-            ca
-            # Every CA ekort signs CRLs for: the root, the issuing CAs and another region's
-            # issuer of additional certificates (R13), as the scheduler does.
-            for ca in CertificateAuthority.objects.filter(role__in=status.CRL_ISSUERS)
-            if wanted in (None, ca.name, authority.slug(ca))
+            ca for ca in status.crl_issuers(now) if wanted in (None, ca.name, authority.slug(ca))
         ]
         if not cas:
+            ended = [
+                ca
+                for ca in CertificateAuthority.objects.filter(role__in=status.CRL_ISSUERS)
+                if wanted in (ca.name, authority.slug(ca))
+            ]
+            if ended:
+                raise CommandError(
+                    f"{ended[0].name} ended on {ended[0].not_after:%Y-%m-%d}, and every "
+                    "certificate it issued with it: it signs no more CRLs."
+                )
             raise CommandError(f"No CA called {wanted!r}; `ekort ca show` lists them.")
         if options["out"] and len(cas) != 1:
             raise CommandError("--out writes one CRL: name the CA with --ca.")
         for ca in cas:
-            crl = status.build_crl(ca, clock.now())
+            crl = status.build_crl(ca, now)
             if options["out"]:
                 Path(options["out"]).write_bytes(bytes(crl.der))
             self.stdout.write(
                 f"CRL {crl.number} of {ca.name}: {crl.entries} entries, {len(crl.der)} bytes, "
                 f"next update {crl.next_update:%Y-%m-%d %H:%M}"
             )
+
+    def _renew(self, options: dict[str, Any]) -> None:
+        wanted = options["ca"]
+        if not wanted:
+            raise CommandError("Name the issuing CA to renew with --ca (`ekort ca show`).")
+        found = [
+            ca
+            for ca in CertificateAuthority.objects.all()
+            if wanted in (ca.name, authority.slug(ca))
+        ]
+        if not found:
+            raise CommandError(f"No CA called {wanted!r}; `ekort ca show` lists them.")
+        old = found[0]
+        new = authority.renew_issuing_ca(old, now=clock.now())
+        self.stdout.write(
+            f"Renewed {old.name} as {new.name}: {new.not_before:%Y-%m-%d} .. "
+            f"{new.not_after:%Y-%m-%d}, OCSP signer {authority.responder_for(new).name}. "
+            f"New card certificates come from {new.name}; {old.name} goes on signing CRLs and "
+            f"OCSP answers for its certificates until it ends on {old.not_after:%Y-%m-%d}."
+        )
 
     def _publish(self, options: dict[str, Any]) -> None:
         interval = options["loop"]
