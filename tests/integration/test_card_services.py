@@ -381,18 +381,18 @@ LIVE = {
 
 
 @pytest.mark.parametrize("state", list(LIVE))
-def test_replace_card_blocks_the_live_old_card_and_links_the_new_one(world, state):
+def test_replace_card_blocks_a_lost_live_old_card_and_links_the_new_one(world, state):
     old = LIVE[state](world)
     assert refreshed(old).state == state
     later = NEW + timedelta(days=2)
     new = cards.replace_card(
-        actor=world.orderer, reason="damaged", now=later, note="cracked", card_ids=[old.pk]
+        actor=world.orderer, reason="lost", now=later, note="lost on the bus", card_ids=[old.pk]
     ).one()
     old = refreshed(old)
     assert (old.state, old.closed_at) == ("blocked", later)
     block = Block.objects.get(card=old)
     assert (block.reason, block.requested_by, block.registered_by, block.registered_at) == (
-        "damaged",
+        "lost",
         "chef",
         world.orderer,
         later,
@@ -412,9 +412,7 @@ def test_replacing_a_blocked_card_leaves_it_as_it_was(world):
         actor=world.support, reason="stolen", requested_by="Erik", now=NEW, card_ids=[old.pk]
     ).one()
     closed_at = refreshed(old).closed_at
-    new = cards.replace_card(
-        actor=world.orderer, reason="replaced", now=NEW, card_ids=[old.pk]
-    ).one()
+    new = cards.replace_card(actor=world.orderer, reason="other", now=NEW, card_ids=[old.pk]).one()
     old = refreshed(old)
     assert (old.state, old.closed_at) == ("blocked", closed_at)
     assert Block.objects.get(card=old).reason == "stolen"  # the first block stands (E9)

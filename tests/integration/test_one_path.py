@@ -177,6 +177,23 @@ def _registered_hand_out(w: World, p: Person) -> Card:
     return cards.hand_out(actor=w.id_admin, now=RESERVE_PICKUP, documents={card.pk: PASSPORT}).one()
 
 
+def _renewal_sent(w: World, p: Person, card_type: str = "photo") -> Card:
+    """A card that replaces the holder's active one for a reason that leaves the old card
+    usable until the new one is activated (E12), produced and sent home."""
+    old = activated(w, card_type, NEW, NEW, person=p)
+    new = cards.replace_card(actor=w.orderer, now=LATER, card_ids=[old.pk], reason="damaged").one()
+    if card_type == "photo":
+        cards.photograph(actor=w.id_admin, now=LATER, photos={new.pk: JPEG}).one()
+    cards.produce(actor=w.issuer, now=LATER, card_ids=[new.pk]).one()
+    return cards.send(actor=w.issuer, now=LATER, card_ids=[new.pk]).one()
+
+
+def _with_replaced(ids: Sequence[int]) -> list[int]:
+    """The cards and the cards they replace, whose block the activation wrote."""
+    olds = Card.objects.filter(pk__in=ids).values_list("order__replaces_id", flat=True)
+    return [*ids, *olds]
+
+
 def _registered_activation(w: World, p: Person) -> Card:
     card = sent(w, "reserve", NEW, NEW, person=p)
     activation = {card.pk: cards.Activation(PASSPORT)}
@@ -208,6 +225,44 @@ CASES: dict[str, Case] = {
                 len(cs),
             )
             + _ids(cs)
+        ),
+    ),
+    "replace_lost": Case(
+        lambda w, p: activated(w, "photo", NEW, NEW, person=p),
+        lambda w, cs: (
+            _done(
+                cards.replace_card(actor=w.orderer, now=LATER, card_ids=_ids(cs), reason="lost"),
+                len(cs),
+            )
+            + _ids(cs)
+        ),
+    ),
+    "activate_renewal": Case(
+        _renewal_sent,
+        lambda w, cs: _with_replaced(
+            _done(
+                cards.activate(
+                    actor=w.id_admin,
+                    now=LATER + timedelta(days=1),
+                    activations={c.pk: cards.Activation(PASSPORT, "402918") for c in cs},
+                ),
+                len(cs),
+            )
+        ),
+    ),
+    "approve_activation_renewal": Case(
+        lambda w, p: cards.activate(
+            actor=w.id_admin,
+            now=LATER,
+            activations={_renewal_sent(w, p, "reserve").pk: cards.Activation(PASSPORT)},
+        ).one(),
+        lambda w, cs: _with_replaced(
+            _done(
+                cards.approve_activation(
+                    actor=w.id_admin_2, now=LATER, pins={c.pk: "402918" for c in cs}
+                ),
+                len(cs),
+            )
         ),
     ),
     "photograph": Case(

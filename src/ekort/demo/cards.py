@@ -21,7 +21,7 @@ from ekort.domain.id_documents import DocumentKind
 from ekort.domain.lifecycle import CardState
 from ekort.domain.pins import validate_pin
 from ekort.domain.timekeeping import local_date
-from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType
+from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, ReplacementReason
 from ekort.services import cards
 from ekort.services.policy import current_calendar
 from ekort.store.models import Card, Person
@@ -134,7 +134,9 @@ class Plan(Timeline):
         self.event(at, f"order a {card_type} card for {holder}", run)
         return ref
 
-    def replace(self, old: CardRef, at: datetime, reason: BlockReason, note: str = "") -> CardRef:
+    def replace(
+        self, old: CardRef, at: datetime, reason: ReplacementReason, note: str = ""
+    ) -> CardRef:
         ref = CardRef(old.holder, old.card_type)
         actor = self.manager_of(old.holder)
 

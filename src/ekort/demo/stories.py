@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from ekort.domain.vocabulary import BlockReason, CardType
+from ekort.domain.vocabulary import BlockReason, CardType, ReplacementReason
 
 from . import certificates
 from .cards import Plan
@@ -44,7 +44,7 @@ def sis_2022_pin_letter(plan: Plan, key: str) -> None:
 def sis_2022_damaged(plan: Plan, key: str) -> None:
     card, _, _ = plan.legacy_card(key, date(2022, 3, 1), date(2022, 6, 30))
     at = plan.between(date(2024, 10, 1), date(2024, 10, 31))
-    new = plan.replace(card, at, BlockReason.DAMAGED, "Chipet går inte att läsa.")
+    new = plan.replace(card, at, ReplacementReason.DAMAGED, "Chipet går inte att läsa.")
     plan.new_path(new, at)
 
 
@@ -54,7 +54,10 @@ def sis_card_renewed(plan: Plan, key: str) -> None:
     expires = plan.valid_until(card, produced)
     at = plan.between(expires - timedelta(days=50), expires - timedelta(days=20))
     new = plan.replace(
-        card, at, BlockReason.REPLACED, f"Förnyelse: kortet gäller till {expires.isoformat()}."
+        card,
+        at,
+        ReplacementReason.EXPIRING,
+        f"Förnyelse: kortet gäller till {expires.isoformat()}.",
     )
     plan.new_path(new, at)
 
@@ -64,7 +67,7 @@ def sis_card_expired_replaced(plan: Plan, key: str) -> None:
     card, produced, _ = plan.legacy_card(key, date(2019, 3, 1), date(2020, 10, 30))
     expires = plan.valid_until(card, produced)
     at = plan.between(expires + timedelta(days=7), expires + timedelta(days=40))
-    new = plan.replace(card, at, BlockReason.REPLACED, "Ersätter utgånget kort.")
+    new = plan.replace(card, at, ReplacementReason.EXPIRING, "Ersätter utgånget kort.")
     plan.new_path(new, at)
 
 
@@ -78,7 +81,7 @@ def expired_in_2023(plan: Plan, key: str) -> None:
     card, produced, _ = plan.legacy_card(key, date(2018, 10, 1), date(2018, 10, 12))
     expires = plan.valid_until(card, produced)
     at = plan.between(expires + timedelta(days=3), expires + timedelta(days=10))
-    new = plan.replace(card, at, BlockReason.REPLACED, "Ersätter utgånget kort.")
+    new = plan.replace(card, at, ReplacementReason.EXPIRING, "Ersätter utgånget kort.")
     plan.legacy_path(new, at)
 
 
@@ -97,7 +100,7 @@ def employment_ended(plan: Plan, key: str) -> None:
 def damaged(plan: Plan, key: str) -> None:
     card, _, _ = plan.legacy_card(key, date(2022, 11, 1), date(2022, 12, 16))
     at = plan.between(date(2025, 1, 13), date(2025, 1, 31))
-    new = plan.replace(card, at, BlockReason.DAMAGED, "Kortet har gått sönder.")
+    new = plan.replace(card, at, ReplacementReason.DAMAGED, "Kortet har gått sönder.")
     plan.new_path(new, at)
 
 
@@ -126,7 +129,7 @@ def lost_in_reserve_weeks(plan: Plan, key: str) -> None:
     )
     plan.block(card, lost, BlockReason.LOST, "Kortet borttappat.", by="holder")
     at = lost + timedelta(minutes=40)
-    photo = plan.replace(card, at, BlockReason.LOST, "Ersätter borttappat kort.")
+    photo = plan.replace(card, at, ReplacementReason.LOST, "Ersätter borttappat kort.")
     reserve = plan.order(
         key,
         at + timedelta(minutes=5),
@@ -160,7 +163,7 @@ def not_collected(plan: Plan, key: str) -> None:
     plan.legacy_path(card, at, produce_on=plan.on(2023, 12, 13, ("10:40",)), collect=False)
     again = plan.between(date(2024, 2, 5), date(2024, 2, 16))
     new = plan.replace(
-        card, again, BlockReason.NOT_COLLECTED, "Kortet hämtades inte ut före 22 januari."
+        card, again, ReplacementReason.OTHER, "Kortet hämtades inte ut före 22 januari."
     )
     plan.new_path(new, again)
 
@@ -221,7 +224,7 @@ def blocked_during_stop(plan: Plan, key: str) -> None:
         "Spärren togs emot under beställnings- och utfärdarstoppet.",
     )
     at = instant(date(2024, 1, 26), "08:30")
-    new = plan.replace(card, at, BlockReason.LOST, "Ersätter borttappat kort.")
+    new = plan.replace(card, at, ReplacementReason.LOST, "Ersätter borttappat kort.")
     plan.new_path(new, at)
 
 
@@ -249,7 +252,7 @@ def not_activated(plan: Plan, key: str) -> None:
     assert deadline is not None  # sent home on the new path
     again = plan.between(deadline + timedelta(days=14), deadline + timedelta(days=30))
     new = plan.replace(
-        card, again, BlockReason.NOT_ACTIVATED, "Kortet aktiverades inte inom tre månader."
+        card, again, ReplacementReason.OTHER, "Kortet aktiverades inte inom tre månader."
     )
     plan.new_path(new, again)
 
@@ -261,7 +264,7 @@ def stolen(plan: Plan, key: str) -> None:
     stolen = plan.between(date(2025, 4, 7), date(2025, 4, 25), ANY_TIMES)
     plan.block(card, stolen, BlockReason.STOLEN, "Stulet med plånboken; polisanmält.")
     again = plan.after(stolen, 1, 2, ORDER_TIMES)
-    new = plan.replace(card, again, BlockReason.STOLEN, "Ersätter stulet kort.")
+    new = plan.replace(card, again, ReplacementReason.STOLEN, "Ersätter stulet kort.")
     plan.new_path(new, again)
 
 
@@ -287,7 +290,7 @@ def reserve_in_new_process(plan: Plan, key: str) -> None:
     lost = plan.between(date(2025, 5, 12), date(2025, 5, 23), ANY_TIMES)
     plan.block(card, lost, BlockReason.LOST, "Kortet borttappat.")
     again = plan.after(lost, 1, 1, ("08:35",))
-    photo = plan.replace(card, again, BlockReason.LOST, "Ersätter borttappat kort.")
+    photo = plan.replace(card, again, ReplacementReason.LOST, "Ersätter borttappat kort.")
     reserve = plan.order(
         key,
         again + timedelta(minutes=5),

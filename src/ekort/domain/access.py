@@ -22,7 +22,19 @@ class Relation(StrEnum):
 
     SELF = "self"  # it is the actor's own
     MANAGER = "manager"  # the actor is that person's manager
+    # The card was handed out or activated at the actor's card office (an ID administrator's
+    # share of the renewal worklist).
+    OFFICE = "office"
     OTHER = "other"
+
+
+class Grant(StrEnum):
+    """A permission of its own, held besides a role: a Django group of this name, given to the
+    few staff who need it."""
+
+    # Behörighet för skyddade personuppgifter: reads the address of a person whose personal
+    # data is protected.
+    PROTECTED_ADDRESSES = "protected_addresses"
 
 
 ANYONE = frozenset(Relation)
@@ -32,11 +44,13 @@ STAFF = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
 @dataclass(frozen=True)
 class Permission:
     """The roles that may do something, each with the relations it may do it under, and what a
-    refusal says when the account holds such a role but not for this card or person."""
+    refusal says when the account holds such a role but not for this card or person. A
+    permission with a `grant` also needs the account to hold that grant."""
 
     roles: Mapping[Role, frozenset[Relation]]
     sv: str = ""
     en: str = ""
+    grant: Grant | None = None
 
 
 def needs(*roles: Role) -> Permission:
@@ -83,6 +97,28 @@ SEE_CARD = Permission(
     "You may see only yourself, the persons you manage and their cards.",
 )
 
+# The renewal worklist (E12): a manager's staff's cards, those an ID administrator's office
+# handed out or activated, everyone's for support. A holder sees their own on Mina sidor.
+SEE_EXPIRING = Permission(
+    {
+        Role.ORDERER: frozenset({Relation.MANAGER}),
+        Role.ID_ADMIN: frozenset({Relation.OFFICE}),
+        Role.SUPPORT: ANYONE,
+    },
+    "Du ser bara kort som går ut för dina medarbetare eller ditt kortkontor.",
+    "You see only the expiring cards of your staff or your card office.",
+)
+
+# The address of a person with protected personal data (skyddade personuppgifter): staff who
+# hold the grant, on a person's own page; never in a list, an export or a notice.
+SEE_PROTECTED_ADDRESS = Permission(
+    {role: ANYONE for role in STAFF},
+    "Adressen är skyddad (skyddade personuppgifter) och visas bara med en särskild behörighet.",
+    "The address is protected (skyddade personuppgifter) and shown only with a permission of "
+    "its own.",
+    grant=Grant.PROTECTED_ADDRESSES,
+)
+
 
 def relation(actor_person: int | None, person: int, manager: int | None) -> Relation:
     """How the account's person stands to `person` (whose manager is `manager`)."""
@@ -97,10 +133,13 @@ def relation(actor_person: int | None, person: int, manager: int | None) -> Rela
 
 @decides("E10")
 def decide_access(
-    permission: Permission, held: frozenset[Role], to: Relation = Relation.OTHER
+    permission: Permission,
+    held: frozenset[Role],
+    to: Relation = Relation.OTHER,
+    grants: frozenset[Grant] = frozenset(),
 ) -> Decision:
-    """May an account holding `held` do what `permission` covers, on something that stands in
-    relation `to` it? A permission of `needs(...)` only asks for a role."""
+    """May an account holding `held` (and `grants`) do what `permission` covers, on something
+    that stands in relation `to` it? A permission of `needs(...)` only asks for a role."""
     e10 = rule("E10")
     roles = [role for role in permission.roles if role in held]
     if not roles:
@@ -111,6 +150,8 @@ def decide_access(
             f"{e10.sv} Krävs: {names}.",
             f"This needs one of the roles {names}; the account has {mine}.",
         )
+    if permission.grant is not None and permission.grant not in grants:
+        return Decision.refuse("E10", f"{e10.sv} {permission.sv}", f"{e10.en} {permission.en}")
     if any(to in permission.roles[role] for role in roles):
         return Decision.allow("E10", e10.sv, e10.en)
     return Decision.refuse("E10", f"{e10.sv} {permission.sv}", f"{e10.en} {permission.en}")

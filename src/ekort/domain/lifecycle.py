@@ -4,7 +4,8 @@ Both delivery paths are here. The legacy path: produced, a code envelope is sent
 registered address, the card is collected at a hand-out point by the pick-up deadline (R3).
 The new path: produced, sent home inactive (R6), activated at a card office within the
 activation window (R8). Blocking is final (E9). A replacement links the new card to the old one;
-replacing a live card blocks it with the reason "replaced".
+a live old card is blocked when the replacement is ordered (lost, stolen, misused) or when it is
+activated (every other reason, E12).
 
 The table is checked when this module is imported, and `docs/lifecycle.md` is generated from it.
 """
@@ -96,7 +97,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     *(Transition(state, A.BLOCK, S.BLOCKED, "A block is final (E9).") for state in _LIVE_PRODUCED),
     *(
-        Transition(state, A.REPLACE, S.BLOCKED, "The replaced card is blocked (E8).")
+        Transition(
+            state,
+            A.REPLACE,
+            S.BLOCKED,
+            "The replaced card is blocked: when the replacement is ordered if it was lost, "
+            "stolen or misused, else when the replacement is activated (E8, E12).",
+        )
         for state in _LIVE_PRODUCED
     ),
     # A card already blocked (lost, stolen...) or expired can still be replaced: the new card

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import NamedTuple
+
 from .errors import Decision, decides
+from .lifecycle import OCCUPYING_STATES
 from .rulebook import rule
 from .vocabulary import CardType
 
@@ -23,7 +27,8 @@ def decide_orderer(actor_person: int | None, manager: int | None, holder_name: s
 @decides("E8")
 def decide_free_slot(card_type: CardType, taken: bool) -> Decision:
     """A person holds at most one card of each type ordered or in use (E8); `taken` says
-    whether another one is."""
+    whether another one is (`slot_taken`): a renewal under way beside the old card it replaces
+    does not count twice."""
     e8 = rule("E8")
     if taken:
         return Decision.refuse(
@@ -34,3 +39,20 @@ def decide_free_slot(card_type: CardType, taken: bool) -> Decision:
             "order a replacement instead.",
         )
     return Decision.allow("E8", e8.sv, e8.en)
+
+
+class SlotCard(NamedTuple):
+    """A card of the person and type in question, as E8 sees it."""
+
+    pk: int
+    state: str
+    replaces: int | None  # the card its order replaces
+
+
+def slot_taken(cards: Iterable[SlotCard], replacing: int | None = None) -> bool:
+    """Whether another card holds the person's slot for the type (E8), `replacing` aside: a
+    card ordered or in use, except one that a successor ordered or in use is replacing, which
+    stays until that successor is activated (E12)."""
+    occupying = [card for card in cards if card.state in OCCUPYING_STATES]
+    on_their_way_out = {card.replaces for card in occupying if card.replaces is not None}
+    return any(card.pk != replacing and card.pk not in on_their_way_out for card in occupying)

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import NoReturn, TypeVar
 
 from .errors import Decision, InvalidInput, decides
+from .renewal import DEFAULT_RENEWAL_DAYS
 from .rulebook import RULES, rule
 from .timekeeping import add_months, add_years, local_date
 from .vocabulary import CardType, DeliveryPath, Generation
@@ -126,11 +127,14 @@ class PolicyCalendar:
         validity_years: Mapping[CardType, int],
         *,
         source: str = "<code>",
+        renewal_days: int = DEFAULT_RENEWAL_DAYS,
     ) -> None:
         _check_continuity(periods, source)
         self.region = region
         self.periods = periods
         self.validity_years: Mapping[CardType, int] = MappingProxyType(dict(validity_years))
+        # How many days before a card's last day its renewal can be ordered (E12).
+        self.renewal_days = renewal_days
         self._later_starts = [p.first_day for p in periods[1:] if p.first_day is not None]
 
     def __repr__(self) -> str:
@@ -345,7 +349,8 @@ def _check_continuity(periods: tuple[Period, ...], source: str) -> None:
 OPEN = "open"
 _E = TypeVar("_E", bound=StrEnum)
 
-_TOP_KEYS = frozenset({"region", "validity_years", "period", "decisions"})
+_REQUIRED_TOP_KEYS = frozenset({"region", "validity_years", "period", "decisions"})
+_TOP_KEYS = _REQUIRED_TOP_KEYS | {"renewal_days_before_expiry"}
 _PERIOD_KEYS = frozenset(
     {
         "name",
@@ -382,7 +387,7 @@ class _Loader:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             self.fail("", f"not valid TOML: {error}. (Dates are written 2024-01-22, unquoted.)")
-        self.keys(document, "top level", allowed=_TOP_KEYS, required=_TOP_KEYS)
+        self.keys(document, "top level", allowed=_TOP_KEYS, required=_REQUIRED_TOP_KEYS)
         region = self.text(document, "region", "top level")
         validity = self.validity(document["validity_years"])
         decisions = self.decision_library(document["decisions"])
@@ -395,7 +400,14 @@ class _Loader:
             if any(p.name == period.name for p in periods):
                 self.fail(f"period {number}, key name", f"the name {period.name!r} is used twice.")
             periods.append(period)
-        return PolicyCalendar(region, tuple(periods), validity, source=self.source)
+        renewal_days = (
+            self.positive_int(document, "renewal_days_before_expiry", "top level")
+            if "renewal_days_before_expiry" in document
+            else DEFAULT_RENEWAL_DAYS
+        )
+        return PolicyCalendar(
+            region, tuple(periods), validity, source=self.source, renewal_days=renewal_days
+        )
 
     # --- sections ---
 

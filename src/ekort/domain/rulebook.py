@@ -143,8 +143,10 @@ _RULES = (
     Rule("E7", "Reservkort har inget foto.", "Reserve cards carry no photo."),
     Rule(
         "E8",
-        "En person har högst ett giltigt kort av varje typ; ett nytt kort ersätter det gamla.",
-        "A person holds at most one live card of each type; a new one replaces the old.",
+        "En person har högst ett giltigt kort av varje typ; ett nytt kort ersätter det gamla, "
+        "som får finnas kvar tills det nya aktiveras.",
+        "A person holds at most one live card of each type; a new one replaces the old, which "
+        "may stay until the new one is activated.",
     ),
     Rule(
         "E9", "En spärr är slutgiltig och kan inte hävas.", "A block is final; it cannot be lifted."
@@ -161,6 +163,29 @@ _RULES = (
         "Reserve cards at assurance level 3 are handed out and activated by two ID "
         "administrators: one registers the card and the identity document, the other approves "
         "(four-eyes).",
+    ),
+    Rule(
+        "E12",
+        "Ett borttappat, stulet eller missbrukat kort spärras direkt när ersättningskortet "
+        "beställs; annars fungerar det gamla kortet tills det nya aktiveras och spärras då. Ett "
+        "kort som går ut förnyas tidigast ett visst antal dagar (90) före sista giltighetsdag.",
+        "A lost, stolen or misused card is blocked as soon as its replacement is ordered; "
+        "otherwise the old card works until the new one is activated, and is blocked then. A "
+        "card that runs out is renewed at the earliest some days (90) before its last day.",
+    ),
+    Rule(
+        "E13",
+        "När anställningen har upphört (dagen efter sista anställningsdag) spärras personens alla "
+        "giltiga kort med orsaken anställningen upphört.",
+        "When the employment has ended (the day after its last day) every live card of the "
+        "person is blocked, for the reason employment ended.",
+    ),
+    Rule(
+        "E14",
+        "Ett brev med puk-koden som skickas igen skrivs ut först när en andra person har godkänt "
+        "det.",
+        "A letter with the PUK that is sent again is printed only once a second person has "
+        "approved it.",
     ),
 )
 

@@ -41,6 +41,21 @@ class BlockReason(StrEnum):
     OTHER = "other"
 
 
+class ReplacementReason(StrEnum):
+    """Why a manager orders a card in place of another (E12). Lost, stolen and suspected misuse
+    block the old card at once; for the rest it stays usable until its successor is activated,
+    and is blocked as replaced then (docs/domain-notes.md, "Renewal")."""
+
+    LOST = "lost"
+    STOLEN = "stolen"
+    KEY_COMPROMISE = "key_compromise"  # suspected misuse: the card or its PIN may be known
+    EXPIRING = "expiring"  # its validity or certificate ends soon (a renewal)
+    DAMAGED = "damaged"  # damaged, but it still works
+    NAME_CHANGED = "name_changed"
+    NEW_PHOTO = "new_photo"
+    OTHER = "other"
+
+
 class AssuranceLevel(StrEnum):
     LOA3 = "3"
     LOA2 = "2"

@@ -1,5 +1,5 @@
-"""The transition at a glance: cards by state, type and generation, deadlines coming up and
-letters waiting to be printed.
+"""The transition at a glance: cards by state, type and generation, deadlines coming up, cards
+due for renewal, and letters waiting to be printed.
 
 Every figure is an aggregate query (GROUP BY, or COUNT with a filter) so that the page stays
 quick with a million cards: no card is loaded into Python. Each reads the card table once; no
@@ -18,6 +18,8 @@ from django.db.models import Count, Q
 from ekort.domain.lifecycle import LIVE_STATES, CardState
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.store.models import Card, Letter
+
+from .renewals import DueCounts, due_counts
 
 SOON_DAYS = 7
 LATER_DAYS = 30
@@ -45,6 +47,8 @@ class Overview:
     pickup: DeadlineCounts
     activation: DeadlineCounts
     print_queue: dict[str, int]  # letters not printed yet, by kind
+    # Cards due for renewal with none under way, ending within 90 and 30 days (E12).
+    renewals: DueCounts
 
     @property
     def letters_waiting(self) -> int:
@@ -99,4 +103,5 @@ def overview(now: datetime) -> Overview:
         pickup=_deadlines(CardState.AWAITING_PICKUP, "pickup_deadline", "R3", today),
         activation=_deadlines(CardState.SENT_INACTIVE, "activation_deadline", "R8", today),
         print_queue=queue,
+        renewals=due_counts(now),
     )

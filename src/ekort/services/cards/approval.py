@@ -5,7 +5,8 @@ The approver is neither the administrator who registered it (E11) nor whoever or
 the card (E3). The policy calendar and the deadline (R3 for a hand-out, R8 for an activation)
 are judged again at approval, and so is the recorded document, which must still be valid that
 day (E4). An activation is approved while the holder types the PIN on the PIN pad (R9); it goes
-to the chip last, inside the transaction. Two approvals at once: the card row's lock lets one
+to the chip last, inside the transaction. An approved card blocks the card it replaces, if that
+one is still live (E12, `succession`). Two approvals at once: the card row's lock lets one
 through; the other finds the card active (E1).
 """
 
@@ -39,6 +40,7 @@ from .handover import (
     require_holder_age,
     require_separation_of_duties,
 )
+from .succession import superseded
 
 
 def _require_pending(
@@ -96,6 +98,7 @@ def approve_hand_out(*, actor: Any, card_ids: Collection[int], now: datetime) ->
             changes.append(card_change(actor, CardAction.HAND_OUT.value, card, now, before, after))
 
         cards = outcome.sift(locked_cards(card_ids, outcome), approve)
+        changes += superseded(actor, cards, now)  # the cards these replace (E12)
         audit.append(changes)
     outcome.done = [card.pk for card in cards]
     return outcome
@@ -128,6 +131,7 @@ def approve_activation(
             changes.append(card_change(actor, CardAction.ACTIVATE.value, card, now, before, after))
 
         cards = outcome.sift(locked_cards(chosen, outcome), approve)
+        changes += superseded(actor, cards, now)  # the cards these replace (E12)
         audit.append(changes)
         # The chips come last, inside the transaction: if one fails, nothing above is kept.
         for card in cards:

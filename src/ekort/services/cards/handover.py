@@ -6,6 +6,9 @@ holder types on the PIN pad (R9): it goes to the chip and nowhere else. A reserv
 assurance level 3 takes two ID administrators (E11): `hand_out` and `activate` only register it
 (no PIN is set then), and `four_eyes.approve_hand_out` / `four_eyes.approve_activation` complete
 it, the latter while the holder types the PIN.
+
+A card that becomes active blocks the card it replaces, if that one is still live, in the same
+transaction (E12, `succession.superseded`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from ..ca.backends import card_reader
 from ..policy import current_calendar
 from ..roles import person_id_of, require_role
 from .card_sets import Outcome, card_change, locked_cards, move, snapshot
+from .succession import superseded
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,7 @@ def hand_out(*, actor: Any, documents: Mapping[int, DocumentShown], now: datetim
                 changes.append(_hand_over(_HAND_OUT, actor, card, document, now))
 
         cards = outcome.sift(locked_cards(documents, outcome), check_and_record)
+        changes += superseded(actor, cards, now)  # the cards these replace (E12)
         audit.append(changes)
     outcome.done = [card.pk for card in cards]
     return outcome
@@ -302,6 +307,7 @@ def activate(
             changes.append(changed)
 
         cards = outcome.sift(locked_cards(wanted, outcome), check_and_record)
+        changes += superseded(actor, cards, now)  # the cards these replace (E12)
         audit.append(changes)
         # The chips come last, inside the transaction: if one fails, nothing above is kept.
         for card in cards:

@@ -12,16 +12,18 @@ from django.db import transaction
 from ekort.domain.errors import DomainError, InvalidInput, NotFound
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, next_state
-from ekort.domain.orders import decide_free_slot, decide_orderer
+from ekort.domain.orders import SlotCard, decide_free_slot, decide_orderer, slot_taken
 from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.timekeeping import require_aware
-from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, Role
+from ekort.domain.renewal import BLOCKS_AT_ONCE, decide_replacement, replacement_reason
+from ekort.domain.timekeeping import local_date, require_aware
+from ekort.domain.vocabulary import AssuranceLevel, CardType, ReplacementReason, Role
 from ekort.store.models import Card, CardOrder, Person
 
 from .. import audit
 from ..policy import current_calendar
+from ..renewals import last_days
 from ..roles import actor_label, person_id_of, require_role
-from .blocking import block_reason, blocked
+from .blocking import blocked
 from .card_sets import (
     MAX_SET,
     CardRef,
@@ -48,10 +50,15 @@ def _require_manager(actor: Any, person: Person) -> None:
 
 
 def _require_free_slot(person: Person, card_type: CardType, replacing: Card | None) -> None:
-    live = Card.objects.filter(person=person, card_type=card_type, state__in=OCCUPYING_STATES)
-    if replacing is not None:
-        live = live.exclude(pk=replacing.pk)
-    decide_free_slot(card_type, live.exists()).require()
+    """E8: no other card of the type ordered or in use; a card on its way out beside the
+    renewal that replaces it counts once (`orders.slot_taken`)."""
+    rows = Card.objects.filter(
+        person=person, card_type=card_type, state__in=OCCUPYING_STATES
+    ).values_list("pk", "state", "order__replaces_id")
+    taken = slot_taken(
+        [SlotCard(*row) for row in rows], replacing=None if replacing is None else replacing.pk
+    )
+    decide_free_slot(card_type, taken).require()
 
 
 def _assurance_level(person: Person) -> AssuranceLevel:
@@ -71,7 +78,13 @@ def _card_type(value: object) -> CardType:
 
 
 def _create(
-    actor: Any, person: Person, card_type: CardType, now: datetime, note: str, replaces: Card | None
+    actor: Any,
+    person: Person,
+    card_type: CardType,
+    now: datetime,
+    note: str,
+    replaces: Card | None,
+    why: ReplacementReason | None = None,
 ) -> tuple[Card, audit.Change]:
     order = CardOrder.objects.create(
         person=person,
@@ -79,6 +92,7 @@ def _create(
         ordered_by=actor,
         ordered_at=now,
         replaces=replaces,
+        replacement_reason="" if why is None else why.value,
         note=note[:500],
     )
     card = Card.objects.create(
@@ -88,6 +102,8 @@ def _create(
         assurance_level=_assurance_level(person),
     )
     after = snapshot(card, "card_type", "assurance_level")
+    if why is not None:
+        after["replacement_reason"] = why.value
     return card, card_change(actor, "order", card, now, {}, after, reason=note[:500])
 
 
@@ -165,20 +181,25 @@ def replace_card(
     actor: Any,
     card_ids: Collection[int],
     now: datetime,
-    reason: object = BlockReason.REPLACED,
+    reason: object,
     note: str = "",
 ) -> Outcome:
     """Order a new card in place of each old one; the new card links to the old one and is in
-    `done`. A live old card is blocked in the same transaction (reason as given, "replaced" by
-    default); an old card already blocked or expired keeps its state and its original reason."""
+    `done`. What becomes of a live old card depends on the reason (E12): lost, stolen or
+    suspected misuse block it in this transaction, with that reason; for any other reason it
+    stays usable until the new card is activated, which blocks it then (`succession`). A
+    renewal (reason "expiring") is taken from the calendar's days before the old card's last
+    day. An old card already blocked or expired keeps its state and its original reason."""
     require_aware(now)
-    why = block_reason(reason)
+    why = replacement_reason(reason)
     require_role(actor, Role.ORDERER)
     calendar = current_calendar()
+    today = local_date(now)
     outcome = Outcome()
     with transaction.atomic():
         olds = locked_cards(card_ids, outcome)
         persons = _locked_persons([old.person_id for old in olds])
+        ends = last_days(olds)
 
         def check(old: Card) -> None:
             person = persons[old.person_id]
@@ -188,15 +209,23 @@ def replace_card(
             # E1 for a card never issued
             next_state(CardState(old.state), CardAction.REPLACE, CardType(old.card_type))
             _require_free_slot(person, kind, replacing=old)
+            decide_replacement(
+                why, ends[old.pk], today, renewal_days=calendar.renewal_days
+            ).require()
 
         olds = outcome.sift(olds, check)
-        live = [CardRef(old.pk, old.state, old.number) for old in olds if old.state in LIVE_STATES]
-        requester = actor_label(actor)
-        changes = blocked(actor, live, CardAction.REPLACE, why, requester, f"replaced: {note}", now)
+        changes: list[audit.Change] = []
+        block_now = BLOCKS_AT_ONCE.get(why)
+        if block_now is not None:
+            live = [CardRef(o.pk, o.state, o.number) for o in olds if o.state in LIVE_STATES]
+            requester = actor_label(actor)
+            changes += blocked(
+                actor, live, CardAction.REPLACE, block_now, requester, f"replaced: {note}", now
+            )
         for old in olds:
             text = note or f"replaces card {old.number}"
             card, change = _create(
-                actor, persons[old.person_id], CardType(old.card_type), now, text, old
+                actor, persons[old.person_id], CardType(old.card_type), now, text, old, why
             )
             outcome.done.append(card.pk)
             changes.append(change)

@@ -14,8 +14,10 @@ from ekort.domain.vocabulary import (
     DeliveryPath,
     Generation,
     LetterKind,
+    ReplacementReason,
 )
 
+from .bureau import BureauBatch
 from .choices import choices
 from .people import Person
 
@@ -31,6 +33,11 @@ class CardOrder(models.Model):
     ordered_at = models.DateTimeField()
     replaces = models.ForeignKey(
         "Card", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    # Why the card it replaces is replaced (E12): whether that card was blocked when this one
+    # was ordered, or stays usable until this one is activated. Empty for a first order.
+    replacement_reason = models.CharField(
+        max_length=20, choices=choices(ReplacementReason), blank=True
     )
     note = models.CharField(max_length=500, blank=True)
 
@@ -72,6 +79,10 @@ class Card(models.Model):
     # The card's PUK, generated at personalisation, AES-GCM encrypted with the secrets key:
     # the administrative secret a card management system keeps (never in clear, never logged).
     puk_ciphertext = models.BinaryField(null=True, blank=True, editable=False)
+    # The production order it was personalised in; set once, with the card number.
+    bureau_batch = models.ForeignKey(
+        BureauBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="card_set"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["number"], name="card_number_unique")]
