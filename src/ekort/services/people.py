@@ -11,6 +11,7 @@ from django.db import transaction
 
 from ekort.domain.errors import InvalidInput, NotFound
 from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
+from ekort.domain.people_register import clean_postal_code, clean_text
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Person, Unit
@@ -33,26 +34,6 @@ class PersonDetails:
     protected_identity: bool = False
 
 
-def _text(value: object, what: str, max_length: int, *, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text.")
-    cleaned = " ".join(value.split())
-    if required and not cleaned:
-        raise InvalidInput(f"The {what} is missing.")
-    if len(cleaned) > max_length:
-        raise InvalidInput(f"The {what} is longer than {max_length} characters.")
-    return cleaned
-
-
-def _postal_code(value: object) -> str:
-    code = "".join(_text(value, "postal code", 6, required=False).split())
-    if code and (len(code) != 5 or not code.isdigit()):
-        raise InvalidInput("A Swedish postal code has five digits, for example 803 20.")
-    return code
-
-
 def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Person:
     """Add a person to the register (issuer admin, or support on their behalf)."""
     require_aware(now)
@@ -60,11 +41,11 @@ def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Per
     identity = parse_identity_number(details.identity_number, today=local_date(now))
     hsa = None if details.hsa_id in (None, "") else str(parse_hsa_id(details.hsa_id))
     values = {
-        "given_name": _text(details.given_name, "given name", 100, required=True),
-        "family_name": _text(details.family_name, "family name", 100, required=True),
-        "street_address": _text(details.street_address, "street address", 200, required=False),
-        "postal_code": _postal_code(details.postal_code),
-        "postal_town": _text(details.postal_town, "postal town", 100, required=False),
+        "given_name": clean_text(details.given_name, "given name", 100, required=True),
+        "family_name": clean_text(details.family_name, "family name", 100, required=True),
+        "street_address": clean_text(details.street_address, "street address", 200, required=False),
+        "postal_code": clean_postal_code(details.postal_code),
+        "postal_town": clean_text(details.postal_town, "postal town", 100, required=False),
     }
     with transaction.atomic():
         if Person.objects.filter(identity_number=identity.digits).exists():

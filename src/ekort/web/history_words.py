@@ -23,6 +23,7 @@ from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
 ACTIONS: dict[str, Any] = {
     "register_person": _("Personen registrerades"),
     "set_manager": _("Närmaste chef ändrades"),
+    "update_person": _("Personuppgifterna ändrades"),
     "order": _("Kortet beställdes"),
     "cancel": _("Beställningen återkallades"),
     "photograph": _("Kortinnehavaren fotograferades"),
@@ -36,6 +37,7 @@ ACTIONS: dict[str, Any] = {
     "activate": _("Kortet aktiverades"),
     "order_pin_letter": _("Pin/puk-brev beställdes"),
     "resend_letter": _("Brevet skickades igen"),
+    "approve_letter": _("Utskicket godkändes av en andra person"),
     "unlock_pin": _("Pin-koden låstes upp"),
     "block": _("Kortet spärrades"),
     "expire": _("Kortets giltighetstid gick ut"),
@@ -45,12 +47,14 @@ ACTIONS: dict[str, Any] = {
     "add_additional": _("Tilläggscertifikat lades till"),
     "swap_additional": _("Tilläggscertifikat byttes"),
     "remove_additional": _("Tilläggscertifikat togs bort"),
+    "notice_sent": _("E-postavisering skickades"),
 }
 
 OBJECTS: dict[str, Any] = {
     "person": _("Person"),
     "card": _("Kort"),
     "letter": _("Brev"),
+    "notice": _("Avisering"),
 }
 
 LETTER_KINDS: dict[str, Any] = {
@@ -63,6 +67,20 @@ GENERATIONS: dict[str, Any] = {
     "legacy": _("Äldre kort (liggande)"),
     "portrait-2024": _("Nytt kort (stående, 2024)"),
     "": _("Inte tillverkat"),
+}
+
+NOTICE_KINDS: dict[str, Any] = {
+    "card_sent": _("Kortet har skickats, aktivera senast"),
+    "pickup_deadline": _("Sista dag att hämta ut kortet närmar sig"),
+    "activation_deadline": _("Sista dag att aktivera kortet närmar sig"),
+    "card_expiring": _("Kortet slutar snart gälla"),
+    "certificate_expiring": _("Ett certifikat slutar snart gälla"),
+    "card_blocked": _("Kortet har spärrats"),
+}
+
+RECIPIENTS: dict[str, Any] = {
+    "holder": _("Kortinnehavaren"),
+    "manager": _("Närmaste chef"),
 }
 
 DELIVERY_PATHS: dict[str, Any] = {
@@ -124,11 +142,24 @@ KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "card_id": (_("Kort nr"), _plain),
     "printed_at": (_("Utskrivet"), _when),
     "carries_puk": (_("Innehåller puk-kod"), _yes_no),
+    "awaits_approval": (_("Väntar på godkännande"), _yes_no),
+    "resent_by": (_("Skickat igen av"), _plain),
     "identity": (_("Personnummer"), _plain),  # stored masked (register_person)
     "hsa_id": (_("HSA-id"), _plain),
+    "given_name": (_("Förnamn"), _plain),
+    "family_name": (_("Efternamn"), _plain),
+    "email": (_("E-postadress"), _plain),
+    # Only that the address changed: the trail never holds one (people_register._shown).
+    "address": (_("Folkbokföringsadress"), _words({"changed": _("Ändrad")})),
+    "unit_id": (_("Enhet (nr)"), _plain),
+    "employment_ends": (_("Sista anställningsdag"), _when),
     "manager_id": (_("Närmaste chef (person nr)"), _plain),
     "protected_identity": (_("Skyddade personuppgifter"), _yes_no),
     "certificate_serial": (_("Certifikatets serienummer"), _plain),
+    "notice": (_("Avisering"), _words(NOTICE_KINDS)),
+    "recipient": (_("Till"), _words(RECIPIENTS)),
+    "event_on": (_("Gäller dagen"), _when),
+    "days_before": (_("Dagar före"), _plain),
 }
 
 

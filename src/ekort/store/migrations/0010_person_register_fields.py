@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ekort', '0009_card_updates_in_place'),
+        ("ekort", "0009_card_updates_in_place"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='person',
-            name='email',
+            model_name="person",
+            name="email",
             field=models.EmailField(blank=True, max_length=254),
         ),
         migrations.AddField(
-            model_name='person',
-            name='employment_ends',
+            model_name="person",
+            name="employment_ends",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='person',
-            name='name_changed_at',
+            model_name="person",
+            name="name_changed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -1,0 +1,376 @@
+"""The people register kept from a CSV file (`ekort people import`): new persons, updates,
+bad rows, dry runs, reruns, and the end of employment (E13) at named instants around its
+boundary, down to the certificates' revocation reason in OCSP and the CRL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.x509 import ocsp
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ekort.domain.errors import InvalidInput
+from ekort.services import audit
+from ekort.services.ca import status
+from ekort.services.history import person_history
+from ekort.services.people_register import apply_records
+from ekort.services.people_sources import csv_records
+from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse, Person, Unit
+from tests import instants as t
+from tests.factories import identity_number
+from tests.integration.journeys import activated
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "identity_number,hsa_id,given_name,family_name,email,unit_hsa_id,manager_hsa_id,"
+    "street_address,postal_code,postal_town,protected_identity,employment_ends"
+)
+UNIT = "SE2321000198-akut"
+# The last day of employment in these tests, and the instants around its end.
+LAST_DAY = date(2024, 5, 31)
+LAST_DAY_END = t.sthlm(2024, 5, 31, 23, 59, 59)
+DAY_AFTER = t.sthlm(2024, 6, 1)
+LATER = t.sthlm(2024, 6, 3, 9)
+
+
+def csv_text(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def row(
+    number: str,
+    hsa: str = "",
+    given: str = "Sara",
+    family: str = "Lind",
+    *,
+    email: str = "",
+    unit: str = UNIT,
+    manager: str = "",
+    street: str = "Norra Kungsgatan 3",
+    code: str = "80320",
+    town: str = "Gävle",
+    protected: str = "nej",
+    ends: str = "",
+) -> str:
+    return ",".join(
+        [number, hsa, given, family, email, unit, manager, street, code, town, protected, ends]
+    )
+
+
+def run(text: str, now=t.NEW_PROCESS, **options):
+    return apply_records(
+        source="people-import:personal.csv", records=csv_records(text), now=now, **options
+    )
+
+
+@pytest.fixture
+def unit(world):
+    return Unit.objects.create(
+        organisation=world.unit.organisation, name="Akuten Gävle", hsa_id=UNIT
+    )
+
+
+def counts() -> tuple[int, int, int]:
+    return Person.objects.count(), AuditEntry.objects.count(), Block.objects.count()
+
+
+def wrong_check_digit(number: str) -> str:
+    return number[:-1] + str((int(number[-1]) + 1) % 10)
+
+
+def test_new_persons_are_created_with_the_import_named_in_the_trail_and_a_rerun_changes_nothing(
+    world, unit
+):
+    boss, staff = identity_number("19700505"), identity_number("19900215")
+    text = csv_text(
+        # The manager comes after the person she manages: the order of the rows is free.
+        row(staff, "SE2321000198-sl01", manager="SE2321000198-bo01", email="sara@example.se"),
+        row(boss, "SE2321000198-bo01", "Bo", "Ek"),
+    )
+    report = run(text)
+    assert [c.where for c in report.created] == ["line 3", "line 2"]
+    assert report.problems == []
+    sara = Person.objects.get(identity_number=staff)
+    bo = Person.objects.get(identity_number=boss)
+    assert (sara.manager_id, sara.unit_id, sara.email) == (bo.pk, unit.pk, "sara@example.se")
+    assert sara.postal_code == "80320"
+    entry = AuditEntry.objects.get(action="register_person", object_id=str(sara.pk))
+    assert entry.actor == "job:people-import:personal.csv"
+    assert entry.after["identity"] == f"{staff[:8]}-****"
+    assert staff not in str(entry.after)
+
+    before = counts()
+    again = run(text, now=LATER)
+    assert not again.changed
+    assert again.unchanged == 2
+    assert counts() == before
+    assert audit.verify_trail() == []
+
+
+def test_names_addresses_units_managers_and_email_are_updated_and_in_the_history(world, unit):
+    number = world.employee.identity_number
+    text = csv_text(
+        row(
+            number,
+            world.employee.hsa_id,
+            "Erik",
+            "Berg",
+            email="erik.berg@example.se",
+            street="Södra Vägen 9",
+            code="802 50",
+            manager="",
+        )
+    )
+    report = run(text, now=LATER)
+    [change] = report.updated
+    assert change.fields["family_name"] == ("Eriksson", "Berg")
+    assert change.fields["manager_id"] == (world.manager.pk, None)
+    assert change.fields["unit_id"] == (world.unit.pk, unit.pk)
+    assert change.fields["address"] == ("", "changed")
+    assert "street_address" not in change.fields  # the trail and reports never hold one
+    erik = Person.objects.get(pk=world.employee.pk)
+    assert (erik.family_name, erik.email, erik.postal_code) == (
+        "Berg",
+        "erik.berg@example.se",
+        "80250",
+    )
+    assert erik.name_changed_at == LATER
+    [entry] = [e for e in person_history(erik.pk) if e.action == "update_person"]
+    assert entry.actor == "job:people-import:personal.csv"
+    assert entry.before["family_name"] == "Eriksson"
+    assert entry.after == {
+        "family_name": "Berg",
+        "email": "erik.berg@example.se",
+        "address": "changed",
+        "unit_id": unit.pk,
+        "manager_id": None,
+    }
+    assert "Södra" not in str(entry.after)
+    assert not run(text, now=LATER).changed
+
+
+def test_columns_a_file_lacks_are_left_as_they_are(world, unit):
+    number = world.employee.identity_number
+    text = f"identity_number,given_name,family_name\n{number},Erik,Eriksson\n"
+    report = run(text)
+    assert not report.changed
+    erik = Person.objects.get(pk=world.employee.pk)
+    assert (erik.manager_id, erik.unit_id, erik.street_address) == (
+        world.manager.pk,
+        world.unit.pk,
+        "Storgatan 1",
+    )
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_the_others_go_in(world, unit):
+    good, bad = identity_number("19800101"), identity_number("19810101")
+    text = csv_text(
+        row(wrong_check_digit(bad), "SE2321000198-x1"),
+        row(identity_number("19820101"), "SE2321000198-x2", unit="SE2321000198-nowhere"),
+        row(identity_number("19830101"), world.employee.hsa_id),  # the HSA-id is Erik's
+        row(identity_number("19840101"), "SE2321000198-x4", given=""),
+        row(good, "SE2321000198-ok1"),
+        row(identity_number("19850101"), "SE2321000198-ok1"),  # the HSA-id of line 6 again
+        row(identity_number("19860101"), "SE2321000198-x7", manager="SE2321000198-nobody"),
+        "19870101-1234,too,few",
+    )
+    before = Person.objects.count()
+    report = run(text)
+    reasons = {problem.where: problem.reason for problem in report.problems}
+    assert "check digit" in reasons["line 2"]
+    assert "Unknown unit" in reasons["line 3"]
+    assert "duplicate HSA-id" in reasons["line 4"]
+    assert "given name is missing" in reasons["line 5"]
+    assert "duplicate HSA-id" in reasons["line 7"] and "line 6" in reasons["line 7"]
+    assert "Unknown manager" in reasons["line 8"]
+    assert "3 fields" in reasons["line 9"]
+    assert len(reasons) == 7
+    assert [c.where for c in report.created] == ["line 6"]
+    assert Person.objects.count() == before + 1
+    # No refusal quotes a full identity number, but the one the row wrote wrongly.
+    assert good not in str(reasons)
+
+
+def test_a_dry_run_reports_the_same_changes_and_changes_nothing(world, unit):
+    card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    text = csv_text(
+        row(identity_number("19900215"), "SE2321000198-n1"),
+        row(
+            world.employee.identity_number, world.employee.hsa_id, "Erik", "Berg", ends="2024-05-31"
+        ),
+    )
+    before = counts()
+    dry = run(text, now=DAY_AFTER, dry_run=True)
+    assert counts() == before
+    assert Card.objects.get(pk=card.pk).state == "active"
+    assert [c.where for c in dry.created] == ["line 2"]
+    assert dry.updated[0].fields["family_name"] == ("Eriksson", "Berg")
+    assert dry.ended[0].cards_blocked == [str(card.pk)]
+
+    real = run(text, now=DAY_AFTER)
+    assert [c.where for c in real.created] == ["line 2"]
+    assert real.updated[0].fields["family_name"] == ("Eriksson", "Berg")
+    assert real.ended[0].cards_blocked == [card.number]
+
+
+@pytest.mark.parametrize(
+    ("now", "blocked"),
+    [(t.sthlm(2024, 5, 31, 10), False), (LAST_DAY_END, False), (DAY_AFTER, True), (LATER, True)],
+)
+def test_employment_ends_after_its_last_day_in_stockholm(world, unit, now, blocked):
+    card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    employee = world.employee
+    text = csv_text(
+        row(employee.identity_number, employee.hsa_id, "Erik", "Eriksson", ends="2024-05-31")
+    )
+    report = run(text, now=now)
+    card.refresh_from_db()
+    assert Person.objects.get(pk=employee.pk).employment_ends == LAST_DAY
+    assert (card.state == "blocked") is blocked
+    assert bool(report.ended) is blocked
+    if blocked:
+        assert card.block.reason == "employment_ended"
+        assert card.block.requested_by == "job:people-import:personal.csv"
+        assert "E13" in card.block.note
+
+
+def test_a_stored_end_date_that_passes_blocks_at_the_next_run(world, unit):
+    """The end date came with an earlier run, before it passed; a later run of any source
+    blocks the cards, though the person's record changes nothing."""
+    card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    employee = world.employee
+    text = csv_text(
+        row(employee.identity_number, employee.hsa_id, "Erik", "Eriksson", ends="2024-05-31")
+    )
+    run(text, now=t.sthlm(2024, 5, 20))
+    assert Card.objects.get(pk=card.pk).state == "active"
+    unrelated = csv_text(row(identity_number("19900215"), "SE2321000198-n1"))
+    report = run(unrelated, now=DAY_AFTER)
+    assert [c.where for c in report.ended] == ["end date passed"]
+    assert Card.objects.get(pk=card.pk).state == "blocked"
+    before = counts()
+    assert not run(unrelated, now=LATER).changed
+    assert counts() == before
+
+
+def test_blocked_for_employment_ended_reads_affiliation_changed_in_ocsp_and_the_crl(
+    world, unit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    employee = world.employee
+    text = csv_text(
+        row(employee.identity_number, employee.hsa_id, "Erik", "Eriksson", ends="2024-05-31")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run(text, now=DAY_AFTER)
+    cert = Certificate.objects.get(card=card)
+    assert (cert.status, cert.revocation_reason) == ("revoked", "affiliation_changed")
+    der = OcspResponse.objects.get(issuer_id=cert.issuer_id, serial=cert.serial).der
+    response = ocsp.load_der_ocsp_response(bytes(der))
+    assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert response.revocation_reason == x509.ReasonFlags.affiliation_changed
+    crl = x509.load_der_x509_crl(bytes(status.build_crl(cert.issuer, LATER).der))
+    entry = crl.get_revoked_certificate_by_serial_number(int(cert.serial, 16))
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == (
+        x509.ReasonFlags.affiliation_changed
+    )
+
+
+def test_a_complete_source_ends_the_employment_of_whoever_is_missing(world, unit):
+    card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    manager = world.manager
+    text = csv_text(row(manager.identity_number, manager.hsa_id, "Maria", "Chef"))
+    report = run(text, now=DAY_AFTER, complete=True)
+    [ended] = report.ended
+    assert ended.gone and ended.person_id == world.employee.pk
+    assert ended.left == LAST_DAY
+    assert Person.objects.get(pk=world.employee.pk).employment_ends == LAST_DAY
+    card.refresh_from_db()
+    assert (card.state, card.block.reason) == ("blocked", "employment_ended")
+    before = counts()
+    assert not run(text, now=LATER, complete=True).changed
+    assert counts() == before
+
+
+def test_a_complete_source_that_would_end_too_many_stops_with_nothing_changed(world, unit):
+    text = csv_text(row(identity_number("19900215"), "SE2321000198-n1"))
+    before = counts()
+    with pytest.raises(InvalidInput) as refused:
+        run(text, now=DAY_AFTER, complete=True, max_leavers=1)
+    assert "cut short" in str(refused.value)
+    assert counts() == before
+
+
+def test_a_bad_row_is_not_taken_for_a_person_gone_from_a_complete_source(world, unit):
+    employee = world.employee
+    wrong = wrong_check_digit(employee.identity_number)
+    text = csv_text(
+        row(world.manager.identity_number, world.manager.hsa_id, "Maria", "Chef"),
+        row(wrong, employee.hsa_id, "Erik", "Eriksson"),
+    )
+    report = run(text, now=DAY_AFTER, complete=True)
+    assert [p.where for p in report.problems] == ["line 3"]
+    assert report.ended == []
+
+
+def test_ekort_people_import_prints_and_exits_1_on_refused_rows(world, unit, tmp_path, capsys):
+    path = tmp_path / "personal.csv"
+    new = identity_number("19900215")
+    path.write_text(
+        csv_text(row(new, "SE2321000198-n1"), row(wrong_check_digit(new), "SE2321000198-n2")),
+        encoding="utf-8",
+    )
+    before = counts()
+    with pytest.raises(CommandError) as failed:
+        call_command("people", "import", str(path), "--dry-run", "--at", "2024-06-01T10:00+02:00")
+    assert "nothing was changed" in str(failed.value)
+    out = capsys.readouterr().out
+    assert "line 2: new person 19900215-**** Sara Lind" in out
+    assert "line 3: The identity number" in out
+    assert new not in out
+    assert counts() == before
+    with pytest.raises(CommandError):
+        call_command("people", "import", str(path), "--at", "2024-06-01T10:00+02:00")
+    assert Person.objects.filter(identity_number=new).exists()
+    entry = AuditEntry.objects.filter(action="register_person").last()
+    assert entry.actor == "job:people-import:personal.csv"
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "empty"),
+        (b"identity_number,given_name\n", "lacks the columns family_name"),
+        (b"identity_number,given_name,family_name,salary\n", "unknown columns ('salary')"),
+        ("identity_number,given_name,family_name\n1,Åsa,Ö\n".encode("latin-1"), "not UTF-8"),
+        (b'identity_number,given_name,family_name\n"1,2\n', "line"),
+    ],
+)
+def test_a_file_that_cannot_be_read_changes_nothing(world, tmp_path, content, fragment):
+    path = tmp_path / "personal.csv"
+    path.write_bytes(content)
+    before = counts()
+    with pytest.raises(CommandError) as failed:
+        call_command("people", "import", str(path))
+    assert fragment in str(failed.value)
+    assert counts() == before
+
+
+def test_semicolons_and_a_byte_order_mark_as_spreadsheets_write_them(world, unit, tmp_path):
+    number = identity_number("19900215")
+    text = "\ufeffidentity_number;given_name;family_name\r\n" + f"{number};Sara;Lind\r\n"
+    report = run(text)
+    assert [c.where for c in report.created] == ["line 2"]
+
+
+def test_ekort_people_import_of_a_missing_file_is_a_clear_error(world):
+    with pytest.raises(CommandError) as failed:
+        call_command("people", "import", str(Path("/nonexistent/personal.csv")))
+    assert "cannot be read" in str(failed.value)
