@@ -97,6 +97,7 @@ def pki_directories(settings, tmp_path_factory):
     base = tmp_path_factory.mktemp("pki")
     settings.EKORT_KEY_DIR = base / "keys"
     settings.EKORT_VIRTUAL_CARD_DIR = base / "cards"
+    settings.EKORT_BUREAU_DIR = base / "bureau"  # the card bureau's production orders
     backends.reset()
     yield base
     backends.reset()

@@ -64,7 +64,7 @@ _VARYING_KEYS = {
 }
 
 
-_ROW_LINKS = {"card", "person", "order", "identity_check", "issuer", "replaces"}
+_ROW_LINKS = {"card", "person", "order", "identity_check", "issuer", "replaces", "bureau_batch"}
 _CARD_NUMBER = re.compile(r"\b[0-9]{12,}\b")
 
 

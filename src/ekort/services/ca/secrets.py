@@ -1,7 +1,9 @@
-"""The cards' administrative secrets (the PUK), encrypted at rest with AES-256-GCM.
+"""The cards' administrative secrets (the PUK) and the holders' photos kept for the card
+bureau, encrypted at rest with AES-256-GCM.
 
-The key comes from EKORT_SECRETS_KEY through HKDF; the card's id is bound in as associated
-data, so a ciphertext copied to another card's row does not decrypt there.
+The keys come from EKORT_SECRETS_KEY through HKDF, one for the PUKs and one for the photos; the
+card's id is bound in as associated data, so a ciphertext copied to another card's row does not
+decrypt there.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from django.conf import settings
 
 
 @cache
-def _aead() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ekort card secrets v1")
+def _aead(info: bytes = b"ekort card secrets v1") -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return AESGCM(key.derive(settings.EKORT_SECRETS_KEY.encode("utf-8")))
+
+
+_PHOTOS = b"ekort card photos v1"
 
 
 def new_puk() -> str:
@@ -35,6 +40,16 @@ def seal(plaintext: str, card_id: int) -> bytes:
 def unseal(sealed: bytes, card_id: int) -> str:
     nonce, body = sealed[:12], sealed[12:]
     return _aead().decrypt(nonce, body, f"card:{card_id}".encode()).decode("ascii")
+
+
+def seal_photo(photo: bytes, card_id: int) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _aead(_PHOTOS).encrypt(nonce, photo, f"photo:{card_id}".encode())
+
+
+def unseal_photo(sealed: bytes, card_id: int) -> bytes:
+    nonce, body = bytes(sealed[:12]), bytes(sealed[12:])
+    return _aead(_PHOTOS).decrypt(nonce, body, f"photo:{card_id}".encode())
 
 
 def reset() -> None:

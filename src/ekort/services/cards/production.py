@@ -25,6 +25,7 @@ from ..ca import issuance, status
 from ..ca.backends import card_reader
 from ..policy import current_calendar
 from ..roles import require_role
+from . import bureau
 from .card_sets import (
     Outcome,
     card_change,
@@ -51,7 +52,8 @@ def _check_photo(photo: object) -> bytes:
 
 def photograph(*, actor: Any, photos: Mapping[int, object], now: datetime) -> Outcome:
     """An ID administrator takes each holder's photo at a card office (R2, E7); `photos` maps
-    each card to its picture. Only the picture's digest is kept."""
+    each card to its picture. The picture is kept encrypted, with its digest, until the card
+    bureau has delivered the card (`bureau`)."""
     require_aware(now)
     outcome = Outcome()
     pictures: dict[int, bytes] = {}
@@ -77,6 +79,7 @@ def photograph(*, actor: Any, photos: Mapping[int, object], now: datetime) -> Ou
             card.photo_sha256 = hashlib.sha256(pictures[card.pk]).hexdigest()
             card.photographed_at, card.photographed_by = now, actor
         save(cards, ["state", "photographed_at", "photographed_by"], ["photo_sha256"])
+        bureau.keep_photos(actor, {card.pk: pictures[card.pk] for card in cards}, now)
         audit.append(
             [
                 card_change(
@@ -154,13 +157,22 @@ def _reserve_numbers(
         return next_card_numbers(producible)
 
 
-PRODUCED_FIELDS = ["state", "generation", "sis_marked", "valid_until", "produced_at"]
+PRODUCED_FIELDS = [
+    "state",
+    "generation",
+    "sis_marked",
+    "valid_until",
+    "produced_at",
+    "bureau_batch",
+]
 
 
 def produce(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
     """Personalise the cards: card number, generation (R5), SIS marking (R17), validity; the
     chip makes its authentication key and ekort's CA certifies it, on hold until the card is
-    activated (R8, R11)."""
+    activated (R8, R11). The cards produced together are one batch for the card bureau, whose
+    production order (card number, name, photo, layout) is written once the set has committed
+    (`bureau`)."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     calendar = current_calendar()
@@ -186,6 +198,7 @@ def produce(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
             card.produced_at = now
         # A failure on a chip undoes the whole set, its chips' numbers then spoiled.
         personalised = issuance.personalise(cards, now)
+        batch = bureau.new_batch(actor, cards, now)
         save(cards, PRODUCED_FIELDS, ["number", "puk_ciphertext"])
         changes = [
             card_change(
@@ -197,6 +210,7 @@ def produce(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
                 {
                     **snapshot(card, "generation", "sis_marked", "valid_until"),
                     "certificate_serial": serial,
+                    "bureau_batch_id": batch.pk if batch else None,
                 },
             )
             for card, serial in zip(cards, personalised.serials, strict=True)

@@ -1,5 +1,6 @@
 from .api import ApiToken
 from .audit import AuditEntry, AuditHead
+from .bureau import BureauBatch, CardPhoto
 from .cards import (
     Block,
     Card,
@@ -19,10 +20,12 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Block",
+    "BureauBatch",
     "Card",
     "CardNumberSequence",
     "CardOffice",
     "CardOrder",
+    "CardPhoto",
     "Certificate",
     "CertificateAuthority",
     "Crl",
