@@ -59,8 +59,8 @@ def test_id_admin_at_the_card_office(journey: Journey, w, karin: Person) -> None
         files=FilePayload(name="karin.png", mimeType="image/png", buffer=portrait_png())
     )
     journey.shot("valj-foto")
-    page.get_by_role("button", name="Spara fotot").click()
-    expect(page.get_by_role("status")).to_contain_text("Fotot är taget.")
+    page.get_by_role("button", name="Visa fotot på kortet").click()
+    # The preview: the photo on the card's face, not saved until the ID administrator says so.
     face = page.get_by_role("figure", name="Kortets framsida")
     expect(face).to_contain_text("Karin Kollega")
     expect(face).to_contain_text("Region Gävleborg")
@@ -68,6 +68,9 @@ def test_id_admin_at_the_card_office(journey: Journey, w, karin: Person) -> None
     expect(photo).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
     assert photo.evaluate("img => img.complete && img.naturalWidth") == 90  # it decoded
     journey.shot("kortets-framsida")
+    assert Card.objects.get(pk=karins.pk).state == "ordered"
+    page.get_by_role("button", name="Spara fotot").click()
+    expect(page.get_by_role("status")).to_contain_text("Fotot är sparat.")
     assert Card.objects.get(pk=karins.pk).state == "photographed"
 
     # Erik comes with the card that was sent home, to activate it.

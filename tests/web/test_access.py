@@ -16,6 +16,7 @@ PAGES = [
     ("/mina-sidor/fragor-och-svar/", "holder", "issuer", "Frågor och svar"),
     ("/kortkontor/", "holder", "stranger", "Kortkontor"),
     ("/medarbetare/", "orderer", "holder", "Erik Eriksson"),
+    ("/medarbetare/bestall-fran-fil/", "orderer", "holder", "Beställ kort från en fil"),
 ]
 
 

@@ -78,6 +78,7 @@ PAGES: dict[str, object] = {
     "portal:office-find": frozenset({Role.ID_ADMIN}),
     "portal:office-card": frozenset({Role.ID_ADMIN}),
     "portal:office-photograph": frozenset({Role.ID_ADMIN}),
+    "portal:office-photo": frozenset({Role.ID_ADMIN}),
     "portal:office-hand-out": frozenset({Role.ID_ADMIN}),
     "portal:office-approve-hand-out": frozenset({Role.ID_ADMIN}),
     "portal:office-withdraw-hand-out": frozenset({Role.ID_ADMIN}),
@@ -87,6 +88,7 @@ PAGES: dict[str, object] = {
     "portal:office-block": frozenset({Role.ID_ADMIN}),
     "portal:staff": frozenset({Role.ORDERER}),
     "portal:order": frozenset({Role.ORDERER}),
+    "portal:order-file": frozenset({Role.ORDERER}),
     "portal:replace": frozenset({Role.ORDERER}),
     "portal:block-staff": frozenset({Role.ORDERER}),
     "portal:support-find": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
@@ -105,6 +107,7 @@ PAGES: dict[str, object] = {
 # administrator's page (Kortkontor) any card.
 OWN_CARD, REPORTS_CARD, REPORT, PUBLISHED_CA = "own card", "report's card", "report", "CA slug"
 ANY_CARD = "any card"
+PHOTOGRAPHED_CARD = "a card whose photo the ID administrator took"  # kept for the bureau
 ANY_PERSON, ANY_LETTER = "any person", "any letter"  # Kundtjänst: anyone's
 OWN_CERTIFICATE = "own certificate"  # the SITHS eID on the own card (R11)
 ARGUMENTS: dict[str, dict[str, str]] = {
@@ -125,6 +128,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:support-resend": {"letter_id": ANY_LETTER},
     "portal:issuer-letter-pdf": {"letter_id": ANY_LETTER},
     "portal:office-photograph": {"card_id": ANY_CARD},
+    "portal:office-photo": {"card_id": PHOTOGRAPHED_CARD},
     "portal:office-hand-out": {"card_id": ANY_CARD},
     "portal:office-approve-hand-out": {"card_id": ANY_CARD},
     "portal:office-withdraw-hand-out": {"card_id": ANY_CARD},
@@ -251,6 +255,7 @@ class Objects:
     marias_card: Any
     olles_card: Any
     ca_slug: str
+    photographed_card: Any
 
 
 @pytest.fixture
@@ -278,7 +283,17 @@ def objects(w, pki) -> Objects:
     for role, user in accounts.items():
         if user is not None:
             assert roles_of(user) == HELD[role], role
-    return Objects(accounts, w.employee, olle, eriks_card, marias_card, olles_card, slug(pki.root))
+    photographed = journeys.photographed(w, t.NEW_PROCESS, t.NEW_PROCESS)  # by w.id_admin
+    return Objects(
+        accounts,
+        w.employee,
+        olle,
+        eriks_card,
+        marias_card,
+        olles_card,
+        slug(pki.root),
+        photographed,
+    )
 
 
 def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
@@ -291,6 +306,7 @@ def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
         OWN_CARD: own.pk,
         REPORTS_CARD: objects.eriks_card.pk,
         ANY_CARD: objects.olles_card.pk,
+        PHOTOGRAPHED_CARD: objects.photographed_card.pk,
         REPORT: objects.erik.pk,
         ANY_PERSON: objects.olle.pk,
         ANY_LETTER: objects.olles_card.letters.get(kind="cover_letter").pk,  # R10

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from ekort.domain.rulebook import rule
-from ekort.store.models import Block, Card, CardOrder
+from ekort.services.ca.secrets import unseal_photo
+from ekort.store.models import Block, Card, CardOffice, CardOrder, CardPhoto
 from tests import instants as t
 from tests.integration import journeys
 
@@ -106,13 +107,57 @@ def test_photograph_upload_shows_the_face_without_the_identity_number(w, client)
     upload = SimpleUploadedFile("foto.png", PNG, content_type="image/png")
     response = client.post(card_url(card, "fotografera/"), {"photo": upload})
     assert response.status_code == 200
-    assert Card.objects.get(pk=card.pk).state == "photographed"
+    assert "no-store" in response["Cache-Control"]
+    # A preview: nothing is kept until the ID administrator saves the photo.
+    assert Card.objects.get(pk=card.pk).state == "ordered"
+    assert not CardPhoto.objects.exists()
     page = text_of(response)
-    assert "Så här trycks kortet" in page
+    assert "Så här trycks kortet" in page and "Fotot är inte sparat än." in page
     assert 'src="data:image/png;base64,' in page
     assert "Erik Eriksson" in page and "Region Gävleborg" in page
     number = w.employee.identity_number
     assert number not in page and number[2:] not in page
+    assert "Spara fotot" in page and "Ta om fotot" in page
+
+
+def test_a_photo_is_taken_again_then_saved_and_shown_to_its_office_only(w, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    gavle = CardOffice.objects.create(
+        name="Gävle", town="Gävle", street_address="Kungsgatan 1", postal_code="80320"
+    )
+    w.id_admin.account.office = gavle
+    w.id_admin.account.save(update_fields=["office"])
+    card = journeys.ordered(w, "photo", t.NEW_PROCESS)
+    client.force_login(w.id_admin)
+    first = client.post(card_url(card, "fotografera/"), {"photo": SimpleUploadedFile("a.png", PNG)})
+    assert "Ta om fotot" in text_of(first)
+    retaken = PNG + b"\x01"
+    second = client.post(
+        card_url(card, "fotografera/"), {"photo": SimpleUploadedFile("b.png", retaken)}
+    )
+    carried = re.search(r'name="photo_data" value="([^"]+)"', second.content.decode()).group(1)
+    saved = client.post(card_url(card, "fotografera/"), {"photo_data": carried}, follow=True)
+    assert "Fotot är sparat." in text_of(saved)
+    assert Card.objects.get(pk=card.pk).state == "photographed"
+    assert unseal_photo(CardPhoto.objects.get(card=card).ciphertext, card.pk) == retaken
+    assert card_url(card, "foto/") in links_of(saved.content.decode())
+
+    photo = client.get(card_url(card, "foto/"))
+    assert photo.status_code == 200 and photo.content == retaken
+    assert photo["Content-Type"] == "image/png" and "no-store" in photo["Cache-Control"]
+    client.force_login(w.id_admin_2)  # no office: not Gävle's
+    assert client.get(card_url(card, "foto/")).status_code == 404
+    assert card_url(card, "foto/") not in links_of(client.get(card_url(card)).content.decode())
+
+
+def test_a_tampered_photo_is_not_saved(w, client):
+    card = journeys.ordered(w, "photo", t.NEW_PROCESS)
+    client.force_login(w.id_admin)
+    for data in ("inte base64!", "aW50ZSBlbiBiaWxk"):  # the second: "inte en bild"
+        response = client.post(card_url(card, "fotografera/"), {"photo_data": data})
+        assert response.status_code == 400
+    assert Card.objects.get(pk=card.pk).state == "ordered" and not CardPhoto.objects.exists()
 
 
 def test_the_photo_field_offers_the_camera_and_only_pictures(w, client):

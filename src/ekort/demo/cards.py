@@ -23,6 +23,7 @@ from ekort.domain.pins import validate_pin
 from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import AssuranceLevel, BlockReason, CardType, ReplacementReason
 from ekort.services import cards
+from ekort.services.cards import bureau
 from ekort.services.policy import current_calendar
 from ekort.store.models import Card, Person
 
@@ -168,12 +169,16 @@ class Plan(Timeline):
         )
 
     def send(self, card: CardRef, at: datetime) -> None:
+        """The card bureau has delivered the card (its photo is deleted), and it is sent."""
         actor = self.users["utgivare"]
-        self.event(
-            at,
-            f"send {card.holder}'s card",
-            lambda: cards.send(actor=actor, now=at, card_ids=[card.pk]).one(),
-        )
+
+        def run() -> None:
+            batch = Card.objects.only("bureau_batch_id").get(pk=card.pk).bureau_batch_id
+            if batch is not None:
+                bureau.confirm_delivery(actor=actor, batch_ids=[batch], now=at)
+            cards.send(actor=actor, now=at, card_ids=[card.pk]).one()
+
+        self.event(at, f"send {card.holder}'s card", run)
 
     def hand_out(self, card: CardRef, at: datetime) -> None:
         actor, document = self.admin_for(card.holder), self.document(at, card.holder)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -9,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.id_documents import DocumentKind
+from ekort.domain.order_file import MAX_FILE_BYTES as MAX_ORDER_FILE_BYTES
 from ekort.domain.vocabulary import BlockReason, CardType
 
 from .labels import (
@@ -36,6 +39,43 @@ class OrderCardForm(forms.Form):
         error_messages={"required": _("Välj fotokort eller reservkort.")},
     )
     note = forms.CharField(label=_("Anteckning (frivillig)"), max_length=500, required=False)
+
+
+class OrderFileForm(forms.Form):
+    """A CSV file of persons and card types (`ekort.domain.order_file`)."""
+
+    file = forms.FileField(
+        label=_("Fil med beställningar (CSV, högst 1 MB)"),
+        error_messages={"required": _("Välj en fil att läsa in.")},
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv,text/plain"}),
+    )
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_ORDER_FILE_BYTES:
+            raise forms.ValidationError(_("Filen är större än 1 MB. Dela upp den."))
+        return bytes(upload.read())
+
+
+class OrderFileConfirmForm(forms.Form):
+    """The file the orderer has seen the preview of, carried to the confirm step."""
+
+    content = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=(MAX_ORDER_FILE_BYTES + 2) // 3 * 4,
+        strip=False,
+        error_messages={"required": _("Filen saknas. Läs in den igen.")},
+    )
+
+    def clean_content(self) -> bytes:
+        try:
+            return base64.b64decode(self.cleaned_data["content"], validate=True)
+        except binascii.Error:
+            raise forms.ValidationError(_("Filen kunde inte läsas. Läs in den igen.")) from None
+
+    @staticmethod
+    def carrying(data: bytes) -> OrderFileConfirmForm:
+        return OrderFileConfirmForm(initial={"content": base64.b64encode(data).decode("ascii")})
 
 
 class ReplaceCardForm(forms.Form):
@@ -112,6 +152,31 @@ class PhotoForm(forms.Form):
         if not data.startswith(PHOTO_SIGNATURES):
             raise forms.ValidationError(_("Fotot måste vara en JPEG- eller PNG-bild."))
         return data
+
+
+class PhotoConfirmForm(forms.Form):
+    """The photo the ID administrator has looked at in the preview, carried to the save step:
+    nothing is kept before it is saved."""
+
+    photo_data = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=(MAX_PHOTO_BYTES + 2) // 3 * 4,
+        strip=False,
+        error_messages={"required": _("Fotot saknas. Ta det igen.")},
+    )
+
+    def clean_photo_data(self) -> bytes:
+        try:
+            data = base64.b64decode(self.cleaned_data["photo_data"], validate=True)
+        except binascii.Error:
+            raise forms.ValidationError(_("Fotot kunde inte läsas. Ta det igen.")) from None
+        if not data.startswith(PHOTO_SIGNATURES):
+            raise forms.ValidationError(_("Fotot måste vara en JPEG- eller PNG-bild."))
+        return data
+
+    @staticmethod
+    def carrying(photo: bytes) -> PhotoConfirmForm:
+        return PhotoConfirmForm(initial={"photo_data": base64.b64encode(photo).decode("ascii")})
 
 
 def _document_kinds() -> list[tuple[str, str]]:

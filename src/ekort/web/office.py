@@ -1,10 +1,12 @@
 """Kortkontoret: the ID administrator's pages (find a person, photograph, hand out, activate,
 unlock a PIN, block), and the second administrator's approval of a four-eyes hand-out or
-activation (E11).
+activation (E11); the photo kept for the card bureau, for the ID administrators of the office
+where it was taken.
 
 Thin views: each parses its form, calls one service and renders. A refusal is shown next to the
-form with the rule ID and its Swedish sentence; a success redirects to the card page, except the
-photograph, whose preview shows the uploaded picture once, inline, as it is not stored. Identity
+form with the rule ID and its Swedish sentence; a success redirects to the card page. A photo
+is first shown on the card's face, inline and not kept, and saved (kept encrypted until the
+bureau has delivered the card) only when the ID administrator says so. Identity
 numbers are only ever POSTed, never put in a URL, and a PIN is never rendered back.
 """
 
@@ -18,7 +20,7 @@ from typing import Any, ClassVar
 from django import forms as django_forms
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -26,13 +28,15 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from ekort.domain.card_face import FaceField, card_face
-from ekort.domain.errors import DomainError, InvalidInput, Refused
+from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
 from ekort.domain.four_eyes import FourEyesStep, decide_four_eyes
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import CardAction, CardState, can
+from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.vocabulary import CardType, CheckPurpose, Generation, Role
 from ekort.services import cards, clock, search
+from ekort.services.cards import bureau
 from ekort.services.cards.handover import needs_two, registration_of
 from ekort.services.policy import current_calendar
 from ekort.store.models import Card, FourEyesApproval
@@ -210,6 +214,7 @@ def _render_card(
         "may_unlock": can(state, CardAction.UNLOCK_PIN, kind),
         "may_block": can(state, CardAction.BLOCK, kind),
         "photo_form": forms.PhotoForm(),
+        "may_see_photo": bureau.may_see_photo(request.user, card.pk),
         "hand_out_form": forms.DocumentForm(prefix="lamna"),
         "activate_form": _activate_form(card),
         "approve_activation_form": forms.PinPairForm(prefix="godkann"),
@@ -285,21 +290,69 @@ class CardView(CardActionView):
 
 
 class PhotographView(CardActionView):
+    """Two steps: the uploaded photo is shown on the card's face (R5) and nothing is kept; the
+    ID administrator then saves it, or takes it again. Only the save calls the service."""
+
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = self.card(card_id)
+        if "photo_data" in request.POST:
+            return self.save(card)
         form = forms.PhotoForm(request.POST, request.FILES)
         if not form.is_valid():
             return _render_card(request, card, photo_form=form, status=400)
         photo: bytes = form.cleaned_data["photo"]
+        kind = CardType(card.card_type)
+        decision = current_calendar().decide(PolicyAction.PHOTOGRAPH, kind, now())
+        if not decision.allowed:  # R2: say so now, not after the preview
+            problem = Problem("photo", card.pk, decision.sv, decision.rule, decision.en)
+            return _render_card(request, card, problem=problem, status=409)
+        response = _render_card(
+            request,
+            card,
+            preview=_face_preview(card, photo),
+            photo_confirm_form=forms.PhotoConfirmForm.carrying(photo),
+        )
+        response["Cache-Control"] = "no-store"  # it carries the photo
+        return response
+
+    def save(self, card: Card) -> HttpResponse:
+        form = forms.PhotoConfirmForm(self.request.POST)
+        if not form.is_valid():
+            text = " ".join(str(e) for e in form.errors.get("photo_data", []))
+            return _render_card(
+                self.request, card, problem=Problem("photo", card.pk, text), status=400
+            )
+        photo: bytes = form.cleaned_data["photo_data"]
+        actor = self.request.user
 
         def photograph() -> object:
-            return cards.photograph(actor=request.user, now=now(), photos={card.pk: photo}).one()
+            return cards.photograph(actor=actor, now=now(), photos={card.pk: photo}).one()
 
         if refusal := self.refused("photo", card, photograph):
             return refusal
-        card = self.card(card.pk)
-        messages.success(request, gettext("Fotot är taget. Kortet väntar nu på tillverkning."))
-        return _render_card(request, card, preview=_face_preview(card, photo))
+        return self.done(
+            card,
+            gettext(
+                "Fotot är sparat. Kortet väntar nu på tillverkning; fotot raderas när kortbyrån "
+                "har levererat kortet."
+            ),
+        )
+
+
+class PhotoView(OfficeView):
+    """The photo kept for a card until the bureau has delivered it, for the ID administrators
+    of the office where it was taken; never cached. Anyone else, and a card with no kept photo,
+    get 404."""
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        try:
+            photo = bureau.kept_photo(request.user, card_id)
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        response = HttpResponse(photo.picture, content_type=photo.media_type)
+        response["Cache-Control"] = "no-store"
+        response["Content-Disposition"] = f'inline; filename="foto-{card_id}"'
+        return response
 
 
 def _document(form: django_forms.Form) -> cards.DocumentShown:

@@ -18,9 +18,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.order_file import OrderFileRefused
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import Role
 from ekort.services import cards, clock
+from ekort.services.cards.order_import import import_orders
 from ekort.store.models import Card, Person
 
 from . import forms, reading
@@ -220,6 +222,50 @@ class OrderCardView(OrdererView):
             _("Ett %(kind)s är beställt åt %(name)s.") % {"kind": kind, "name": person.full_name},
         )
         return HttpResponseRedirect(reverse("portal:staff"))
+
+
+class OrderFileView(OrdererView):
+    """Orders from a file: upload a CSV, see what each row would give (the order service, in a
+    dry run), then order. The confirm step carries the very file that was previewed; it is
+    read again, and the service asked again, so a row is only ever ordered by the rules as they
+    stand when it is confirmed."""
+
+    template_name = "ekort/portal/order_file.html"
+
+    def page(self, status: int = 200, **context: Any) -> HttpResponse:
+        context.setdefault("form", forms.OrderFileForm())
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page()
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        confirming = "content" in request.POST
+        if confirming:
+            confirm = forms.OrderFileConfirmForm(request.POST)
+            if not confirm.is_valid():
+                problem = Problem(
+                    "file", 0, " ".join(str(e) for e in confirm.errors.get("content", []))
+                )
+                return self.page(400, problem=problem)
+            data: bytes = confirm.cleaned_data["content"]
+        else:
+            upload = forms.OrderFileForm(request.POST, request.FILES)
+            if not upload.is_valid():
+                return self.page(400, form=upload)
+            data = upload.cleaned_data["file"]
+        try:
+            report = import_orders(
+                actor=request.user, data=data, now=clock.now(), dry_run=not confirming
+            )
+        except OrderFileRefused as refused:
+            return self.page(400, file_problems=refused.problems)
+        except InvalidInput as exc:
+            return self.page(400, problem=_input_problem("file", 0, exc))
+        context: dict[str, Any] = {"report": report}
+        if not confirming and report.ordered:
+            context["confirm_form"] = forms.OrderFileConfirmForm.carrying(data)
+        return self.page(**context)
 
 
 class ReplaceCardView(OrdererView):

@@ -53,6 +53,11 @@ urlpatterns = [
         name="office-photograph",
     ),
     path(
+        "kortkontor/arbete/kort/<int:card_id>/foto/",
+        office.PhotoView.as_view(),
+        name="office-photo",
+    ),
+    path(
         "kortkontor/arbete/kort/<int:card_id>/lamna-ut/",
         office.HandOutView.as_view(),
         name="office-hand-out",
@@ -89,6 +94,7 @@ urlpatterns = [
     ),
     path("medarbetare/", portal.StaffView.as_view(), name="staff"),
     path("medarbetare/<int:person_id>/bestall/", portal.OrderCardView.as_view(), name="order"),
+    path("medarbetare/bestall-fran-fil/", portal.OrderFileView.as_view(), name="order-file"),
     path(
         "medarbetare/kort/<int:card_id>/ersatt/",
         portal.ReplaceCardView.as_view(),
