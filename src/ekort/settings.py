@@ -300,3 +300,37 @@ elif PRODUCTION:
     EMAIL_HOST, EMAIL_PORT = "localhost", 25
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+
+# --- E-mail notices (services/notices.py, sent by `ekort jobs run`; docs/operations.md) ---
+# With EKORT_EMAIL_HOST set, mail goes to that SMTP server (EKORT_EMAIL_PORT, default 587 with
+# STARTTLS; EKORT_EMAIL_SECURITY=starttls|tls|none; EKORT_EMAIL_USER and EKORT_EMAIL_PASSWORD
+# or EKORT_EMAIL_PASSWORD_FILE). Without it, production hands mail to the local MTA on
+# localhost:25, and development (`make run`) writes each run's mail into DATA_DIR/outbox/ as a
+# text file to read.
+EMAIL_HOST = os.environ.get("EKORT_EMAIL_HOST", "").strip()
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "EKORT_EMAIL_FROM", "Kortutfärdarportalen <no-reply@regiongavleborg.se>"
+)
+EMAIL_FILE_PATH = DATA_DIR / "outbox"
+EMAIL_TIMEOUT = int(os.environ.get("EKORT_EMAIL_TIMEOUT", "30"))
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    _EMAIL_SECURITY = os.environ.get("EKORT_EMAIL_SECURITY", "starttls").strip().lower()
+    if _EMAIL_SECURITY not in {"starttls", "tls", "none"}:
+        raise ImproperlyConfigured(
+            f"EKORT_EMAIL_SECURITY must be starttls, tls or none, not {_EMAIL_SECURITY!r}."
+        )
+    EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
+    EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
+    EMAIL_PORT = int(
+        os.environ.get(
+            "EKORT_EMAIL_PORT", {"starttls": "587", "tls": "465"}.get(_EMAIL_SECURITY, "25")
+        )
+    )
+    EMAIL_HOST_USER = os.environ.get("EKORT_EMAIL_USER", "").strip()
+    EMAIL_HOST_PASSWORD = _secret("EKORT_EMAIL_PASSWORD", "", needed=bool(EMAIL_HOST_USER))
+elif PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = "localhost", 25
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -18,7 +18,7 @@ from django.db.models import Min, Q
 from ekort.domain.errors import DomainError
 from ekort.domain.lifecycle import LIVE_STATES, CardState
 from ekort.domain.timekeeping import STOCKHOLM, local_date, start_of_local_day
-from ekort.services import deadlines
+from ekort.services import deadlines, notices
 from ekort.store.models import Card
 
 from .closed_days import closed_days
@@ -92,6 +92,9 @@ class Timeline:
             self.last_at = event.at
         self._nightly_jobs(until=self.build_at)
         deadlines.run_all(self.build_at)
+        # The build night's e-mail notices, as `ekort jobs run` sends them after the sweeps:
+        # to those with an address, into the outbox (`make run`: var/outbox/).
+        notices.run(self.build_at)
 
     def _nightly_jobs(self, until: datetime) -> None:
         """Run the deadline jobs on every night, up to `until`, after something fell due."""

@@ -15,7 +15,8 @@ out. Every figure below is from `make bench` (docs/benchmarks.md), 2-core machin
   database makes the rows (a sweep's block records: a million in about 6 s).
 - `update_each`, `upsert_rows`: one UPDATE (or INSERT ... ON CONFLICT) joined to the rows
   unnested from one array per column, where Django's `bulk_update` writes a CASE per field
-  and row.
+  and row. `insert_new` the same way, keeping the rows a unique constraint already holds
+  (the e-mail notices a job records once).
 
 No signals and no `save()`: the callers are services, which write the audit trail themselves.
 """
@@ -214,6 +215,59 @@ def upsert_rows(
                 f"ON CONFLICT ({target}) DO UPDATE SET {sets}",
                 list(zip(*values, strict=True)),
             )
+
+
+def insert_new(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    shared: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert those of `rows` (values in `columns` order, field names; ids, strings, numbers,
+    dates, aware instants or None) that no row already
+    there matches on a unique constraint (ON CONFLICT DO NOTHING), each with the `shared`
+    values (field names) too; how many were new. What makes a job that records things once
+    (the e-mail notices) idempotent, and safe when two runs overlap."""
+    if not rows:
+        return 0
+    shared = dict(shared or {})
+    fields = _fields(model, columns)
+    constants = _fields(model, list(shared))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(str(field.column)) for field in [*fields, *constants])
+    fixed = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(constants, shared.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            marks = "".join(f", %s::{field.db_type(connection)}" for field in constants)
+            # Ids, strings, dates and instants as they are: psycopg adapts each column's list
+            # in C (a field's get_db_prep_save per value cost ten times as much).
+            values = [[row[i] for row in rows] for i in range(len(fields))]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT u.*{marks} FROM unnest({arrays}) AS u "  # noqa: S608 - model's names
+                "ON CONFLICT DO NOTHING",
+                [*fixed, *values],  # in the order of the placeholders
+            )
+        else:
+            marks = ", ".join(["%s"] * (len(fields) + len(constants)))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608 - model's names
+                [
+                    [
+                        *(
+                            f.get_db_prep_save(v, connection)
+                            for f, v in zip(fields, row, strict=True)
+                        ),
+                        *fixed,
+                    ]
+                    for row in rows
+                ],
+            )
+        return max(cursor.rowcount, 0)
 
 
 def update_each(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

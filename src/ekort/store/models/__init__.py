@@ -10,6 +10,7 @@ from .cards import (
     IdentityCheck,
     Letter,
 )
+from .notices import Notice
 from .offices import CardOffice, OpeningException, OpeningInterval
 from .people import Account, Organisation, Person, Unit
 from .pki import Certificate, CertificateAuthority, Crl, OcspResponse
@@ -32,6 +33,7 @@ __all__ = [
     "FourEyesApproval",
     "IdentityCheck",
     "Letter",
+    "Notice",
     "OcspResponse",
     "OpeningException",
     "OpeningInterval",

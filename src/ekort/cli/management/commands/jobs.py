@@ -1,5 +1,5 @@
 """`ekort jobs run [--at INSTANT] [--chunk N] [--workers W]`: the deadline jobs (R3, R8,
-expiry)."""
+expiry), the revocation status they change, then the e-mail notices (services/notices.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ekort.cli.workers import MAX_WORKERS, sweeps_in_workers
 from ekort.domain.errors import InvalidInput
 from ekort.domain.timekeeping import parse_instant
-from ekort.services import clock, deadlines
+from ekort.services import clock, deadlines, notices
 from ekort.services.ca import status
 
 
 class Command(BaseCommand):
-    help = "Run the deadline jobs: block uncollected (R3) and unactivated (R8) cards, expire cards."
+    help = (
+        "Run the deadline jobs: block uncollected (R3) and unactivated (R8) cards, expire cards; "
+        "then send the e-mail notices that are due."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("verb", choices=["run", "list"])
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         if options["verb"] == "list":
             for sweep in deadlines.SWEEPS:
                 self.stdout.write(f"{sweep.name:15} {sweep.rule:9} {sweep.action.value}")
+            self.stdout.write(f"{'notices':15} {'':9} e-mail")
             return
         try:
             now = parse_instant(options["at"]) if options["at"] else clock.now()
@@ -67,5 +71,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {result.name:15} {result.rule:9} {result.changed:>9} cards")
         crls = status.publish_due(now)
         self.stdout.write(f"  published {len(crls)} CRL(s); OCSP responses brought up to date")
+        # Last, so that a card blocked tonight is told of tonight; never raises for a delivery.
+        told = notices.run(now)
+        self.stdout.write(
+            f"  notices: {told.recorded} new, {told.sent} sent, {told.failed} failed "
+            f"(tried again next run), {told.lapsed} lapsed"
+        )
         total = sum(r.changed for r in results)
         self.stdout.write(f"Done: {total} cards changed in {time.monotonic() - started:.1f} s.")

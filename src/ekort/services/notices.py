@@ -1,0 +1,483 @@
+"""E-mail notices to card holders and their managers, sent by `ekort jobs run`.
+
+Which notices are due is the domain's (`ekort.domain.notices`: the kinds, their thresholds and
+windows as data). A run has two steps:
+
+1. `record_due`: one query over the card table finds the cards in any notice's window (the
+   windows' conditions OR-ed, as the deadline sweeps find their due cards: one pass, no index
+   on the state), with their holder's and manager's addresses; one more over the certificates.
+   The domain decides each such card's notices (`notices_due`), and the records are written a
+   few thousand at a time with INSERT ... ON CONFLICT DO NOTHING (`store.sets.insert_new`): a
+   notice already recorded (card or certificate, recipient, kind, threshold) is not recorded
+   again, which is what makes a second run the same day send nothing new. A recipient without
+   an e-mail address is left out: recorded on the first run after the address is registered,
+   while the notice is still due.
+2. `deliver`: every pending notice, oldest first, through Django's e-mail backend, over one
+   connection for the run (SMTP in production, a folder of files for `make run`). Each is
+   rendered when sent, from templates in `mail/` (Swedish, then English), and marked sent with
+   the address it went to and an audit entry (`notice_sent`, which the person's history shows).
+   A delivery that fails leaves the notice pending with its failure noted, tried again on the
+   next run; a notice no longer worth sending by then (the deadline passed, the card was
+   activated) is marked lapsed. Nothing in delivery raises out of the job.
+
+No mail holds an identity number, a code, or a postal address.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.template import Context, Engine
+
+from ekort.domain.lifecycle import CardState
+from ekort.domain.notices import (
+    DEADLINE_BLOCKS,
+    RULES,
+    CardFacts,
+    Event,
+    NoticeKind,
+    NoticeStatus,
+    Recipient,
+    Window,
+    certificate_notices_due,
+    notices_due,
+    still_current,
+    windows,
+)
+from ekort.domain.timekeeping import STOCKHOLM, local_date, require_aware, start_of_local_day
+from ekort.letters.render import SUPPORT_EMAIL, SUPPORT_PHONE, SUPPORT_PHONE_MENU
+from ekort.store.models import Card, Certificate, Notice
+from ekort.store.sets import insert_new
+
+from . import audit
+from .roles import Job, actor_label
+
+log = logging.getLogger(__name__)
+
+JOB = Job("notices")
+CHUNK = 5000  # records written per statement
+BATCH = 50  # mails sent before their records are written (a crash re-sends at most these)
+MAIL_DIR = Path(__file__).resolve().parent / "mail"
+_ENGINE = Engine(dirs=[str(MAIL_DIR)], autoescape=False)  # plain text, no HTML
+_NEW = ("card_id", "certificate_id", "recipient_id", "role", "kind", "days_before", "event_on")
+
+_CARD_EVENTS = {Event.SENT, Event.PICKUP_DEADLINE, Event.ACTIVATION_DEADLINE, Event.VALID_UNTIL}
+_INSTANTS = {Event.SENT, Event.CLOSED, Event.CERTIFICATE_NOT_AFTER}
+
+
+@dataclass
+class NoticeRun:
+    recorded: int = 0  # new notices found due
+    sent: int = 0
+    failed: int = 0  # deliveries that failed: tried again next run
+    lapsed: int = 0  # pending notices no longer worth sending
+
+
+def _in_window(event: Event, window: Window) -> Q:
+    """The event's column in the window; an instant by its Stockholm date."""
+    name = event.value
+    if event in _INSTANTS:
+        return Q(
+            **{
+                f"{name}__gte": start_of_local_day(window.first),
+                f"{name}__lt": start_of_local_day(window.last + timedelta(days=1)),
+            }
+        )
+    return Q(**{f"{name}__gte": window.first, f"{name}__lte": window.last})
+
+
+def _not_recorded(
+    window: Window, recipient: str, *, card: str = "pk", certificate: bool = False
+) -> Exists:
+    """No record yet of the window's notice to `recipient` (an outer column): one probe of
+    the unique constraint's index."""
+    about = {"certificate_id": OuterRef("pk")} if certificate else {"card_id": OuterRef(card)}
+    return ~Exists(
+        Notice.objects.filter(
+            **about,
+            certificate__isnull=not certificate,
+            recipient_id=OuterRef(recipient),
+            kind=window.kind.value,
+            days_before=window.days_before,
+        )
+    )
+
+
+def _card_condition(found: Sequence[Window]) -> Q:
+    """The cards in a window with a notice not yet recorded for a recipient with an address:
+    the job's one pass over the card table. A card whose notices are all recorded already is
+    not read again, night after night, while it stays in its window."""
+    conditions, windows_only = [], []
+    for window in found:
+        rule = RULES[window.kind]
+        if rule.event is Event.CERTIFICATE_NOT_AFTER:
+            continue
+        new = Q(person__email__gt="") & Q(_not_recorded(window, "person_id"))
+        if rule.to_manager or rule.kind is NoticeKind.CARD_BLOCKED:
+            to_manager = Q(person__manager__email__gt="") & Q(
+                _not_recorded(window, "person__manager_id")
+            )
+            if not rule.to_manager:  # a block: the manager hears of a missed deadline
+                to_manager &= Q(block__reason__in=sorted(DEADLINE_BLOCKS))
+            new |= to_manager
+        in_window = Q(state__in=sorted(rule.states)) & _in_window(rule.event, window)
+        windows_only.append(in_window)
+        conditions.append(in_window & new)
+    # The windows alone too, on the card's own columns: the database filters the table with
+    # them as it reads it, and joins the holder, the manager and the block to those cards only.
+    return reduce(or_, windows_only) & reduce(or_, conditions)
+
+
+def _day(instant: datetime | None) -> date | None:
+    return None if instant is None else instant.astimezone(STOCKHOLM).date()
+
+
+def _due_card_rows(today: date, found: Sequence[Window]) -> Iterator[tuple[Any, ...]]:
+    """Each new notice's row (`_NEW`) for the cards in a window, recipients with an address."""
+    rows = (
+        Card.objects.filter(_card_condition(found))
+        .order_by()
+        .values_list(
+            "pk",
+            "state",
+            "sent_at",
+            "pickup_deadline",
+            "activation_deadline",
+            "valid_until",
+            "closed_at",
+            "block__reason",
+            "person_id",
+            "person__email",
+            "person__manager_id",
+            "person__manager__email",
+        )
+    )
+    for (
+        pk,
+        state,
+        sent_at,
+        pickup,
+        activation,
+        valid_until,
+        closed_at,
+        reason,
+        holder,
+        holder_email,
+        manager,
+        manager_email,
+    ) in rows.iterator(chunk_size=5000):
+        facts = CardFacts(
+            CardState(state),
+            sent_on=_day(sent_at),
+            pickup_deadline=pickup,
+            activation_deadline=activation,
+            valid_until=valid_until,
+            closed_on=_day(closed_at),
+            block_reason=reason or "",
+            has_manager=manager is not None,
+        )
+        for due in notices_due(facts, today, found):
+            for role in due.recipients:
+                to, email = (
+                    (holder, holder_email) if role is Recipient.HOLDER else (manager, manager_email)
+                )
+                if email:
+                    yield (pk, None, to, role.value, due.kind.value, due.days_before, due.event_on)
+
+
+def _due_certificate_rows(today: date, found: Sequence[Window]) -> Iterator[tuple[Any, ...]]:
+    rule = RULES[NoticeKind.CERTIFICATE_EXPIRING]
+    mine = [window for window in found if window.kind is rule.kind]
+    if not mine:
+        return
+    condition = reduce(
+        or_,
+        (
+            _in_window(rule.event, window)
+            & Q(_not_recorded(window, "card__person_id", certificate=True))
+            for window in mine
+        ),
+    )
+    rows = (
+        Certificate.objects.filter(
+            condition,
+            status=Certificate.Status.VALID,
+            on_card=True,
+            card__state__in=sorted(rule.states),
+            card__person__email__gt="",
+        )
+        .order_by()
+        .values_list(
+            "pk",
+            "card_id",
+            "not_after",
+            "card__state",
+            "card__valid_until",
+            "card__person_id",
+            "card__person__email",
+        )
+    )
+    for pk, card, not_after, state, valid_until, holder, email in rows.iterator(chunk_size=5000):
+        if not email:
+            continue
+        day = not_after.astimezone(STOCKHOLM).date()
+        for due in certificate_notices_due(CardState(state), valid_until, day, today, mine):
+            yield (card, pk, holder, Recipient.HOLDER.value, due.kind.value, due.days_before, day)
+
+
+def _write(rows: Iterator[tuple[Any, ...]], now: datetime) -> int:
+    shared = {
+        "found_at": now,
+        "status": NoticeStatus.PENDING.value,
+        "attempts": 0,
+        "sent_to": "",
+        "failure": "",
+    }
+    written = 0
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            written += insert_new(Notice, _NEW, batch, shared)
+            batch = []
+    return written + insert_new(Notice, _NEW, batch, shared)
+
+
+def record_due(now: datetime) -> int:
+    """Record every notice due at `now` and not recorded before; how many were new."""
+    require_aware(now)
+    today = local_date(now)
+    found = windows(today)
+    return _write(_due_card_rows(today, found), now) + _write(
+        _due_certificate_rows(today, found), now
+    )
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+
+BLOCK_REASONS = {
+    "lost": ("borttappat", "lost"),
+    "stolen": ("stulet", "stolen"),
+    "damaged": ("skadat", "damaged"),
+    "key_compromise": ("misstanke om att koden eller kortet röjts", "suspected misuse"),
+    "employment_ended": ("anställningen har upphört", "employment ended"),
+    "name_changed": ("namnbyte", "name changed"),
+    "replaced": ("ersatt av ett nytt kort", "replaced by a new card"),
+    "not_collected": ("kortet hämtades inte ut i tid (R3)", "not collected in time (R3)"),
+    "not_activated": ("kortet aktiverades inte i tid (R8)", "not activated in time (R8)"),
+    "other": ("annat skäl", "another reason"),
+}
+CARD_TYPES = {"photo": ("fotokort", "photo card"), "reserve": ("reservkort", "reserve card")}
+PROFILES = {
+    "auth": ("e-legitimation (SITHS eID)", "SITHS eID"),
+    "signature": ("underskriftscertifikat", "signature certificate"),
+    "additional": ("tilläggscertifikat", "additional certificate"),
+}
+
+
+def _date(day: date) -> str:
+    return day.isoformat()
+
+
+def message_for(notice: Notice, today: date) -> EmailMessage:
+    """The mail for `notice` (its card, person, certificate and block read with it)."""
+    card = notice.card
+    holder = card.person
+    kind = NoticeKind(notice.kind)
+    block = getattr(card, "block", None) if kind is NoticeKind.CARD_BLOCKED else None
+    certificate = notice.certificate
+    context = {
+        "to_manager": notice.role == Recipient.MANAGER,
+        "recipient": notice.recipient.full_name,
+        "holder": holder.full_name,
+        "card_number": card.number or "",
+        "card_type": CARD_TYPES.get(card.card_type, (card.card_type, card.card_type)),
+        "event_on": _date(notice.event_on),
+        "days_left": (notice.event_on - today).days,
+        "sent_on": _date(local_date(card.sent_at)) if card.sent_at else "",
+        "activation_deadline": _date(card.activation_deadline) if card.activation_deadline else "",
+        "blocked_at": (
+            block.registered_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if block else ""
+        ),
+        "reason": BLOCK_REASONS.get(block.reason, (block.reason, block.reason))
+        if block
+        else ("", ""),
+        "profile": PROFILES.get(certificate.profile, ("", "")) if certificate else ("", ""),
+        "rule": RULES[kind].rule,
+        "support_email": SUPPORT_EMAIL,
+        "support_phone": SUPPORT_PHONE,
+        "support_menu": SUPPORT_PHONE_MENU,
+        "offices_url": f"{settings.EKORT_PUBLIC_URL}/kortkontor/",
+        "portal_url": f"{settings.EKORT_PUBLIC_URL}/mina-sidor/",
+    }
+    subject, _, body = (
+        _ENGINE.get_template(f"{kind.value}.txt").render(Context(context)).strip().partition("\n")
+    )
+    footer = _ENGINE.get_template("footer.txt").render(Context(context))
+    return EmailMessage(
+        subject=subject.strip(),
+        body=body.strip() + "\n\n" + footer.strip() + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notice.recipient.email],
+    )
+
+
+def _current(notice: Notice, today: date) -> bool:
+    """Still worth sending (`still_current`); a certificate's, while it is valid on the card."""
+    kind = NoticeKind(notice.kind)
+    if not still_current(kind, notice.event_on, CardState(notice.card.state), today):
+        return False
+    certificate = notice.certificate
+    return certificate is None or (
+        certificate.status == Certificate.Status.VALID and certificate.on_card
+    )
+
+
+def _pending() -> list[Notice]:
+    return list(
+        Notice.objects.filter(status=NoticeStatus.PENDING)
+        .select_related("card__person", "card__block", "recipient", "certificate")
+        .order_by("found_at", "pk")
+    )
+
+
+def _failure(problem: BaseException) -> str:
+    return f"{type(problem).__name__}: {problem}"[:300]
+
+
+def _record(
+    sent: list[tuple[Notice, str]], failed: list[tuple[Notice, str]], now: datetime
+) -> None:
+    """Mark the batch's notices sent (with an audit entry each) or failed, in one transaction."""
+    if not sent and not failed:
+        return
+    with transaction.atomic():
+        for notice, address in sent:
+            Notice.objects.filter(pk=notice.pk).update(
+                status=NoticeStatus.SENT,
+                sent_at=now,
+                sent_to=address,
+                attempts=notice.attempts + 1,
+                failure="",
+            )
+        for notice, why in failed:
+            Notice.objects.filter(pk=notice.pk).update(attempts=notice.attempts + 1, failure=why)
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor_label(JOB),
+                    action="notice_sent",
+                    object_type="notice",
+                    object_id=str(notice.pk),
+                    at=now,
+                    after={
+                        "notice": notice.kind,
+                        "recipient": notice.role,
+                        "card_id": notice.card_id,
+                        "card_number": notice.card.number,
+                        "event_on": notice.event_on.isoformat(),
+                        # a threshold; news (sent, blocked) has none
+                        **({"days_before": notice.days_before} if notice.days_before else {}),
+                    },
+                )
+                for notice, _ in sent
+            ]
+        )
+
+
+def deliver(now: datetime) -> NoticeRun:
+    """Send every pending notice over one connection of the configured e-mail backend. Never
+    raises: a failure is noted on the notice, which the next run tries again."""
+    require_aware(now)
+    today = local_date(now)
+    result = NoticeRun()
+    try:
+        pending = _pending()
+    except Exception:  # the database: the next run tries again
+        log.exception("e-mail notices: could not read the pending notices")
+        return result
+    lapsed = [n.pk for n in pending if not _current(n, today)]
+    if lapsed:
+        Notice.objects.filter(pk__in=lapsed).update(status=NoticeStatus.LAPSED)
+        result.lapsed = len(lapsed)
+    gone = set(lapsed)
+    to_send = [n for n in pending if n.pk not in gone]
+    if not to_send:
+        return result
+    connection = get_connection(fail_silently=False)
+    opened = None
+    try:
+        connection.open()
+        opened = True
+    except Exception as problem:  # the mail server is down: every notice waits for next run
+        opened = False
+        why = _failure(problem)
+        log.warning("e-mail notices: no connection to the mail server (%s)", why)
+        _safely(_record, [], [(n, why) for n in to_send], now)
+        result.failed = len(to_send)
+        return result
+    try:
+        for start in range(0, len(to_send), BATCH):
+            sent: list[tuple[Notice, str]] = []
+            failed: list[tuple[Notice, str]] = []
+            for notice in to_send[start : start + BATCH]:
+                address = notice.recipient.email
+                try:
+                    if not address:
+                        raise ValueError("the recipient has no e-mail address any more")
+                    if connection.send_messages([message_for(notice, today)]) != 1:
+                        raise smtplib.SMTPException("the backend did not send it")
+                    sent.append((notice, address))
+                except Exception as problem:
+                    failed.append((notice, _failure(problem)))
+                    if isinstance(problem, smtplib.SMTPServerDisconnected | OSError):
+                        _reconnect(connection)
+            _safely(_record, sent, failed, now)
+            result.sent += len(sent)
+            result.failed += len(failed)
+    finally:
+        if opened:
+            try:
+                connection.close()
+            except Exception:  # closing a broken connection: nothing left to lose
+                log.debug("e-mail notices: closing the connection failed", exc_info=True)
+    return result
+
+
+def _reconnect(connection: Any) -> None:
+    """After a lost connection, open a new one for the rest of the run (if it can be had)."""
+    try:
+        connection.close()
+    except Exception:  # already broken
+        log.debug("e-mail notices: closing a lost connection failed", exc_info=True)
+    try:
+        connection.open()
+    except Exception:  # the next message's send tries again, and fails on its own
+        log.debug("e-mail notices: reconnecting failed", exc_info=True)
+
+
+def _safely(record: Any, *args: Any) -> None:
+    try:
+        record(*args)
+    except Exception:  # a failed write: the notices stay pending and are sent again next run
+        log.exception("e-mail notices: could not record a batch of deliveries")
+
+
+def run(now: datetime) -> NoticeRun:
+    """Record the notices due at `now`, then deliver every pending one (`ekort jobs run`)."""
+    recorded = record_due(now)
+    result = deliver(now)
+    result.recorded = recorded
+    return result
