@@ -27,7 +27,16 @@ if EKORT_ENV not in {"development", "production", "test"}:
     )
 PRODUCTION = EKORT_ENV == "production"
 
+# The secrets' development defaults. They are in the public source, so production refuses each
+# of them wherever it turns up, as it refuses any secret shorter than MIN_SECRET_BYTES (below).
 _DEV_SECRET = "ekort-development-only-secret-key-not-for-production"  # noqa: S105
+DEVELOPMENT_SECRETS = {
+    "DJANGO_SECRET_KEY": _DEV_SECRET,
+    "EKORT_AUDIT_KEY": _DEV_SECRET,
+    "EKORT_KEY_PASSPHRASE": "ekort-development-key-passphrase",
+    "EKORT_SECRETS_KEY": "ekort-development-secrets-key",
+    "EKORT_PKCS11_PIN": "1234",
+}
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 # Keys the audit chain (HMAC): whoever edits the database cannot forge entries without it.
 EKORT_AUDIT_KEY = os.environ.get("EKORT_AUDIT_KEY", "" if PRODUCTION else _DEV_SECRET)
@@ -66,6 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy, Permissions-Policy, and no-store for signed-in pages and the API.
+    "ekort.web.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,6 +206,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"  # Django's default, kept on purpose: no URL leaves ekort
 # Production is served over HTTPS only; behind a TLS-terminating proxy set EKORT_BEHIND_PROXY=1.
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("EKORT_SSL_REDIRECT", "1") == "1"
 SECURE_HSTS_SECONDS = int(os.environ.get("EKORT_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
@@ -211,6 +223,10 @@ LOGGING = {
     "loggers": {"ekort": {"handlers": ["console"], "level": "INFO"}},
 }
 EKORT_CARD_NUMBER_PREFIX = os.environ.get("EKORT_CARD_NUMBER_PREFIX", "975221")
+# How many days an API token works when its issuer says nothing else (at most 366).
+EKORT_API_TOKEN_DAYS = int(os.environ.get("EKORT_API_TOKEN_DAYS", "90"))
+if not 1 <= EKORT_API_TOKEN_DAYS <= 366:
+    raise ImproperlyConfigured("EKORT_API_TOKEN_DAYS must be 1-366 days.")
 
 
 def _secret(name: str, development_default: str, *, needed: bool = True) -> str:
@@ -230,17 +246,31 @@ EKORT_KEY_BACKEND = os.environ.get("EKORT_KEY_BACKEND", "encrypted")  # or "pkcs
 EKORT_KEY_DIR = Path(os.environ.get("EKORT_KEY_DIR", DATA_DIR / "keys"))
 EKORT_KEY_PASSPHRASE = _secret(
     "EKORT_KEY_PASSPHRASE",
-    "ekort-development-key-passphrase",
+    DEVELOPMENT_SECRETS["EKORT_KEY_PASSPHRASE"],
     needed=EKORT_KEY_BACKEND == "encrypted",
 )
+# PBKDF2-HMAC-SHA256 iterations for a new encrypted key file: OWASP's figure (Password Storage
+# Cheat Sheet) is 600,000, which production may raise but not lower. Tests lower it for speed.
+KEY_FILE_KDF_ROUNDS = 600_000
+EKORT_KEY_KDF_ROUNDS = int(os.environ.get("EKORT_KEY_KDF_ROUNDS", str(KEY_FILE_KDF_ROUNDS)))
 EKORT_PKCS11_MODULE = os.environ.get("EKORT_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
 EKORT_PKCS11_TOKEN = os.environ.get("EKORT_PKCS11_TOKEN", "ekort-ca")
-EKORT_CARD_READER = os.environ.get("EKORT_CARD_READER", "virtual")  # or "pkcs11"
+# "pkcs11" (the cards' chips) or "virtual": chips simulated in a file that holds their private
+# keys in clear, for the demo and tests. Production refuses the virtual reader unless
+# EKORT_TEST_SYSTEM=1 says the system is a test system, with no real holder's card.
+EKORT_CARD_READER = os.environ.get("EKORT_CARD_READER", "virtual")
+if EKORT_CARD_READER not in {"virtual", "pkcs11"}:
+    raise ImproperlyConfigured(
+        f"EKORT_CARD_READER must be pkcs11 or virtual, not {EKORT_CARD_READER[:40]!r}."
+    )
+EKORT_TEST_SYSTEM = os.environ.get("EKORT_TEST_SYSTEM", "") == "1"
 EKORT_PKCS11_PIN = _secret(
-    "EKORT_PKCS11_PIN", "1234", needed="pkcs11" in (EKORT_KEY_BACKEND, EKORT_CARD_READER)
+    "EKORT_PKCS11_PIN",
+    DEVELOPMENT_SECRETS["EKORT_PKCS11_PIN"],
+    needed="pkcs11" in (EKORT_KEY_BACKEND, EKORT_CARD_READER),
 )
 # Encrypts the cards' administrative secrets (the PUK) in the database.
-EKORT_SECRETS_KEY = _secret("EKORT_SECRETS_KEY", "ekort-development-secrets-key")
+EKORT_SECRETS_KEY = _secret("EKORT_SECRETS_KEY", DEVELOPMENT_SECRETS["EKORT_SECRETS_KEY"])
 # Where relying parties fetch CRLs and CA certificates, and ask OCSP (written into certificates).
 EKORT_PUBLIC_URL = os.environ.get("EKORT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 EKORT_OCSP_URL = os.environ.get("EKORT_OCSP_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -267,39 +297,60 @@ EKORT_CA = {
 }
 EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")
 
-# --- E-mail notices (services/notices.py, sent by `ekort jobs run`; docs/operations.md) ---
-# With EKORT_EMAIL_HOST set, mail goes to that SMTP server (EKORT_EMAIL_PORT, default 587 with
-# STARTTLS; EKORT_EMAIL_SECURITY=starttls|tls|none; EKORT_EMAIL_USER and EKORT_EMAIL_PASSWORD
-# or EKORT_EMAIL_PASSWORD_FILE). Without it, production hands mail to the local MTA on
-# localhost:25, and development (`make run`) writes each run's mail into DATA_DIR/outbox/ as a
-# text file to read.
-EMAIL_HOST = os.environ.get("EKORT_EMAIL_HOST", "").strip()
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "EKORT_EMAIL_FROM", "Kortutfärdarportalen <no-reply@regiongavleborg.se>"
-)
-EMAIL_FILE_PATH = DATA_DIR / "outbox"
-EMAIL_TIMEOUT = int(os.environ.get("EKORT_EMAIL_TIMEOUT", "30"))
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    _EMAIL_SECURITY = os.environ.get("EKORT_EMAIL_SECURITY", "starttls").strip().lower()
-    if _EMAIL_SECURITY not in {"starttls", "tls", "none"}:
+# --- What production refuses besides missing secrets and simulated time (docs/operations.md) ---
+MIN_SECRET_BYTES = 32
+_MIN_DISTINCT_CHARACTERS = 8
+
+
+def _weakness(value: str) -> str | None:
+    """Why `value` is too weak to be a production secret, or None."""
+    if value in DEVELOPMENT_SECRETS.values():
+        return "it is a development default, published in ekort's source"
+    size = len(value.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        return f"it is {size} bytes long and production needs at least {MIN_SECRET_BYTES} bytes"
+    if len(set(value)) < _MIN_DISTINCT_CHARACTERS:
+        return "it repeats too few different characters to be random"
+    return None
+
+
+def _refuse_in_production() -> None:
+    checked = {"DJANGO_SECRET_KEY": SECRET_KEY, "EKORT_AUDIT_KEY": EKORT_AUDIT_KEY}
+    checked["EKORT_SECRETS_KEY"] = EKORT_SECRETS_KEY
+    if EKORT_KEY_BACKEND == "encrypted":
+        checked["EKORT_KEY_PASSPHRASE"] = EKORT_KEY_PASSPHRASE
+    for name, value in checked.items():
+        if why := _weakness(value):
+            raise ImproperlyConfigured(
+                f"{name} is too weak for production: {why}. Set it to at least "
+                f"{MIN_SECRET_BYTES} random bytes, e.g. the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+                "(docs/operations.md says what changing each secret means)."
+            )
+    # A token's PIN is as long as the token allows, and the token locks after a few wrong
+    # tries; the published default is refused all the same.
+    needs_pin = "pkcs11" in (EKORT_KEY_BACKEND, EKORT_CARD_READER)
+    if needs_pin and EKORT_PKCS11_PIN == DEVELOPMENT_SECRETS["EKORT_PKCS11_PIN"]:
         raise ImproperlyConfigured(
-            f"EKORT_EMAIL_SECURITY must be starttls, tls or none, not {_EMAIL_SECURITY!r}."
+            "EKORT_PKCS11_PIN is too weak for production: it is a development default, "
+            "published in ekort's source. Set the token's own user PIN."
         )
-    EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
-    EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
-    EMAIL_PORT = int(
-        os.environ.get(
-            "EKORT_EMAIL_PORT", {"starttls": "587", "tls": "465"}.get(_EMAIL_SECURITY, "25")
+    if EKORT_KEY_KDF_ROUNDS < KEY_FILE_KDF_ROUNDS:
+        raise ImproperlyConfigured(
+            f"EKORT_KEY_KDF_ROUNDS is {EKORT_KEY_KDF_ROUNDS:,}: production encrypts key files "
+            f"with at least {KEY_FILE_KDF_ROUNDS:,} PBKDF2 iterations. Unset it."
         )
-    )
-    EMAIL_HOST_USER = os.environ.get("EKORT_EMAIL_USER", "").strip()
-    EMAIL_HOST_PASSWORD = _secret("EKORT_EMAIL_PASSWORD", "", needed=bool(EMAIL_HOST_USER))
-elif PRODUCTION:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST, EMAIL_PORT = "localhost", 25
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    if EKORT_CARD_READER == "virtual" and not EKORT_TEST_SYSTEM:
+        raise ImproperlyConfigured(
+            "EKORT_CARD_READER is virtual (the default) in production: the virtual chips keep "
+            "the cards' private keys in clear in a file, and their PUKs fall to a quick search. "
+            "Set EKORT_CARD_READER=pkcs11, or EKORT_TEST_SYSTEM=1 on a test system that holds "
+            "no real holder's card."
+        )
+
+
+if PRODUCTION:
+    _refuse_in_production()
 
 # --- E-mail notices (services/notices.py, sent by `ekort jobs run`; docs/operations.md) ---
 # With EKORT_EMAIL_HOST set, mail goes to that SMTP server (EKORT_EMAIL_PORT, default 587 with

@@ -18,7 +18,8 @@ import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate
 
-from ekort.domain.errors import Refused
+from ekort.domain.access import Grant
+from ekort.domain.errors import InvalidInput, Refused
 from ekort.services import audit, clock, tokens
 from ekort.store.models import ApiToken, AuditEntry, Card
 from tests import factories
@@ -136,10 +137,10 @@ def test_tokens_are_stored_as_digests_and_inactive_users_are_out(client, world, 
     record = ApiToken.objects.get()
     assert record.digest == hashlib.sha256(token.encode()).hexdigest()
     assert token not in json.dumps(list(AuditEntry.objects.values("before", "after", "reason")))
-    assert tokens.authenticate(token) == world.id_admin
+    assert tokens.authenticate(token, now=t.NEW_PROCESS) == world.id_admin
     world.id_admin.is_active = False
     world.id_admin.save()
-    assert tokens.authenticate(token) is None
+    assert tokens.authenticate(token, now=t.NEW_PROCESS) is None
     assert Caller(client, token).get("/blocks").status_code == 401
 
 
@@ -147,7 +148,7 @@ def test_only_an_issuer_admin_issues_tokens_for_others(world):
     other = tokens.issue_token(
         actor=world.issuer, user_id=world.holder.pk, name="for erik", now=t.NEW_PROCESS
     )
-    assert tokens.authenticate(other) == world.holder
+    assert tokens.authenticate(other, now=t.NEW_PROCESS) == world.holder
     with pytest.raises(Refused) as refused:
         tokens.issue_token(
             actor=world.holder, user_id=world.issuer.pk, name="steal", now=t.NEW_PROCESS
@@ -163,6 +164,75 @@ def test_the_command_prints_a_token_once_and_revokes(client, world, at):
     record = ApiToken.objects.get(name="print shop")
     call_command("api-token", "--user", "utgivare", "--revoke", str(record.pk), stdout=StringIO())
     assert Caller(client, token).get("/letters").status_code == 401
+
+
+def test_a_token_expires_after_90_days_by_default(client, world, at):
+    from datetime import timedelta
+
+    token = tokens.issue_token(actor=world.support, name="crm", now=t.NEW_PROCESS)
+    record = ApiToken.objects.get()
+    assert record.expires_at == t.NEW_PROCESS + timedelta(days=90)
+    last_second = record.expires_at - timedelta(seconds=1)
+    assert tokens.authenticate(token, now=last_second) == world.support
+    assert tokens.authenticate(token, now=record.expires_at) is None
+    at(record.expires_at)
+    response = Caller(client, token).get("/blocks")
+    assert response.status_code == 401 and token not in response.content.decode()
+    (issued,) = AuditEntry.objects.filter(action="issue_api_token")
+    assert datetime.fromisoformat(issued.after["expires_at"]) == record.expires_at
+
+
+def test_the_lifetime_is_set_per_token_or_for_all(settings, world):
+    from datetime import timedelta
+
+    tokens.issue_token(actor=world.support, name="short", now=t.NEW_PROCESS, days=7)
+    settings.EKORT_API_TOKEN_DAYS = 30
+    tokens.issue_token(actor=world.support, name="default", now=t.NEW_PROCESS)
+    lives = {r.name: r.expires_at - r.created_at for r in ApiToken.objects.all()}
+    assert lives == {"short": timedelta(days=7), "default": timedelta(days=30)}
+    for days in (0, -1, 367, "90"):
+        with pytest.raises(InvalidInput):
+            tokens.issue_token(actor=world.support, name="bad", now=t.NEW_PROCESS, days=days)
+    assert ApiToken.objects.count() == 2
+
+
+def test_an_issuer_admin_lists_and_revokes_every_token(world):
+    from datetime import timedelta
+
+    later = t.NEW_PROCESS + timedelta(days=100)
+    tokens.issue_token(actor=world.support, name="old", now=t.NEW_PROCESS)
+    tokens.issue_token(actor=world.holder, name="app", now=later - timedelta(days=1))
+    listed = tokens.list_tokens(actor=world.issuer, now=later)
+    assert [(row.record.name, row.state) for row in listed] == [
+        ("app", tokens.TokenState.LIVE),
+        ("old", tokens.TokenState.EXPIRED),
+    ]
+    assert {row.record.user.get_username() for row in listed} == {"erik", "support"}
+    for someone in (world.support, world.holder, world.id_admin):
+        with pytest.raises(Refused) as refused:
+            tokens.list_tokens(actor=someone, now=later)
+        assert refused.value.rule == "E10"
+    app = ApiToken.objects.get(name="app")
+    tokens.revoke_token(actor=world.issuer, token_id=app.pk, now=later)
+    listed = tokens.list_tokens(actor=world.issuer, now=later)
+    assert listed[0].state == tokens.TokenState.REVOKED
+    (revoked,) = AuditEntry.objects.filter(action="revoke_api_token")
+    assert (revoked.actor, revoked.after["user"]) == ("utgivare", "erik")
+
+
+def test_the_command_sets_the_lifetime_and_lists_tokens(world):
+    from datetime import timedelta
+
+    call_command(
+        "api-token", "--user", "utgivare", "--name", "bureau", "--days", "14", stdout=StringIO()
+    )
+    record = ApiToken.objects.get(name="bureau")
+    assert record.expires_at - record.created_at == timedelta(days=14)
+    out = StringIO()
+    call_command("api-token", "--user", "utgivare", "--list", stdout=out)
+    listed = out.getvalue()
+    assert "bureau" in listed and "utgivare" in listed and "live" in listed
+    assert record.digest not in listed
 
 
 # --- a whole journey ---
@@ -202,7 +272,15 @@ def test_full_journey_over_the_api(as_, world):
     assert blocked.json()["block"]["reason"] == "lost"
     assert holder.get("/blocks", card_id=card_id).json()[0]["requested_by"] == "the holder"
 
-    replaced = orderer.post(f"/cards/{card_id}/replace", {"note": "lost on the bus"})
+    # No reason: refused; a reason that blocks at once, unconfirmed: refused, nothing changed.
+    assert orderer.post(f"/cards/{card_id}/replace", {"note": "x"}).status_code == 422
+    unconfirmed = orderer.post(f"/cards/{card_id}/replace", {"reason": "lost"})
+    assert unconfirmed.status_code == 422 and "confirm_block" in unconfirmed.content.decode()
+    assert orderer.post(f"/cards/{card_id}/replace", {"reason": "bored"}).status_code == 422
+    replaced = orderer.post(
+        f"/cards/{card_id}/replace",
+        {"reason": "lost", "note": "lost on the bus", "confirm_block": True},
+    )
     assert replaced.status_code == 201
     assert replaced.json()["replaces_card_id"] == card_id
     mine = holder.get(f"/persons/{world.employee.pk}/cards").json()
@@ -452,9 +530,14 @@ def test_register_a_person_and_protected_addresses(as_, world):
     assert number not in json.dumps(entry.after)
 
     assert as_(world.orderer).get(f"/persons/{person_id}").json()["address"] is None
+    # Staff see a protected address only with the permission of its own, and never in a list.
     for staff in (world.support, world.issuer, world.id_admin):
+        assert as_(staff).get(f"/persons/{person_id}").json()["address"] is None
+        factories.grant(staff, Grant.PROTECTED_ADDRESSES)
         shown = as_(staff).get(f"/persons/{person_id}").json()
         assert shown["address"]["street_address"] == "Hemligvägen 2"
+    [listed] = as_(world.support).post("/persons/search", {"identity_number": number}).json()
+    assert listed["address"] is None
     assert as_(world.orderer).get(f"/persons/{world.employee.pk}").json()["address"] is not None
 
 
@@ -506,6 +589,7 @@ EXPECTED_PATHS = {
     "/api/v1/cards/{card_id}": "get",
     "/api/v1/cards/{card_id}/cancel": "post",
     "/api/v1/cards/{card_id}/replace": "post",
+    "/api/v1/renewals": "get",
     "/api/v1/cards/{card_id}/photograph": "post",
     "/api/v1/cards/{card_id}/produce": "post",
     "/api/v1/cards/{card_id}/send": "post",

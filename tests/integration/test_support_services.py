@@ -296,3 +296,76 @@ def test_overview_counts_with_a_fixed_number_of_queries(world: World, django_ass
     # state, type, generation, two deadline aggregates and the print queue: no query per card.
     with django_assert_num_queries(6):
         overview.overview(NOW)
+
+
+# --- a code letter sent again: four eyes (E14) -----------------------------------------------
+
+
+def test_a_code_letter_sent_again_is_printed_only_after_a_second_person_approves(world: World):
+    """An issuer administrator alone re-sends a printed PIN/PUK letter: its PDF (with the PUK)
+    and its print mark wait until someone else approves; both steps are in the trail."""
+    card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
+    first = cards.order_pin_letter(actor=world.holder, now=NOW, card_ids=[card.pk]).one_made()
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[first.pk], now=NOW)
+    later = NOW + timedelta(days=3)
+    new = print_queue.resend_letter(actor=world.issuer, letter_id=first.pk, now=later)
+    for attempt in (
+        lambda: print_queue.letter_pdf(actor=world.issuer, letter_id=new.pk, now=later),
+        lambda: print_queue.mark_printed(actor=world.issuer, letter_ids=[new.pk], now=later),
+        lambda: print_queue.approve_letter(actor=world.issuer, letter_id=new.pk, now=later),
+    ):
+        with pytest.raises(Refused) as refused:
+            attempt()
+        assert refused.value.rule == "E14", refused.value
+    assert Letter.objects.get(pk=new.pk).printed_at is None
+    assert not AuditEntry.objects.filter(action__in=["letter_rendered", "approve_letter"])
+    assert print_queue.print_decision(Letter.objects.get(pk=new.pk)).rule == "E14"
+
+    approved = print_queue.approve_letter(actor=world.support, letter_id=new.pk, now=later)
+    assert (approved.approved_by, approved.approved_at) == (world.support, later)
+    assert print_queue.letter_pdf(actor=world.issuer, letter_id=new.pk, now=later)[:4] == b"%PDF"
+    with pytest.raises(Refused) as refused:  # nothing waits for approval any more
+        print_queue.approve_letter(actor=world.support, letter_id=new.pk, now=later)
+    assert refused.value.rule == "E14"
+
+    (resent,) = _resend_entries()
+    (approval,) = AuditEntry.objects.filter(action="approve_letter")
+    assert (resent.actor, approval.actor) == ("utgivare", "support")
+    assert (approval.object_type, approval.object_id) == ("letter", str(new.pk))
+    assert approval.after["resent_by"] == "utgivare" and approval.after["card_id"] == card.pk
+    assert approval.seq > resent.seq
+    assert approval in history.card_history(card.pk)
+
+
+def test_only_a_letter_with_the_puk_sent_again_waits_for_approval(world: World):
+    """A cover letter sent again, and a PIN/PUK letter the holder orders, go straight to the
+    printer (one person each, as before)."""
+    sent_card = journeys.sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
+    cover = sent_card.letters.get(kind="cover_letter")
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[cover.pk], now=NOW)
+    again = print_queue.resend_letter(actor=world.issuer, letter_id=cover.pk, now=NOW)
+    assert print_queue.print_decision(again).allowed
+    with pytest.raises(Refused) as refused:
+        print_queue.approve_letter(actor=world.support, letter_id=again.pk, now=NOW)
+    assert refused.value.rule == "E14"
+    karin = factories.person(given="Karin", family="Kollega", manager=world.manager)
+    active = journeys.activated(
+        world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=karin
+    )
+    ordered = cards.order_pin_letter(actor=world.support, now=NOW, card_ids=[active.pk]).one_made()
+    assert print_queue.print_decision(ordered).allowed
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=[ordered.pk], now=NOW) == 1
+
+
+def test_only_support_and_issuer_admins_approve_and_unknown_letters_are_not_found(world: World):
+    card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
+    first = cards.order_pin_letter(actor=world.holder, now=NOW, card_ids=[card.pk]).one_made()
+    print_queue.mark_printed(actor=world.issuer, letter_ids=[first.pk], now=NOW)
+    new = print_queue.resend_letter(actor=world.support, letter_id=first.pk, now=NOW)
+    for actor in (world.holder, world.orderer, world.id_admin):
+        with pytest.raises(Refused) as refused:
+            print_queue.approve_letter(actor=actor, letter_id=new.pk, now=NOW)
+        assert refused.value.rule == "E10"
+    with pytest.raises(NotFound):
+        print_queue.approve_letter(actor=world.issuer, letter_id=987654, now=NOW)
+    assert not AuditEntry.objects.filter(action="approve_letter").exists()

@@ -29,6 +29,7 @@ from ekort.services import clock, tokens
 from ekort.services.ca.authority import slug
 from ekort.services.ca.status import build_crl
 from ekort.services.roles import roles_of
+from ekort.store.models import ApiToken
 from tests import factories
 from tests import instants as t
 from tests.integration import journeys
@@ -91,15 +92,20 @@ PAGES: dict[str, object] = {
     "portal:order-file": frozenset({Role.ORDERER}),
     "portal:replace": frozenset({Role.ORDERER}),
     "portal:block-staff": frozenset({Role.ORDERER}),
+    "portal:renewals": frozenset({Role.ORDERER, Role.ID_ADMIN, Role.SUPPORT}),
+    "portal:renewals-csv": frozenset({Role.ORDERER, Role.ID_ADMIN, Role.SUPPORT}),
     "portal:support-find": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:support-overview": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:support-person": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:support-card": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:support-block": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:support-resend": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
+    "portal:support-approve-letter": frozenset({Role.SUPPORT, Role.ISSUER_ADMIN}),
     "portal:issuer-queue": frozenset({Role.ISSUER_ADMIN}),
     "portal:issuer-letter-pdf": frozenset({Role.ISSUER_ADMIN}),
     "portal:issuer-authorities": frozenset({Role.ISSUER_ADMIN}),
+    "portal:issuer-tokens": frozenset({Role.ISSUER_ADMIN}),
+    "portal:issuer-token-revoke": frozenset({Role.ISSUER_ADMIN}),
 }
 
 # How the arguments of each page with arguments are filled, per signed-in account: a holder's
@@ -109,6 +115,7 @@ OWN_CARD, REPORTS_CARD, REPORT, PUBLISHED_CA = "own card", "report's card", "rep
 ANY_CARD = "any card"
 PHOTOGRAPHED_CARD = "a card whose photo the ID administrator took"  # kept for the bureau
 ANY_PERSON, ANY_LETTER = "any person", "any letter"  # Kundtjänst: anyone's
+ANY_TOKEN = "any token"  # Utfärdare: an API token of the support account's
 OWN_CERTIFICATE = "own certificate"  # the SITHS eID on the own card (R11)
 ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:pin": {"card_id": OWN_CARD},
@@ -126,7 +133,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:support-card": {"card_id": ANY_CARD},
     "portal:support-block": {"card_id": ANY_CARD},
     "portal:support-resend": {"letter_id": ANY_LETTER},
+    "portal:support-approve-letter": {"letter_id": ANY_LETTER},
     "portal:issuer-letter-pdf": {"letter_id": ANY_LETTER},
+    "portal:issuer-token-revoke": {"token_id": ANY_TOKEN},
     "portal:office-photograph": {"card_id": ANY_CARD},
     "portal:office-photo": {"card_id": PHOTOGRAPHED_CARD},
     "portal:office-hand-out": {"card_id": ANY_CARD},
@@ -176,6 +185,7 @@ OPERATIONS: dict[str, object] = {
     "POST /api/v1/orders": POST,
     "POST /api/v1/cards/{card_id}/cancel": POST,
     "POST /api/v1/cards/{card_id}/replace": POST,
+    "GET /api/v1/renewals": frozenset({Role.ORDERER, Role.ID_ADMIN, Role.SUPPORT}),
     "POST /api/v1/cards/{card_id}/photograph": POST,
     "POST /api/v1/cards/{card_id}/produce": POST,
     "POST /api/v1/cards/{card_id}/send": POST,
@@ -310,10 +320,21 @@ def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
         REPORT: objects.erik.pk,
         ANY_PERSON: objects.olle.pk,
         ANY_LETTER: objects.olles_card.letters.get(kind="cover_letter").pk,  # R10
+        ANY_TOKEN: a_token(objects),
         PUBLISHED_CA: objects.ca_slug,
         OWN_CERTIFICATE: own.certificates.get(profile="auth").pk,
     }
     return {a: values[how[a]] for a in wanted}
+
+
+def a_token(objects: Objects) -> int:
+    """The id of an API token of the support account, issued the first time it is asked for."""
+    owner = objects.accounts["support"]
+    found = ApiToken.objects.filter(user=owner, name="a token").first()
+    if found is None:
+        tokens.issue_token(actor=owner, name="a token", now=clock.now())
+        found = ApiToken.objects.get(user=owner, name="a token")
+    return int(found.pk)
 
 
 def expand(route: str, kwargs: dict[str, Any]) -> str:

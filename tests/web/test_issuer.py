@@ -241,3 +241,37 @@ def test_authorities_page_shows_the_cas_their_crls_and_no_key(w, pki, client):
     assert "PRIVATE KEY" not in page
     crl = client.get(re.findall(r'href="(/pki/crl/[^"]+)"', section)[0])
     assert crl.status_code == 200 and crl["Content-Type"] == "application/pkix-crl"
+
+
+# --- API-nycklar -----------------------------------------------------------------------------
+
+TOKENS = "/utfardare/api-nycklar/"
+
+
+def test_the_issuer_admin_lists_and_revokes_api_tokens(w, client):
+    from datetime import timedelta
+
+    from ekort.services import tokens
+    from ekort.store.models import ApiToken
+
+    now = clock.now()
+    live = tokens.issue_token(actor=w.support, name="Kundtjänstens CRM", now=now)
+    tokens.issue_token(actor=w.holder, name="Gammal app", now=now - timedelta(days=120))
+    record = ApiToken.objects.get(name="Kundtjänstens CRM")
+    client.force_login(w.support)
+    assert client.get(TOKENS).status_code == 403
+    client.force_login(w.issuer)
+    page = text_of(client.get(TOKENS))
+    assert "Kundtjänstens CRM" in page and "support" in page and "Gäller" in page
+    assert "Gammal app" in page and "Utgången" in page
+    assert record.expires_at.astimezone(t.STOCKHOLM).strftime("%Y-%m-%d") in page
+    assert live not in page and record.digest not in page
+    revoke = f"/utfardare/api-nycklar/{record.pk}/aterkalla/"
+    assert f'action="{revoke}"' in page
+    response = client.post(revoke, follow=True)
+    assert "API-nyckeln är återkallad" in text_of(response)
+    assert ApiToken.objects.get(pk=record.pk).revoked
+    entry = AuditEntry.objects.get(action="revoke_api_token")
+    assert (entry.actor, entry.after["user"]) == ("utgivare", "support")
+    assert "Återkallad" in text_of(client.get(TOKENS))
+    assert client.post("/utfardare/api-nycklar/987654/aterkalla/").status_code == 404

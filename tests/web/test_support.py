@@ -10,6 +10,7 @@ import re
 import pytest
 from django.db import transaction
 
+from ekort.domain.access import Grant
 from ekort.services import audit, cards, clock, print_queue
 from ekort.store.models import Block, Card, Letter
 from tests import factories
@@ -96,7 +97,10 @@ def test_person_page_shows_cards_protected_identity_and_real_history(w, client):
     client.force_login(w.support)
     page = text_of(client.get(f"/stod/person/{hidden.pk}/"))
     assert "Skyddade personuppgifter." in page
-    assert "Storgatan 1" in page  # support may see a protected address
+    # A protected address only with the permission of its own (Grant.PROTECTED_ADDRESSES).
+    assert "Storgatan 1" not in page
+    factories.grant(w.support, Grant.PROTECTED_ADDRESSES)
+    assert "Storgatan 1" in text_of(client.get(f"/stod/person/{hidden.pk}/"))
     number = hidden.identity_number
     assert f"{number[:8]}-{number[8:]}" not in page and f"{number[:8]}-****" in page
     assert f"/stod/kort/{card.pk}/" in links_of(page)
@@ -224,6 +228,39 @@ def test_resend_pin_puk_letter(w, client):
     cover = card.letters.get(kind="cover_letter")
     refused = client.post(f"/stod/brev/{cover.pk}/skicka-igen/")  # the card is active already
     assert refused.status_code == 409 and "Går inte enligt regel R10" in text_of(refused)
+
+
+def test_a_pin_puk_letter_sent_again_waits_for_a_second_person(w, client):
+    """The issuer administrator who re-sends a PIN/PUK letter can neither approve it nor get
+    its PDF; support approves it on the card's page (E14), and then it prints."""
+    card = journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
+    first = cards.order_pin_letter(actor=w.holder, now=clock.now(), card_ids=[card.pk]).one_made()
+    print_queue.mark_printed(actor=w.issuer, letter_ids=[first.pk], now=clock.now())
+    client.force_login(w.issuer)
+    client.post(f"/stod/brev/{first.pk}/skicka-igen/")
+    second = Letter.objects.filter(card=card, kind="pin_puk_letter").latest("pk")
+    approve = f"/stod/brev/{second.pk}/godkann/"
+    page = text_of(client.get(f"/stod/kort/{card.pk}/"))
+    assert "Väntar på att en andra person godkänner utskicket (regel E14)" in page
+    assert approve not in links_of(page)
+    queue = text_of(client.get("/utfardare/utskriftsko/"))
+    assert f'value="{second.pk}"' not in queue  # no tick box
+    assert f"/utfardare/utskriftsko/brev/{second.pk}/pdf/" not in links_of(queue)
+    assert "Väntar på godkännande (regel E14)" in queue
+    refused = client.get(f"/utfardare/utskriftsko/brev/{second.pk}/pdf/")
+    assert refused.status_code == 409 and "Går inte enligt regel E14" in text_of(refused)
+    refused = client.post(approve)
+    assert refused.status_code == 409 and "Går inte enligt regel E14" in text_of(refused)
+
+    client.force_login(w.support)
+    assert approve in links_of(text_of(client.get(f"/stod/kort/{card.pk}/")))
+    response = client.post(approve, follow=True)
+    assert "Utskicket är godkänt" in text_of(response)
+    assert "Utskicket godkändes av en andra person" in text_of(response)  # the history
+    client.force_login(w.issuer)
+    pdf = client.get(f"/utfardare/utskriftsko/brev/{second.pk}/pdf/")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert client.post("/stod/brev/987654/godkann/").status_code == 404
 
 
 def test_overview_counts_match_the_world(w, client):

@@ -1,11 +1,14 @@
-"""The rules of the letters ekort sends: which of them carry the PUK, and when a cover letter is
-sent again (R10).
+"""The rules of the letters ekort sends: which of them carry the PUK, when a cover letter is
+sent again (R10), and the second person a letter with the PUK that is sent again waits for
+(E14).
 
 Sending or printing a letter that carries the PUK again is a question about the card's codes
 (R14-R16), answered by `pins.decide_codes`. `ekort.letters` renders the letters as PDFs.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from .errors import Decision, decides
 from .lifecycle import CardState
@@ -53,4 +56,59 @@ def decide_cover_letter_again(
         "R10",
         "Följebrevet kan skickas igen till folkbokföringsadressen.",
         "The cover letter can be sent again to the registered address.",
+    )
+
+
+def needs_second_approval(kind: LetterKind, card_type: CardType) -> bool:
+    """A letter sent again by the support desk or an issuer administrator waits for a second
+    person when it carries the PUK (E14): otherwise whoever re-sends it could also print it and
+    read the PUK, alone. A first PIN/PUK letter is ordered by the holder, to the holder."""
+    return carries_puk(kind, card_type)
+
+
+class LetterStep(StrEnum):
+    """What is done with a letter that may wait for a second person's approval (E14)."""
+
+    PRINT = "print"  # its PDF is made, or it is marked printed
+    APPROVE = "approve"  # the second person approves it
+
+
+@decides("E14")
+def decide_letter_approval(
+    step: LetterStep,
+    *,
+    awaiting: bool,
+    resent_by: int | None = None,
+    actor: int | None = None,
+) -> Decision:
+    """A letter with the PUK sent again (`awaiting`: its approval is still missing) is printed
+    only once a second person has approved it (E14), as two ID administrators hand out a reserve
+    card (E11). The approver is not `resent_by`, who sent it again."""
+    e14 = rule("E14")
+    if step is LetterStep.PRINT:
+        if awaiting:
+            return Decision.refuse(
+                "E14",
+                f"{e14.sv} Brevet väntar på godkännande; en annan person i kundtjänst eller en "
+                "annan utfärdare godkänner det på kortets sida.",
+                f"{e14.en} The letter awaits approval; another member of the support desk or "
+                "another issuer administrator approves it on the card's page.",
+            )
+        return Decision.allow("E14", "Brevet kan skrivas ut.", "The letter can be printed.")
+    if not awaiting:
+        return Decision.refuse(
+            "E14",
+            f"{e14.sv} Brevet väntar inte på något godkännande.",
+            f"{e14.en} This letter awaits no approval.",
+        )
+    if resent_by is not None and resent_by == actor:
+        return Decision.refuse(
+            "E14",
+            f"{e14.sv} Du skickade brevet igen själv; en annan person godkänner det.",
+            f"{e14.en} You sent this letter again yourself; another person approves it.",
+        )
+    return Decision.allow(
+        "E14",
+        "Brevet kan godkännas och skrivas ut.",
+        "The letter can be approved and printed.",
     )

@@ -2,7 +2,9 @@
 
 A letter row holds no code (see `Letter`). The PUK is unsealed only while the PDF of a letter
 that carries it is rendered (the PIN/PUK letter, R14/R15, and a reserve card's code envelope,
-R16), goes into that PDF and nowhere else: not in the audit trail, a log or a page.
+R16), goes into that PDF and nowhere else: not in the audit trail, a log or a page. A letter
+with the PUK that is sent again waits for a second person's approval before it is printed
+(E14, `approve_letter`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,20 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from ekort.domain.errors import Decision, NotFound
-from ekort.domain.letter_rules import carries_puk, decide_cover_letter_again
+from ekort.domain.letter_rules import (
+    LetterStep,
+    carries_puk,
+    decide_cover_letter_again,
+    decide_letter_approval,
+    needs_second_approval,
+)
 from ekort.domain.lifecycle import CardState
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.letters import LetterData, render_letter
 from ekort.store.locks import lock_card
-from ekort.store.models import Letter
+from ekort.store.models import Letter, LetterApproval
 
 from . import audit
 from .ca.secrets import unseal
@@ -34,10 +42,10 @@ from .roles import actor_label, require_role
 
 
 def waiting_letters() -> QuerySet[Letter]:
-    """Letters not printed yet, oldest first."""
+    """Letters not printed yet, oldest first, with the approval each may wait for (E14)."""
     return (
         Letter.objects.filter(printed_at__isnull=True)
-        .select_related("card")
+        .select_related("card", "approval")
         .order_by("queued_at", "pk")
     )
 
@@ -47,7 +55,7 @@ def recently_printed(now: datetime, *, days: int = 7) -> QuerySet[Letter]:
     require_aware(now)
     return (
         Letter.objects.filter(printed_at__gt=now - timedelta(days=days), printed_at__lte=now)
-        .select_related("card")
+        .select_related("card", "approval")
         .order_by("-printed_at", "-pk")
     )
 
@@ -56,8 +64,22 @@ def letter_carries_puk(letter: Letter) -> bool:
     return carries_puk(LetterKind(letter.kind), CardType(letter.card.card_type))
 
 
+def approval_of(letter: Letter) -> LetterApproval | None:
+    """The second person's approval the letter was sent again with (E14), if any."""
+    try:
+        return letter.approval
+    except LetterApproval.DoesNotExist:
+        return None
+
+
+def awaits_approval(letter: Letter) -> bool:
+    """The letter was sent again with the PUK and nobody has approved it yet (E14)."""
+    approval = approval_of(letter)
+    return approval is not None and approval.awaiting
+
+
 def _letter(letter_id: int) -> Letter:
-    letter = Letter.objects.select_related("card").filter(pk=letter_id).first()
+    letter = Letter.objects.select_related("card", "approval").filter(pk=letter_id).first()
     if letter is None:
         raise NotFound(f"There is no letter with id {letter_id}.")
     return letter
@@ -71,16 +93,21 @@ def get_letter(letter_id: int) -> Letter:
 def print_decision(letter: Letter) -> Decision:
     """May the letter's PDF be made? A printed letter that carries the PUK is not printed
     again: a lost PIN/PUK letter is replaced by ordering a new one (R14), a reserve card's lost
-    code envelope by ordering a new card (R16). `letter_pdf` requires it; the print queue's page
-    asks it to offer the PDF."""
+    code envelope by ordering a new card (R16). One sent again with the PUK waits for a second
+    person's approval (E14). `letter_pdf` requires it; the print queue's page asks it to offer
+    the PDF."""
     card = letter.card
-    return decide_codes(
+    codes = decide_codes(
         CodeRequest.PRINT_LETTER,
         CardType(card.card_type),
         Generation(card.generation),
         letter=LetterKind(letter.kind),
         waiting=letter.printed_at is None,
     )
+    if not codes.allowed:
+        return codes
+    approval = decide_letter_approval(LetterStep.PRINT, awaiting=awaits_approval(letter))
+    return codes if approval.allowed else approval
 
 
 def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
@@ -144,7 +171,8 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
 
 def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int:
     """Mark the letters printed at `now`; those printed already keep their time. Returns how
-    many were marked. An unknown id refuses the whole call (NotFound), writing nothing."""
+    many were marked. An unknown id refuses the whole call (NotFound), and so does a letter
+    that waits for a second person's approval (E14), writing nothing."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     wanted = sorted(set(letter_ids))
@@ -161,6 +189,10 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
         todo = [(pk, kind, card_id) for pk, kind, card_id, printed_at in rows if printed_at is None]
         if not todo:
             return 0
+        awaiting = LetterApproval.objects.filter(
+            letter_id__in=[pk for pk, _, _ in todo], approved_at__isnull=True
+        ).exists()
+        decide_letter_approval(LetterStep.PRINT, awaiting=awaiting).require()
         marked = Letter.objects.filter(
             pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True
         ).update(printed_at=now)
@@ -208,13 +240,18 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
                 waiting=waiting,
             ).require()  # R16: never sent again
         card = lock_card(old.card_id)
-        noted = {"resent_letter_id": old.pk, "kind": kind.value}
+        noted: dict[str, Any] = {"resent_letter_id": old.pk, "kind": kind.value}
         if kind is LetterKind.PIN_PUK_LETTER:
+            second = needs_second_approval(kind, CardType(card.card_type))
+            if second:
+                noted["awaits_approval"] = True
             # The lifecycle's refusal (E1, a blocked card) comes first: it says more than
             # "still queued".
             letter, change = pin_letter_queued(
                 actor, card, now, action="resend_letter", noted=noted
             )
+            if second:  # E14: printed once another person approves it (`approve_letter`)
+                LetterApproval.objects.create(letter=letter, resent_by=actor, resent_at=now)
             audit.append([change])
             return letter
         has_address = card.person.has_registered_address
@@ -225,3 +262,49 @@ def resend_letter(*, actor: Any, letter_id: int, now: datetime) -> Letter:
         after = {**snapshot(card), "letter_id": letter.pk, **noted}
         audit.append([card_change(actor, "resend_letter", card, now, snapshot(card), after)])
         return letter
+
+
+def approve_letter(*, actor: Any, letter_id: int, now: datetime) -> LetterApproval:
+    """A second person of the support desk or an issuer administrator approves a letter with the
+    PUK that another sent again (E14); from then on it is printed as any other. Audited as
+    `approve_letter` on the letter, naming who sent it again; no code is in the entry."""
+    require_aware(now)
+    require_role(actor, Role.SUPPORT, Role.ISSUER_ADMIN)
+    with transaction.atomic():
+        letter = _letter(letter_id)
+        approval = (
+            LetterApproval.objects.select_for_update()
+            .select_related("resent_by")
+            .filter(letter_id=letter.pk)
+            .first()
+        )
+        decide_letter_approval(
+            LetterStep.APPROVE,
+            awaiting=approval is not None and approval.awaiting,
+            resent_by=None if approval is None else approval.resent_by_id,
+            actor=actor.pk,
+        ).require()
+        assert approval is not None
+        approval.approved_by, approval.approved_at = actor, now
+        approval.save(update_fields=["approved_by", "approved_at"])
+        audit.append(
+            [
+                audit.Change(
+                    actor=actor_label(actor),
+                    action="approve_letter",
+                    object_type="letter",
+                    object_id=str(letter.pk),
+                    at=now,
+                    before={"approved_at": None},
+                    after={
+                        "kind": letter.kind,
+                        "card_id": letter.card_id,
+                        "card_number": letter.card.number,
+                        "resent_by": actor_label(approval.resent_by),
+                        "resent_at": approval.resent_at.isoformat(),
+                        "approved_at": now.isoformat(),
+                    },
+                ),
+            ]
+        )
+        return approval

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from ekort.domain.access import SEE_EXPIRING
 from ekort.domain.vocabulary import Role
 from ekort.services import clock
 from ekort.services.roles import roles_of
@@ -26,9 +27,12 @@ def navigation(request: HttpRequest) -> list[tuple[str, str]]:
     if roles & {Role.SUPPORT, Role.ISSUER_ADMIN}:
         items.append((gettext("Kundtjänst"), reverse("portal:support-find")))
         items.append((gettext("Översikt"), reverse("portal:support-overview")))
+    if roles & SEE_EXPIRING.roles.keys():
+        items.append((gettext("Kort som går ut"), reverse("portal:renewals")))
     if Role.ISSUER_ADMIN in roles:
         items.append((gettext("Utskriftskö"), reverse("portal:issuer-queue")))
         items.append((gettext("Utfärdare och spärrlistor"), reverse("portal:issuer-authorities")))
+        items.append((gettext("API-nycklar"), reverse("portal:issuer-tokens")))
     if roles:
         items.append((gettext("Kortkontor"), reverse("portal:offices")))
     items.append((gettext("Regler"), reverse("rules")))

@@ -71,7 +71,7 @@ GENERATIONS: dict[str, Any] = {
 }
 
 NOTICE_KINDS: dict[str, Any] = {
-    "card_sent": _("Kortet har skickats, aktivera senast"),
+    "card_sent": _("Kortet har skickats – aktivera det i tid"),
     "pickup_deadline": _("Sista dag att hämta ut kortet närmar sig"),
     "activation_deadline": _("Sista dag att aktivera kortet närmar sig"),
     "card_expiring": _("Kortet slutar snart gälla"),

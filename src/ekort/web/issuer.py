@@ -1,6 +1,6 @@
 """Utfärdare: the issuer administrator's own pages. The print queue (the letters not printed
-yet, their PDFs, marking a print run done) and the certificate authorities with their latest
-CRLs, read only.
+yet, their PDFs, marking a print run done), the certificate authorities with their latest
+CRLs, read only, and the API tokens (list, revoke).
 
 Thin views over `ekort.services.print_queue` and the CA records. A letter's PDF may carry the PUK
 (a PIN/PUK letter, a reserve card's code envelope): it goes out as a download that no cache
@@ -29,7 +29,7 @@ from django.views import View
 
 from ekort.domain.errors import NotFound, Refused
 from ekort.domain.vocabulary import Role
-from ekort.services import clock, print_queue
+from ekort.services import clock, print_queue, tokens
 from ekort.services.ca import authority, status
 from ekort.store.models import CertificateAuthority, Crl, Letter
 
@@ -88,6 +88,11 @@ class LetterRow:
     @property
     def carries_puk(self) -> bool:
         return print_queue.letter_carries_puk(self.letter)
+
+    @property
+    def awaits_approval(self) -> bool:
+        """Sent again with the PUK, and not yet approved by a second person (E14)."""
+        return print_queue.awaits_approval(self.letter)
 
     @property
     def may_download(self) -> bool:
@@ -164,6 +169,8 @@ class PrintQueueView(IssuerView):
                 "brev", _("Ett av breven finns inte längre. Ladda om sidan och försök igen.")
             )
             return render_queue(request, form=form, status=400)
+        except Refused as exc:  # one of them waits for a second person's approval (E14)
+            return render_queue(request, problem=Problem.refused("mark", 0, exc), status=409)
         if marked:
             messages.success(
                 request,
@@ -195,6 +202,44 @@ class LetterPdfView(IssuerView):
         response["Content-Disposition"] = f'attachment; filename="brev-{letter_id}.pdf"'
         response["Cache-Control"] = "no-store"  # it may carry a PUK
         return response
+
+
+# --- API-nycklar ------------------------------------------------------------------------------
+
+TOKEN_STATES: dict[str, Any] = {
+    tokens.TokenState.LIVE: gettext_lazy("Gäller"),
+    tokens.TokenState.EXPIRED: gettext_lazy("Utgången"),
+    tokens.TokenState.REVOKED: gettext_lazy("Återkallad"),
+}
+
+
+class TokensView(IssuerView):
+    """Every API token: whose, what for, issued, last used, until when, and whether it works;
+    never the token or its digest. A live one can be revoked."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rows = tokens.list_tokens(actor=request.user, now=clock.now())
+        context = {
+            "rows": [(row, TOKEN_STATES[row.state]) for row in rows],
+            "live": tokens.TokenState.LIVE,
+        }
+        return render(request, "ekort/portal/issuer/tokens.html", context)
+
+
+class RevokeTokenView(IssuerView):
+    """POST only: revoke a token at once (audited as `revoke_api_token`)."""
+
+    def post(self, request: HttpRequest, token_id: int) -> HttpResponse:
+        try:
+            record = tokens.revoke_token(actor=request.user, token_id=token_id, now=clock.now())
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        messages.success(
+            request,
+            _("API-nyckeln är återkallad: %(name)s. Den fungerar inte längre.")
+            % {"name": record.name},
+        )
+        return HttpResponseRedirect(reverse("portal:issuer-tokens"))
 
 
 # --- Utfärdare och spärrlistor ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.views import View
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.letter_rules import decide_cover_letter_again
+from ekort.domain.letter_rules import LetterStep, decide_cover_letter_again, decide_letter_approval
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date
@@ -153,17 +153,34 @@ def _deadlines(card: Card, today: date) -> list[dict[str, Any]]:
     ]
 
 
+def _letter_row(request: HttpRequest, letter: Letter, card: Card, problem: Problem | None) -> Any:
+    approval = print_queue.approval_of(letter)
+    awaiting = approval is not None and approval.awaiting
+    return {
+        "letter": letter,
+        "kind": LETTER_KINDS.get(letter.kind, letter.kind),
+        "may_resend": _may_resend(letter, card),
+        "approval": approval,
+        "awaits_approval": awaiting,
+        # Offered to anyone but whoever sent it again, by the rule the service asks (E14).
+        "may_approve": approval is not None
+        and decide_letter_approval(
+            LetterStep.APPROVE,
+            awaiting=awaiting,
+            resent_by=approval.resent_by_id,
+            actor=request.user.pk,
+        ).allowed,
+        "problem": problem if problem and problem.target == letter.pk else None,
+    }
+
+
 def render_card(
     request: HttpRequest, card: Card, *, problem: Problem | None = None, status: int = 200
 ) -> HttpResponse:
+    letters = card.letters.select_related("approval__resent_by", "approval__approved_by")
     letter_rows = [
-        {
-            "letter": letter,
-            "kind": LETTER_KINDS.get(letter.kind, letter.kind),
-            "may_resend": _may_resend(letter, card),
-            "problem": problem if problem and problem.target == letter.pk else None,
-        }
-        for letter in card.letters.order_by("-queued_at", "-pk")
+        _letter_row(request, letter, card, problem)
+        for letter in letters.order_by("-queued_at", "-pk")
     ]
     context = {
         "row": reading.CardRow(card),
@@ -239,6 +256,21 @@ class ResendLetterView(SupportView):
             _("%(kind)s är lagt i utskriftskön igen, till den folkbokföringsadress som gäller nu.")
             % {"kind": kind},
         )
+        return HttpResponseRedirect(reverse("portal:support-card", args=[letter.card_id]))
+
+
+class ApproveLetterView(SupportView):
+    """POST only: a second person approves a letter with the PUK that another sent again (E14);
+    the card page shows the button to everyone of the desk but the one who sent it."""
+
+    def post(self, request: HttpRequest, letter_id: int) -> HttpResponse:
+        letter = get_object_or_404(Letter.objects.select_related("card"), pk=letter_id)
+        try:
+            print_queue.approve_letter(actor=request.user, letter_id=letter.pk, now=clock.now())
+        except Refused as exc:
+            problem = Problem.refused("approve", letter.pk, exc)
+            return render_card(request, _card(letter.card_id), problem=problem, status=409)
+        messages.success(request, _("Utskicket är godkänt. Brevet skrivs ut med nästa utskrift."))
         return HttpResponseRedirect(reverse("portal:support-card", args=[letter.card_id]))
 
 

@@ -3,7 +3,7 @@ by their database ids, and every lookup is limited to what the account may see."
 
 from django.urls import path
 
-from . import issuer, office, portal, selfservice, support
+from . import issuer, office, portal, renewals, selfservice, support
 from .signin import SignInView, SignOutView
 
 app_name = "portal"
@@ -105,6 +105,8 @@ urlpatterns = [
         portal.BlockStaffCardView.as_view(),
         name="block-staff",
     ),
+    path("kort-som-gar-ut/", renewals.RenewalsView.as_view(), name="renewals"),
+    path("kort-som-gar-ut/csv/", renewals.RenewalsCsvView.as_view(), name="renewals-csv"),
     path("stod/", support.SearchView.as_view(), name="support-find"),
     path("stod/oversikt/", support.OverviewView.as_view(), name="support-overview"),
     path("stod/person/<int:person_id>/", support.PersonView.as_view(), name="support-person"),
@@ -115,11 +117,22 @@ urlpatterns = [
         support.ResendLetterView.as_view(),
         name="support-resend",
     ),
+    path(
+        "stod/brev/<int:letter_id>/godkann/",
+        support.ApproveLetterView.as_view(),
+        name="support-approve-letter",
+    ),
     path("utfardare/utskriftsko/", issuer.PrintQueueView.as_view(), name="issuer-queue"),
     path(
         "utfardare/utskriftsko/brev/<int:letter_id>/pdf/",
         issuer.LetterPdfView.as_view(),
         name="issuer-letter-pdf",
+    ),
+    path("utfardare/api-nycklar/", issuer.TokensView.as_view(), name="issuer-tokens"),
+    path(
+        "utfardare/api-nycklar/<int:token_id>/aterkalla/",
+        issuer.RevokeTokenView.as_view(),
+        name="issuer-token-revoke",
     ),
     path(
         "utfardare/utfardare-och-sparrlistor/",

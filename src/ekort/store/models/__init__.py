@@ -10,6 +10,7 @@ from .cards import (
     IdentityCheck,
     Letter,
 )
+from .letters import LetterApproval
 from .notices import Notice
 from .offices import CardOffice, OpeningException, OpeningInterval
 from .people import Account, Organisation, Person, Unit
@@ -33,6 +34,7 @@ __all__ = [
     "FourEyesApproval",
     "IdentityCheck",
     "Letter",
+    "LetterApproval",
     "Notice",
     "OcspResponse",
     "OpeningException",

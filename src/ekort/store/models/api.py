@@ -10,8 +10,9 @@ class ApiToken(models.Model):
     """A bearer token for `/api/v1/`, acting as its user (with that user's roles).
 
     The token itself is shown once, when issued; the database keeps its SHA-256 `digest`, so
-    a copy of the database does not give anyone API access. A revoked token is kept, so that
-    the audit trail's references to it stay meaningful.
+    a copy of the database does not give anyone API access. It works until `expires_at` (90
+    days after it was issued, unless said otherwise). A revoked or expired token is kept, so
+    that the audit trail's references to it stay meaningful.
     """
 
     user = models.ForeignKey(
@@ -20,6 +21,7 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100)
     digest = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the token
     created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
 
