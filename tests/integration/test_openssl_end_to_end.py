@@ -21,6 +21,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -598,3 +599,109 @@ def test_a_produced_card_is_a_pkcs11_token_that_pkcs11_tool_reads(
     assert "token-auth.pem: revoked" in held.out, held
     assert "Reason: certificateHold" in held.out, held
     assert certificate_of(r.ca).subject == x509.load_der_x509_certificate(der).issuer
+
+
+# A PDF signed with the card's signature key by another program, through PKCS#11 alone (as
+# pyHanko signs with any PKCS#11 token): argv = module, token label, code, ca chain, in, out.
+_SIGN_PDF = """
+import sys
+from asn1crypto import pem, x509
+from pyhanko.config.pkcs11 import TokenCriteria
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import pkcs11, signers
+
+module, label, code, chain, source, target = sys.argv[1:]
+with open(chain, "rb") as f:
+    ca_chain = [x509.Certificate.load(der) for _, _, der in pem.unarmor(f.read(), True)]
+session = pkcs11.open_pkcs11_session(
+    module, token_criteria=TokenCriteria(label=label), user_pin=code
+)
+signer = pkcs11.PKCS11Signer(
+    session,
+    cert_label="signature",
+    key_label="signature",
+    ca_chain=ca_chain,
+    use_raw_mechanism=True,  # SoftHSM has no CKM_ECDSA_SHA256: hash here, sign the digest
+)
+with open(source, "rb") as f:
+    signed = signers.sign_pdf(
+        IncrementalPdfFileWriter(f),
+        signers.PdfSignatureMetadata(field_name="Signature"),
+        signer=signer,
+    )
+with open(target, "wb") as out:
+    out.write(signed.getvalue())
+"""
+
+
+def test_a_pdf_signed_through_pkcs11_needs_the_signature_code_and_validates_with_ocsp(
+    softhsm_cards: SoftHsm, region: Region
+) -> None:
+    """R12 on a PKCS#11 card: another program signs a PDF with the signature key after the
+    signature code, and not after the card PIN; the signature validates up to the root, the
+    signer's certificate checked by OCSP at the responder its AIA names, the issuing CA on the
+    root's CRL."""
+    pytest.importorskip("pyhanko")
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+    from reportlab.pdfgen import canvas
+
+    r = region
+    card = activate(r, sent_home(r))
+    assert card.number is not None
+    record = holder_certificates.download_signature_certificate(
+        actor=r.world.holder, card_id=card.pk, pin=PIN, signature_code=SIGNATURE_CODE, now=now()
+    )
+    r.served(record)
+    build_crl(r.hierarchy.root, now())
+    pdf = canvas.Canvas(str(r.dir / "prescription.pdf"))
+    pdf.drawString(72, 720, "Recept: 1 x Alvedon 500 mg")
+    pdf.save()
+
+    def sign(label: str, code: str) -> Ran:
+        return run(
+            *(sys.executable, "-c", _SIGN_PDF, softhsm_cards.module, label, code),
+            *("chain.pem", "prescription.pdf", "signed.pdf"),
+            cwd=r.dir,
+            env=softhsm_cards.env,
+            ok=False,
+        )
+
+    signature_token = f"PIN2 {card.number}"
+    # The card PIN opens the card's own token, which has no signature key; and it is not the
+    # signature token's PIN.
+    for label, code, why in (
+        (card.number, PIN, "Could not find certificate with label 'signature'"),
+        (signature_token, PIN, "PinIncorrect"),
+    ):
+        refused = sign(label, code)
+        assert refused.returncode != 0, refused
+        assert why in refused.out, refused
+        assert not (r.dir / "signed.pdf").exists(), refused
+    signed = sign(signature_token, SIGNATURE_CODE)
+    assert signed.returncode == 0, signed
+
+    root = asn1_x509.Certificate.load(bytes(r.hierarchy.root.certificate_der))
+    context = ValidationContext(
+        trust_roots=[root],
+        allow_fetching=True,
+        revinfo_policy=CertRevTrustPolicy(
+            RevocationCheckingPolicy(
+                ee_certificate_rule=RevocationCheckingRule.OCSP_REQUIRED,
+                intermediate_ca_cert_rule=RevocationCheckingRule.CRL_REQUIRED,
+            )
+        ),
+    )
+    with (r.dir / "signed.pdf").open("rb") as f:
+        [embedded] = PdfFileReader(f).embedded_signatures
+        status = validate_pdf_signature(embedded, context)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    assert status.signing_cert.dump() == bytes(record.der)
+    assert status.revocation_details is None or not status.revocation_details.revoked

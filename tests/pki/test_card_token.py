@@ -8,6 +8,7 @@ with a card number of its own.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -895,3 +896,69 @@ def test_the_pkcs11_card_state_holds_no_codes(
         without_key.open(number).reset_pin(NEW_PIN)
     with refused(TokenError):
         without_key.open(new_card_number()).personalise(puk=PUK)
+
+
+def test_the_pkcs11_signature_key_sits_behind_the_signature_code_in_a_slot_of_its_own(
+    softhsm: Any,
+    pkcs11_reader: Pkcs11CardReader,
+    tmp_path: Path,
+) -> None:
+    """As OpenSC presents a card with two PINs: one slot per PIN. The card's own token (the
+    PIN) holds the authentication key; the signature key is on a second token, labelled
+    'PIN2 <card number>', whose user PIN is the signature code. Any PKCS#11 program can sign
+    with it after the signature code, and with nothing else."""
+    number = new_card_number()
+    token = pkcs11_reader.open(number)
+    token.personalise(puk=PUK)
+    token.generate_key(KeySlot.AUTH, KeyAlgorithm.EC_P256)
+    token.set_pin(PIN)
+    token.verify_pin(PIN)
+    token.set_signature_code(SIGNATURE_CODE)
+    public = token.generate_key(KeySlot.SIGNATURE, KeyAlgorithm.EC_P256)
+    token.put_certificate(KeySlot.SIGNATURE, certificate_for(public))
+    stored = token.certificate(KeySlot.SIGNATURE)
+    assert stored is not None
+    assert x509.load_der_x509_certificate(stored).public_key() == public
+    token.close()
+    signature_token = f"PIN2 {number}"
+
+    holder_view = _pkcs11_tool(softhsm, number, "--login", "--pin", PIN, "--list-objects")
+    assert "label:      auth" in holder_view
+    assert "label:      signature" not in holder_view  # not on the PIN's token at all
+
+    (tmp_path / "data").write_bytes(hashlib.sha256(DATA).digest())
+
+    def sign_with(code: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                *("pkcs11-tool", "--module", softhsm.module_path),
+                *("--token-label", signature_token, "--login", "--pin", code),
+                *("--sign", "--id", "02", "--mechanism", "ECDSA"),
+                *("--signature-format", "openssl"),
+                *("--input-file", str(tmp_path / "data"), "--output-file", str(tmp_path / "sig")),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=softhsm.env,
+        )
+
+    with_pin = sign_with(PIN)
+    assert with_pin.returncode != 0, with_pin.stdout + with_pin.stderr
+    assert "CKR_PIN_INCORRECT" in with_pin.stdout + with_pin.stderr
+    with_code = sign_with(SIGNATURE_CODE)
+    assert with_code.returncode == 0, with_code.stdout + with_code.stderr
+    assert_signed(public, (tmp_path / "sig").read_bytes(), DATA)
+
+    # The card's wrong try through another program is not counted by ekort (SoftHSM counts
+    # none), but ekort's own tries are, on the card: three wrong codes block it.
+    again = pkcs11_reader.open(number)
+    again.verify_pin(PIN)
+    for tries_left in (2, 1):
+        with refused(WrongCode) as info:
+            again.sign(KeySlot.SIGNATURE, DATA, PIN)
+        assert isinstance(info.value, WrongCode)
+        assert info.value.tries_left == tries_left
+    with refused(PinBlocked):
+        again.sign(KeySlot.SIGNATURE, DATA, PIN)
+    again.close()

@@ -105,6 +105,9 @@ class CardCodes:
     puk_tries_left: int = PUK_TRIES
     signature_code: CodeHash | None = None
     signature_code_tries_left: int = SIGNATURE_CODE_TRIES
+    # The token checks the signature code itself (a PKCS#11 card: it is the user PIN of the
+    # signature key's own slot), so no hash of it is kept here; only its try counter.
+    signature_code_on_token: bool = False
 
     # Guards -----------------------------------------------------------------------------------
 
@@ -190,33 +193,42 @@ class CardCodes:
 
     # Signature code ---------------------------------------------------------------------------
 
-    def choose_signature_code(self, code: str) -> None:
+    def choose_signature_code(self, code: str | None) -> None:
+        """A new signature code, and its tries back. `code` None: the token keeps the code
+        itself (`signature_code_on_token`) and checks it; nothing of it is kept here."""
         self.require_usable()
-        self.signature_code = CodeHash.of(code)
+        self.signature_code = None if code is None else CodeHash.of(code)
+        self.signature_code_on_token = code is None
         self.signature_code_tries_left = SIGNATURE_CODE_TRIES
 
-    def _require_signature_code(self) -> CodeHash:
+    def before_signature_code(self) -> None:
         self.require_activated()
-        if self.signature_code is None:
+        if self.signature_code is None and not self.signature_code_on_token:
             raise TokenError("No signature code has been chosen for this card.")
         if self.signature_code_tries_left <= 0:
             raise PinBlocked(
                 "The signature code is blocked after three wrong tries. The holder chooses a "
                 "new one at the self-service pages."
             )
-        return self.signature_code
 
-    def check_signature_code(self, code: str) -> None:
-        if self._require_signature_code().matches(code):
+    def record_signature_code(self, correct: bool) -> None:
+        if correct:
             self.signature_code_tries_left = SIGNATURE_CODE_TRIES
             return
-        self.signature_code_tries_left -= 1
-        self._require_signature_code()  # raises PinBlocked on the last try
+        self.signature_code_tries_left = max(self.signature_code_tries_left - 1, 0)
+        self.before_signature_code()  # raises PinBlocked on the last try
         raise WrongCode(
             f"Wrong signature code: {_tries(self.signature_code_tries_left)} left before it is "
             "blocked.",
             self.signature_code_tries_left,
         )
+
+    def check_signature_code(self, code: str) -> None:
+        """Against the hash kept here (a card whose token does not check the code itself)."""
+        self.before_signature_code()
+        if self.signature_code is None:
+            raise TokenError("This card's token checks the signature code itself.")
+        self.record_signature_code(self.signature_code.matches(code))
 
     # Storage ----------------------------------------------------------------------------------
 
@@ -228,6 +240,7 @@ class CardCodes:
             "puk_tries_left": self.puk_tries_left,
             "signature_code": self.signature_code and self.signature_code.to_json(),
             "signature_code_tries_left": self.signature_code_tries_left,
+            "signature_code_on_token": self.signature_code_on_token,
         }
 
     @classmethod
@@ -240,4 +253,5 @@ class CardCodes:
             puk_tries_left=int(data["puk_tries_left"]),
             signature_code=CodeHash.from_json(signature_code) if signature_code else None,
             signature_code_tries_left=int(data["signature_code_tries_left"]),
+            signature_code_on_token=bool(data.get("signature_code_on_token", False)),
         )

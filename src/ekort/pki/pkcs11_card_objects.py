@@ -2,10 +2,11 @@
 
 Per key slot: a key pair made on the token (private half: CKA_TOKEN, CKA_PRIVATE,
 CKA_SENSITIVE, not extractable) and an X.509 certificate object, all three with the slot's
-name as CKA_LABEL and the slot's CKA_ID, so that standard tools pair them. One public CKO_DATA
-object labelled "ekort-card-state" carries what a physical card's chip would keep itself: the
-try counters, whether the card is activated, the signature code's hash and the PUK sealed with
-the card management system's administrative key.
+name as CKA_LABEL and the slot's CKA_ID, so that standard tools pair them (the signature slot's
+on the signature token, the others on the card's). One public CKO_DATA object on the card's
+token, labelled "ekort-card-state", carries what a physical card's chip would keep itself: the
+try counters, whether the card is activated, and the PUK sealed with the card management
+system's administrative key.
 """
 
 from __future__ import annotations
