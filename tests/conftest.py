@@ -25,15 +25,21 @@ from tests import factories
 FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # scrypt's cost for the codes a holder chooses, outside the chip's own tests (cheap_chosen_codes).
 CHEAP_CODE_COST = 2**4
+# PBKDF2 iterations for the CA key files the suite writes and opens (production: 600,000, about
+# a fifth of a second per file, and every test with a CA opens a few). tests/pki/test_keys.py
+# tests the production cost once.
+CHEAP_KEY_FILE_ROUNDS = 1_000
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fast_password_hashing() -> Iterator[None]:
+def _cheap_passwords_and_key_files() -> Iterator[None]:
     from django.conf import settings
     from django.test import override_settings
 
     hashers = [*FAST_PASSWORD_HASHERS, *settings.PASSWORD_HASHERS]
-    with override_settings(PASSWORD_HASHERS=list(dict.fromkeys(hashers))):
+    with override_settings(
+        PASSWORD_HASHERS=list(dict.fromkeys(hashers)), EKORT_KEY_KDF_ROUNDS=CHEAP_KEY_FILE_ROUNDS
+    ):
         yield
 
 

@@ -2,8 +2,9 @@
 
 Everything that differs between a laptop and production comes from the environment:
 - DATABASE_URL: PostgreSQL in production (postgres://...); without it, SQLite in var/.
-- EKORT_ENV: "development" (default) or "production". Production requires a real
-  DJANGO_SECRET_KEY and EKORT_AUDIT_KEY, turns DEBUG off and refuses simulated time.
+- EKORT_ENV: "development" (default) or "production". Production requires strong secrets
+  (DJANGO_SECRET_KEY, EKORT_AUDIT_KEY and the others; see "What production refuses" at the
+  end), turns DEBUG off and refuses simulated time and the virtual card reader.
 - EKORT_SIMULATED_NOW: run at a simulated instant (development and test only).
 - EKORT_POLICY_CALENDAR: path to another region's policy calendar (TOML).
 """
@@ -178,6 +179,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "ekort/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "ekort.web.signin.client_address"
 EKORT_SIGN_IN_ADDRESS_LIMIT = int(os.environ.get("EKORT_SIGN_IN_ADDRESS_LIMIT", "20"))
+# Axes warns when its lockout leaves the address out; the handler above counts the address
+# itself, with a limit of its own.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 
 # How long a signed-in session lasts (ekort.web.sessions): at most *_SESSION_HOURS after
@@ -330,7 +334,7 @@ def _refuse_in_production() -> None:
     # A token's PIN is as long as the token allows, and the token locks after a few wrong
     # tries; the published default is refused all the same.
     needs_pin = "pkcs11" in (EKORT_KEY_BACKEND, EKORT_CARD_READER)
-    if needs_pin and EKORT_PKCS11_PIN == DEVELOPMENT_SECRETS["EKORT_PKCS11_PIN"]:
+    if needs_pin and EKORT_PKCS11_PIN in DEVELOPMENT_SECRETS.values():
         raise ImproperlyConfigured(
             "EKORT_PKCS11_PIN is too weak for production: it is a development default, "
             "published in ekort's source. Set the token's own user PIN."

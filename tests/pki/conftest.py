@@ -20,6 +20,9 @@ SPARE_TOKEN_LABEL = "ekort-spare"  # never logged in to successfully: for the wr
 USER_PIN = "123456"
 SO_PIN = "12345678"
 PASSPHRASE = b"correct horse battery staple"
+# PBKDF2 iterations for the key files these tests write: the production cost (600,000) is
+# tested once, in test_keys.py; at that cost each new file would take a fifth of a second.
+CHEAP_ROUNDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -87,4 +90,4 @@ def pkcs11_backend(softhsm_token: tuple[str, str, str]) -> Iterator[Pkcs11KeyBac
 
 @pytest.fixture
 def encrypted_backend(tmp_path: Path) -> EncryptedFileKeyBackend:
-    return EncryptedFileKeyBackend(tmp_path / "keys", PASSPHRASE)
+    return EncryptedFileKeyBackend(tmp_path / "keys", PASSPHRASE, kdf_rounds=CHEAP_ROUNDS)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from ekort.pki import keys
+from ekort.pki import key_files, keys
 from ekort.pki.keys import (
     EncryptedFileKeyBackend,
     KeyAlgorithm,
@@ -30,7 +30,7 @@ from ekort.pki.keys import (
 )
 from ekort.pki.pkcs11_keys import Pkcs11KeyBackend, key_id
 
-from .conftest import PASSPHRASE, SPARE_TOKEN_LABEL, TOKEN_LABEL, USER_PIN, SoftHsm
+from .conftest import CHEAP_ROUNDS, PASSPHRASE, SPARE_TOKEN_LABEL, TOKEN_LABEL, USER_PIN, SoftHsm
 
 BACKENDS = ["encrypted", "pkcs11"]
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -181,7 +181,7 @@ def test_the_key_survives_reopening(
     if isinstance(backend, Pkcs11KeyBackend):
         reopened: KeyBackend = Pkcs11KeyBackend(*request.getfixturevalue("softhsm_token"))
     else:
-        reopened = EncryptedFileKeyBackend(tmp_path / "keys", PASSPHRASE)
+        reopened = EncryptedFileKeyBackend(tmp_path / "keys", PASSPHRASE, kdf_rounds=CHEAP_ROUNDS)
     assert reopened.exists(ref)
     assert reopened.public_key(ref) == public
     cert = self_signed(reopened, ref, hashes.SHA256())
@@ -328,7 +328,8 @@ def test_pkcs11_missing_token_or_module_is_a_key_error(softhsm: SoftHsm) -> None
 
 
 def test_encrypted_wrong_passphrase_is_a_key_error(tmp_path: Path) -> None:
-    ref = EncryptedFileKeyBackend(tmp_path, PASSPHRASE).create_key("ca", KeyAlgorithm.EC_P256)
+    backend = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS)
+    ref = backend.create_key("ca", KeyAlgorithm.EC_P256)
     stranger = EncryptedFileKeyBackend(tmp_path, b"not the passphrase at all")
     with pytest.raises(KeyError_, match="wrong passphrase") as raised:
         stranger.signing_key(ref)
@@ -344,6 +345,97 @@ def test_encrypted_key_file_is_private_and_encrypted(
     pem = path.read_text(encoding="ascii")
     assert pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
     assert pem.rstrip().endswith("-----END ENCRYPTED PRIVATE KEY-----")
+
+
+def file_rounds(path: Path) -> int | None:
+    return key_files.kdf_rounds(path.read_bytes())
+
+
+def test_a_new_key_file_is_pbes2_at_the_backends_cost(tmp_path: Path) -> None:
+    backend = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS)
+    ref = backend.create_key("ca", KeyAlgorithm.EC_P256)
+    path = tmp_path / "ca.p8.pem"
+    assert file_rounds(path) == CHEAP_ROUNDS
+    # Any PKCS#8 reader opens it: cryptography here, OpenSSL below.
+    opened = serialization.load_pem_private_key(path.read_bytes(), PASSPHRASE)
+    assert opened.public_key() == backend.public_key(ref)
+    if shutil.which("openssl"):
+        described = subprocess.run(
+            ["openssl", "asn1parse", "-in", str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        assert re.search(r":PBES2\n.*:PBKDF2\n", described, re.S), described
+        assert ":hmacWithSHA256" in described and ":aes-256-cbc" in described
+
+
+def test_the_production_cost_is_owasps_figure(tmp_path: Path) -> None:
+    """Once, at the real cost: a new file takes OWASP's 600,000 PBKDF2-HMAC-SHA256 iterations
+    (the figure settings hold production to), where cryptography's own encryption of PKCS#8
+    gives 2,048."""
+    from django.conf import settings
+
+    assert keys.PBKDF2_ROUNDS == 600_000 == settings.KEY_FILE_KDF_ROUNDS
+    ref = EncryptedFileKeyBackend(tmp_path, PASSPHRASE).create_key("ca", KeyAlgorithm.EC_P256)
+    assert file_rounds(tmp_path / "ca.p8.pem") == 600_000
+    assert EncryptedFileKeyBackend(tmp_path, PASSPHRASE).exists(ref)
+
+
+def write_old_file(
+    directory: Path, label: str, passphrase: bytes = PASSPHRASE
+) -> ec.EllipticCurvePrivateKey:
+    """A key file as ekort wrote them before: cryptography's PKCS#8 at 2,048 iterations."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{label}.p8.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+    )
+    path.chmod(0o600)
+    return key
+
+
+def test_an_old_key_file_still_opens_and_says_it_is_cheap(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = write_old_file(tmp_path, "old-ca")
+    assert file_rounds(tmp_path / "old-ca.p8.pem") == 2048
+    backend = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS * 4)
+    with caplog.at_level("WARNING", logger="ekort.pki.keys"):
+        assert backend.public_key(KeyRef("encrypted", "old-ca")) == old.public_key()
+    assert "old-ca" in caplog.text and "2,048" in caplog.text
+    assert "ekort ca reencrypt" in caplog.text
+
+
+def test_reencrypting_brings_old_files_to_the_cost_and_keeps_the_keys(tmp_path: Path) -> None:
+    old = write_old_file(tmp_path, "old-ca")
+    backend = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS * 4)
+    new = backend.create_key("new-ca", KeyAlgorithm.EC_P256)
+    new_public = backend.public_key(new)
+    assert backend.reencrypt() == {"old-ca": 2048}  # the new file is at the cost already
+    assert file_rounds(tmp_path / "old-ca.p8.pem") == CHEAP_ROUNDS * 4
+    assert stat.S_IMODE((tmp_path / "old-ca.p8.pem").stat().st_mode) == 0o600
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["new-ca.p8.pem", "old-ca.p8.pem"]
+    fresh = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS * 4)
+    assert fresh.public_key(KeyRef("encrypted", "old-ca")) == old.public_key()
+    assert fresh.public_key(new) == new_public
+    assert fresh.reencrypt() == {}
+
+
+def test_reencrypting_under_a_new_passphrase(tmp_path: Path) -> None:
+    old_passphrase = b"the passphrase of a previous year"
+    old = write_old_file(tmp_path, "ca", passphrase=old_passphrase)
+    backend = EncryptedFileKeyBackend(tmp_path, PASSPHRASE, kdf_rounds=CHEAP_ROUNDS)
+    with pytest.raises(KeyError_, match="wrong passphrase") as raised:
+        backend.reencrypt(old_passphrase=b"not the old passphrase either")
+    assert "either" not in str(raised.value)
+    assert file_rounds(tmp_path / "ca.p8.pem") == 2048  # untouched
+    assert backend.reencrypt(old_passphrase=old_passphrase) == {"ca": 2048}
+    assert backend.public_key(KeyRef("encrypted", "ca")) == old.public_key()
+    with pytest.raises(ValueError, match="password"):
+        serialization.load_pem_private_key((tmp_path / "ca.p8.pem").read_bytes(), old_passphrase)
 
 
 def test_encrypted_short_passphrase_is_refused(tmp_path: Path) -> None:

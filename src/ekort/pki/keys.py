@@ -3,13 +3,14 @@
 A `KeyBackend` creates a key under a label and hands out a *signing key*: an object that
 `cryptography`'s builders accept and that signs on request, but whose private bytes cannot be
 read through it. Two backends implement it: `EncryptedFileKeyBackend` (PKCS#8 files encrypted
-with a passphrase) and `Pkcs11KeyBackend` (a hardware token or SoftHSM2, in `pkcs11_keys`).
-Nothing else in ekort touches private key bytes.
+with a passphrase, at the cost `key_files` sets) and `Pkcs11KeyBackend` (a hardware token or
+SoftHSM2, in `pkcs11_keys`). Nothing else in ekort touches private key bytes.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -25,7 +26,11 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPublicKeyTypes,
 )
 
+from . import key_files
+from .key_files import PBKDF2_ROUNDS
 from .signing_only import signing_only
+
+_log = logging.getLogger(__name__)
 
 
 class KeyAlgorithm(StrEnum):
@@ -100,7 +105,9 @@ def generate_private_key(algorithm: KeyAlgorithm) -> CertificateIssuerPrivateKey
 
 
 class EncryptedFileKeyBackend:
-    """PKCS#8 files encrypted with a passphrase (never on disk or in the database in clear).
+    """PKCS#8 files encrypted with a passphrase (never on disk or in the database in clear),
+    PBKDF2 at `kdf_rounds` iterations for new files. A file written at a lower cost (ekort's
+    files before 2025 took 2,048) still opens, with a warning; `reencrypt` rewrites it.
 
     Opened keys are cached in memory for the life of the process, so that signing thousands of
     OCSP responses does not decrypt the file thousands of times.
@@ -108,63 +115,122 @@ class EncryptedFileKeyBackend:
 
     name = "encrypted"
 
-    def __init__(self, directory: str | os.PathLike[str], passphrase: bytes) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        passphrase: bytes,
+        kdf_rounds: int = PBKDF2_ROUNDS,
+    ) -> None:
         if len(passphrase) < 16:
             raise KeyError_("The key passphrase must be at least 16 bytes long.")
+        if kdf_rounds < 1:
+            raise KeyError_("The key files' PBKDF2 cost is at least one iteration.")
         self._directory = Path(directory)
         self._passphrase = passphrase
+        self._kdf_rounds = kdf_rounds
         self._opened: dict[str, CertificateIssuerPrivateKeyTypes] = {}
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, object]) -> Self:
-        """directory, passphrase (bytes, or text taken as UTF-8)."""
+        """directory, passphrase (bytes, or text taken as UTF-8); kdf_rounds if not the
+        production cost."""
         directory = required_setting(settings, cls.name, "directory")
         passphrase = required_setting(settings, cls.name, "passphrase")
+        rounds = settings.get("kdf_rounds") or PBKDF2_ROUNDS
         if isinstance(passphrase, str):
             passphrase = passphrase.encode("utf-8")
         if not isinstance(passphrase, bytes) or not isinstance(directory, str | os.PathLike):
             raise KeyError_("The encrypted key backend needs a directory and a passphrase.")
-        return cls(directory, passphrase)
+        if not isinstance(rounds, int):
+            raise KeyError_("The encrypted key backend's kdf_rounds is a whole number.")
+        return cls(directory, passphrase, rounds)
 
     def _path(self, label: str) -> Path:
         return self._directory / f"{check_label(label)}.p8.pem"
+
+    def _write(self, path: Path, pem: bytes, *, replace: bool) -> None:
+        """Mode 0600 from the start. A new file with O_EXCL, so that two processes creating the
+        same label cannot overwrite each other; a rewritten one through a file beside it,
+        moved over the old in one step, so that a crash leaves the old file or the new."""
+        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = path.with_name(f".{path.name}.new") if replace else path
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+            file.flush()
+            os.fsync(file.fileno())
+        if replace:
+            os.replace(target, path)
 
     def create_key(self, label: str, algorithm: KeyAlgorithm) -> KeyRef:
         path = self._path(label)
         if path.exists():
             raise KeyError_(f"A key labelled {label!r} exists already; keys are never replaced.")
         key = generate_private_key(algorithm)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(self._passphrase),
-        )
-        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # O_EXCL: two processes creating the same label cannot overwrite each other.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
+        self._write(path, key_files.encrypt(key, self._passphrase, self._kdf_rounds), replace=False)
         self._opened[label] = key
         return KeyRef(self.name, label)
+
+    def _load(
+        self, label: str, passphrase: bytes
+    ) -> tuple[CertificateIssuerPrivateKeyTypes, int | None]:
+        """The key in file `label`, and the file's PBKDF2 cost (None: not PBKDF2)."""
+        path = self._path(label)
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            raise KeyError_(f"No key {label!r} in {self._directory}.") from None
+        try:
+            loaded = serialization.load_pem_private_key(pem, passphrase)
+        except ValueError:
+            raise KeyError_(
+                f"Key {label!r} cannot be opened: wrong passphrase or damaged file."
+            ) from None
+        if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise KeyError_(f"Key {label!r} is neither RSA nor ECDSA.")
+        return loaded, key_files.kdf_rounds(pem)
 
     def _open(self, ref: KeyRef) -> CertificateIssuerPrivateKeyTypes:
         if ref.backend != self.name:
             raise KeyError_(f"Key {ref} does not belong to the {self.name} backend.")
         key = self._opened.get(ref.label)
         if key is None:
-            path = self._path(ref.label)
-            try:
-                loaded = serialization.load_pem_private_key(path.read_bytes(), self._passphrase)
-            except FileNotFoundError:
-                raise KeyError_(f"No key {ref.label!r} in {self._directory}.") from None
-            except ValueError:
-                raise KeyError_(
-                    f"Key {ref.label!r} cannot be opened: wrong passphrase or damaged file."
-                ) from None
-            if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-                raise KeyError_(f"Key {ref.label!r} is neither RSA nor ECDSA.")
-            key = self._opened[ref.label] = loaded
+            key, rounds = self._load(ref.label, self._passphrase)
+            if rounds is not None and rounds < self._kdf_rounds:
+                _log.warning(
+                    "Key file %r is encrypted at %s PBKDF2 iterations, below the %s new files "
+                    "get: run `ekort ca reencrypt` (docs/operations.md).",
+                    ref.label,
+                    f"{rounds:,}",
+                    f"{self._kdf_rounds:,}",
+                )
+            self._opened[ref.label] = key
         return key
+
+    def labels(self) -> list[str]:
+        """Every key in the directory, by label."""
+        suffix = ".p8.pem"
+        return sorted(
+            path.name.removesuffix(suffix)
+            for path in self._directory.glob(f"*{suffix}")
+            if not path.name.startswith(".")
+        )
+
+    def reencrypt(self, old_passphrase: bytes | None = None) -> dict[str, int | None]:
+        """Rewrite each key file below this backend's cost at that cost, under this backend's
+        passphrase; with `old_passphrase`, every file, opened with it (a new passphrase).
+        Returns the labels rewritten, each with its former cost (None: not PBKDF2). Every file
+        is opened before any is written, so a wrong passphrase changes nothing."""
+        opening = self._passphrase if old_passphrase is None else old_passphrase
+        due: dict[str, tuple[CertificateIssuerPrivateKeyTypes, int | None]] = {}
+        for label in self.labels():
+            key, rounds = self._load(label, opening)
+            if old_passphrase is not None or rounds is None or rounds < self._kdf_rounds:
+                due[label] = (key, rounds)
+        for label, (key, _) in due.items():
+            pem = key_files.encrypt(key, self._passphrase, self._kdf_rounds)
+            self._write(self._path(label), pem, replace=True)
+        return {label: rounds for label, (_, rounds) in due.items()}
 
     def public_key(self, ref: KeyRef) -> CertificateIssuerPublicKeyTypes:
         return self._open(ref).public_key()
@@ -199,7 +265,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
 def make_key_backend(kind: str, **settings: object) -> KeyBackend:
     """The backend named `kind` (a key of `BACKENDS`), configured from keyword settings.
 
-    "encrypted": directory, passphrase (bytes, or text taken as UTF-8).
+    "encrypted": directory, passphrase (bytes, or text taken as UTF-8), kdf_rounds.
     "pkcs11": module_path, token_label, user_pin.
     """
     if kind not in BACKENDS:

@@ -6,8 +6,15 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
-from ekort.pki.keys import KeyBackend, KeyError_, KeyRef, make_key_backend
+from ekort.pki.keys import (
+    EncryptedFileKeyBackend,
+    KeyBackend,
+    KeyError_,
+    KeyRef,
+    make_key_backend,
+)
 
 
 @cache
@@ -16,6 +23,7 @@ def key_backend() -> KeyBackend:
         settings.EKORT_KEY_BACKEND,
         directory=settings.EKORT_KEY_DIR,
         passphrase=settings.EKORT_KEY_PASSPHRASE,
+        kdf_rounds=settings.EKORT_KEY_KDF_ROUNDS,
         module_path=settings.EKORT_PKCS11_MODULE,
         token_label=settings.EKORT_PKCS11_TOKEN,
         user_pin=settings.EKORT_PKCS11_PIN,
@@ -33,6 +41,19 @@ def backend_for(ref: str) -> KeyBackend:
     return backend
 
 
+def reencrypt_key_files(old_passphrase: bytes | None = None) -> dict[str, int | None]:
+    """Every key file below EKORT_KEY_KDF_ROUNDS rewritten at that cost; with `old_passphrase`,
+    every file, from that passphrase to EKORT_KEY_PASSPHRASE. The labels rewritten, each with
+    its former PBKDF2 cost (None: encrypted otherwise)."""
+    backend = key_backend()
+    if not isinstance(backend, EncryptedFileKeyBackend):
+        raise KeyError_(
+            "Only key files are re-encrypted (EKORT_KEY_BACKEND=encrypted); keys on a token "
+            "stay on it."
+        )
+    return backend.reencrypt(old_passphrase=old_passphrase)
+
+
 def reset() -> None:
     """Forget the cached backend (tests change settings)."""
     key_backend.cache_clear()
@@ -46,6 +67,12 @@ def card_reader() -> Any:
         from ekort.pki.pkcs11_card import Pkcs11CardReader
 
         return Pkcs11CardReader(settings.EKORT_PKCS11_MODULE, admin_key=card_admin_key())
+    if settings.PRODUCTION and not settings.EKORT_TEST_SYSTEM:
+        # Settings refuse this at start already (docs/operations.md).
+        raise ImproperlyConfigured(
+            "The virtual card reader keeps the cards' private keys in clear: production uses "
+            "it only on a test system (EKORT_TEST_SYSTEM=1); set EKORT_CARD_READER=pkcs11."
+        )
     from ekort.pki.virtual_card import VirtualCardReader
 
     return VirtualCardReader(settings.EKORT_VIRTUAL_CARD_DIR)

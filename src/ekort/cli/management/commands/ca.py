@@ -1,4 +1,5 @@
-"""`ekort ca init|show|crl`: the certificate authority's hierarchy and its CRLs."""
+"""`ekort ca init|show|crl|publish|renew|reencrypt`: the certificate authority's hierarchy, its
+CRLs, and its key files."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from ekort.domain.errors import DomainError
 from ekort.services import clock
-from ekort.services.ca import authority, status
+from ekort.services.ca import authority, backends, status
+from ekort.services.ca.backends import KeyError_
 from ekort.store.models import CertificateAuthority
 
 
@@ -19,11 +22,14 @@ class Command(BaseCommand):
     help = (
         "Create the CA hierarchy (init), list it (show), write a CA's CRL (crl), publish "
         "what is due: stale OCSP responses and CRLs (publish [--loop SECONDS]), or give an "
-        "issuing CA a successor with a new key before it ends (renew --ca NAME)."
+        "issuing CA a successor with a new key before it ends (renew --ca NAME), or rewrite "
+        "the key files at the current cost (reencrypt [--old-passphrase-file PATH])."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("verb", choices=["init", "show", "crl", "publish", "renew"])
+        parser.add_argument(
+            "verb", choices=["init", "show", "crl", "publish", "renew", "reencrypt"]
+        )
         parser.add_argument(
             "--loop",
             type=float,
@@ -32,6 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--ca", help="with crl and renew: the CA's name or URL slug")
         parser.add_argument("--out", help="with crl: write the DER CRL to this file")
+        parser.add_argument(
+            "--old-passphrase-file",
+            metavar="PATH",
+            help="with reencrypt: the passphrase the key files were written with, when "
+            "EKORT_KEY_PASSPHRASE is a new one (every file is then rewritten)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -113,6 +125,23 @@ class Command(BaseCommand):
             f"{new.not_after:%Y-%m-%d}, OCSP signer {authority.responder_for(new).name}. "
             f"New card certificates come from {new.name}; {old.name} goes on signing CRLs and "
             f"OCSP answers for its certificates until it ends on {old.not_after:%Y-%m-%d}."
+        )
+
+    def _reencrypt(self, options: dict[str, Any]) -> None:
+        path = options["old_passphrase_file"]
+        old = Path(path).read_text(encoding="utf-8").strip().encode("utf-8") if path else None
+        try:
+            done = backends.reencrypt_key_files(old_passphrase=old)
+        except KeyError_ as problem:
+            raise CommandError(str(problem)) from None
+        cost = f"{settings.EKORT_KEY_KDF_ROUNDS:,}"
+        for label, rounds in done.items():
+            before = "not PBKDF2" if rounds is None else f"{rounds:,}"
+            self.stdout.write(f"{label}: {before} -> {cost} PBKDF2 iterations")
+        files = "key file" if len(done) == 1 else "key files"
+        self.stdout.write(
+            f"Re-encrypted {len(done)} {files}; every key file is now at {cost} iterations or "
+            "more. Restart the portal, the responder and the scheduler if the passphrase changed."
         )
 
     def _publish(self, options: dict[str, Any]) -> None:
