@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 
+from ekort.domain.access import Grant
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Account, Organisation, Person, Unit
 
@@ -60,6 +61,13 @@ def staff(username: str, *roles: Role, person: Person | None = None) -> User:
         group, _ = Group.objects.get_or_create(name=role.value)
         user.groups.add(group)
     Account.objects.create(user=user, person=person)
+    return user
+
+
+def grant(user: User, grant: Grant) -> User:
+    """Give the account a permission of its own besides its roles (`Grant`)."""
+    group, _ = Group.objects.get_or_create(name=grant.value)
+    user.groups.add(group)
     return user
 
 

@@ -142,6 +142,17 @@ def test_demo_late_instant_has_every_state_and_working_logins():
     id_admin = Account.objects.get(user__username=logins["id_admin"][0])
     assert id_admin.office is not None and id_admin.office.town == "Gävle"
 
+    # The HR department's nightly files (demo/register.py): a new name, a last day of
+    # employment, by the import, in the persons' histories.
+    renamed = Person.objects.get(given_name="Katarzyna")
+    assert renamed.family_name == "Nowak Lind" and renamed.name_changed_at is not None
+    assert renamed.cards.filter(state="active", produced_at__lt=renamed.name_changed_at).exists()
+    left = Person.objects.get(given_name="Henrik", family_name="Gustafsson")
+    assert left.employment_ends == date(2025, 3, 31)
+    assert not left.cards.filter(state__in=LIVE_STATES).exists()
+    actors = set(AuditEntry.objects.filter(action="update_person").values_list("actor", flat=True))
+    assert actors == {"job:people-import:hr-2025-04-01.csv", "job:people-import:hr-2025-10-06.csv"}
+
     # A second run finds the demo and changes nothing.
     before = demo.summarise()
     again = run_demo(LATE)

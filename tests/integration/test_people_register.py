@@ -370,6 +370,20 @@ def test_semicolons_and_a_byte_order_mark_as_spreadsheets_write_them(world, unit
     assert [c.where for c in report.created] == ["line 2"]
 
 
+def test_swedish_column_names_and_tabs(world, unit):
+    number = identity_number("19900215")
+    header = "Personnummer\tFörnamn\tEfternamn\tE-post\tEnhetens HSA-id\tSista anställningsdag"
+    text = f"{header}\n{number}\tSara\tLind\tsara@example.se\t{UNIT}\t2030-12-31\n"
+    report = run(text)
+    assert report.problems == []
+    sara = Person.objects.get(identity_number=number)
+    assert (sara.email, sara.unit_id, str(sara.employment_ends)) == (
+        "sara@example.se",
+        Unit.objects.get(hsa_id=UNIT).pk,
+        "2030-12-31",
+    )
+
+
 def test_ekort_people_import_of_a_missing_file_is_a_clear_error(world):
     with pytest.raises(CommandError) as failed:
         call_command("people", "import", str(Path("/nonexistent/personal.csv")))

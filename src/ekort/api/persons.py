@@ -34,7 +34,7 @@ def search_persons(request: HttpRequest, body: PersonSearchIn) -> Any:
         kind=search.QueryKind(field),
         within=visibility.visible_persons(actor),
     )
-    return [shapes.person_out(actor, person) for person in persons[:10]]
+    return [shapes.person_out(actor, person, listed=True) for person in persons[:10]]
 
 
 @router.post("", response={201: PersonOut, **ERRORS})

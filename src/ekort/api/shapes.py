@@ -21,10 +21,14 @@ def masked(identity_number: str) -> str:
     return mask_identity_number(identity_number)
 
 
-def person_out(actor: Any, person: Person) -> dict[str, Any]:
+def person_out(actor: Any, person: Person, *, listed: bool = False) -> dict[str, Any]:
+    """A person as the API shows one; `listed` in a list, which never holds a protected
+    address, whoever asks."""
     staff = visibility.is_staff(actor)
     address = None
-    if visibility.may_see_address(actor, person.protected_identity):
+    if not (listed and person.protected_identity) and visibility.may_see_address(
+        actor, person.protected_identity
+    ):
         address = {
             "street_address": person.street_address,
             "postal_code": person.postal_code,

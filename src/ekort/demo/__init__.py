@@ -11,6 +11,7 @@ written for fixed dates; what lies after the build instant is left out.
 - `region`: the organisation, its units, the card offices and their opening hours
 - `closed_days`: the offices' holidays and early closings, from the `holidays` library
 - `people`: the persons, their managers and the story of each one's cards
+- `register`: the HR department's nightly files to the people register (a new name, an end)
 - `logins`: the logins printed at the end, and the staff accounts behind the history
 - `timeline`: the history's working days, its events in time order and the nightly jobs
 - `cards`: the card steps and paths, each taken by the member of staff who would take it
@@ -31,7 +32,7 @@ from django.db import transaction
 from ekort.domain.timekeeping import local_date
 from ekort.store.models import Card, Organisation, Person
 
-from . import certificates, logins, region
+from . import certificates, logins, region, register
 from .cards import Plan
 from .current import STORIES as CURRENT_STORIES
 from .logins import LOGINS, STAFF_LOGINS, Login
@@ -101,6 +102,7 @@ def _populate(at: datetime, passwords: dict[str, str]) -> None:
     user_of_person = logins.create_accounts(users, persons, offices)
     plan = Plan(at, persons, users, user_of_person)
     certificates.plan_renewals(plan)
+    register.plan_files(plan, persons)
     for spec in PERSONS:
         if spec.story:
             plan.begin_story(spec.key)

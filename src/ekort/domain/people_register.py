@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from .errors import Decision, InvalidInput, decides
 from .identifiers import IdentityNumber, parse_hsa_id, parse_identity_number
@@ -98,11 +99,17 @@ def _day(value: str, what: str) -> date | None:
     raise InvalidInput(f"The {what} is {text[:20]!r}; write a date as YYYY-MM-DD.")
 
 
+@lru_cache(maxsize=4096)
+def _valid_hsa(value: str) -> str:
+    # Cached: a source names each unit and manager by HSA-id on many records.
+    return str(parse_hsa_id(value))
+
+
 def _hsa(value: str | None, what: str) -> str | None:
     if value is None or not value.strip():
         return None
     try:
-        return str(parse_hsa_id(value))
+        return _valid_hsa(value)
     except InvalidInput as refusal:
         raise InvalidInput(f"The {what}: {refusal}") from None
 
@@ -176,6 +183,30 @@ def read_record(record: SourceRecord, *, today: date) -> SourcePerson:
         protected_identity=_yes_no(text("protected_identity"), "protection marking"),
         employment_ends=_day(text("employment_ends"), "end of employment"),
     )
+
+
+def same_as_stored(values: Mapping[str, str], stored: Mapping[str, object]) -> bool:
+    """Is every field of a record, as a source wrote it, what the register holds already?
+    `stored` has the register's values as a source writes them: the identity number's 12
+    digits, "" for none, dates as YYYY-MM-DD, the unit and the manager by HSA-id, and the
+    protection marking as a bool. Such a record changes nothing and needs no reading: what
+    the register holds was read and checked when it came. Any other record is read in full
+    (`read_record`)."""
+    if any(name not in values for name in REQUIRED):
+        return False
+    for name, raw in values.items():
+        if name == "identity_number":
+            digits = stored[name]
+            if raw != digits and not (
+                len(raw) == 13 and raw[8] == "-" and raw[:8] + raw[9:] == digits
+            ):
+                return False
+        elif name == "protected_identity":
+            if raw.strip().lower() not in (_YES if stored[name] else _NO):
+                return False
+        elif raw != stored.get(name):
+            return False
+    return True
 
 
 @decides("E13")

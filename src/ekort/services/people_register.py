@@ -33,10 +33,12 @@ from ekort.domain.people_register import (
     SourceRecord,
     decide_employment,
     read_record,
+    same_as_stored,
 )
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import BlockReason
 from ekort.store.models import Card, Person, Unit
+from ekort.store.sets import insert_rows, update_each
 
 from . import audit
 from .cards.blocking import blocked
@@ -56,7 +58,8 @@ KEPT = (
     "protected_identity",
     "employment_ends",
 )
-NEW_PERSONS_PER_TRANSACTION = 1000
+NEW_PERSONS_PER_TRANSACTION = 5000
+UPDATES_PER_TRANSACTION = 1000
 # A complete source that would end more employments than this share of the persons it keeps
 # is more likely cut short than true: it stops unless the caller allows more (`max_leavers`).
 DEFAULT_MAX_LEAVERS_SHARE = 0.05
@@ -162,23 +165,73 @@ class _Register:
         self.units = dict(
             Unit.objects.filter(hsa_id__isnull=False).values_list("hsa_id", "pk").iterator()
         )
+        self.unit_hsa = {pk: hsa for hsa, pk in self.units.items()}
+        self.person_hsa = {pk: hsa for hsa, pk in self.by_hsa.items()}
+
+    def as_source(self, row: Mapping[str, Any]) -> dict[str, object]:
+        """A person's values as a source writes them (`same_as_stored`)."""
+        ends = row["employment_ends"]
+        return {
+            "identity_number": row["identity_number"],
+            "hsa_id": row["hsa_id"] or "",
+            "given_name": row["given_name"],
+            "family_name": row["family_name"],
+            "email": row["email"],
+            "unit_hsa_id": self.unit_hsa.get(row["unit_id"], "") if row["unit_id"] else "",
+            "manager_hsa_id": self.person_hsa.get(row["manager_id"], "")
+            if row["manager_id"]
+            else "",
+            "street_address": row["street_address"],
+            "postal_code": row["postal_code"],
+            "postal_town": row["postal_town"],
+            "protected_identity": row["protected_identity"],
+            "employment_ends": ends.isoformat() if ends else "",
+        }
+
+    def unchanged(self, record: SourceRecord) -> dict[str, Any] | None:
+        """The person of a record that changes nothing of theirs (`same_as_stored`)."""
+        if record.problem:
+            return None
+        raw = record.values.get("identity_number") or ""
+        key = raw if len(raw) == 12 else raw[:8] + raw[9:]
+        row = self.by_identity.get(key)
+        if row is None or not same_as_stored(record.values, self.as_source(row)):
+            return None
+        return row
 
 
 def _read(
-    records: Iterable[SourceRecord], today: date, problems: list[Problem]
+    records: Iterable[SourceRecord],
+    register: _Register,
+    today: date,
+    report: Report,
+    *,
+    complete: bool,
 ) -> tuple[list[SourcePerson], set[str]]:
-    """The records that read as persons, each identity number and HSA-id once; and every
-    identifier any record mentions, readable or not (a complete source's persons, for
-    `_gone`)."""
+    """The records that read as persons, each identity number and HSA-id once; and, for a
+    `complete` source, every identifier any record mentions, readable or not (for
+    `_gone`). A record that changes nothing of a person of the register is only counted:
+    most of a nightly file."""
+    problems = report.problems
     persons: list[SourcePerson] = []
     mentioned: set[str] = set()
     seen_identity: dict[str, str] = {}
     seen_hsa: dict[str, str] = {}
     for record in records:
-        for name in ("identity_number", "hsa_id"):
-            raw = (record.values.get(name) or "").strip()
-            digits = "".join(ch for ch in raw if ch.isdigit())
-            mentioned.update(value for value in (raw, digits[-10:]) if value)
+        if complete:
+            for name in ("identity_number", "hsa_id"):
+                raw = (record.values.get(name) or "").strip()
+                digits = "".join(ch for ch in raw if ch.isdigit())
+                mentioned.update(value for value in (raw, digits[-10:]) if value)
+        same = register.unchanged(record)
+        if same is not None:
+            hsa = same["hsa_id"] if record.values.get("hsa_id") else None
+            if same["identity_number"] not in seen_identity and hsa not in seen_hsa:
+                seen_identity[same["identity_number"]] = record.where
+                if hsa is not None:
+                    seen_hsa[hsa] = record.where
+                report.unchanged += 1
+                continue
         try:
             person = read_record(record, today=today)
         except InvalidInput as refusal:
@@ -351,8 +404,8 @@ def apply_records(
     job = Job(name)
     today = local_date(now)
     report = Report(source=actor_label(job), dry_run=dry_run)
-    persons, mentioned = _read(records, today, report.problems)
     register = _Register()
+    persons, mentioned = _read(records, register, today, report, complete=complete)
     rows = _match(persons, register, report.problems)
     gone = _gone(register, mentioned, today) if complete else []
     if complete:
@@ -416,7 +469,7 @@ def _create(
     dry_run: bool,
     report: Report,
 ) -> None:
-    """New persons, a thousand to a transaction, managers before the persons they manage."""
+    """New persons, 5,000 to a transaction, managers before the persons they manage."""
     for level in _by_level(rows):
         for start in range(0, len(level), NEW_PERSONS_PER_TRANSACTION):
             _create_chunk(
@@ -427,6 +480,10 @@ def _create(
                 dry_run,
                 report,
             )
+
+
+# The person table's columns a new person is written with, by COPY (`store.sets.insert_rows`).
+_NEW_COLUMNS = ("identity_number", "identity_kind", *KEPT, "unit_id", "manager_id")
 
 
 def _create_chunk(
@@ -442,49 +499,56 @@ def _create_chunk(
         person = row.source
         manager = person.manager_hsa_id
         made.append(
-            Person(
-                identity_number=person.identity.digits,
-                identity_kind=person.identity.kind,
-                unit_id=_unit_id(row, register),
-                manager_id=None if manager is None else register.by_hsa.get(manager),
+            {
+                "identity_number": person.identity.digits,
+                "identity_kind": person.identity.kind.value,
                 **row.values,
-            )
+                "unit_id": _unit_id(row, register),
+                "manager_id": None if manager is None else register.by_hsa.get(manager),
+            }
         )
     with transaction.atomic():
+        ids: dict[str, int] = {}
         if not dry_run:
-            Person.objects.bulk_create(made)
-        changes = []
-        for row, person_row in zip(rows, made, strict=True):
-            if person_row.hsa_id and person_row.pk is not None:
-                register.by_hsa[person_row.hsa_id] = person_row.pk
-            label = _label(
-                person_row.identity_number, person_row.given_name, person_row.family_name
+            insert_rows(Person, _NEW_COLUMNS, [tuple(new[c] for c in _NEW_COLUMNS) for new in made])
+            ids = dict(
+                Person.objects.filter(
+                    identity_number__in=[new["identity_number"] for new in made]
+                ).values_list("identity_number", "pk")
             )
-            report.created.append(PersonChange(row.source.where, label, person_row.pk))
-            changes.append(_registered(job, person_row, row.source, now))
+        changes = []
+        for row, new in zip(rows, made, strict=True):
+            pk = ids.get(new["identity_number"])
+            if new["hsa_id"] and pk is not None:
+                register.by_hsa[new["hsa_id"]] = pk
+            label = _label(new["identity_number"], new["given_name"], new["family_name"])
+            report.created.append(PersonChange(row.source.where, label, pk))
+            changes.append(_registered(job, pk, new, row.source, now))
         if not dry_run:
             audit.append(changes)
 
 
-def _registered(job: Job, person: Person, source: SourcePerson, now: datetime) -> audit.Change:
+def _registered(
+    job: Job, pk: int | None, new: Mapping[str, Any], source: SourcePerson, now: datetime
+) -> audit.Change:
     after: dict[str, Any] = {
         # Masked: the trail must not become a register of identity numbers.
-        "identity": mask_identity_number(person.identity_number),
-        "hsa_id": person.hsa_id,
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "email": person.email,
-        "unit_id": person.unit_id,
-        "manager_id": person.manager_id,
-        "protected_identity": person.protected_identity,
+        "identity": mask_identity_number(new["identity_number"]),
+        "hsa_id": new["hsa_id"],
+        "given_name": new["given_name"],
+        "family_name": new["family_name"],
+        "email": new["email"],
+        "unit_id": new["unit_id"],
+        "manager_id": new["manager_id"],
+        "protected_identity": new["protected_identity"],
     }
-    if person.employment_ends is not None:
-        after["employment_ends"] = person.employment_ends.isoformat()
+    if new["employment_ends"] is not None:
+        after["employment_ends"] = new["employment_ends"].isoformat()
     return audit.Change(
         actor=actor_label(job),
         action="register_person",
         object_type="person",
-        object_id=str(person.pk),
+        object_id=str(pk),
         at=now,
         reason=source.where[:200],
         after=after,
@@ -511,8 +575,9 @@ def _update(
     dry_run: bool,
     report: Report,
 ) -> set[int]:
-    """Known persons whose record differs, one transaction each; a person whose employment
-    has ended has their live cards blocked in it. Returns the ids of the persons it ended."""
+    """Known persons whose record differs. A person whose employment has ended and who has
+    live cards is updated and has them blocked in a transaction of their own; the others'
+    updates go a thousand to a transaction. Returns the ids of the persons it ended."""
     ended: set[int] = set()
     pending = []
     for row in rows:
@@ -525,13 +590,15 @@ def _update(
         else:
             report.unchanged += 1
     live = _live_cards(pk for row, _, ends in pending if ends is not None and (pk := _pk(row)))
+    batch: list[tuple[PersonChange, Mapping[str, Any]]] = []
+    done: list[PersonChange] = []
     for row, planned, ends in pending:
-        assert row.existing is not None
-        pk = row.existing["pk"]
+        pk = _pk(row)
         cards = live.get(pk, []) if ends is not None else []
         if not planned and not cards:
             report.unchanged += 1
             continue
+        assert row.existing is not None
         change = PersonChange(
             where=row.source.where,
             label=_label(
@@ -542,61 +609,95 @@ def _update(
             person_id=pk,
             left=ends if cards else None,
         )
+        done.append(change)
         if dry_run:
             change.fields = _shown(planned)
             change.cards_blocked = [str(card) for card in cards]
+        elif cards:
+            _update_one(job, change, pk, _target(row, register), now)
         else:
-            _update_one(job, change, pk, _target(row, register), row.source.where, now, ends)
+            batch.append((change, _target(row, register)))
+    for start in range(0, len(batch), UPDATES_PER_TRANSACTION):
+        _update_chunk(job, batch[start : start + UPDATES_PER_TRANSACTION], now)
+    for change in done:
         if change.fields:
             report.updated.append(change)
         if change.left is not None:
             report.ended.append(change)
-            ended.add(pk)
+            assert change.person_id is not None
+            ended.add(change.person_id)
         if not change.fields and change.left is None:
             report.unchanged += 1
     return ended
 
 
-def _update_one(
-    job: Job,
-    change: PersonChange,
-    pk: int,
-    target: Mapping[str, Any],
-    where: str,
-    now: datetime,
-    ends: date | None,
+def _changed(
+    job: Job, person: Person, target: Mapping[str, Any], where: str, now: datetime
+) -> tuple[list[str], audit.Change | None, dict[str, tuple[Any, Any]]]:
+    """Set on the locked `person` what `target` changes: the fields to save, the audit entry
+    (None when nothing changed), and the changes as a report shows them."""
+    existing = {name: getattr(person, name) for name in (*KEPT, "unit_id", "manager_id")}
+    changes = _differences(existing, target)
+    if not changes:
+        return [], None, {}
+    for name, (_, value) in changes.items():
+        setattr(person, name, value)
+    fields = list(changes)
+    if "given_name" in changes or "family_name" in changes:
+        person.name_changed_at = now
+        fields.append("name_changed_at")
+    shown = _shown(changes)
+    entry = audit.Change(
+        actor=actor_label(job),
+        action="update_person",
+        object_type="person",
+        object_id=str(person.pk),
+        at=now,
+        reason=where[:200],
+        before=_audit_values(shown, 0),
+        after=_audit_values(shown, 1),
+    )
+    return fields, entry, shown
+
+
+def _update_chunk(
+    job: Job, batch: Sequence[tuple[PersonChange, Mapping[str, Any]]], now: datetime
 ) -> None:
-    """One person's update (and, when their employment has ended, the block of their live
-    cards) in one transaction, against the person's row as it is once locked."""
+    """Updates of persons, in one transaction, each against their row as it is once locked;
+    the rows that change the same fields are written by one statement."""
+    with transaction.atomic():
+        ids = sorted(change.person_id for change, _ in batch if change.person_id is not None)
+        persons = {
+            p.pk: p for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        alike: dict[tuple[str, ...], list[Person]] = {}
+        entries = []
+        for change, target in batch:
+            person = persons[int(change.person_id or 0)]
+            fields, entry, change.fields = _changed(job, person, target, change.where, now)
+            if entry is not None:
+                alike.setdefault(tuple(fields), []).append(person)
+                entries.append(entry)
+        for names, group in alike.items():
+            update_each(
+                Person, names, [(p.pk, *(getattr(p, name) for name in names)) for p in group]
+            )
+        audit.append(entries)
+
+
+def _update_one(
+    job: Job, change: PersonChange, pk: int, target: Mapping[str, Any], now: datetime
+) -> None:
+    """One person's update and the block of their live cards, their employment having ended,
+    in one transaction, against the person's row as it is once locked."""
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=pk)
-        existing = {name: getattr(person, name) for name in (*KEPT, "unit_id", "manager_id")}
-        changes = _differences(existing, target)
-        for name, (_, value) in changes.items():
-            setattr(person, name, value)
-        if "given_name" in changes or "family_name" in changes:
-            person.name_changed_at = now
+        fields, entry, change.fields = _changed(job, person, target, change.where, now)
         entries = []
-        if changes:
-            fields = list(changes)
-            if person.name_changed_at == now:
-                fields.append("name_changed_at")
+        if entry is not None:
             person.save(update_fields=fields)
-            shown = _shown(changes)
-            change.fields = shown
-            entries.append(
-                audit.Change(
-                    actor=actor_label(job),
-                    action="update_person",
-                    object_type="person",
-                    object_id=str(person.pk),
-                    at=now,
-                    reason=where[:200],
-                    before=_audit_values(shown, 0),
-                    after=_audit_values(shown, 1),
-                )
-            )
-        if ends is not None and not decide_employment(person.employment_ends, now).allowed:
+            entries.append(entry)
+        if not decide_employment(person.employment_ends, now).allowed:
             entries.extend(_block_live_cards(job, person, now, change))
         audit.append(entries)
 

@@ -27,9 +27,10 @@ MAX_RECORDS = 2_000_000
 
 
 def read_csv(path: Path) -> list[SourceRecord]:
-    """The records of a CSV file: UTF-8 (a byte-order mark allowed), separated by commas or
-    semicolons, with a header row naming columns of `FIELDS`. Columns the file lacks are left
-    as the register has them; `REQUIRED` ones must be there."""
+    """The records of a CSV file: UTF-8 (a byte-order mark allowed), separated by commas,
+    semicolons or tabs, with a header row naming columns of `FIELDS` (or their Swedish names,
+    `ALIASES`). Columns the file lacks are left as the register has them; `REQUIRED` ones must
+    be there."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -52,7 +53,7 @@ def csv_records(text: str, name: str = "the file") -> list[SourceRecord]:
     if "\x00" in text:
         raise InvalidInput(f"{name} holds NUL characters: it is not a text file.")
     first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    delimiter = max(";,\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
@@ -65,8 +66,46 @@ def csv_records(text: str, name: str = "the file") -> list[SourceRecord]:
     return records
 
 
+# Swedish names a column may have instead (case, spaces, "-" and "_" aside).
+ALIASES = {
+    "personnummer": "identity_number",
+    "identitetsnummer": "identity_number",
+    "samordningsnummer": "identity_number",
+    "hsaid": "hsa_id",
+    "hsaidentity": "hsa_id",
+    "fornamn": "given_name",
+    "förnamn": "given_name",
+    "efternamn": "family_name",
+    "epost": "email",
+    "mail": "email",
+    "enhet": "unit_hsa_id",
+    "enhetenshsaid": "unit_hsa_id",
+    "enhetshsaid": "unit_hsa_id",
+    "chef": "manager_hsa_id",
+    "chefenshsaid": "manager_hsa_id",
+    "chefshsaid": "manager_hsa_id",
+    "gatuadress": "street_address",
+    "utdelningsadress": "street_address",
+    "postnummer": "postal_code",
+    "postort": "postal_town",
+    "skyddadepersonuppgifter": "protected_identity",
+    "skyddad": "protected_identity",
+    "sistaanstallningsdag": "employment_ends",
+    "sistaanställningsdag": "employment_ends",
+    "slutdatum": "employment_ends",
+}
+
+
+def _column(cell: str) -> str:
+    text = cell.strip().lower()
+    if text in FIELDS:
+        return text
+    squeezed = "".join(ch for ch in text if ch not in " -_")
+    return ALIASES.get(squeezed, text)
+
+
 def _columns(header: list[str], name: str) -> list[str]:
-    columns = [cell.strip().lower() for cell in header]
+    columns = [_column(cell) for cell in header]
     unknown = [column for column in columns if column not in FIELDS]
     if unknown:
         shown = ", ".join(repr(column[:30]) for column in unknown[:5])
@@ -107,8 +146,9 @@ def _rows(reader: Any, columns: list[str], name: str) -> Iterator[SourceRecord]:
 # Directory attribute -> record field. HSA names the person's HSA-id `hsaIdentity` and the
 # identity number `personalIdentityNumber`; the rest are inetOrgPerson's, but for the
 # protection marking and the end of employment, which a small local schema adds
-# (docs/people-register.md). The unit is the nearest entry above the person that is an
-# organizational unit with an HSA-id; the manager is the `manager` attribute's DN.
+# (docs/ldap/ekort-hsa.schema; docs/operations.md, "The people register"). The unit is the
+# nearest entry above the person that is an organizational unit with an HSA-id; the manager
+# is the `manager` attribute's DN.
 ATTRIBUTES = {
     "hsaIdentity": "hsa_id",
     "personalIdentityNumber": "identity_number",

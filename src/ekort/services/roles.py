@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from ekort.domain.access import Permission, decide_access, needs, relation
+from ekort.domain.access import Grant, Permission, decide_access, needs, relation
 from ekort.domain.vocabulary import Role
 
 User = AbstractBaseUser | AnonymousUser
@@ -30,6 +30,15 @@ def roles_of(user: Any) -> frozenset[Role]:
         cached = frozenset(role for role in Role if role.value in names)
         user._ekort_roles = cached
     return cached
+
+
+def grants_of(user: Any) -> frozenset[Grant]:
+    """The permissions of their own the account holds besides its roles (`Grant`), each a
+    Django group of the grant's name."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    names = set(user.groups.filter(name__in=list(Grant)).values_list("name", flat=True))
+    return frozenset(Grant(name) for name in names)
 
 
 def require_role(user: Any, *allowed: Role) -> frozenset[Role]:

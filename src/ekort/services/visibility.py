@@ -3,7 +3,9 @@ decides it, for the API and the portal alike.
 
 Staff (ID administrators, support, issuer administrators) see everyone; an orderer sees the
 persons they manage and their cards; a holder sees themselves and their own cards. The address
-of a person with protected personal data (skyddade personuppgifter) is shown to staff only.
+of a person with protected personal data (skyddade personuppgifter) is shown only to staff who
+hold the grant for it (`SEE_PROTECTED_ADDRESS`), and only where one person is shown: never in a
+list, an export or a notice.
 
 The API asks for everything an account may see (`visible_*`, `*_for`: something that exists but
 is not the caller's is refused with E10, as the services refuse actions on it; an unknown id is
@@ -17,16 +19,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from ekort.domain.access import SEE_CARD, SEE_PERSON, Relation, decide_access
+from ekort.domain.access import (
+    SEE_CARD,
+    SEE_PERSON,
+    SEE_PROTECTED_ADDRESS,
+    Relation,
+    decide_access,
+)
 from ekort.domain.errors import NotFound
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Card, Person
 
-from .roles import person_id_of, roles_of
+from .roles import grants_of, person_id_of, roles_of
 
 STAFF = frozenset({Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN})
-# Who may read the address of a person with protected personal data.
-ADDRESS_READERS = STAFF
 
 
 def is_staff(actor: Any) -> bool:
@@ -35,7 +41,11 @@ def is_staff(actor: Any) -> bool:
 
 
 def may_see_address(actor: Any, protected_identity: bool) -> bool:
-    return not protected_identity or bool(roles_of(actor) & ADDRESS_READERS)
+    """On a page or in an answer about one person: a protected address only with the grant."""
+    if not protected_identity:
+        return True
+    held, grants = roles_of(actor), grants_of(actor)
+    return decide_access(SEE_PROTECTED_ADDRESS, held, grants=grants).allowed
 
 
 # --- Everything an account may see (the API) -------------------------------------------------

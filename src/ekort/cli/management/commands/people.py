@@ -7,8 +7,8 @@ New persons are created; names, e-mail addresses, addresses, units and managers 
 person whose employment has ended has every live card blocked (E13). `--dry-run` prints what
 would change and changes nothing. A wrong row is printed with its line (or DN) and the reason,
 the others go in, and the command then exits with status 1. The columns and the directory's
-attributes are in docs/people-register.md. Nothing printed holds an identity number in full
-or an address.
+attributes are in docs/operations.md ("The people register"). Nothing printed holds an
+identity number in full or an address.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         verbs = parser.add_subparsers(dest="verb", required=True)
         reading = verbs.add_parser("import", help="read a CSV file")
-        reading.add_argument("file", help="the CSV file (columns in docs/people-register.md)")
+        reading.add_argument("file", help="the CSV file (columns in docs/operations.md)")
         reading.add_argument("--name", help="the import's name in the audit trail (file name)")
         syncing = verbs.add_parser("sync", help="read an LDAP directory with HSA attributes")
         syncing.add_argument(

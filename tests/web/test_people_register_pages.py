@@ -1,0 +1,91 @@
+"""What the people register's changes show in the portal: a name change makes a card's face
+outdated, and the manager and the holder are offered a replacement for it; a protected address
+only for staff with the permission of its own, never in a list; the person's history names
+the import."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from ekort.domain.access import Grant
+from ekort.services.people_register import apply_records
+from ekort.services.people_sources import csv_records
+from tests import factories
+from tests import instants as t
+
+pytestmark = pytest.mark.django_db
+
+# After the cards of `eriks_cards` were produced (2024-01-31) and before PORTAL_NOW.
+RENAMED_AT = t.sthlm(2024, 2, 5, 9)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def rename_erik(w, family: str = "Berg", **columns: str) -> None:
+    names = ["identity_number", "given_name", "family_name", *columns]
+    values = [w.employee.identity_number, "Erik", family, *columns.values()]
+    text = ",".join(names) + "\n" + ",".join(values) + "\n"
+    report = apply_records(source="people-import:hr.csv", records=csv_records(text), now=RENAMED_AT)
+    assert report.problems == []
+
+
+def test_a_name_change_offers_the_manager_a_replacement_for_it(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    action = f'action="/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"'
+    before = client.get("/medarbetare/").content.decode()
+    assert "Beställ ersättningskort (namnbyte)" not in before
+    rename_erik(w)
+    page = client.get("/medarbetare/").content.decode()
+    offer = page[page.index("Beställ ersättningskort (namnbyte)") - 600 :]
+    assert action in offer
+    assert 'name="reason" value="name_changed"' in offer
+    assert "Erik Berg" in text_of(client.get("/medarbetare/"))
+
+
+def test_a_name_change_tells_the_holder_on_mina_sidor(w, eriks_cards, client):
+    client.force_login(w.holder)
+    assert "tidigare namn" not in text_of(client.get("/mina-sidor/"))
+    rename_erik(w)
+    assert "Kortet visar ditt tidigare namn" in text_of(client.get("/mina-sidor/"))
+
+
+def test_a_card_made_after_the_name_change_is_not_outdated(w, client):
+    from tests.integration import journeys
+
+    rename_erik(w)
+    journeys.activated(w, "photo", t.sthlm(2024, 2, 5, 10), t.sthlm(2024, 2, 6, 9))
+    client.force_login(w.orderer)
+    assert "Beställ ersättningskort (namnbyte)" not in client.get("/medarbetare/").content.decode()
+
+
+def test_the_history_names_the_import_and_what_changed(w, client):
+    rename_erik(w, email="erik@example.se")
+    client.force_login(w.support)
+    page = text_of(client.get(f"/stod/person/{w.employee.pk}/"))
+    history = page[page.index('id="historik"') :]
+    assert "Personuppgifterna ändrades" in history
+    assert "job:people-import:hr.csv" in history
+    assert "Eriksson → Berg" in history
+    assert "erik@example.se" in history
+
+
+def test_a_protected_address_needs_the_permission_of_its_own(w, client):
+    hidden = factories.person(given="Hemlig", family="Person", manager=w.manager, protected=True)
+    for account in (w.support, w.id_admin, w.issuer):
+        account.refresh_from_db()
+    client.force_login(w.support)
+    assert "Storgatan 1" not in text_of(client.get(f"/stod/person/{hidden.pk}/"))
+    factories.grant(w.support, Grant.PROTECTED_ADDRESSES)
+    assert "Storgatan 1" in text_of(client.get(f"/stod/person/{hidden.pk}/"))
+    # Never in a list: the search results show no address, whoever searches.
+    found = text_of(client.post("/stod/", {"query": "Hemlig"}))
+    assert "Hemlig Person" in found and "Storgatan 1" not in found
+    # A manager has no such permission, whatever groups the account is in.
+    factories.grant(w.orderer, Grant.PROTECTED_ADDRESSES)
+    client.force_login(w.orderer)
+    page = text_of(client.get("/medarbetare/"))
+    assert "Storgatan 1" not in page[page.index("Hemlig Person") :]
