@@ -10,8 +10,9 @@ sweep's own statements and audit entries):
 2. per chunk of 5,000 cards, in one transaction: lock the chunk's cards still due (FOR UPDATE
    SKIP LOCKED), insert their block records with one INSERT ... SELECT unnest between SET
    CONSTRAINTS ALL IMMEDIATE and DEFERRED (`store.sets.insert_alike`), update the cards per
-   source state, find and revoke their live certificates, lock the audit trail's head, COPY
-   the audit entries with their HMAC-SHA256 chain, and update the head.
+   source state, find and revoke their live certificates, lock the issuers of card
+   certificates and move their status revision on (`status.change_status`), lock the audit
+   trail's head, COPY the audit entries with their HMAC-SHA256 chain, and update the head.
 
 The chunks run in `workers` processes, each with one session, as `ekort jobs run --workers`
 runs them. Each audit entry's canonical text is the bytes `audit_chain.entry_text` gives (the
@@ -60,12 +61,20 @@ INSERT_BLOCKS = (
 )
 UPDATE_CARDS = "UPDATE ekort_card SET state = %s, closed_at = %s WHERE id = ANY(%s::bigint[])"
 LIVE_CERTIFICATES = (
-    "SELECT id, status FROM ekort_certificate WHERE card_id = ANY(%s::bigint[])"
+    "SELECT id, issuer_id, status FROM ekort_certificate WHERE card_id = ANY(%s::bigint[])"
     " AND status IN ('on_hold', 'valid')"
 )
 REVOKE = (
     "UPDATE ekort_certificate SET status = 'revoked', revoked_at = %s, status_changed_at = %s,"
     " revocation_reason = %s WHERE id = ANY(%s::bigint[])"
+)
+LOCK_ISSUERS = (
+    "SELECT id FROM ekort_certificateauthority WHERE role IN ('issuing', 'foreign')"
+    " OR id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
+)
+MOVE_REVISIONS = (
+    "UPDATE ekort_certificateauthority SET status_revision = status_revision + 1"
+    " WHERE id = ANY(%s::bigint[])"
 )
 LOCK_HEAD = "SELECT id, seq, mac FROM ekort_audithead WHERE id = 1 FOR UPDATE"
 COPY_ENTRIES = (
@@ -122,6 +131,10 @@ def chunk(job: Job, card_ids: Sequence[int]) -> int:
         cur.execute(
             REVOKE, (now, now, job.revocation_reason, _id_array([c[0] for c in certificates]))
         )
+        if certificates:
+            issuers = _id_array(sorted({c[1] for c in certificates}))
+            cur.execute(LOCK_ISSUERS, (issuers,))
+            cur.execute(MOVE_REVISIONS, (issuers,))
         # The canonical text of each entry but its sequence number (keys sorted, "seq" last),
         # and its COPY line but the sequence number and the MACs: before the head is locked.
         at = now.astimezone(UTC).isoformat()

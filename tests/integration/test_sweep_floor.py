@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -17,7 +17,8 @@ from django.db import connection
 from bench import sweep_floor
 from ekort.domain.timekeeping import local_date
 from ekort.services import audit, deadlines
-from ekort.store.models import AuditEntry, Block, Card
+from ekort.services.ca import authority
+from ekort.store.models import AuditEntry, Block, Card, Certificate
 from tests import instants as t
 from tests.integration import bulk_cards as bulk
 
@@ -62,6 +63,7 @@ def statements(run: Callable[[], object]) -> list[str]:
 
 
 def due_cards(world, n: int) -> list[int]:
+    """`n` cards past their activation deadline, each with its certificate on hold."""
     made = bulk.cards(
         world.employee,
         world.orderer,
@@ -70,7 +72,29 @@ def due_cards(world, n: int) -> list[int]:
         ordered_at=t.NEW_PROCESS,
         activation_deadline=date(2024, 4, 30),
     )
+    issuer = authority.issuing_ca("3")
+    Certificate.objects.bulk_create(
+        Certificate(
+            card=card,
+            issuer=issuer,
+            profile="auth",
+            serial=format(0x7E00_0000 + card.pk, "x"),
+            subject=f"CN=card {card.pk}",
+            not_before=t.NEW_PROCESS,
+            not_after=t.NEW_PROCESS + timedelta(days=1000),
+            der=b"\x30\x00",
+            status="on_hold",
+            status_changed_at=t.NEW_PROCESS,
+        )
+        for card in made
+    )
     return [card.pk for card in made]
+
+
+def certificate_of(card_id: int) -> tuple:
+    return Certificate.objects.values_list(
+        "issuer_id", "status", "status_changed_at", "revoked_at", "revocation_reason"
+    ).get(card_id=card_id)
 
 
 def entry_of(card_id: int) -> dict:
@@ -95,8 +119,14 @@ def test_the_floor_sends_a_sweep_chunks_statements_and_leaves_its_rows(world, mo
 
     sweep_finds = statements(lambda: deadlines.find_due(MAY_FIRST))
     floor_finds = statements(lambda: sweep_floor.due_cards(connection.connection, job.today))
+    issuer = authority.issuing_ca("3")
+    revision = issuer.status_revision
     sweep_sends = statements(lambda: deadlines.sweep_chunk(R8, swept, MAY_FIRST))
+    issuer.refresh_from_db()
+    assert issuer.status_revision == revision + 1
     floor_sends = statements(lambda: sweep_floor.chunk(job, floored))
+    issuer.refresh_from_db()
+    assert issuer.status_revision == revision + 2
 
     assert floor_finds == sweep_finds
     assert sweep_sends == [
@@ -107,6 +137,8 @@ def test_the_floor_sends_a_sweep_chunks_statements_and_leaves_its_rows(world, mo
         "update ekort_card",
         "select ekort_certificate",
         "update ekort_certificate",
+        "select ekort_certificateauthority for update",
+        "update ekort_certificateauthority",
         "select ekort_audithead for update",
         "copy ekort_auditentry",
         "update ekort_audithead",
@@ -114,6 +146,7 @@ def test_the_floor_sends_a_sweep_chunks_statements_and_leaves_its_rows(world, mo
     assert floor_sends == sweep_sends
     for one, other in zip(swept, floored, strict=True):
         assert Card.objects.get(pk=other).state == Card.objects.get(pk=one).state == "blocked"
+        assert certificate_of(other) == certificate_of(one)
         assert entry_of(other) == entry_of(one)
         block, floors = Block.objects.get(card_id=one), Block.objects.get(card_id=other)
         assert (floors.reason, floors.requested_by, floors.note, floors.registered_at) == (

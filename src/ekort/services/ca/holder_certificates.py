@@ -33,7 +33,7 @@ from ..roles import actor_label, require_access, require_role
 from .authority import issuing_ca
 from .backends import card_reader
 from .issuance import issue_certificate
-from .status import refresh_after_commit
+from .status import change_status, note_issued
 
 Status = Certificate.Status
 LIVE = (Status.ON_HOLD, Status.VALID)
@@ -102,7 +102,7 @@ def download_signature_certificate(
             status=Status.VALID,
         )
         token.put_certificate(_slot("signature"), der)
-        refresh_after_commit([record.pk], now)
+        note_issued(record, now)
         _audit(actor, "signature_certificate", card, now, serial=record.serial)
         return record
 
@@ -127,15 +127,14 @@ def _unlocked_token(card: Card, pin: object) -> Any:
 
 
 def _remove_additional(token: Any, card: Card, current: Certificate, now: datetime) -> None:
-    Certificate.objects.filter(pk=current.pk).update(
+    change_status(
+        Certificate.objects.filter(pk=current.pk),
+        now,
         status=Status.REVOKED,
-        revoked_at=now,
-        status_changed_at=now,
-        revocation_reason=REMOVED_FROM_CARD,
+        reason=REMOVED_FROM_CARD,
         on_card=False,
     )
     token.clear_slot(_slot("additional"))
-    refresh_after_commit([current.pk], now)
 
 
 def add_additional_certificate(
@@ -176,7 +175,7 @@ def add_additional_certificate(
             status=Status.VALID,
         )
         token.put_certificate(_slot("additional"), der)
-        refresh_after_commit([record.pk], now)
+        note_issued(record, now)
         _audit(
             actor,
             "swap_additional" if current else "add_additional",

@@ -27,7 +27,7 @@ from ekort.store.sets import insert_rows
 from .authority import ca_settings, certificate_of, endpoints, issuing_ca, signing_key_of
 from .backends import card_reader
 from .secrets import new_puk, seal
-from .status import refresh_after_commit
+from .status import change_status
 
 Status = Certificate.Status
 
@@ -214,9 +214,5 @@ def personalise(cards: Sequence[Card], now: dt.datetime) -> Personalised:
 
 def release_hold(card: Card, now: dt.datetime) -> list[int]:
     """At activation or hand-out: the card's certificates become good (R8)."""
-    ids = list(
-        Certificate.objects.filter(card=card, status=Status.ON_HOLD).values_list("pk", flat=True)
-    )
-    Certificate.objects.filter(pk__in=ids).update(status=Status.VALID, status_changed_at=now)
-    refresh_after_commit(ids, now)
-    return ids
+    held = Certificate.objects.filter(card=card, status=Status.ON_HOLD)
+    return change_status(held, now, status=Status.VALID)

@@ -10,25 +10,32 @@ signs its "good" response, so a response signed at production would be signed fo
 in bulk production it cost more than the certificate itself. The responder answers the rare
 question about one from the database, signed on demand (`ekort.responder.signing`), and the
 CRL lists it.
+
+A certificate's status changes in one place, `change_status`, whoever changes it (a block, a
+deadline sweep, a replacement, an activation, the holder's self-service). In the change's own
+transaction it moves the status revision of the certificates' issuers on, once per call
+(`_revisions_moved`): the revision commits with the statuses, so the responder drops every
+answer it signed on demand and cached for those CAs at its first poll after the commit, even
+before the new responses are signed, and the publisher builds their next CRL.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from ekort.domain.revocation_reasons import HOLD
 from ekort.domain.timekeeping import require_aware
 from ekort.pki import crl as crl_encoding
 from ekort.pki import ocsp as ocsp_encoding
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
-from ekort.store.sets import upsert_rows
+from ekort.store.sets import Ids, upsert_rows
 
 from .authority import (
     ca_settings,
@@ -39,6 +46,8 @@ from .authority import (
 )
 
 Status = Certificate.Status
+# The CAs whose certificates ekort records (the cards'): the ones whose status revision moves.
+CARD_ISSUERS = (CertificateAuthority.Role.ISSUING, CertificateAuthority.Role.FOREIGN)
 
 
 def ocsp_status(cert: Certificate) -> tuple[Any, datetime | None, x509.ReasonFlags | None]:
@@ -106,16 +115,74 @@ def refresh_responses(certificate_ids: Iterable[int], now: datetime) -> int:
     return done
 
 
+def _revisions_moved(issuer_ids: Collection[int]) -> None:
+    """In the caller's transaction, with the statuses it wrote or the certificates it issued:
+    move the status revision of each of `issuer_ids` on by one. It commits with them, so
+    whatever reads a revision also reads them: the responder drops every answer it signed on
+    demand and cached for these CAs at its next poll, and `publish_due` builds their next CRL.
+
+    Every issuer of card certificates is locked first, in id order, each time: a transaction
+    that changes statuses in several steps (activating a set of cards of both assurance levels,
+    swapping an additional certificate for another region's) then never holds one CA while it
+    waits for another that a second transaction holds. The rows stay locked to the commit,
+    like the audit head, which every such transaction locks after them."""
+    if not issuer_ids:
+        return
+    ids = sorted(set(issuer_ids))
+    authorities = CertificateAuthority.objects.filter(Q(role__in=CARD_ISSUERS) | Q(pk__in=ids))
+    list(authorities.select_for_update().order_by("pk").values_list("pk", flat=True))
+    CertificateAuthority.objects.filter(pk__in=ids).update(status_revision=F("status_revision") + 1)
+
+
 def note_issued_on_hold(issuer_ids: Iterable[int]) -> None:
-    """In the caller's transaction, after certificates were issued on hold: bump each issuer's
-    status revision, so that the next CRL lists them (`publish_due`) and the responder drops
+    """In the caller's transaction, after certificates were issued on hold: move each issuer's
+    status revision on, so that the next CRL lists them (`publish_due`) and the responder drops
     any "unknown" it signed and cached for their serials before they existed. No OCSP
     response is signed for them (see the module's docstring)."""
-    for issuer_id in sorted(set(issuer_ids)):  # in id order: two producers never deadlock
-        _next_revision(issuer_id)
+    _revisions_moved(set(issuer_ids))
 
 
-def refresh_after_commit(certificate_ids: Iterable[int], now: datetime) -> None:
+def note_issued(certificate: Certificate, now: datetime) -> None:
+    """In the caller's transaction, after `certificate` was issued good (the holder's
+    signature or additional certificate): its issuer's revision moves on, and its response is
+    signed when the transaction commits."""
+    _revisions_moved({certificate.issuer_id})
+    _sign_on_commit([certificate.pk], now)
+
+
+def change_status(
+    certificates: QuerySet[Certificate],
+    now: datetime,
+    *,
+    status: str,
+    reason: str = "",
+    sign_held: bool = True,
+    **also: Any,
+) -> list[int]:
+    """Give `certificates` the new `status` (with `reason` when revoked, and the fields of
+    `also`) in the caller's transaction: the one writer of a recorded certificate's status.
+    Returns the ids of those it changed.
+
+    The issuers' status revision moves on once in the same transaction (`_revisions_moved`),
+    for any number of certificates, and their new OCSP responses are signed when it commits.
+    With `sign_held=False` (the deadline sweeps, a million at a time) the response of one
+    that was on hold is left to the publisher (`reconcile`, run by `ekort jobs run` right
+    after the sweeps and by `ekort ca publish`): it never had a stored response, so the
+    responder answers it on demand from the database meanwhile, with the new status."""
+    require_aware(now)
+    rows = list(certificates.values_list("pk", "issuer_id", "status"))
+    ids = Ids(pk for pk, _, _ in rows)
+    fields: dict[str, Any] = {"status": status, "status_changed_at": now, **also}
+    if status == Status.REVOKED:
+        fields.update(revoked_at=now, revocation_reason=reason or "unspecified")
+    Certificate.objects.filter(pk__any_of=ids).update(**fields)
+    _revisions_moved({issuer_id for _, issuer_id, _ in rows})
+    signed = ids if sign_held else [pk for pk, _, was in rows if was != Status.ON_HOLD]
+    _sign_on_commit(signed, now)
+    return list(ids)
+
+
+def _sign_on_commit(certificate_ids: Iterable[int], now: datetime) -> None:
     ids = list(certificate_ids)
     if ids:
         transaction.on_commit(lambda: refresh_responses(ids, now))
