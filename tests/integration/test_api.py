@@ -556,7 +556,8 @@ def test_hostile_input_is_refused_plainly(as_, world):
         orderer.post("/orders", {"person_id": world.employee.pk, "card_type": "gold"}).status_code
         == 422
     )
-    assert orderer.post("/orders", raw="{not json").status_code in (400, 422)
+    unparsable = orderer.post("/orders", raw="{not json")
+    assert unparsable.status_code == 400 and set(unparsable.json()) == {"detail"}
     assert orderer.post("/orders", raw="[]").status_code in (400, 422)
     card_id = _order(as_, world)
     for photo in ("not base64!!", base64.b64encode(b"GIF89a....").decode()):
@@ -567,6 +568,79 @@ def test_hostile_input_is_refused_plainly(as_, world):
     long_note = {"person_id": world.employee.pk, "card_type": "reserve", "note": "x" * 501}
     assert orderer.post("/orders", long_note).status_code == 422
     assert Card.objects.count() == 1
+
+
+def test_no_error_repeats_personal_input(as_, world, client):
+    """Whatever a caller typed (an identity number, an HSA-id, a name, a document), no error
+    repeats it: errors travel to logs and tickets further than the person who typed it."""
+    support, orderer, id_admin = as_(world.support), as_(world.orderer), as_(world.id_admin)
+    card_id = _sent(as_, world, "reserve")
+    typed = {
+        "wrong check digit": ("/persons/search", {"identity_number": "199001011235"}),
+        "short form, wrong check digit": ("/persons/search", {"identity_number": "900101-1235"}),
+        "no such date": ("/persons/search", {"identity_number": "19900231-1234"}),
+        "a day in the future": ("/persons/search", {"identity_number": "20990101-1234"}),
+        "not a number at all": ("/persons/search", {"identity_number": "Kalle Anka 1234"}),
+        "a bad HSA-id": ("/persons/search", {"hsa_id": "SE2321000198-kalle.anka"}),
+        "a bad card number": ("/persons/search", {"card_number": "9752210000123457"}),
+        "a bad identity number to register": (
+            "/persons",
+            {"identity_number": "199001011235", "given_name": "Kalle", "family_name": "Anka"},
+        ),
+        "someone's HSA-id taken": (
+            "/persons",
+            {
+                "identity_number": factories.identity_number("19910101"),
+                "given_name": "Kalle",
+                "family_name": "Anka",
+                "hsa_id": world.employee.hsa_id,
+            },
+        ),
+        "someone's identity number taken": (
+            "/persons",
+            {
+                "identity_number": world.employee.identity_number,
+                "given_name": "Kalle",
+                "family_name": "Anka",
+            },
+        ),
+        "a document kind": (
+            f"/cards/{card_id}/activate",
+            {"document": {"kind": "Kalle Ankas pass", "number": "AB1234567"}},
+        ),
+        "a document number": (
+            f"/cards/{card_id}/activate",
+            {"document": {"kind": "passport", "number": "Kalle-Anka-1234"}},
+        ),
+    }
+    for what, (path, body) in typed.items():
+        caller = id_admin if "activate" in path else support
+        response = caller.post(path, body)
+        assert response.status_code in (400, 409, 422), (what, response.status_code)
+        text = response.content.decode()
+        for value in _personal_values(body):
+            assert value not in text, f"{what}: {text}"
+    card_type = orderer.post("/orders", {"person_id": world.employee.pk, "card_type": "Kalle"})
+    assert card_type.status_code == 422 and "Kalle" not in card_type.content.decode()
+    reason = {"reason": "Kalle Anka lost it", "requested_by": "Kalle Anka"}
+    blocked = support.post(f"/cards/{card_id}/block", reason)
+    assert blocked.status_code == 422 and "Kalle" not in blocked.content.decode()
+    at = client.get(f"{API}/rules", {"at": "Kalle Anka 19900101"})
+    assert at.status_code == 422 and "Kalle" not in at.content.decode()
+
+
+def _personal_values(body: Any) -> list[str]:
+    """Every string of a body worth hiding, and the digits of the identity numbers in it."""
+    values: list[str] = []
+    for value in body.values():
+        if isinstance(value, dict):
+            values += _personal_values(value)
+        elif isinstance(value, str) and len(value) >= 4 and value not in ("Kalle", "passport"):
+            values.append(value)
+            digits = "".join(c for c in value if c.isdigit())
+            if len(digits) >= 10:
+                values += [digits, digits[-10:]]
+    return values
 
 
 # --- rules and the OpenAPI document ---
@@ -623,6 +697,11 @@ def test_openapi_document(client, db):
     for path, method in EXPECTED_PATHS.items():
         assert method in document["paths"].get(path, {}), path
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    # A body that does not parse is a documented 400, wherever a body is taken.
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "400" in operation["responses"], f"{method.upper()} {path}"
     # No identity number in any URL: no path or query parameter names one.
     for path, operations in document["paths"].items():
         assert "identity" not in path and "personnummer" not in path

@@ -84,7 +84,7 @@ def test_rules_json_lists_blocking_as_allowed_and_no_passed_deadline():
 def test_rules_with_a_bad_date_says_how_to_write_one(at):
     with pytest.raises(CommandError) as error:
         run("rules", "--at", at)
-    assert f"'{at}' is not a date or instant" in str(error.value)
+    assert "This is not a date or instant" in str(error.value) and at not in str(error.value)
     assert HOW_TO_WRITE in str(error.value)
 
 
@@ -137,7 +137,7 @@ def test_jobs_run_on_the_last_pickup_day_blocks_nothing(world):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--at", "nonsense"], f"'nonsense' is not a date or instant; {HOW_TO_WRITE}."),
+        (["--at", "nonsense"], f"This is not a date or instant; {HOW_TO_WRITE}."),
         (["--at", "2024-01-23", "--chunk", "0"], "--chunk must be at least 1."),
         (["--at", "2024-01-23", "--workers", "0"], "--workers must be from 1 to 16."),
         (["--at", "2024-01-23", "--workers", "17"], "--workers must be from 1 to 16."),

@@ -169,8 +169,10 @@ def test_leap_days_that_exist(yyyymmdd: str, separator: str, short: bool, birth:
 def test_dates_that_do_not_exist(
     yyyymmdd: str, separator: str, short: bool, shown_date: str
 ) -> None:
-    with pytest.raises(InvalidIdentifier, match=f"has no such date: {shown_date}"):
-        parse(build(yyyymmdd, "384", separator, short=short))
+    text = build(yyyymmdd, "384", separator, short=short)
+    with pytest.raises(InvalidIdentifier, match="birth date does not exist") as caught:
+        parse(text)
+    assert shown_date not in str(caught.value) and yyyymmdd[2:] not in str(caught.value)
 
 
 # --- Samordningsnummer ------------------------------------------------------------------------
@@ -195,12 +197,13 @@ def test_samordningsnummer_days(yyyymmdd: str, birth: date) -> None:
 
 @pytest.mark.parametrize("day", ["00", "32", "45", "60", "92", "99"])
 def test_days_outside_both_ranges_are_refused(day: str) -> None:
-    with pytest.raises(InvalidIdentifier, match=f"day {day}, which is neither"):
+    with pytest.raises(InvalidIdentifier, match="day is neither a day of the month") as caught:
         parse(build(f"199001{day}", "123"))
+    assert f"day {day}" not in str(caught.value)
 
 
 def test_samordningsnummer_real_day_must_exist() -> None:
-    with pytest.raises(InvalidIdentifier, match=r"1990-04-31 \(day 91 minus 60\)"):
+    with pytest.raises(InvalidIdentifier, match=r"does not exist \(a samordningsnummer's day"):
         parse(build("19900491", "123"))
 
 
@@ -212,7 +215,8 @@ def test_wrong_check_digit(wrong: str) -> None:
     text = f"19121212-121{wrong}"
     with pytest.raises(InvalidIdentifier) as caught:
         parse(text)
-    assert str(caught.value) == f"'{text}' has a wrong check digit; check the last digit."
+    # The number is not repeated: errors travel further than the person who typed it.
+    assert str(caught.value) == "The identity number has a wrong check digit; check the last digit."
     assert not is_identity_number(text, today=TODAY)
 
 
@@ -263,8 +267,11 @@ def test_born_today_is_accepted() -> None:
     ],
 )
 def test_garbage_is_refused(text: str) -> None:
-    with pytest.raises(InvalidIdentifier, match="is not an identity number: write YYYYMMDD-NNNC"):
+    with pytest.raises(
+        InvalidIdentifier, match="is not an identity number: write YYYYMMDD-NNNC"
+    ) as caught:
         parse(text)
+    assert text.strip() not in str(caught.value)
     assert not is_identity_number(text, today=TODAY)
 
 
@@ -272,7 +279,7 @@ def test_garbage_message_is_exact() -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         parse("1990-01-01")
     assert str(caught.value) == (
-        "'1990-01-01' is not an identity number: write YYYYMMDD-NNNC (12 digits) or YYMMDD-NNNC."
+        "This is not an identity number: write YYYYMMDD-NNNC (12 digits) or YYMMDD-NNNC."
     )
 
 
@@ -304,13 +311,13 @@ def test_huge_input_is_refused_quickly_and_not_echoed() -> None:
     assert len(str(caught.value)) < 200
 
 
-def test_control_characters_are_escaped_in_messages() -> None:
+def test_control_characters_never_reach_a_message() -> None:
     with pytest.raises(InvalidIdentifier) as caught:
         parse("1912\n1212-1212\x1b[31m")
     message = str(caught.value)
     assert "\n" not in message
     assert "\x1b" not in message
-    assert "\\n" in message
+    assert "1212" not in message
 
 
 # --- The value object -------------------------------------------------------------------------
@@ -519,3 +526,13 @@ def test_property_any_text_is_an_hsa_id_or_refused_cleanly(text: str) -> None:
     assert hsa_id.value.startswith("SE")
     assert len(hsa_id.value) <= 31
     assert hsa_id.value.isascii()
+
+
+@given(st.from_regex(r"[0-9]{6,8}[-+]?[0-9]{4}", fullmatch=True))
+def test_no_refusal_repeats_the_number_or_its_date(text: str) -> None:
+    try:
+        parse(text)
+    except InvalidIdentifier as refusal:
+        message = str(refusal)
+        digits = text.replace("-", "").replace("+", "")
+        assert digits[-10:] not in message and digits[-10:-4] not in message, message

@@ -4,11 +4,14 @@ Errors are JSON with a fixed shape:
 
 - a rule refuses (`Refused`): 409 `{"rule", "sv", "en"}`; the account's roles refuse (rule
   E10): 403 with the same body,
+- a body that does not parse as JSON: 400 `{"detail"}`,
 - input that cannot be understood (`InvalidInput`, or a schema violation): 422 `{"detail"}`,
 - an unknown id: 404 `{"detail"}`; no token, or a bad, expired or revoked one: 401 `{"detail"}`.
 
 Nothing a caller sent is echoed in an error: schema errors carry where and what, not the
-value (django-ninja drops pydantic's `input`), so a mistyped PIN never comes back.
+value (django-ninja drops pydantic's `input`), and the services' own sentences never quote an
+identity number, an HSA-id, a name or anything else typed, so a mistyped PIN or personnummer
+never comes back.
 """
 
 from __future__ import annotations

@@ -53,7 +53,10 @@ class DetailOut(Schema):
     detail: Any
 
 
+# 400: a body that does not parse as JSON at all; 422: one that parses but is not what the
+# operation takes. Neither repeats what was sent.
 ERRORS: dict[int, type[Schema]] = {
+    400: DetailOut,
     401: DetailOut,
     403: RefusalOut,
     404: DetailOut,
@@ -121,8 +124,13 @@ class CancelIn(Schema):
 
 
 class ReplaceIn(Schema):
-    reason: Short = "replaced"
+    """Why the card is replaced (E12): lost, stolen or key_compromise block the old card at
+    once, and take `confirm_block: true` to say so; expiring, damaged, name_changed, new_photo
+    and other leave it usable until the new card is activated, which blocks it then."""
+
+    reason: Short
     note: Note = ""
+    confirm_block: bool = False
 
 
 class PhotoIn(Schema):
@@ -265,6 +273,24 @@ class AdditionalIn(Schema):
 
 class RemoveAdditionalIn(Schema):
     pin: Code
+
+
+class RenewalOut(Schema):
+    """A card whose validity or certificate ends within the asked days, with no renewal under
+    way (E12). No identity number."""
+
+    card_id: int
+    card_number: str
+    card_type: str
+    state: str
+    holder: str
+    hsa_id: str
+    unit: str
+    manager: str
+    valid_until: date | None
+    certificate_ends: date | None
+    ends_on: date
+    days_left: int
 
 
 class CertificateOut(Schema):

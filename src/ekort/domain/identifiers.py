@@ -2,8 +2,9 @@
 
 Input comes from people, forms and files, so it is treated as hostile: anything that is not
 exactly one of the accepted forms is refused with `InvalidIdentifier`, whose English sentence
-says what is wrong and what a valid one looks like. Messages quote the input only, and only a
-short, escaped preview of it, so a refusal cannot flood or forge a log line.
+says what is wrong and what a valid one looks like. Messages never repeat the input, nor a part
+of it such as a birth date: a refusal travels to logs, API answers and support tickets, further
+than the person who typed it, and it cannot flood or forge a log line either.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ _HSA_MAX_LENGTH = 31
 _HSA_EXAMPLE = "SE2321000016-abc1"
 _ASCII_DIGITS = frozenset(string.digits)
 _HSA_UNIT_CHARACTERS = frozenset(string.ascii_letters + string.digits)
-_PREVIEW_LENGTH = 24
 _FORMS = "write YYYYMMDD-NNNC (12 digits) or YYMMDD-NNNC."
 
 
@@ -122,15 +122,14 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
     cleaned = text.strip()
     if not cleaned:
         raise InvalidIdentifier(f"No identity number was given; {_FORMS}")
-    shown = _show(cleaned)
     match = _IDENTITY_FORM.fullmatch(cleaned) if len(cleaned) <= _IDENTITY_MAX_LENGTH else None
     if match is None:
-        raise InvalidIdentifier(f"{shown} is not an identity number: {_FORMS}")
+        raise InvalidIdentifier(f"This is not an identity number: {_FORMS}")
     date_part, separator, tail = match.groups()
     if len(date_part) == 8 and separator == "+":
         raise InvalidIdentifier(
-            f"{shown} uses '+', which belongs only to the 10-digit form YYMMDD+NNNC; "
-            "write YYYYMMDD-NNNC."
+            "The identity number uses '+', which belongs only to the 10-digit form "
+            "YYMMDD+NNNC; write YYYYMMDD-NNNC."
         )
 
     month, day = int(date_part[-4:-2]), int(date_part[-2:])
@@ -140,8 +139,8 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
         kind, real_day = IdentityKind.SAMORDNINGSNUMMER, day - _SAMORDNING_OFFSET
     else:
         raise InvalidIdentifier(
-            f"{shown} has day {day:02d}, which is neither a day of the month (01-31) "
-            "nor a samordningsnummer day (61-91)."
+            "The identity number's day is neither a day of the month (01-31) nor a "
+            "samordningsnummer day (61-91)."
         )
 
     if len(date_part) == 8:
@@ -151,17 +150,21 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
     try:
         birth_date = date(year, month, real_day)
     except ValueError:
-        note = f" (day {day} minus 60)" if kind is IdentityKind.SAMORDNINGSNUMMER else ""
+        note = (
+            " (a samordningsnummer's day minus 60)"
+            if kind is IdentityKind.SAMORDNINGSNUMMER
+            else ""
+        )
         raise InvalidIdentifier(
-            f"{shown} has no such date: {year:04d}-{month:02d}-{real_day:02d}{note}."
+            f"The identity number's birth date does not exist{note}; check the date."
         ) from None
     if birth_date > today:
-        raise InvalidIdentifier(
-            f"{shown} has a birth date in the future: {birth_date.isoformat()}."
-        )
+        raise InvalidIdentifier("The identity number has a birth date in the future.")
 
     if luhn_check_digit(date_part[-6:] + tail[:3]) != int(tail[3]):
-        raise InvalidIdentifier(f"{shown} has a wrong check digit; check the last digit.")
+        raise InvalidIdentifier(
+            "The identity number has a wrong check digit; check the last digit."
+        )
     return IdentityNumber(f"{year:04d}{date_part[-4:]}{tail}", kind, birth_date)
 
 
@@ -181,11 +184,9 @@ def parse_hsa_id(text: object) -> HsaId:
     cleaned = text.strip()
     if not cleaned:
         raise InvalidIdentifier(f"No HSA-id was given; write one like {_HSA_EXAMPLE}.")
-    shown = _show(cleaned)
     if len(cleaned) > _HSA_MAX_LENGTH:
         raise InvalidIdentifier(
-            f"{shown} is too long for an HSA-id: {len(cleaned)} characters, "
-            f"at most {_HSA_MAX_LENGTH}."
+            f"This is too long for an HSA-id: {len(cleaned)} characters, at most {_HSA_MAX_LENGTH}."
         )
     if not cleaned.startswith("SE"):
         problem = (
@@ -193,27 +194,27 @@ def parse_hsa_id(text: object) -> HsaId:
             if cleaned[:2].upper() == "SE"
             else "must begin with 'SE' and the 10-digit organisation number"
         )
-        raise InvalidIdentifier(f"{shown} is not an HSA-id: it {problem}, like {_HSA_EXAMPLE}.")
+        raise InvalidIdentifier(f"This is not an HSA-id: it {problem}, like {_HSA_EXAMPLE}.")
     organisation_number = cleaned[2:12]
     if len(organisation_number) != 10 or not set(organisation_number) <= _ASCII_DIGITS:
         raise InvalidIdentifier(
-            f"{shown} is not an HSA-id: 'SE' must be followed by the 10-digit organisation "
+            "This is not an HSA-id: 'SE' must be followed by the 10-digit organisation "
             f"number, like {_HSA_EXAMPLE}."
         )
     if cleaned[12:13] != "-":
         raise InvalidIdentifier(
-            f"{shown} is not an HSA-id: the 10-digit organisation number must be followed by "
+            "This is not an HSA-id: the 10-digit organisation number must be followed by "
             f"'-', like {_HSA_EXAMPLE}."
         )
     unit = cleaned[13:]
     if not unit:
         raise InvalidIdentifier(
-            f"{shown} is not an HSA-id: it needs at least one character after '-', "
+            "This is not an HSA-id: it needs at least one character after '-', "
             f"like {_HSA_EXAMPLE}."
         )
     if not set(unit) <= _HSA_UNIT_CHARACTERS:
         raise InvalidIdentifier(
-            f"{shown} is not an HSA-id: the part after '-' may only hold A-Z, a-z and 0-9 "
+            "This is not an HSA-id: the part after '-' may only hold A-Z, a-z and 0-9 "
             "(no å, ä, ö, @, spaces or other signs)."
         )
     return HsaId(cleaned, organisation_number)
@@ -226,11 +227,3 @@ def _full_year(two_digits: int, month: int, day: int, aged_100_or_more: bool, to
     if year == today.year and (month, day) > (today.month, today.day):
         year -= 100
     return year - 100 if aged_100_or_more else year
-
-
-def _show(text: str) -> str:
-    """The input as a message may quote it: cut short and with control characters escaped."""
-    preview = text if len(text) <= _PREVIEW_LENGTH else text[:_PREVIEW_LENGTH] + "..."
-    if not preview.isprintable():
-        preview = preview.encode("unicode_escape").decode("ascii")
-    return f"'{preview}'"

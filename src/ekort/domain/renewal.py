@@ -40,9 +40,7 @@ def replacement_reason(value: object) -> ReplacementReason:
         return ReplacementReason(str(value))
     except ValueError:
         reasons = ", ".join(ReplacementReason)
-        raise InvalidInput(
-            f"Unknown replacement reason {str(value)[:30]!r}; use one of {reasons}."
-        ) from None
+        raise InvalidInput(f"Unknown replacement reason; use one of {reasons}.") from None
 
 
 def blocks_at_once(reason: ReplacementReason) -> bool:

@@ -59,8 +59,7 @@ def parse_instant(text: str) -> datetime:
         parsed = datetime.fromisoformat(cleaned)
     except ValueError:
         raise InvalidInput(
-            f"'{text}' is not a date or instant; write for example 2024-01-24 or "
-            "2024-01-24T10:00+01:00."
+            "This is not a date or instant; write for example 2024-01-24 or 2024-01-24T10:00+01:00."
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=STOCKHOLM)

@@ -49,9 +49,9 @@ def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Per
     }
     with transaction.atomic():
         if Person.objects.filter(identity_number=identity.digits).exists():
-            raise InvalidInput(f"A person with the identity number {identity.masked} exists.")
+            raise InvalidInput("A person with this identity number is registered already.")
         if hsa and Person.objects.filter(hsa_id=hsa).exists():
-            raise InvalidInput(f"The HSA-id {hsa} belongs to another person.")
+            raise InvalidInput("This HSA-id belongs to another person.")
         if details.unit_id is not None and not Unit.objects.filter(pk=details.unit_id).exists():
             raise NotFound(f"There is no unit with id {details.unit_id}.")
         if (

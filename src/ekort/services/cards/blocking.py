@@ -33,9 +33,7 @@ def block_reason(reason: object) -> BlockReason:
         return BlockReason(str(reason))
     except ValueError:
         reasons = ", ".join(BlockReason)
-        raise InvalidInput(
-            f"Unknown block reason {str(reason)[:30]!r}; use one of {reasons}."
-        ) from None
+        raise InvalidInput(f"Unknown block reason; use one of {reasons}.") from None
 
 
 def block(

@@ -65,7 +65,8 @@ class DocumentShown:
         try:
             kind = DocumentKind(str(self.kind))
         except ValueError:
-            raise InvalidInput(f"Unknown document kind {str(self.kind)[:30]!r}.") from None
+            kinds = ", ".join(DocumentKind)
+            raise InvalidInput(f"Unknown document kind; use one of {kinds}.") from None
         return kind, normalise_document_number(self.number)
 
 

@@ -74,7 +74,7 @@ def _card_type(value: object) -> CardType:
         return CardType(str(value))
     except ValueError:
         kinds = ", ".join(CardType)
-        raise InvalidInput(f"Unknown card type {str(value)[:20]!r}; use one of {kinds}.") from None
+        raise InvalidInput(f"Unknown card type; use one of {kinds}.") from None
 
 
 def _create(
