@@ -14,8 +14,9 @@ from django.utils.translation import gettext, gettext_lazy
 
 from ekort.domain.errors import Decision, Refused
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.lifecycle import OCCUPYING_STATES, CardAction, CardState, can
-from ekort.domain.orders import decide_free_slot
+from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, can
+from ekort.domain.orders import SlotCard, decide_free_slot, slot_taken
+from ekort.domain.people_register import card_face_outdated
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
@@ -50,10 +51,21 @@ class CardRow:
     problems: dict[str, Problem] = field(default_factory=dict)
     # Another card of the same type is ordered or live, so a replacement would be refused (E8).
     slot_taken: bool = False
+    # A replacement of this card is ordered or on its way: the card works until it is
+    # activated (E12).
+    renewal_under_way: bool = False
 
     @property
     def state(self) -> str:
         return str(CARD_STATES.get(self.card.state, self.card.state))
+
+    @property
+    def face_outdated(self) -> bool:
+        """A live card printed before the register changed the holder's name: the holder and
+        the manager are offered a replacement, name changed (the old card works meanwhile)."""
+        return self.card.state in LIVE_STATES and card_face_outdated(
+            self.card.produced_at, self.card.person.name_changed_at
+        )
 
     @property
     def card_type(self) -> str:
@@ -179,13 +191,15 @@ def cards_of(person_id: int, problem: Problem | None = None) -> list[CardRow]:
         .order_by("-order__ordered_at", "-pk")
     )
     rows = [CardRow(card) for card in cards]
+    slots = [
+        (row.card.card_type, SlotCard(row.card.pk, row.card.state, row.card.order.replaces_id))
+        for row in rows
+    ]
+    successors = {slot.replaces for _, slot in slots if slot.state in OCCUPYING_STATES}
     for row in rows:
-        row.slot_taken = any(
-            other.card.pk != row.card.pk
-            and other.card.card_type == row.card.card_type
-            and other.card.state in OCCUPYING_STATES
-            for other in rows
-        )
+        same_type = [slot for kind, slot in slots if kind == row.card.card_type]
+        row.slot_taken = slot_taken(same_type, replacing=row.card.pk)
+        row.renewal_under_way = row.card.state in LIVE_STATES and row.card.pk in successors
     _attach(rows, problem)
     return rows
 
