@@ -162,9 +162,9 @@ def test_an_unwritten_order_is_written_again(counter, settings):
     card = photographed(w)
     cards.produce(actor=w.issuer, now=t.NEW_PROCESS, card_ids=[card.pk]).one()
     batch = BureauBatch.objects.get()
-    assert batch.file_name == ""
+    assert not bureau.order_file_written(batch)
     path = bureau.write_order_file(batch.pk)
-    assert BureauBatch.objects.get().file_name == path.name
+    assert path.name == batch.file_name and bureau.order_file_written(batch)
     assert list(order_of(path)[1].values()) == [JPEG]
 
 

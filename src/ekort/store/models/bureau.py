@@ -18,7 +18,7 @@ class BureauBatch(models.Model):
     produced_at = models.DateTimeField()
     produced_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     cards = models.PositiveIntegerField()
-    file_name = models.CharField(max_length=100, blank=True)  # under the bureau directory
+    file_name = models.CharField(max_length=100, blank=True)  # in the bureau directory, once named
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivered_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -74,7 +74,8 @@ class Command(BaseCommand):
             if batch.delivered_at is not None:
                 where = f"delivered {batch.delivered_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}"
             else:
-                where = batch.file_name or "file not written: ekort bureau write"
+                written = bureau.order_file_written(batch)
+                where = batch.file_name if written else "file not written: ekort bureau write"
             self.stdout.write(
                 f"{batch.pk:>8} {batch.produced_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M} "
                 f"{batch.cards:>5} card(s)  "
