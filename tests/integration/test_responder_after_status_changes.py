@@ -1,9 +1,9 @@
 """The OCSP responder's first answer after a certificate's status changed, whatever changed it.
 
 For each action that changes a status (a person's block, the R3 and R8 sweeps, a replacement,
-an activation, a hand-out, removing or swapping an additional certificate), the responder has
-answered a question about the certificate before the change, on demand and cached
-(`responder.signing`). After the change commits, one poll of the store is enough for the next
+an import of the people register that ends an employment, an activation, a hand-out, removing
+or swapping an additional certificate), the responder has answered a question about the
+certificate before the change, on demand and cached (`responder.signing`). After the change commits, one poll of the store is enough for the next
 answer to carry the new status and reason: the change moves its issuers' status revision on in
 its own transaction (`status.change_status`), which drops the cached answers of those CAs.
 
@@ -32,7 +32,9 @@ from ekort.responder.store import ResponseStore
 from ekort.services import cards, deadlines
 from ekort.services.ca import authority, holder_certificates, status
 from ekort.services.ca.authority import certificate_of
-from ekort.store.models import Card, Certificate, CertificateAuthority
+from ekort.services.people_register import apply_records
+from ekort.services.people_sources import csv_records
+from ekort.store.models import Card, Certificate, CertificateAuthority, Unit
 from tests import factories
 from tests import instants as t
 from tests.integration import bulk_cards as bulk
@@ -49,6 +51,7 @@ HELD = (REVOKED, Flags.certificate_hold)
 R3_OVER = t.sthlm(2024, 1, 23)  # the first instant after the last pick-up day
 R8_OVER = t.AFTER_ACTIVATION_WINDOW
 LATER = t.sthlm(2024, 3, 4, 10)
+LEFT = t.sthlm(2024, 6, 1)  # the day after the last day of employment
 FOREIGN = "Region Uppsala Person ID 3 CA v1"
 
 Answer = tuple[ocsp.OCSPCertStatus, x509.ReasonFlags | None]
@@ -209,6 +212,33 @@ def test_a_hand_out(world, responder):
             cards.approve_hand_out(actor=world.id_admin_2, now=handed_out_at, card_ids=[card.pk])
 
     assert asked_then_changed(responder, der, HELD, hand_out) == twice((GOOD, None))
+
+
+# --- the people register (`ekort people import`) -----------------------------------------
+
+
+def test_an_import_that_ends_an_employment(world, responder):
+    """E13: the import blocks the cards of a person whose employment ended, as a job."""
+    unit = Unit.objects.create(
+        organisation=world.unit.organisation, name="Akuten Gävle", hsa_id="SE2321000198-akut"
+    )
+    card = sent(world, "photo", t.NEW_PROCESS, t.NEW_PROCESS)
+    der = question(auth_certificate(card))
+    employee = world.employee
+    text = (
+        "identity_number,hsa_id,given_name,family_name,unit_hsa_id,employment_ends\n"
+        f"{employee.identity_number},{employee.hsa_id},Erik,Eriksson,{unit.hsa_id},2024-05-31\n"
+    )
+
+    def run() -> None:
+        report = apply_records(
+            source="people-import:personal.csv", records=csv_records(text), now=LEFT
+        )
+        assert report.ended
+
+    assert asked_then_changed(responder, der, HELD, run) == twice(
+        (REVOKED, Flags.affiliation_changed)
+    )
 
 
 # --- the holder's additional certificate (R13) -------------------------------------------
