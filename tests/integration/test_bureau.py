@@ -179,3 +179,12 @@ def test_confirming_an_unknown_batch_changes_nothing(counter):
         bureau.confirm_delivery(actor=w.id_admin, batch_ids=[batch.pk], now=t.NEW_PROCESS)
     assert CardPhoto.objects.count() == 1
     assert BureauBatch.objects.get().delivered_at is None
+
+
+def test_a_cancelled_order_keeps_no_photo(counter):
+    w, _ = counter
+    card = photographed(w)
+    cards.cancel_order(actor=w.orderer, card_ids=[card.pk], now=t.NEW_PROCESS).one()
+    assert not CardPhoto.objects.exists()
+    entry = AuditEntry.objects.filter(action="cancel", object_id=str(card.pk)).get()
+    assert entry.after["photo_deleted"] is True

@@ -116,6 +116,15 @@ def kept_photo(actor: Any, card_id: int) -> KeptPhoto:
     return KeptPhoto(card_id, picture, photo.media_type, photo.taken_at)
 
 
+def delete_photos(card_ids: Collection[int]) -> set[int]:
+    """Delete the photos kept for these cards (an order withdrawn before production); the
+    cards that had one."""
+    kept = set(CardPhoto.objects.filter(card_id__in=card_ids).values_list("card_id", flat=True))
+    if kept:
+        CardPhoto.objects.filter(card_id__in=kept).delete()
+    return kept
+
+
 # --- Production orders -----------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from .. import audit
 from ..policy import current_calendar
 from ..renewals import last_days
 from ..roles import actor_label, person_id_of, require_role
+from . import bureau
 from .blocking import blocked
 from .card_sets import (
     MAX_SET,
@@ -149,7 +150,8 @@ def order_cards(*, actor: Any, orders: Sequence[NewOrder], now: datetime) -> Out
 def cancel_order(
     *, actor: Any, card_ids: Collection[int], now: datetime, reason: str = ""
 ) -> Outcome:
-    """Withdraw orders before production; the holder's manager does (E2)."""
+    """Withdraw orders before production; the holder's manager does (E2). A photo kept for
+    the card is deleted."""
     require_aware(now)
     require_role(actor, Role.ORDERER)
     outcome = Outcome()
@@ -165,7 +167,15 @@ def cancel_order(
         for card in cards:
             card.closed_at = now
         save(cards, ["state", "closed_at"])
-        after = [snapshot(card, "closed_at") for card in cards]
+        # A photo taken for a card that will not be produced is kept no longer.
+        deleted = bureau.delete_photos([card.pk for card in cards])
+        after = [
+            {
+                **snapshot(card, "closed_at"),
+                **({"photo_deleted": True} if card.pk in deleted else {}),
+            }
+            for card in cards
+        ]
         audit.append(
             [
                 card_change(actor, "cancel", card, now, befores[card.pk], facts, reason)
