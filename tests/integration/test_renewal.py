@@ -390,3 +390,66 @@ def test_blocked_and_expired_cards_are_not_due(world):
     other = _live_card(world, factories.person(manager=world.manager))
     Card.objects.filter(pk=other.pk).update(state="expired")
     assert renewals.worklist(world.support, LAST_DAY_START, 90) == []
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_cards_due_and_refuses_an_unconfirmed_block(world, client, settings):
+    from ekort.services import clock, tokens
+
+    card = _live_card(world)
+    settings.EKORT_SIMULATED_NOW = RENEWAL_OPENS.isoformat()
+    clock.reset()
+    try:
+        token = tokens.issue_token(actor=world.orderer, name="t", now=RENEWAL_OPENS)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        listed = client.get("/api/v1/renewals", {"days": 90}, **headers)
+        assert listed.status_code == 200
+        [row] = listed.json()
+        assert (row["card_number"], row["ends_on"], row["days_left"]) == (
+            card.number,
+            "2024-11-30",
+            90,
+        )
+        assert client.get("/api/v1/renewals", {"days": 30}, **headers).json() == []
+        assert client.get("/api/v1/renewals", {"days": 45}, **headers).status_code == 422
+        url = f"/api/v1/cards/{card.pk}/replace"
+        unconfirmed = client.post(
+            url, {"reason": "stolen"}, content_type="application/json", **headers
+        )
+        assert unconfirmed.status_code == 422
+        assert refreshed(card).state == "active"
+        renewed = client.post(
+            url, {"reason": "expiring"}, content_type="application/json", **headers
+        )
+        assert renewed.status_code == 201 and refreshed(card).state == "active"
+        assert client.get("/api/v1/renewals", {"days": 90}, **headers).json() == []
+    finally:
+        settings.EKORT_SIMULATED_NOW = ""
+        clock.reset()
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_the_command_lists_and_orders_only_when_told(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    card = _live_card(world)
+    out = StringIO()
+    call_command("renewals", "list", "--actor", "support", "--at", "2024-09-01", stdout=out)
+    assert card.number in out.getvalue() and "1 card(s) end within 90 days" in out.getvalue()
+    out = StringIO()
+    call_command("renewals", "order", "--actor", "chef", "--at", "2024-09-01", stdout=out)
+    said = out.getvalue()
+    assert "The old card works until the new card is activated" in said
+    assert "Nothing ordered. Run again with --yes" in said
+    assert not Card.objects.filter(order__replaces=card).exists()
+    out = StringIO()
+    call_command("renewals", "order", "--actor", "chef", "--at", "2024-09-01", "--yes", stdout=out)
+    assert "Done: 1 renewal(s) ordered, 0 refused." in out.getvalue()
+    assert refreshed(card).state == "active"
+    assert Card.objects.get(order__replaces=card).order.replacement_reason == "expiring"

@@ -70,22 +70,77 @@ def test_only_my_own_staff(w, client):
     assert "Olle" not in text_of(client.get("/medarbetare/"))
 
 
-def test_replace_a_card(w, eriks_cards, client):
+CONFIRM = {"step": "confirm", "confirm": "on"}
+
+
+def test_replace_a_damaged_card_says_the_old_one_works_and_asks_first(w, eriks_cards, client):
     client.force_login(w.orderer)
     old = eriks_cards.photo
-    response = client.post(f"/medarbetare/kort/{old.pk}/ersatt/", {"reason": "damaged"})
+    url = f"/medarbetare/kort/{old.pk}/ersatt/"
+    first = client.post(url, {"reason": "damaged"})  # the staff page's form: nothing happens yet
+    assert first.status_code == 200
+    page = text_of(first)
+    assert "Det gamla kortet fungerar tills det nya kortet har aktiverats" in page
+    assert not Card.objects.filter(order__replaces=old).exists()
+    # Sent without ticking the box: still nothing, and the page says what is missing.
+    unticked = client.post(url, {"reason": "damaged", "step": "confirm"})
+    assert unticked.status_code == 400 and "Bekräfta att du har läst" in text_of(unticked)
+    assert not Card.objects.filter(order__replaces=old).exists()
+    response = client.post(url, {"reason": "damaged", **CONFIRM})
     assert response.status_code == 302
-    assert Card.objects.get(pk=old.pk).state == "blocked"
+    assert Card.objects.get(pk=old.pk).state == "active"
     new = Card.objects.get(order__replaces=old)
     assert new.state == "ordered" and new.card_type == "photo"
-    assert "Ett ersättningskort är beställt åt Erik Eriksson." in text_of(
-        client.get("/medarbetare/")
-    )
+    staff = text_of(client.get("/medarbetare/"))
+    assert "Ett ersättningskort är beställt åt Erik Eriksson." in staff
+    assert "fungerar tills det nya kortet har aktiverats" in staff
+
+
+def test_replace_a_lost_card_says_it_is_blocked_at_once_and_asks_first(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    old = eriks_cards.photo
+    url = f"/medarbetare/kort/{old.pk}/ersatt/"
+    page = text_of(client.post(url, {"reason": "lost"}))
+    assert "Det gamla kortet spärras direkt när ersättningskortet beställs." in page
+    assert "Spärra det gamla kortet och beställ ersättningskort" in page
+    assert Card.objects.get(pk=old.pk).state == "active"
+    assert client.post(url, {"reason": "lost", **CONFIRM}).status_code == 302
+    assert Card.objects.get(pk=old.pk).state == "blocked"
+    assert "är spärrat" in text_of(client.get("/medarbetare/"))
+
+
+def test_the_replacement_page_groups_the_reasons_by_what_happens(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    page = text_of(client.get(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/?reason=expiring"))
+    at_once = page.index("Det gamla kortet spärras direkt")
+    later = page.index("Det gamla kortet fungerar tills det nya kortet har aktiverats")
+    assert at_once < page.index("Borttappat") < later < page.index("Nytt foto")
+    assert 'value="expiring" id="skal-expiring" checked' in page
+
+
+@pytest.mark.parametrize("reason", ["bored", "", "replaced"])
+def test_a_bad_reason_is_refused_and_changes_nothing(w, eriks_cards, client, reason):
+    client.force_login(w.orderer)
+    url = f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"
+    response = client.post(url, {"reason": reason, **CONFIRM})
+    assert response.status_code == 400
+    assert "Välj" in text_of(response)
+    assert Card.objects.get(pk=eriks_cards.photo.pk).state == "active"
+    assert not Card.objects.filter(order__replaces=eriks_cards.photo).exists()
+
+
+def test_a_renewal_before_its_90_days_is_refused_on_the_page(w, eriks_cards, client):
+    client.force_login(w.orderer)
+    url = f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"
+    response = client.post(url, {"reason": "expiring", **CONFIRM})
+    assert response.status_code == 409 and "Går inte enligt regel E12:" in text_of(response)
+    assert not Card.objects.filter(order__replaces=eriks_cards.photo).exists()
 
 
 def test_replace_during_the_stop_is_refused_and_the_old_card_stays(w, eriks_cards, stop, client):
     client.force_login(w.orderer)
-    response = client.post(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/", {"reason": "lost"})
+    url = f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"
+    response = client.post(url, {"reason": "lost", **CONFIRM})
     assert response.status_code == 409 and "R4" in text_of(response)
     assert Card.objects.get(pk=eriks_cards.photo.pk).state == "active"
 
@@ -120,7 +175,7 @@ def test_protected_holder_does_not_see_an_address_on_mina_sidor(w, client):
 
 def test_a_blocked_card_with_a_live_successor_offers_no_replacement(w, eriks_cards, client):
     client.force_login(w.orderer)
-    client.post(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/", {"reason": "lost"})
+    client.post(f"/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/", {"reason": "lost", **CONFIRM})
     page = client.get("/medarbetare/").content.decode()
     assert f'action="/medarbetare/kort/{eriks_cards.photo.pk}/ersatt/"' not in page
     assert f'action="/medarbetare/kort/{eriks_cards.reserve.pk}/ersatt/"' in page

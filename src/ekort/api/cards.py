@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from ekort.domain.errors import InvalidInput
-from ekort.services import cards, clock, visibility
+from ekort.domain.renewal import blocks_at_once, replacement_reason
+from ekort.services import cards, clock, renewals, visibility
 
 from . import shapes
 from .schemas import (
@@ -26,6 +27,7 @@ from .schemas import (
     OrderIn,
     PathId,
     PhotoIn,
+    RenewalOut,
     ReplaceIn,
     UnlockPinIn,
     WithdrawHandOutIn,
@@ -75,15 +77,48 @@ def cancel_order(request: HttpRequest, card_id: PathId, body: CancelIn) -> Any:
 
 @router.post("/cards/{card_id}/replace", response={201: CardOut, **ERRORS})
 def replace_card(request: HttpRequest, card_id: PathId, body: ReplaceIn) -> Any:
-    """Order a new card in place of this one; a live old card is blocked (reason as given)."""
+    """Order a new card in place of this one (E12). Lost, stolen or key_compromise block a live
+    old card at once and need `confirm_block: true`; any other reason leaves it usable until
+    the new card is activated, and that activation blocks it (revocation reason superseded)."""
+    reason = replacement_reason(body.reason)
+    if blocks_at_once(reason) and not body.confirm_block:
+        raise InvalidInput(
+            f"Replacing a card for the reason {reason.value!r} blocks it at once, and a block is "
+            "final (E9, E12). Send confirm_block: true to go ahead; nothing was changed."
+        )
     card = cards.replace_card(
         actor=_actor(request),
-        reason=body.reason,
+        reason=reason,
         note=body.note,
         now=clock.now(),
         card_ids=[card_id],
     ).one()
     return Status(201, shapes.card_out(card))
+
+
+@router.get("/renewals", response={200: list[RenewalOut], **ERRORS})
+def renewals_due(request: HttpRequest, days: int = 90) -> Any:
+    """The cards whose validity or certificate ends within `days` (90 or 30) and that have no
+    renewal under way (E12): a manager's staff's, those activated at an ID administrator's
+    card office, everyone's for support."""
+    rows = renewals.worklist(_actor(request), clock.now(), days)
+    return [
+        RenewalOut(
+            card_id=row.card_id,
+            card_number=row.number,
+            card_type=row.card_type,
+            state=row.state,
+            holder=row.holder,
+            hsa_id=row.hsa_id,
+            unit=row.unit,
+            manager=row.manager,
+            valid_until=row.valid_until,
+            certificate_ends=row.certificate_ends,
+            ends_on=row.ends_on,
+            days_left=row.days_left,
+        )
+        for row in rows
+    ]
 
 
 @router.post("/cards/{card_id}/photograph", response=CARD)

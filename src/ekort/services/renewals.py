@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from ekort.domain.access import SEE_EXPIRING, Relation, decide_access, needs
-from ekort.domain.errors import InvalidInput
+from ekort.domain.errors import Decision, InvalidInput
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES
-from ekort.domain.renewal import WORKLIST_DAYS, horizon, last_day
+from ekort.domain.renewal import WORKLIST_DAYS, decide_replacement, horizon, last_day
 from ekort.domain.timekeeping import local_date, require_aware, start_of_local_day
+from ekort.domain.vocabulary import ReplacementReason
 from ekort.store.models import Card, CardOrder, Certificate
 
+from .policy import current_calendar
 from .roles import person_id_of, roles_of
 
 # The certificates ekort issued to a card; another region's additional certificate (R13) is
@@ -91,6 +93,7 @@ class DueCard:
     hsa_id: str
     unit: str
     manager: str
+    manager_id: int | None
     valid_until: date | None
     certificate_ends: date | None
     ends_on: date
@@ -120,6 +123,7 @@ def _rows(cards: QuerySet[Card], today: date) -> list[DueCard]:
             "person__unit__name",
             "person__manager__given_name",
             "person__manager__family_name",
+            "person__manager_id",
         )
         .order_by("valid_until", "pk")
     )
@@ -141,6 +145,7 @@ def _rows(cards: QuerySet[Card], today: date) -> list[DueCard]:
                 hsa_id=row["person__hsa_id"] or "",
                 unit=row["person__unit__name"] or "",
                 manager=manager,
+                manager_id=row["person__manager_id"],
                 valid_until=row["valid_until"],
                 certificate_ends=certificate_ends,
                 ends_on=ends_on,
@@ -196,6 +201,19 @@ def holders_own(person_id: int, now: datetime) -> list[DueCard]:
     )
 
 
+def replacement_decision(card: Card, reason: ReplacementReason, now: datetime) -> Decision:
+    """What the rules say of replacing `card` for `reason` at `now` (E12): refused (a renewal
+    before its days), or allowed with the sentence that says what becomes of the old card. The
+    question a page asks before it asks for confirmation; `replace_card` asks it again."""
+    calendar = current_calendar()
+    return decide_replacement(
+        reason,
+        last_days([card])[card.pk],
+        local_date(require_aware(now)),
+        renewal_days=calendar.renewal_days,
+    )
+
+
 @dataclass(frozen=True)
 class DueCounts:
     """Cards due for renewal with none under way, by how soon they end (for the overview)."""
@@ -204,5 +222,11 @@ class DueCounts:
 
 
 def due_counts(now: datetime) -> DueCounts:
+    """One aggregate query over the cards due within the longest list's days."""
     today = local_date(require_aware(now))
-    return DueCounts({days: _due(today, days).count() for days in WORKLIST_DAYS})
+    longest, *shorter = WORKLIST_DAYS
+    counts = _due(today, longest).aggregate(
+        **{str(longest): Count("pk")},
+        **{str(days): Count("pk", filter=_ending_by(horizon(today, days))) for days in shorter},
+    )
+    return DueCounts({days: int(counts[str(days)]) for days in WORKLIST_DAYS})

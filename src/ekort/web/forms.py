@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.order_file import MAX_FILE_BYTES as MAX_ORDER_FILE_BYTES
-from ekort.domain.vocabulary import BlockReason, CardType
+from ekort.domain.vocabulary import CardType
 
 from .labels import (
     BLOCK_REASONS,
@@ -20,6 +20,9 @@ from .labels import (
     HOLDER_BLOCK_REASONS,
     OFFICE_BLOCK_REASONS,
     ORDERER_BLOCK_REASONS,
+    REPLACED_AT_ACTIVATION,
+    REPLACED_AT_ONCE,
+    REPLACEMENT_REASONS,
 )
 from .templatetags.ekort_i18n import pick
 
@@ -79,16 +82,19 @@ class OrderFileConfirmForm(forms.Form):
 
 
 class ReplaceCardForm(forms.Form):
+    """Why the card is replaced (E12), and, on the second step, the confirmation that the
+    manager has read what becomes of the old card."""
+
     reason = forms.ChoiceField(
         label=_("Varför ska kortet ersättas?"),
-        choices=_choices(
-            (BlockReason.REPLACED, BlockReason.LOST, BlockReason.STOLEN, BlockReason.DAMAGED),
-            {
-                **BLOCK_REASONS,
-                BlockReason.REPLACED: _("Kortet ska bytas ut (till exempel namnbyte)"),
-            },
-        ),
-        error_messages={"required": _("Välj varför kortet ska ersättas.")},
+        choices=_choices((*REPLACED_AT_ONCE, *REPLACED_AT_ACTIVATION), REPLACEMENT_REASONS),
+        error_messages={
+            "required": _("Välj varför kortet ska ersättas."),
+            "invalid_choice": _("Välj ett av skälen i listan."),
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_("Jag har läst vad som händer med det gamla kortet."), required=False
     )
 
 

@@ -8,7 +8,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.lifecycle import CardState
-from ekort.domain.vocabulary import BlockReason, CardType
+from ekort.domain.renewal import BLOCKS_AT_ONCE
+from ekort.domain.vocabulary import BlockReason, CardType, ReplacementReason
 
 CARD_STATES: dict[str, Promise] = {
     CardState.ORDERED: _("Beställt"),
@@ -39,6 +40,23 @@ BLOCK_REASONS: dict[str, Promise] = {
     BlockReason.NOT_ACTIVATED: _("Aktiverades inte i tid"),
     BlockReason.OTHER: _("Annat skäl"),
 }
+
+REPLACEMENT_REASONS: dict[str, Promise] = {
+    ReplacementReason.LOST: _("Borttappat"),
+    ReplacementReason.STOLEN: _("Stulet"),
+    ReplacementReason.KEY_COMPROMISE: _("Misstanke om att någon annan använder kortet eller koden"),
+    ReplacementReason.EXPIRING: _("Kortet går snart ut (förnyelse)"),
+    ReplacementReason.DAMAGED: _("Skadat"),
+    ReplacementReason.NAME_CHANGED: _("Namnbyte"),
+    ReplacementReason.NEW_PHOTO: _("Nytt foto"),
+    ReplacementReason.OTHER: _("Annat skäl"),
+}
+# The two groups a replacement form shows (E12): the old card blocked at once, or working until
+# the new one is activated.
+REPLACED_AT_ONCE = tuple(reason for reason in ReplacementReason if reason in BLOCKS_AT_ONCE)
+REPLACED_AT_ACTIVATION = tuple(
+    reason for reason in ReplacementReason if reason not in BLOCKS_AT_ONCE
+)
 
 # What a holder may give as the reason for blocking their own card.
 HOLDER_BLOCK_REASONS = (BlockReason.LOST, BlockReason.STOLEN, BlockReason.DAMAGED)

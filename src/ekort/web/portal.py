@@ -17,15 +17,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.errors import Decision, DomainError, InvalidInput, NotFound, Refused
 from ekort.domain.order_file import OrderFileRefused
 from ekort.domain.rulebook import rule
-from ekort.domain.vocabulary import Role
-from ekort.services import cards, clock
+from ekort.domain.vocabulary import ReplacementReason, Role
+from ekort.services import cards, clock, renewals
 from ekort.services.cards.order_import import import_orders
 from ekort.store.models import Card, Person
 
 from . import forms, reading
+from .labels import REPLACED_AT_ACTIVATION, REPLACED_AT_ONCE, REPLACEMENT_REASONS
 from .page_access import (
     RoleRequiredMixin,
     managed_card,
@@ -65,6 +66,7 @@ def render_mine(request: HttpRequest, problem: Problem | None = None, status: in
     context = {
         "me": reading.person_row(request.user, person, problem),
         "show_address": may_see_address(request.user, person.protected_identity),
+        "due": renewals.holders_own(person.pk, clock.now()),
     }
     return render(request, "ekort/portal/mine.html", context, status=status)
 
@@ -185,7 +187,13 @@ def render_staff(request: HttpRequest, problem: Problem | None = None, status: i
     context = {
         "people": reading.reports_of(request.user, manager, problem),
         "order_form": forms.OrderCardForm(),
-        "replace_form": forms.ReplaceCardForm(),
+        "replace_groups": [
+            (_("Spärras direkt"), [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ONCE]),
+            (
+                _("Fungerar tills det nya kortet aktiveras"),
+                [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ACTIVATION],
+            ),
+        ],
     }
     return render(request, "ekort/portal/staff.html", context, status=status)
 
@@ -269,27 +277,80 @@ class OrderFileView(OrdererView):
 
 
 class ReplaceCardView(OrdererView):
+    """Order a replacement in two steps: choose the reason, then read what becomes of the old
+    card (blocked now, or when the new card is activated: the rules' sentence, E12) and
+    confirm. Nothing is ordered or blocked before the confirmation."""
+
+    template_name = "ekort/portal/replace.html"
+
+    def page(
+        self,
+        card: Card,
+        form: forms.ReplaceCardForm,
+        *,
+        decision: Decision | None = None,
+        problem: Problem | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        reason = form.data.get("reason") if form.is_bound else form.initial.get("reason")
+        context = {
+            "row": reading.CardRow(card),
+            "form": form,
+            "reason": reason,
+            "reason_label": REPLACEMENT_REASONS.get(str(reason), ""),
+            "at_once": [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ONCE],
+            "at_activation": [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ACTIVATION],
+            "decision": decision,
+            "blocks_at_once": reason in REPLACED_AT_ONCE,
+            "problem": problem,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        old = self.reports_card(card_id)
+        wanted = request.GET.get("reason", "")
+        initial = {"reason": wanted} if wanted in REPLACEMENT_REASONS else {}
+        return self.page(old, forms.ReplaceCardForm(initial=initial))
+
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         old = self.reports_card(card_id)
         form = forms.ReplaceCardForm(request.POST)
         if not form.is_valid():
-            errors = " ".join(str(e) for e in form.errors.get("reason", []))
-            return render_staff(request, Problem("replace", old.pk, errors), status=400)
+            return self.page(old, form, status=400)
+        reason = ReplacementReason(form.cleaned_data["reason"])
+        now = clock.now()
+        decision = renewals.replacement_decision(old, reason, now)
+        if not decision.allowed:
+            refused = Problem("replace", old.pk, decision.sv, decision.rule, decision.en)
+            return self.page(old, form, problem=refused, status=409)
+        if not form.cleaned_data["confirm"]:
+            if request.POST.get("step") != "confirm":
+                return self.page(old, form, decision=decision)  # the second step
+            form.add_error(
+                "confirm", _("Bekräfta att du har läst vad som händer med det gamla kortet.")
+            )
+            return self.page(old, form, decision=decision, status=400)
         try:
-            cards.replace_card(
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                now=clock.now(),
-                card_ids=[old.pk],
-            ).one()
+            cards.replace_card(actor=request.user, reason=reason, now=now, card_ids=[old.pk]).one()
         except Refused as exc:
-            return render_staff(request, Problem.refused("replace", old.pk, exc), status=409)
+            problem = Problem.refused("replace", old.pk, exc)
+            return self.page(old, form, decision=decision, problem=problem, status=409)
         except InvalidInput as exc:
-            return render_staff(request, _input_problem("replace", old.pk, exc), status=400)
+            problem = _input_problem("replace", old.pk, exc)
+            return self.page(old, form, decision=decision, problem=problem, status=400)
         except NotFound as exc:
             raise Http404(str(exc)) from exc
-        text = _("Ett ersättningskort är beställt åt %(name)s.")
-        messages.success(request, text % {"name": old.person.full_name})
+        if reason in REPLACED_AT_ONCE:
+            text = _(
+                "Ett ersättningskort är beställt åt %(name)s. Det gamla kortet %(number)s är "
+                "spärrat."
+            )
+        else:
+            text = _(
+                "Ett ersättningskort är beställt åt %(name)s. Det gamla kortet %(number)s "
+                "fungerar tills det nya kortet har aktiverats."
+            )
+        messages.success(request, text % {"name": old.person.full_name, "number": old.number})
         return HttpResponseRedirect(reverse("portal:staff"))
 
 

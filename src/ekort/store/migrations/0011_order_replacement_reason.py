@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ekort', '0010_person_register_fields'),
+        ("ekort", "0010_person_register_fields"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='cardorder',
-            name='replacement_reason',
-            field=models.CharField(blank=True, choices=[('lost', 'lost'), ('stolen', 'stolen'), ('key_compromise', 'key compromise'), ('expiring', 'expiring'), ('damaged', 'damaged'), ('name_changed', 'name changed'), ('new_photo', 'new photo'), ('other', 'other')], max_length=20),
+            model_name="cardorder",
+            name="replacement_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("lost", "lost"),
+                    ("stolen", "stolen"),
+                    ("key_compromise", "key compromise"),
+                    ("expiring", "expiring"),
+                    ("damaged", "damaged"),
+                    ("name_changed", "name changed"),
+                    ("new_photo", "new photo"),
+                    ("other", "other"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
