@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -16,7 +17,7 @@ from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
 from ekort.domain.lifecycle import LIVE_STATES, CardState
 from ekort.domain.timekeeping import local_date, parse_instant
 from ekort.domain.vocabulary import Role
-from ekort.services import audit
+from ekort.services import audit, renewals
 from ekort.store.models import (
     Account,
     AuditEntry,
@@ -152,6 +153,16 @@ def test_demo_late_instant_has_every_state_and_working_logins():
     assert not left.cards.filter(state__in=LIVE_STATES).exists()
     actors = set(AuditEntry.objects.filter(action="update_person").values_list("actor", flat=True))
     assert actors == {"job:people-import:hr-2025-04-01.csv", "job:people-import:hr-2025-10-06.csv"}
+
+    # Renewal (E12): Sara's card runs out within 90 days with nothing ordered, so it is on the
+    # worklists; Per's was renewed a few days ago and still works until the new one is active.
+    support = User.objects.get(username=logins["support"][0])
+    due = {row.holder: row for row in renewals.worklist(support, parse_instant(LATE), 90)}
+    assert "Sara Holm" in due and 30 < due["Sara Holm"].days_left <= 90
+    assert "Per Nyström" not in due
+    per = Person.objects.get(given_name="Per", family_name="Nyström")
+    [old] = per.cards.filter(state="active")
+    assert per.cards.get(order__replaces=old).order.replacement_reason == "expiring"
 
     # A second run finds the demo and changes nothing.
     before = demo.summarise()

@@ -6,13 +6,19 @@ whenever the demo is built, and kept only if the policy calendar allows every st
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.vocabulary import CardType, DeliveryPath, Generation
+from ekort.domain.timekeeping import add_years, local_date
+from ekort.domain.vocabulary import CardType, DeliveryPath, Generation, ReplacementReason
 
 from .cards import CardRef, Plan
 from .timeline import HISTORY_START
+
+# The last day a legacy card (code envelope, collected at a hand-out point) is ordered in the
+# story of a card that runs out soon: its collection falls before the pick-up deadline (R3).
+LAST_LEGACY_ORDER = date(2023, 11, 30)
 
 
 def _current(
@@ -106,6 +112,35 @@ def current_activated(plan: Plan, key: str) -> None:
     )
 
 
+def _legacy_card_ending(plan: Plan, key: str, days_after_build: int) -> CardRef | None:
+    """A legacy photo card whose last valid day falls `days_after_build` days after the build
+    instant, less up to a fortnight; None when such a card would have been ordered before the
+    history or outside the legacy periods."""
+    ends = local_date(plan.build_at) + timedelta(days=days_after_build)
+    produced = add_years(ends, -plan.calendar.validity_years[CardType.PHOTO])
+    first, last = produced - timedelta(days=14), produced - timedelta(days=12)
+    if first < HISTORY_START.date() or last > LAST_LEGACY_ORDER:
+        return None
+    card, _, _ = plan.legacy_card(key, first, last, "Kortet ska gälla i fem år.")
+    return card
+
+
+def renewal_due(plan: Plan, key: str) -> None:
+    """A card that runs out within 90 days of the build, no renewal ordered: on the worklists
+    and on the holder's Mina sidor (E12)."""
+    _legacy_card_ending(plan, key, 50)
+
+
+def renewal_under_way(plan: Plan, key: str) -> None:
+    """A card that runs out within 90 days, renewed a few days before the build: the old card
+    works until the new one is activated (E12)."""
+    card = _legacy_card_ending(plan, key, 75)
+    at = plan.workdays_before_build(3, "10:15")
+    if card is None or not plan.calendar.decide(PolicyAction.ORDER, CardType.PHOTO, at).allowed:
+        return
+    plan.replace(card, at, ReplacementReason.EXPIRING, "Förnyelse: kortet går snart ut.")
+
+
 def current_cancelled(plan: Plan, key: str) -> None:
     _current(
         plan, key, [("order", 12, "13:40"), ("photograph", 10, "10:35"), ("cancel", 3, "08:35")]
@@ -120,4 +155,6 @@ STORIES: dict[str, Callable[[Plan, str], None]] = {
     "current_reserve_sent": current_reserve_sent,
     "current_activated": current_activated,
     "current_cancelled": current_cancelled,
+    "renewal_due": renewal_due,
+    "renewal_under_way": renewal_under_way,
 }

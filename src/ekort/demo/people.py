@@ -110,6 +110,8 @@ PERSONS: tuple[PersonSpec, ...] = (
         ("frida", "Frida Persson", "F", "Gävle", "current_photographed"),
         ("nils", "Nils Olsson", "M", "Gävle", "sis_card_expires"),
         ("ida", "Ida Karlsson", "F", "Gävle", "blocked_during_stop"),
+        ("sara", "Sara Holm", "F", "Gävle", "renewal_due"),
+        ("per", "Per Nyström", "M", "Sandviken", "renewal_under_way"),
     ),
     # Hälsocentralen Sandviken
     *_group(
