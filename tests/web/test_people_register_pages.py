@@ -89,3 +89,35 @@ def test_a_protected_address_needs_the_permission_of_its_own(w, client):
     client.force_login(w.orderer)
     page = text_of(client.get("/medarbetare/"))
     assert "Storgatan 1" not in page[page.index("Hemlig Person") :]
+
+
+def test_the_print_queue_lists_no_protected_address(w, client):
+    from tests.integration import journeys
+
+    hidden = factories.person(given="Hemlig", family="Person", manager=w.manager, protected=True)
+    journeys.sent(w, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=hidden)
+    client.force_login(w.issuer)
+    page = text_of(client.get("/utfardare/utskriftsko/"))
+    row = page[page.index("Hemlig Person") :]
+    assert "Skyddad" in row[:400] and "Gävle" not in row[:400]
+
+
+def test_the_api_lists_no_protected_address(w, client, settings):
+    from ekort.services import tokens
+    from tests.integration import journeys
+
+    hidden = factories.person(given="Hemlig", family="Person", manager=w.manager, protected=True)
+    journeys.sent(w, "photo", t.NEW_PROCESS, t.NEW_PROCESS, person=hidden)
+    token = tokens.issue_token(actor=w.issuer, name="test", now=t.NEW_PROCESS)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    listed = client.get("/api/v1/letters", **headers).json()
+    [letter] = [row for row in listed if row["person_id"] == hidden.pk]
+    assert (letter["street_address"], letter["postal_code"], letter["postal_town"]) == ("", "", "")
+    factories.grant(w.issuer, Grant.PROTECTED_ADDRESSES)
+    number = {"identity_number": hidden.identity_number}
+    [found] = client.post(
+        "/api/v1/persons/search", number, content_type="application/json", **headers
+    ).json()
+    assert found["address"] is None  # a list, whoever asks
+    one = client.get(f"/api/v1/persons/{hidden.pk}", **headers).json()
+    assert one["address"]["street_address"] == "Storgatan 1"

@@ -39,7 +39,7 @@ def letters(
 ) -> Any:
     """The letters queued for printing, oldest first (issuer administrator)."""
     require_role(request.auth, Role.ISSUER_ADMIN)  # type: ignore[attr-defined]
-    queue = Letter.objects.order_by("queued_at", "pk")
+    queue = Letter.objects.select_related("person").order_by("queued_at", "pk")
     if not include_printed:
         queue = queue.filter(printed_at__isnull=True)
     return [shapes.letter_out(letter) for letter in queue[:limit]]

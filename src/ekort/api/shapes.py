@@ -116,13 +116,16 @@ def letter_ref_out(letter: Letter) -> dict[str, Any]:
 
 
 def letter_out(letter: Letter) -> dict[str, Any]:
+    """A letter in the print queue's list: the address of a person with protected personal
+    data is never in a list (empty here; it is on the letter's PDF only)."""
+    protected = letter.person.protected_identity
     return {
         **letter_ref_out(letter),
         "person_id": letter.person_id,
         "recipient_name": letter.recipient_name,
-        "street_address": letter.street_address,
-        "postal_code": letter.postal_code,
-        "postal_town": letter.postal_town,
+        "street_address": "" if protected else letter.street_address,
+        "postal_code": "" if protected else letter.postal_code,
+        "postal_town": "" if protected else letter.postal_town,
         "printed_at": letter.printed_at,
     }
 

@@ -45,7 +45,7 @@ def waiting_letters() -> QuerySet[Letter]:
     """Letters not printed yet, oldest first, with the approval each may wait for (E14)."""
     return (
         Letter.objects.filter(printed_at__isnull=True)
-        .select_related("card", "approval")
+        .select_related("card", "approval", "person")
         .order_by("queued_at", "pk")
     )
 
@@ -55,7 +55,7 @@ def recently_printed(now: datetime, *, days: int = 7) -> QuerySet[Letter]:
     require_aware(now)
     return (
         Letter.objects.filter(printed_at__gt=now - timedelta(days=days), printed_at__lte=now)
-        .select_related("card", "approval")
+        .select_related("card", "approval", "person")
         .order_by("-printed_at", "-pk")
     )
 
