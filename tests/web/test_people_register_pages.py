@@ -46,6 +46,31 @@ def test_a_name_change_offers_the_manager_a_replacement_for_it(w, eriks_cards, c
     assert "Erik Berg" in text_of(client.get("/medarbetare/"))
 
 
+def test_the_offer_orders_a_replacement_for_the_name_change_and_the_old_card_stays(
+    w, eriks_cards, client
+):
+    from ekort.store.models import Card
+
+    rename_erik(w)
+    client.force_login(w.orderer)
+    old = eriks_cards.photo
+    url = f"/medarbetare/kort/{old.pk}/ersatt/"
+    asked = client.post(url, {"reason": "name_changed"})  # the offer's button
+    assert asked.status_code == 200
+    assert "Det gamla kortet fungerar tills det nya kortet har aktiverats" in text_of(asked)
+    done = client.post(url, {"reason": "name_changed", "step": "confirm", "confirm": "on"})
+    assert done.status_code == 302
+    new = Card.objects.get(order__replaces=old)
+    assert new.order.replacement_reason == "name_changed"
+    assert Card.objects.get(pk=old.pk).state == "active"
+    # The offer is not made again for this card while its replacement is on its way; the
+    # reserve card, also made before the new name, still has it.
+    page = client.get("/medarbetare/").content.decode()
+    offers = page.split("Beställ ersättningskort (namnbyte)")[:-1]
+    assert len(offers) == 1
+    assert f"/medarbetare/kort/{eriks_cards.reserve.pk}/ersatt/" in offers[0][-600:]
+
+
 def test_a_name_change_tells_the_holder_on_mina_sidor(w, eriks_cards, client):
     client.force_login(w.holder)
     assert "tidigare namn" not in text_of(client.get("/mina-sidor/"))
