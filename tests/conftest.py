@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests import factories
+from tests import factories, tools
 
 # A password hash costs about half a second of CPU with Django's default PBKDF2 (1,000,000
 # iterations), and the portal's fixtures set five passwords a test. The suite hashes with MD5
@@ -29,6 +29,13 @@ CHEAP_CODE_COST = 2**4
 # a fifth of a second per file, and every test with a CA opens a few). tests/pki/test_keys.py
 # tests the production cost once.
 CHEAP_KEY_FILE_ROUNDS = 1_000
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `tools.needs(...)` is skipped without its programs, or failed in CI,
+    before any of its fixtures is set up (tests/tools.py)."""
+    tools.require_marked(item)
 
 
 @pytest.fixture(scope="session", autouse=True)

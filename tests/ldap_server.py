@@ -3,12 +3,11 @@ on a free port on 127.0.0.1, its data in a temporary directory, killed afterward
 
 The schema is core, cosine and inetorgperson from /etc/ldap/schema, and the people register's
 local HSA schema (docs/ldap/ekort-hsa.schema). Without slapd a test skips on a workstation and
-fails in CI (CI=true), whose `.ci/run` installs it.
+fails in CI (CI=true), whose `.ci/run` installs it (tests/tools.py).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -16,24 +15,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests import tools
 
-SLAPD = Path("/usr/sbin/slapd")
-SYSTEM_SCHEMA = Path("/etc/ldap/schema")
+SLAPD, INETORGPERSON = tools.SLAPD.files
+SYSTEM_SCHEMA = INETORGPERSON.parent
 MODULES = Path("/usr/lib/ldap")
 LOCAL_SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "ldap" / "ekort-hsa.schema"
 BASE = "l=Region Gavleborg,c=SE"
 ADMIN = f"cn=admin,{BASE}"
 PASSWORD = "admin-secret-for-tests"
-
-
-def require_slapd() -> None:
-    if SLAPD.exists() and (SYSTEM_SCHEMA / "inetorgperson.schema").exists():
-        return
-    reason = f"{SLAPD} is missing (apt-get install slapd ldap-utils)."
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} CI must run the directory tests against a real slapd.")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -119,7 +109,7 @@ def _wait_until_it_answers(port: int, process: subprocess.Popen[bytes], log: Pat
 def started(directory: Path) -> Iterator[Slapd]:
     """slapd in the foreground (-d 0, so that it stays our child), until the generator is
     closed; then it is stopped and, if need be, killed."""
-    require_slapd()
+    tools.require(tools.SLAPD)
     config = _config(directory)
     port = _free_port()
     url = f"ldap://127.0.0.1:{port}"

@@ -2,13 +2,12 @@
 browser) against pytest-django's live server, at the portal's simulated instant.
 
 Without Chromium the tests skip on a workstation but fail in CI (CI=true), so that CI never
-passes by silently leaving them out. Screenshots of every step land in
+passes by silently leaving them out (tests/tools.py). Screenshots of every step land in
 test-artifacts/screenshots/<journey>/<nn-step>.png (see `journey.py`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from axes.utils import reset as reset_axes
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ekort.store.models import Card, CardOffice, OpeningInterval, Person
-from tests import factories
+from tests import factories, tools
 from tests import instants as t
 from tests.factories import World
 from tests.integration import journeys
@@ -26,15 +25,9 @@ from tests.web.conftest import PASSWORD, PORTAL_NOW, simulate
 
 from .journey import SCREENSHOTS, Journey, journey_for
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = str(tools.CHROMIUM.files[0])
 _failed_call = pytest.StashKey[bool]()
 _journeys_run: list[str] = []
-
-
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} CI must run the browser tests: install Debian's chromium.")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="package")
@@ -44,8 +37,7 @@ def browser() -> Iterator[Browser]:
     Package-scoped rather than session-scoped on purpose: Playwright's sync API keeps an
     asyncio loop running in the test thread from start() to stop(), and the tests that come
     after these must not run with that loop (Django would refuse their ORM calls)."""
-    if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium).")
+    tools.require(tools.CHROMIUM)
     with pytest.MonkeyPatch.context() as patch:
         # While Playwright's loop runs in this thread, Django's async-safety check sees "async
         # context" and refuses the ORM calls of the fixtures and the database assertions. They

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from datetime import date
 from io import StringIO
 from pathlib import Path
@@ -21,6 +19,7 @@ from django.core.management.base import CommandError
 from ekort.services import audit
 from ekort.store.models import Block, Card
 from tests import instants as t
+from tests import tools
 from tests.integration import bulk_cards as bulk
 from tests.integration.journeys import sent
 
@@ -155,11 +154,8 @@ def test_jobs_run_with_bad_options_fails_clearly_and_changes_nothing(world, args
 
 
 def console_script() -> str:
-    beside_python = Path(sys.executable).parent / "ekort"
-    found = shutil.which("ekort") or (str(beside_python) if beside_python.exists() else None)
-    if found is None:
-        pytest.skip("the ekort console script is not installed")
-    return found
+    tools.require(tools.EKORT_SCRIPT)
+    return str(tools.EKORT_SCRIPT.files[0])
 
 
 def run_script(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

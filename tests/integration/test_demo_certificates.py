@@ -4,7 +4,6 @@ valid verifies up to the root (checked by OpenSSL, at the build instant)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from io import StringIO
 from pathlib import Path
@@ -17,10 +16,11 @@ from django.core.management import call_command
 from ekort.domain.timekeeping import parse_instant
 from ekort.services.ca.issuance import card_end
 from ekort.store.models import Certificate, CertificateAuthority
+from tests import tools
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
+    tools.needs(tools.OPENSSL),
 ]
 
 LATE = "2026-11-28T10:00+01:00"

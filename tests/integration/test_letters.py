@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import stat
 import subprocess
 from datetime import timedelta
@@ -27,12 +26,13 @@ from ekort.services import audit, cards, print_queue
 from ekort.services.ca.secrets import unseal
 from ekort.store.models import AuditEntry, Card, Letter
 from tests import instants as t
+from tests import tools
 from tests.factories import World
 from tests.integration.journeys import activated, sent
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils"),
+    tools.needs(tools.PDFTOTEXT),
 ]
 
 NEW = t.NEW_PROCESS  # 2024-01-31: the new process, cards sent home with a cover letter

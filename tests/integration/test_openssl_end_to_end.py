@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -47,20 +46,20 @@ from ekort.services.ca import authority, backends, holder_certificates
 from ekort.services.ca.authority import Hierarchy, certificate_of, slug
 from ekort.services.ca.status import build_crl
 from ekort.store.models import Card, Certificate, CertificateAuthority, OcspResponse
-from tests import factories
+from tests import factories, tools
 from tests.factories import World
 from tests.integration.journeys import PASSPORT, PIN, sent
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
+    tools.needs(tools.OPENSSL),
 ]
 
 POLL = 0.05  # the responder's poll interval, seconds
 TIMEOUT = 20  # for each subprocess, seconds
 FOREIGN = "Region Uppsala Person ID 3 CA v1"
 SIGNATURE_CODE = "739164"
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+SOFTHSM_MODULE = str(tools.SOFTHSM.files[0])
 
 
 # --- running things ------------------------------------------------------------------------
@@ -534,10 +533,7 @@ def softhsm_cards(
 ) -> Iterator[SoftHsm]:
     """Cards as SoftHSM2 tokens (EKORT_CARD_READER = "pkcs11"), in a token directory of this
     test's own."""
-    if not Path(SOFTHSM_MODULE).exists():
-        pytest.skip(f"SoftHSM2 is not installed ({SOFTHSM_MODULE} is missing)")
-    if shutil.which("pkcs11-tool") is None:
-        pytest.skip("OpenSC's pkcs11-tool is not installed")
+    tools.require(tools.SOFTHSM, tools.PKCS11_TOOL)
     root = tmp_path_factory.mktemp("softhsm-cards")
     (root / "tokens").mkdir()
     conf = root / "softhsm2.conf"
@@ -641,7 +637,7 @@ def test_a_pdf_signed_through_pkcs11_needs_the_signature_code_and_validates_with
     signature code, and not after the card PIN; the signature validates up to the root, the
     signer's certificate checked by OCSP at the responder its AIA names, the issuing CA on the
     root's CRL."""
-    pytest.importorskip("pyhanko")
+    tools.require(tools.PYHANKO)
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature

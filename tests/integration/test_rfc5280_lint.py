@@ -4,7 +4,6 @@ certificate profile, the CA certificates, a CRL with entries and an OCSP respons
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,17 @@ import pytest
 from ekort.services.ca import authority, holder_certificates, status
 from ekort.store.models import Certificate, CertificateAuthority, Crl, OcspResponse
 from tests import instants as t
+from tests import tools
 from tests.integration.journeys import PIN, activated, sent
 
 pytestmark = pytest.mark.django_db
 
 FOREIGN = "Region Uppsala Person ID 3 CA v1"
-BIN = Path(sys.executable).parent
 
 
 def lint(tool: str, path: Path, *args: str) -> str:
-    executable = BIN / tool
-    if not executable.exists():
-        pytest.skip(f"{tool} (pkilint) is not installed")
+    tools.require(tools.PKILINT)
+    executable = tools.BIN / tool
     result = subprocess.run(
         [str(executable), "lint", *args, "-s", "WARNING", str(path)],
         capture_output=True,

@@ -3,7 +3,6 @@ OpenSSL, against a CRL, and its OCSP response is signed with RSA."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -13,12 +12,13 @@ from cryptography.x509 import ocsp
 from ekort.services.ca import authority, status
 from ekort.store.models import OcspResponse
 from tests import instants as t
+from tests import tools
 from tests.factories import world as make_world
 from tests.integration.journeys import activated
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed"),
+    tools.needs(tools.OPENSSL),
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,8 +12,9 @@ import pytest
 
 from ekort.pki.keys import EncryptedFileKeyBackend
 from ekort.pki.pkcs11_keys import Pkcs11KeyBackend
+from tests import tools
 
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+SOFTHSM_MODULE = str(tools.SOFTHSM.files[0])
 TOKEN_LABEL = "ekort-test"
 SPARE_TOKEN_LABEL = "ekort-spare"  # never logged in to successfully: for the wrong-PIN test
 USER_PIN = "123456"
@@ -48,8 +48,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
     SoftHSM2 reads SOFTHSM2_CONF once, when the library is first initialised in the process, so
     the configuration and tokens stay the same for the session; tests use distinct key labels.
     """
-    if not Path(SOFTHSM_MODULE).exists() or shutil.which("softhsm2-util") is None:
-        pytest.skip(f"SoftHSM2 is not installed ({SOFTHSM_MODULE} or softhsm2-util missing)")
+    tools.require(tools.SOFTHSM)
     root = tmp_path_factory.mktemp("softhsm")
     (root / "tokens").mkdir()
     conf = root / "softhsm2.conf"

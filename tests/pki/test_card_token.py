@@ -13,7 +13,6 @@ import json
 import os
 import random
 import re
-import shutil
 import stat
 import string
 import subprocess
@@ -49,6 +48,7 @@ from ekort.pki.card_token import (
 from ekort.pki.keys import KeyAlgorithm
 from ekort.pki.pkcs11_card import Pkcs11CardReader
 from ekort.pki.virtual_card import VirtualCardReader
+from tests import tools
 
 PUK = "73920584"
 PIN = "482915"
@@ -620,19 +620,11 @@ step("end")
 """
 
 
-def _cannot_trace(reason: str) -> None:
-    """Skip on a workstation without strace; fail in CI (CI=true), which installs it."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} CI must count the disk waits: install Debian's strace.")
-    pytest.skip(reason)
-
-
 def test_a_batch_of_new_virtual_cards_waits_for_the_disk_once(tmp_path: Path) -> None:
     """`personalise_new` does not wait for the disk, `make_durable` waits once for the whole
     batch (the WAL's fsync puts every chip before it on disk), and a code the holder sets or
     gets wrong is on disk before the answer."""
-    if shutil.which("strace") is None:
-        _cannot_trace("strace is not installed.")
+    tools.require(tools.STRACE)
     trace = tmp_path / "trace"
     command = ["strace", "-f", "-qq", "-y", "-e", "trace=write,fsync,fdatasync", "-o", str(trace)]
     command += [sys.executable, "-c", _TRACED_PROCESS, str(tmp_path / "cards")]
@@ -640,7 +632,7 @@ def test_a_batch_of_new_virtual_cards_waits_for_the_disk_once(tmp_path: Path) ->
         [*command, PUK, PIN, WRONG_PIN], capture_output=True, text=True, env=dict(os.environ)
     )
     if run.returncode != 0 and not trace.exists():
-        _cannot_trace(f"strace cannot trace here: {run.stderr.strip()}")
+        tools.unavailable(f"strace cannot trace here: {run.stderr.strip()}")
     assert run.returncode == 0, run.stderr
 
     waits: dict[str, list[str]] = {}
@@ -825,8 +817,7 @@ def pkcs11_reader(softhsm: Any) -> Pkcs11CardReader:
 
 
 def _pkcs11_tool(softhsm: Any, number: str, *options: str) -> str:
-    if shutil.which("pkcs11-tool") is None:
-        pytest.skip("OpenSC's pkcs11-tool is not installed")
+    tools.require(tools.PKCS11_TOOL)
     result = subprocess.run(
         ["pkcs11-tool", "--module", softhsm.module_path, "--token-label", number, *options],
         capture_output=True,

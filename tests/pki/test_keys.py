@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-import shutil
 import stat
 import subprocess
 import threading
@@ -29,6 +28,7 @@ from ekort.pki.keys import (
     make_key_backend,
 )
 from ekort.pki.pkcs11_keys import Pkcs11KeyBackend, key_id
+from tests import tools
 
 from .conftest import CHEAP_ROUNDS, PASSPHRASE, SPARE_TOKEN_LABEL, TOKEN_LABEL, USER_PIN, SoftHsm
 
@@ -232,8 +232,7 @@ def object_blocks(listing: str) -> list[str]:
 def test_pkcs11_tool_shows_the_private_key_sensitive_and_never_extractable(
     pkcs11_backend: Pkcs11KeyBackend, softhsm: SoftHsm
 ) -> None:
-    if shutil.which("pkcs11-tool") is None:
-        pytest.skip("OpenSC's pkcs11-tool is not installed")
+    tools.require(tools.PKCS11_TOOL)
     label = new_label()
     pkcs11_backend.create_key(label, KeyAlgorithm.EC_P256)
     listing = subprocess.run(
@@ -359,12 +358,12 @@ def test_a_new_key_file_is_pbes2_at_the_backends_cost(tmp_path: Path) -> None:
     # Any PKCS#8 reader opens it: cryptography here, OpenSSL below.
     opened = serialization.load_pem_private_key(path.read_bytes(), PASSPHRASE)
     assert opened.public_key() == backend.public_key(ref)
-    if shutil.which("openssl"):
-        described = subprocess.run(
-            ["openssl", "asn1parse", "-in", str(path)], capture_output=True, text=True, check=True
-        ).stdout
-        assert re.search(r":PBES2\n.*:PBKDF2\n", described, re.S), described
-        assert ":hmacWithSHA256" in described and ":aes-256-cbc" in described
+    tools.require(tools.OPENSSL)
+    described = subprocess.run(
+        ["openssl", "asn1parse", "-in", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r":PBES2\n.*:PBKDF2\n", described, re.S), described
+    assert ":hmacWithSHA256" in described and ":aes-256-cbc" in described
 
 
 def test_the_production_cost_is_owasps_figure(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import polib
-import pytest
+
+from tests import tools
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "ekort"
 CATALOGUE = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -28,10 +29,7 @@ def _catalogue() -> polib.POFile:
 
 def _extracted(tmp_path: Path) -> set[str]:
     """The msgids Django's makemessages finds in a copy of the package today."""
-    if shutil.which("xgettext") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("xgettext (Debian's gettext) is missing; .ci/run installs it")
-        pytest.skip("xgettext (gettext) is not installed")
+    tools.require(tools.XGETTEXT)
     copy = tmp_path / "ekort"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.rmtree(copy / "locale")
