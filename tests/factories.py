@@ -84,6 +84,7 @@ class World:
     support: User
     issuer: User
     holder: User
+    security_officer: User
 
 
 def world() -> World:
@@ -101,4 +102,5 @@ def world() -> World:
         support=staff("support", Role.SUPPORT),
         issuer=staff("utgivare", Role.ISSUER_ADMIN),
         holder=staff("erik", Role.HOLDER, person=employee),
+        security_officer=staff("sakerhet", Role.SECURITY_OFFICER),
     )

@@ -34,7 +34,15 @@ from tests import factories
 from tests import instants as t
 from tests.integration import journeys
 
-ROLES = ("anonymous", "holder", "orderer", "id_admin", "support", "issuer_admin")
+ROLES = (
+    "anonymous",
+    "holder",
+    "orderer",
+    "id_admin",
+    "support",
+    "issuer_admin",
+    "security_officer",
+)
 # The roles each account of the world holds (the orderer is also a holder of her own cards).
 HELD = {
     "anonymous": frozenset(),
@@ -43,6 +51,7 @@ HELD = {
     "id_admin": frozenset({Role.ID_ADMIN}),
     "support": frozenset({Role.SUPPORT}),
     "issuer_admin": frozenset({Role.ISSUER_ADMIN}),
+    "security_officer": frozenset({Role.SECURITY_OFFICER}),
 }
 SIGN_IN = "/logga-in/"
 API = "/api/v1"
@@ -54,18 +63,21 @@ PUBLIC = "public"
 SIGN_IN_PAGE = "sign-in"  # anonymous 200; a signed-in account is sent on to its start page
 POST_ONLY_PUBLIC = "post-only"  # GET is 405 for everyone (Django's LogoutView)
 REDIRECT = "redirect"  # GET is 302 for everyone (Django's set_language, which acts on POST)
+# Sign-in with the card (E16): 403 for everyone here, since no request of the test client
+# comes from the proxy trusted with client certificates (tests/web/test_card_sign_in.py).
+CARD_SIGN_IN = "card sign-in"
 ANY_ROLE = frozenset(Role)
 
 PAGES: dict[str, object] = {
     "home": PUBLIC,
     "rules": PUBLIC,
-    "health": PUBLIC,
     "set-language": REDIRECT,
     "pki-crl": PUBLIC,
     "pki-ca-der": PUBLIC,
     "pki-ca-pem": PUBLIC,
     "portal:sign-in": SIGN_IN_PAGE,
     "portal:sign-out": POST_ONLY_PUBLIC,
+    "portal:card-sign-in": CARD_SIGN_IN,
     "portal:mine": frozenset({Role.HOLDER}),
     "portal:pin": frozenset({Role.HOLDER}),
     "portal:block-mine": frozenset({Role.HOLDER}),
@@ -104,6 +116,9 @@ PAGES: dict[str, object] = {
     "portal:issuer-queue": frozenset({Role.ISSUER_ADMIN}),
     "portal:issuer-letter-pdf": frozenset({Role.ISSUER_ADMIN}),
     "portal:issuer-authorities": frozenset({Role.ISSUER_ADMIN}),
+    "portal:security-accounts": frozenset({Role.SECURITY_OFFICER}),
+    "portal:security-account": frozenset({Role.SECURITY_OFFICER}),
+    "portal:security-audit": frozenset({Role.SECURITY_OFFICER}),
     "portal:issuer-tokens": frozenset({Role.ISSUER_ADMIN}),
     "portal:issuer-token-revoke": frozenset({Role.ISSUER_ADMIN}),
 }
@@ -116,6 +131,7 @@ ANY_CARD = "any card"
 PHOTOGRAPHED_CARD = "a card whose photo the ID administrator took"  # kept for the bureau
 ANY_PERSON, ANY_LETTER = "any person", "any letter"  # Kundtjänst: anyone's
 ANY_TOKEN = "any token"  # Utfärdare: an API token of the support account's
+ANY_ACCOUNT = "any account"  # Säkerhet: the holder's account
 OWN_CERTIFICATE = "own certificate"  # the SITHS eID on the own card (R11)
 ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:pin": {"card_id": OWN_CARD},
@@ -136,6 +152,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:support-approve-letter": {"letter_id": ANY_LETTER},
     "portal:issuer-letter-pdf": {"letter_id": ANY_LETTER},
     "portal:issuer-token-revoke": {"token_id": ANY_TOKEN},
+    "portal:security-account": {"user_id": ANY_ACCOUNT},
     "portal:office-photograph": {"card_id": ANY_CARD},
     "portal:office-photo": {"card_id": PHOTOGRAPHED_CARD},
     "portal:office-hand-out": {"card_id": ANY_CARD},
@@ -201,8 +218,23 @@ OPERATIONS: dict[str, object] = {
 # Scoped reads, per target: Erik (the holder, managed by the orderer), Olle (nobody's here:
 # neither the holder nor managed by the orderer) and an id that does not exist.
 SCOPED_EXPECTED = {
-    "erik": {"holder": 200, "orderer": 200, "id_admin": 200, "support": 200, "issuer_admin": 200},
-    "olle": {"holder": 403, "orderer": 403, "id_admin": 200, "support": 200, "issuer_admin": 200},
+    # The security officer sees no person or card: the roles and the audit trail only.
+    "erik": {
+        "holder": 200,
+        "orderer": 200,
+        "id_admin": 200,
+        "support": 200,
+        "issuer_admin": 200,
+        "security_officer": 403,
+    },
+    "olle": {
+        "holder": 403,
+        "orderer": 403,
+        "id_admin": 200,
+        "support": 200,
+        "issuer_admin": 200,
+        "security_officer": 403,
+    },
     "missing": {r: 404 for r in ROLES if r != "anonymous"},
 }
 MISSING_ID = 987654
@@ -289,6 +321,7 @@ def objects(w, pki) -> Objects:
         "id_admin": w.id_admin,
         "support": w.support,
         "issuer_admin": w.issuer,
+        "security_officer": w.security_officer,
     }
     for role, user in accounts.items():
         if user is not None:
@@ -321,6 +354,7 @@ def fill(objects: Objects, role: str, name: str, route: str) -> dict[str, Any]:
         ANY_PERSON: objects.olle.pk,
         ANY_LETTER: objects.olles_card.letters.get(kind="cover_letter").pk,  # R10
         ANY_TOKEN: a_token(objects),
+        ANY_ACCOUNT: objects.accounts["holder"].pk,
         PUBLISHED_CA: objects.ca_slug,
         OWN_CERTIFICATE: own.certificates.get(profile="auth").pk,
     }
@@ -404,6 +438,8 @@ def test_every_page_for_every_role(client, objects, role):
             want, to = 405, None
         elif expected == REDIRECT:
             want, to = 302, "/"
+        elif expected == CARD_SIGN_IN:
+            want, to = 403, None
         elif user is None:
             want, to = 302, SIGN_IN
         elif held & expected:  # type: ignore[operator]
@@ -496,3 +532,25 @@ def test_every_api_operation_for_every_role(client, objects, role):
 
 def expand_api(path: str, values: dict[str, int]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+
+
+def test_the_security_officer_changes_nothing_over_the_api(client, objects):
+    """Every operation that acts, POSTed by a security officer: refused (or not even read),
+    and the audit trail is as it was."""
+    from ekort.store.models import AuditEntry
+
+    officer = objects.accounts["security_officer"]
+    token = tokens.issue_token(actor=officer, name="every page", now=clock.now())
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    targets = {"person_id": objects.erik.pk, "card_id": objects.eriks_card.pk, "letter_id": 1}
+    before = AuditEntry.objects.count()
+    wrong = []
+    for method, path in _operations(client):
+        if method != "POST":
+            continue
+        url = expand_api(path, targets)
+        got = client.post(url, "{}", content_type="application/json", **headers).status_code
+        if got not in (403, 404, 422):
+            wrong.append(f"POST {url}: {got}")
+    assert not wrong, wrong
+    assert AuditEntry.objects.count() == before

@@ -14,7 +14,10 @@ from django.contrib.auth.models import User
 
 from ekort.domain.vocabulary import Role
 from ekort.services import organisation
+from ekort.services.roles import Console
 from ekort.store.models import Account, CardOffice, Person
+
+from .timeline import HISTORY_START
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class Login:
 
 
 _H, _O, _I, _S, _U = Role.HOLDER, Role.ORDERER, Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN
+_SO = Role.SECURITY_OFFICER
+# Who sets the region's logins up: whoever runs `ekort demo`, as the audit trail says.
+SET_UP_BY = Console("ekort demo")
 
 # One login per role, printed at the end of `ekort demo`.
 LOGINS: tuple[Login, ...] = (
@@ -40,6 +46,7 @@ LOGINS: tuple[Login, ...] = (
     Login("id_admin", "idadmin", (_I, _H), "idadmin", office="Gävle"),
     Login("support", "support", (_S, _H), "support"),
     Login("issuer_admin", "utgivare", (_U,), None),
+    Login("security_officer", "sakerhet", (_SO,), None),
     Login("superuser", "admin", (), None, superuser=True),
 )
 # The staff who do the rest of the work: every manager orders for their own staff (E2), and
@@ -69,13 +76,16 @@ def hash_passwords() -> dict[str, str]:
 
 
 def create_users(passwords: dict[str, str]) -> dict[str, User]:
-    """A user with its roles for every login, by username."""
+    """A user with its roles for every login, by username, when the history starts: each
+    account and role an entry in the audit trail."""
     return {
         login.username: organisation.create_user(
+            actor=SET_UP_BY,
             username=login.username,
             password_hash=passwords[login.username],
             roles=login.roles,
             superuser=login.superuser,
+            now=HISTORY_START,
         )
         for login in ALL_LOGINS
     }
@@ -109,7 +119,11 @@ def taken_usernames() -> list[str]:
 
 def who() -> dict[str, str]:
     """Whose each demo account is: the person and their unit, or the card office."""
-    owners = {"admin": "Django admin (/admin/), read-only", "utgivare": "produces and sends cards"}
+    owners = {
+        "admin": "Django admin (/admin/), read-only",
+        "utgivare": "produces and sends cards",
+        "sakerhet": "security officer: grants roles, reads the audit trail",
+    }
     accounts = Account.objects.select_related("user", "person__unit", "office").filter(
         user__username__in=[login.username for login in ALL_LOGINS]
     )

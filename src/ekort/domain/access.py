@@ -39,6 +39,8 @@ class Grant(StrEnum):
 
 ANYONE = frozenset(Relation)
 STAFF = (Role.ID_ADMIN, Role.SUPPORT, Role.ISSUER_ADMIN)
+# The security officer is not staff in this sense: they see no person or card, and change
+# nothing but the roles (GRANT_ROLES); they read the audit trail (READ_AUDIT).
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ SEE_PROTECTED_ADDRESS = Permission(
     "its own.",
     grant=Grant.PROTECTED_ADDRESSES,
 )
+
+
+# Granting and withdrawing roles and permissions (never one's own, E15), and reading the role
+# grants, the audit trail and the histories in it.
+GRANT_ROLES = needs(Role.SECURITY_OFFICER)
+READ_AUDIT = needs(Role.SECURITY_OFFICER)
 
 
 def relation(actor_person: int | None, person: int, manager: int | None) -> Relation:

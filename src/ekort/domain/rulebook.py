@@ -187,6 +187,21 @@ _RULES = (
         "A letter with the PUK that is sent again is printed only once a second person has "
         "approved it.",
     ),
+    Rule(
+        "E15",
+        "Behörigheter ges och tas tillbaka bara av en säkerhetsansvarig, aldrig på det egna "
+        "kontot.",
+        "Roles are granted and withdrawn only by a security officer, never on their own account.",
+    ),
+    Rule(
+        "E16",
+        "Personalen loggar in med sitt e-tjänstekort: legitimeringscertifikatet från ekorts egna "
+        "utfärdare, på ett aktivt kort som varken är spärrat eller vilande. Id-administratörer, "
+        "utfärdare och annan personal behöver tillitsnivå 3; en kortinnehavare räcker nivå 2 för.",
+        "Staff sign in with their card: the authentication certificate from ekort's own "
+        "issuers, on an active card that is neither blocked nor on hold. ID administrators, "
+        "issuers and other staff need assurance level 3; a card holder may use level 2.",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -69,6 +69,8 @@ class Role(StrEnum):
     ID_ADMIN = "id_admin"  # id-administratör at a card office
     SUPPORT = "support"  # e-tjänstekortsupport: reads and blocks
     ISSUER_ADMIN = "issuer_admin"  # ansvarig utgivare: production, rules, audit
+    # säkerhetsansvarig: grants and withdraws the roles; reads the audit trail, nothing else
+    SECURITY_OFFICER = "security_officer"
 
 
 class LetterKind(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from ekort.store.models import AuditEntry, Card, Letter, Notice
 
@@ -55,3 +55,14 @@ def person_history(person_id: int, *, limit: int = MAX_ENTRIES) -> list[AuditEnt
     if notices:
         condition |= Q(object_type="notice", object_id__in=notices)
     return _newest_first(condition, limit)
+
+
+def trail(*, action: str = "", actor: str = "") -> QuerySet[AuditEntry]:
+    """The whole trail, newest first (the security officer's Granskning), or one action's or
+    one actor's entries. Read a page at a time: it walks the sequence backwards."""
+    entries = AuditEntry.objects.order_by("-seq")
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor=actor)
+    return entries

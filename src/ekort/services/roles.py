@@ -21,6 +21,15 @@ class Job:
     name: str
 
 
+@dataclass(frozen=True)
+class Console:
+    """Whoever runs the `ekort` command on the server (`ekort roles`, `ekort demo`): trusted
+    with what the database's owner can do anyway, which is how the first security officer is
+    made; the audit trail names them `console:<login>`."""
+
+    login: str
+
+
 def roles_of(user: Any) -> frozenset[Role]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
@@ -30,6 +39,14 @@ def roles_of(user: Any) -> frozenset[Role]:
         cached = frozenset(role for role in Role if role.value in names)
         user._ekort_roles = cached
     return cached
+
+
+def limit_roles(user: Any, allowed: frozenset[Role]) -> frozenset[Role]:
+    """For the rest of this request, the account acts with only those of its roles that are in
+    `allowed` (a card sign-in at assurance level 2 gives no staff role, E16); returns them."""
+    limited = roles_of(user) & allowed
+    user._ekort_roles = limited
+    return limited
 
 
 def grants_of(user: Any) -> frozenset[Grant]:
@@ -66,9 +83,11 @@ def actor_label(actor: Any) -> str:
     """Who did it, as the audit trail names them: a username, or `job:<name>`."""
     if isinstance(actor, Job):
         return f"job:{actor.name}"
+    if isinstance(actor, Console):
+        return f"console:{actor.login}"
     return str(actor.get_username())
 
 
 def account_id_of(actor: Any) -> int | None:
     """The actor's user id for the rows that record who did something; None for a job."""
-    return None if isinstance(actor, Job) else int(actor.pk)
+    return None if isinstance(actor, Job | Console) else int(actor.pk)

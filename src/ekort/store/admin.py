@@ -1,11 +1,19 @@
 """The Django admin as a read-only window on the records. Changes go through the services, which
-check the rules and write the audit trail; the admin never edits, adds or deletes."""
+check the rules and write the audit trail; the admin never edits, adds or deletes.
+
+That holds for Django's own users and groups too: a role is a group, so an admin that could
+edit them could make anyone an issuer administrator, outside the audit trail. Roles are granted
+and withdrawn only by `services.role_grants` (the security officer's page, `ekort roles`);
+permissions are not in the admin at all.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 
 from . import models
@@ -52,3 +60,35 @@ for model in (
     models.Unit,
 ):
     admin.site.register(model, ReadOnlyAdmin)
+
+
+class ReadOnlyUserAdmin(ReadOnlyAdmin, UserAdmin):
+    """Accounts and their groups (roles), to read. No password hash is shown, and the password
+    form is refused with every other change."""
+
+    list_display = ("username", "is_active", "is_staff", "is_superuser", "last_login")
+    list_filter = ("is_active", "is_superuser", "groups")
+    fieldsets = (
+        (None, {"fields": ("username", "is_active", "is_staff", "is_superuser")}),
+        ("Roles", {"fields": ("groups",)}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = (
+        "username",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "last_login",
+        "date_joined",
+    )
+
+
+class ReadOnlyGroupAdmin(ReadOnlyAdmin, GroupAdmin):
+    readonly_fields = ("name", "permissions")
+
+
+for auth_model, auth_admin in ((User, ReadOnlyUserAdmin), (Group, ReadOnlyGroupAdmin)):
+    if admin.site.is_registered(auth_model):
+        admin.site.unregister(auth_model)
+    admin.site.register(auth_model, auth_admin)

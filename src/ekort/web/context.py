@@ -33,6 +33,9 @@ def navigation(request: HttpRequest) -> list[tuple[str, str]]:
         items.append((gettext("Utskriftskö"), reverse("portal:issuer-queue")))
         items.append((gettext("Utfärdare och spärrlistor"), reverse("portal:issuer-authorities")))
         items.append((gettext("API-nycklar"), reverse("portal:issuer-tokens")))
+    if Role.SECURITY_OFFICER in roles:
+        items.append((gettext("Behörigheter"), reverse("portal:security-accounts")))
+        items.append((gettext("Granskning"), reverse("portal:security-audit")))
     if roles:
         items.append((gettext("Kortkontor"), reverse("portal:offices")))
     items.append((gettext("Regler"), reverse("rules")))

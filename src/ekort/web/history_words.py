@@ -48,7 +48,15 @@ ACTIONS: dict[str, Any] = {
     "add_additional": _("Tilläggscertifikat lades till"),
     "swap_additional": _("Tilläggscertifikat byttes"),
     "remove_additional": _("Tilläggscertifikat togs bort"),
+    "create_account": _("Kontot skapades"),
+    "grant_role": _("En behörighet gavs"),
+    "withdraw_role": _("En behörighet togs tillbaka"),
+    "issue_api_token": _("En API-nyckel skapades"),
+    "revoke_api_token": _("En API-nyckel återkallades"),
     "notice_sent": _("E-postavisering skickades"),
+    "card_sign_in": _("Inloggning med kortet"),
+    "card_sign_in_refused": _("Inloggning med kortet nekades"),
+    "card_session_ended": _("Inloggning med kortet avslutades"),
 }
 
 OBJECTS: dict[str, Any] = {
@@ -56,6 +64,19 @@ OBJECTS: dict[str, Any] = {
     "card": _("Kort"),
     "letter": _("Brev"),
     "notice": _("Avisering"),
+    "account": _("Konto"),
+    "api_token": _("API-nyckel"),
+}
+
+# The roles (Role) and the permissions of their own (access.Grant), as the pages name them.
+ROLE_NAMES: dict[str, Any] = {
+    "holder": _("Kortinnehavare"),
+    "orderer": _("Beställare (närmaste chef)"),
+    "id_admin": _("Id-administratör"),
+    "support": _("Kundtjänst (e-tjänstekortsupport)"),
+    "issuer_admin": _("Utfärdaradministratör (ansvarig utgivare)"),
+    "security_officer": _("Säkerhetsansvarig"),
+    "protected_addresses": _("Skyddade personuppgifter: läsa adressen"),
 }
 
 LETTER_KINDS: dict[str, Any] = {
@@ -109,6 +130,11 @@ def _when(value: Any) -> str:
         return text
 
 
+def _roles(value: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(str(ROLE_NAMES.get(str(v), v)) for v in values) or "–"
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(LETTER_KINDS.get(str(v), v)) for v in value)
@@ -159,6 +185,11 @@ KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "manager_id": (_("Närmaste chef (person nr)"), _plain),
     "protected_identity": (_("Skyddade personuppgifter"), _yes_no),
     "certificate_serial": (_("Certifikatets serienummer"), _plain),
+    "user": (_("Konto"), _plain),
+    "role": (_("Behörighet"), _roles),
+    "roles": (_("Kontots behörigheter"), _roles),
+    "superuser": (_("Superanvändare (Django-admin)"), _yes_no),
+    "expires_at": (_("Gäller till"), _when),
     "notice": (_("Avisering"), _words(NOTICE_KINDS)),
     "recipient": (_("Till"), _words(RECIPIENTS)),
     "event_on": (_("Gäller dagen"), _when),

@@ -102,6 +102,8 @@ def start_page_for(user: Any) -> str:
         return reverse("portal:mine")
     if has_role(user, Role.ORDERER):
         return reverse("portal:staff")
+    if has_role(user, Role.SECURITY_OFFICER):
+        return reverse("portal:security-accounts")
     return reverse("home")
 
 
@@ -111,6 +113,14 @@ class SignInView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return start_page_for(self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Card sign-in (ekort.web.card_sign_in) is offered behind a proxy trusted with client
+        # certificates; staff passwords are off in production unless a setting turns them on.
+        context["card_sign_in"] = bool(settings.EKORT_CLIENT_CERT_PROXIES)
+        context["staff_password"] = settings.EKORT_STAFF_PASSWORD_SIGN_IN
+        return context
 
 
 class SignOutView(auth_views.LogoutView):

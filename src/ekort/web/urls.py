@@ -3,13 +3,15 @@ by their database ids, and every lookup is limited to what the account may see."
 
 from django.urls import path
 
-from . import issuer, office, portal, renewals, selfservice, support
+from . import issuer, office, portal, renewals, security, selfservice, support
+from .card_sign_in import CardSignInView
 from .signin import SignInView, SignOutView
 
 app_name = "portal"
 
 urlpatterns = [
     path("logga-in/", SignInView.as_view(), name="sign-in"),
+    path("logga-in/kort/", CardSignInView.as_view(), name="card-sign-in"),
     path("logga-ut/", SignOutView.as_view(), name="sign-out"),
     path("mina-sidor/", portal.MyCardsView.as_view(), name="mine"),
     path("mina-sidor/kort/<int:card_id>/pinbrev/", portal.PinLetterView.as_view(), name="pin"),
@@ -128,6 +130,13 @@ urlpatterns = [
         issuer.LetterPdfView.as_view(),
         name="issuer-letter-pdf",
     ),
+    path("sakerhet/", security.AccountsView.as_view(), name="security-accounts"),
+    path(
+        "sakerhet/konto/<int:user_id>/",
+        security.AccountView.as_view(),
+        name="security-account",
+    ),
+    path("sakerhet/granskning/", security.AuditView.as_view(), name="security-audit"),
     path("utfardare/api-nycklar/", issuer.TokensView.as_view(), name="issuer-tokens"),
     path(
         "utfardare/api-nycklar/<int:token_id>/aterkalla/",

@@ -91,9 +91,9 @@ class Command(BaseCommand):
     def _logins(self, outcome: demo.DemoOutcome) -> None:
         write = self.stdout.write
         write("\nLogins:")
-        write(f"  {'role':14}{'username':14}{'password':20}account of")
+        write(f"  {'role':18}{'username':14}{'password':20}account of")
         for login in outcome.logins:
             who = outcome.who.get(login.username, "")
-            write(f"  {login.purpose:14}{login.username:14}{login.password:20}{who}".rstrip())
+            write(f"  {login.purpose:18}{login.username:14}{login.password:20}{who}".rstrip())
         names = ", ".join(login.username for login in outcome.staff_logins)
         write(f"Staff who did the work in the history (password demo-<username>): {names}.")
