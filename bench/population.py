@@ -70,10 +70,12 @@ PERSON = Table(
         "street_address",
         "postal_code",
         "postal_town",
+        "email",
     ),
 )
 ORDER = Table(
-    "ekort_cardorder", ("id", "person_id", "card_type", "ordered_by_id", "ordered_at", "note")
+    "ekort_cardorder",
+    ("id", "person_id", "card_type", "ordered_by_id", "ordered_at", "note", "replacement_reason"),
 )
 CARD = Table(
     "ekort_card",
@@ -166,6 +168,7 @@ def _persons(first: int, count: int, offset: int) -> Iterator[tuple[Any, ...]]:
             f"Storgatan {n % 90 + 1}",
             "80320",
             "Gävle",
+            "",
         )
 
 
@@ -197,7 +200,7 @@ def person_lines(first: int, count: int, offset: int) -> Iterator[str]:
         n = offset + i
         yield (
             f"{first + i}\t{identity_number(n)}\tpersonnummer\t{GIVEN[n % len(GIVEN)]}\t"
-            f"{FAMILY[n % len(FAMILY)]}\t\\N\tf\tStorgatan {n % 90 + 1}\t80320\tGävle\n"
+            f"{FAMILY[n % len(FAMILY)]}\t\\N\tf\tStorgatan {n % 90 + 1}\t80320\tGävle\t\n"
         )
 
 
@@ -234,7 +237,7 @@ def generate(spec: Cards) -> Generated:
         (
             ORDER,
             lambda: (
-                (order0 + i, person0 + i, "photo", spec.ordered_by_id, at, "") for i in range(n)
+                (order0 + i, person0 + i, "photo", spec.ordered_by_id, at, "", "") for i in range(n)
             ),
         ),
         (CARD, lambda: _cards(spec, card0, order0, person0)),
@@ -344,7 +347,7 @@ def _server_side(
     statements = {
         ORDER.name: (
             f"INSERT INTO {ORDER.name} ({', '.join(ORDER.columns)}) "  # noqa: S608 - our names
-            f"SELECT %s + i, %s + i, 'photo', %s, %s, '' FROM {series}",
+            f"SELECT %s + i, %s + i, 'photo', %s, %s, '', '' FROM {series}",
             [order0, person0, spec.ordered_by_id, at, n],
         )
     }
