@@ -3,19 +3,22 @@
 Which notices are due is the domain's (`ekort.domain.notices`: the kinds, their thresholds and
 windows as data). A run has two steps:
 
-1. `record_due`: one query over the card table finds the cards in any notice's window (the
-   windows' conditions OR-ed, as the deadline sweeps find their due cards: one pass, no index
-   on the state), with their holder's and manager's addresses; one more over the certificates.
-   The domain decides each such card's notices (`notices_due`), and the records are written a
-   few thousand at a time with INSERT ... ON CONFLICT DO NOTHING (`store.sets.insert_new`): a
-   notice already recorded (card or certificate, recipient, kind, threshold) is not recorded
-   again, which is what makes a second run the same day send nothing new. A recipient without
-   an e-mail address is left out: recorded on the first run after the address is registered,
-   while the notice is still due.
-2. `deliver`: every pending notice, oldest first, through Django's e-mail backend, over one
-   connection for the run (SMTP in production, a folder of files for `make run`). Each is
-   rendered when sent, from templates in `mail/` (Swedish, then English), and marked sent with
-   the address it went to and an audit entry (`notice_sent`, which the person's history shows).
+1. `record_due`: one query over the card table finds the cards in a notice's window whose
+   notice is not yet recorded (the windows' conditions OR-ed, each with a probe of the
+   records' unique index; one pass, as the deadline sweeps find their due cards, with no
+   index on the state), and joins their holder's and manager's addresses to those alone; one
+   more does the same over the certificates. The domain decides each such card's notices
+   (`notices_due`), and the records are written a few thousand at a time with INSERT ... ON
+   CONFLICT DO NOTHING (`store.sets.insert_new`): a notice is recorded once per card or
+   certificate, kind, threshold and recipient (the holder, the manager), which is what makes
+   a second run the same day send nothing new, and two runs at once record it once. A
+   recipient without an e-mail address is left out: recorded on the first run after the
+   address is registered, while the notice is still due.
+2. `deliver`: every pending notice, oldest first, a thousand read at a time, through Django's
+   e-mail backend, over one connection for the run (SMTP in production, a folder of files for
+   `make run`). Each is rendered when sent, from templates in `mail/` (Swedish, then English),
+   and marked sent with the address it went to and an audit entry (`notice_sent`, which the
+   person's history shows).
    A delivery that fails leaves the notice pending with its failure noted, tried again on the
    next run; a notice no longer worth sending by then (the deadline passed, the card was
    activated) is marked lapsed. Nothing in delivery raises out of the job.
@@ -37,13 +40,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.template import Context, Engine
 
 from ekort.domain.lifecycle import CardState
 from ekort.domain.notices import (
-    DEADLINE_BLOCKS,
     RULES,
     CardFacts,
     Event,
@@ -59,7 +61,7 @@ from ekort.domain.notices import (
 from ekort.domain.timekeeping import STOCKHOLM, local_date, require_aware, start_of_local_day
 from ekort.letters.render import SUPPORT_EMAIL, SUPPORT_PHONE, SUPPORT_PHONE_MENU
 from ekort.store.models import Card, Certificate, Notice
-from ekort.store.sets import insert_new
+from ekort.store.sets import Ids, insert_new
 
 from . import audit
 from .roles import Job, actor_label
@@ -69,11 +71,11 @@ log = logging.getLogger(__name__)
 JOB = Job("notices")
 CHUNK = 5000  # records written per statement
 BATCH = 50  # mails sent before their records are written (a crash re-sends at most these)
+LOAD = 1000  # pending notices read at a time
 MAIL_DIR = Path(__file__).resolve().parent / "mail"
 _ENGINE = Engine(dirs=[str(MAIL_DIR)], autoescape=False)  # plain text, no HTML
 _NEW = ("card_id", "certificate_id", "recipient_id", "role", "kind", "days_before", "event_on")
 
-_CARD_EVENTS = {Event.SENT, Event.PICKUP_DEADLINE, Event.ACTIVATION_DEADLINE, Event.VALID_UNTIL}
 _INSTANTS = {Event.SENT, Event.CLOSED, Event.CERTIFICATE_NOT_AFTER}
 
 
@@ -98,46 +100,42 @@ def _in_window(event: Event, window: Window) -> Q:
     return Q(**{f"{name}__gte": window.first, f"{name}__lte": window.last})
 
 
-def _not_recorded(
-    window: Window, recipient: str, *, card: str = "pk", certificate: bool = False
-) -> Exists:
-    """No record yet of the window's notice to `recipient` (an outer column): one probe of
-    the unique constraint's index."""
-    about = {"certificate_id": OuterRef("pk")} if certificate else {"card_id": OuterRef(card)}
-    return ~Exists(
-        Notice.objects.filter(
-            **about,
-            certificate__isnull=not certificate,
-            recipient_id=OuterRef(recipient),
-            kind=window.kind.value,
-            days_before=window.days_before,
+def _not_recorded(window: Window, role: Recipient, *, certificate: bool = False) -> Q:
+    """No record yet of the window's notice to `role` about the outer card (certificate): one
+    probe of the unique constraint's index, with the outer row's own id."""
+    about = {"certificate_id": OuterRef("pk")} if certificate else {"card_id": OuterRef("pk")}
+    return ~Q(
+        Exists(
+            Notice.objects.filter(
+                **about,
+                certificate__isnull=not certificate,
+                kind=window.kind.value,
+                days_before=window.days_before,
+                role=role.value,
+            )
         )
     )
 
 
 def _card_condition(found: Sequence[Window]) -> Q:
-    """The cards in a window with a notice not yet recorded for a recipient with an address:
-    the job's one pass over the card table. A card whose notices are all recorded already is
-    not read again, night after night, while it stays in its window."""
-    conditions, windows_only = [], []
+    """The cards in a window with a notice not yet recorded for the holder (or, for a kind the
+    manager hears of, for the manager): the job's one pass over the card table. Only the
+    card's own columns, so that the database filters the table with it as it reads it and
+    joins the holder, the manager and the block to those cards alone. A card whose notices are
+    all recorded is not read again, night after night, while it stays in its window; one
+    whose holder has no address or no manager (or was blocked for a reason the manager is not
+    told of) is, and recorded for when there is one."""
+    conditions = []
     for window in found:
         rule = RULES[window.kind]
         if rule.event is Event.CERTIFICATE_NOT_AFTER:
             continue
-        new = Q(person__email__gt="") & Q(_not_recorded(window, "person_id"))
+        new = _not_recorded(window, Recipient.HOLDER)
         if rule.to_manager or rule.kind is NoticeKind.CARD_BLOCKED:
-            to_manager = Q(person__manager__email__gt="") & Q(
-                _not_recorded(window, "person__manager_id")
-            )
-            if not rule.to_manager:  # a block: the manager hears of a missed deadline
-                to_manager &= Q(block__reason__in=sorted(DEADLINE_BLOCKS))
-            new |= to_manager
+            new |= _not_recorded(window, Recipient.MANAGER)
         in_window = Q(state__in=sorted(rule.states)) & _in_window(rule.event, window)
-        windows_only.append(in_window)
         conditions.append(in_window & new)
-    # The windows alone too, on the card's own columns: the database filters the table with
-    # them as it reads it, and joins the holder, the manager and the block to those cards only.
-    return reduce(or_, windows_only) & reduce(or_, conditions)
+    return reduce(or_, conditions)
 
 
 def _day(instant: datetime | None) -> date | None:
@@ -206,7 +204,7 @@ def _due_certificate_rows(today: date, found: Sequence[Window]) -> Iterator[tupl
         or_,
         (
             _in_window(rule.event, window)
-            & Q(_not_recorded(window, "card__person_id", certificate=True))
+            & _not_recorded(window, Recipient.HOLDER, certificate=True)
             for window in mine
         ),
     )
@@ -215,9 +213,11 @@ def _due_certificate_rows(today: date, found: Sequence[Window]) -> Iterator[tupl
             condition,
             status=Certificate.Status.VALID,
             on_card=True,
-            card__state__in=sorted(rule.states),
-            card__person__email__gt="",
         )
+        # The authentication certificate is issued with the card and ends with it
+        # (`ca.issuance.card_end`): the card's own notice tells of it. Without this, the
+        # certificates of every card in its 90 days would be read again each night.
+        .exclude(profile=Certificate.Profile.AUTHENTICATION)
         .order_by()
         .values_list(
             "pk",
@@ -256,13 +256,21 @@ def _write(rows: Iterator[tuple[Any, ...]], now: datetime) -> int:
 
 
 def record_due(now: datetime) -> int:
-    """Record every notice due at `now` and not recorded before; how many were new."""
+    """Record every notice due at `now` and not recorded before; how many were new. One
+    transaction: a run that fails records nothing, and the next one records it all."""
     require_aware(now)
     today = local_date(now)
     found = windows(today)
-    return _write(_due_card_rows(today, found), now) + _write(
-        _due_certificate_rows(today, found), now
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The selection's condition is long (every window, OR-ed) and true for few rows:
+            # compiling it to machine code cost PostgreSQL 3 s of a 5 s run over a million
+            # cards, more than it saved (`make bench`).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _write(_due_card_rows(today, found), now) + _write(
+            _due_certificate_rows(today, found), now
+        )
 
 
 # --- Delivery ---------------------------------------------------------------------------------
@@ -345,9 +353,17 @@ def _current(notice: Notice, today: date) -> bool:
     )
 
 
-def _pending() -> list[Notice]:
+def _pending_ids() -> list[int]:
     return list(
         Notice.objects.filter(status=NoticeStatus.PENDING)
+        .order_by("found_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _loaded(ids: Sequence[int]) -> list[Notice]:
+    return list(
+        Notice.objects.filter(pk__in=list(ids), status=NoticeStatus.PENDING)
         .select_related("card__person", "card__block", "recipient", "certificate")
         .order_by("found_at", "pk")
     )
@@ -398,62 +414,88 @@ def _record(
 
 
 def deliver(now: datetime) -> NoticeRun:
-    """Send every pending notice over one connection of the configured e-mail backend. Never
-    raises: a failure is noted on the notice, which the next run tries again."""
+    """Send every pending notice, oldest first, over one connection of the configured e-mail
+    backend, `LOAD` read at a time. Never raises: a failure is noted on the notice, which the
+    next run tries again."""
     require_aware(now)
     today = local_date(now)
     result = NoticeRun()
     try:
-        pending = _pending()
+        ids = _pending_ids()
     except Exception:  # the database: the next run tries again
         log.exception("e-mail notices: could not read the pending notices")
         return result
-    lapsed = [n.pk for n in pending if not _current(n, today)]
-    if lapsed:
-        Notice.objects.filter(pk__in=lapsed).update(status=NoticeStatus.LAPSED)
-        result.lapsed = len(lapsed)
-    gone = set(lapsed)
-    to_send = [n for n in pending if n.pk not in gone]
-    if not to_send:
-        return result
-    connection = get_connection(fail_silently=False)
-    opened = None
+    connection: Any = None
     try:
-        connection.open()
-        opened = True
-    except Exception as problem:  # the mail server is down: every notice waits for next run
-        opened = False
-        why = _failure(problem)
-        log.warning("e-mail notices: no connection to the mail server (%s)", why)
-        _safely(_record, [], [(n, why) for n in to_send], now)
-        result.failed = len(to_send)
-        return result
-    try:
-        for start in range(0, len(to_send), BATCH):
-            sent: list[tuple[Notice, str]] = []
-            failed: list[tuple[Notice, str]] = []
-            for notice in to_send[start : start + BATCH]:
-                address = notice.recipient.email
+        for start in range(0, len(ids), LOAD):
+            try:
+                pending = _loaded(ids[start : start + LOAD])
+                lapsed = [n.pk for n in pending if not _current(n, today)]
+                Notice.objects.filter(pk__in=lapsed).update(status=NoticeStatus.LAPSED)
+            except Exception:
+                log.exception("e-mail notices: could not read a batch of pending notices")
+                return result
+            result.lapsed += len(lapsed)
+            gone = set(lapsed)
+            to_send = [n for n in pending if n.pk not in gone]
+            if to_send and connection is None:
+                connection = get_connection(fail_silently=False)
                 try:
-                    if not address:
-                        raise ValueError("the recipient has no e-mail address any more")
-                    if connection.send_messages([message_for(notice, today)]) != 1:
-                        raise smtplib.SMTPException("the backend did not send it")
-                    sent.append((notice, address))
-                except Exception as problem:
-                    failed.append((notice, _failure(problem)))
-                    if isinstance(problem, smtplib.SMTPServerDisconnected | OSError):
-                        _reconnect(connection)
-            _safely(_record, sent, failed, now)
-            result.sent += len(sent)
-            result.failed += len(failed)
+                    connection.open()
+                except Exception as problem:  # the mail server is down: all wait for next run
+                    connection = None
+                    result.failed += _not_delivered(ids[start:], _failure(problem))
+                    return result
+            for first in range(0, len(to_send), BATCH):
+                sent, failed = _send(connection, to_send[first : first + BATCH], today)
+                _safely(_record, sent, failed, now)
+                result.sent += len(sent)
+                result.failed += len(failed)
     finally:
-        if opened:
+        if connection is not None:
             try:
                 connection.close()
             except Exception:  # closing a broken connection: nothing left to lose
                 log.debug("e-mail notices: closing the connection failed", exc_info=True)
     return result
+
+
+def _send(
+    connection: Any, notices: Sequence[Notice], today: date
+) -> tuple[list[tuple[Notice, str]], list[tuple[Notice, str]]]:
+    """Each notice's mail, one at a time: those sent (with the address), those that failed
+    (with why)."""
+    sent: list[tuple[Notice, str]] = []
+    failed: list[tuple[Notice, str]] = []
+    for notice in notices:
+        address = notice.recipient.email
+        try:
+            if not address:
+                raise ValueError("the recipient has no e-mail address any more")
+            if connection.send_messages([message_for(notice, today)]) != 1:
+                raise smtplib.SMTPException("the backend did not send it")
+            sent.append((notice, address))
+        except Exception as problem:
+            failed.append((notice, _failure(problem)))
+            if isinstance(problem, smtplib.SMTPServerDisconnected | OSError):
+                _reconnect(connection)
+    return sent, failed
+
+
+def _not_delivered(ids: Sequence[int], why: str) -> int:
+    """No connection to the mail server: each pending notice left is noted as one more failed
+    attempt, with one UPDATE; how many."""
+    log.warning("e-mail notices: no connection to the mail server (%s)", why)
+    try:
+        return sum(
+            Notice.objects.filter(
+                pk__any_of=Ids(ids[i : i + CHUNK]), status=NoticeStatus.PENDING
+            ).update(attempts=F("attempts") + 1, failure=why)
+            for i in range(0, len(ids), CHUNK)
+        )
+    except Exception:  # they stay pending all the same
+        log.exception("e-mail notices: could not note the failed deliveries")
+        return len(ids)
 
 
 def _reconnect(connection: Any) -> None:

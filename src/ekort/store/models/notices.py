@@ -14,11 +14,12 @@ from .pki import Certificate
 class Notice(models.Model):
     """An e-mail notice about a card (or one of its certificates): to whom, which, when.
 
-    Recorded by `ekort jobs run` the first time it is due (`services.notices`), once per card or
-    certificate, recipient, kind and threshold, which is what makes a second run the same day
-    send nothing new; then delivered, and marked sent. A delivery that fails leaves it pending
-    with the failure noted, and the next run tries again. Never an identity number, a code or a
-    postal address: the mail is rendered from the card and the person when it is sent.
+    Recorded by `ekort jobs run` the first time it is due (`services.notices`), once per card
+    or certificate, kind, threshold and recipient (the holder, the manager), which is what
+    makes a second run the same day send nothing new; then delivered, and marked sent. A
+    delivery that fails leaves it pending with the failure noted, and the next run tries
+    again. Never an identity number, a code or a postal address: the mail is rendered from
+    the card and the person when it is sent.
     """
 
     # Indexed for the card's history (the unique constraint's index holds card notices only).
@@ -47,15 +48,18 @@ class Notice(models.Model):
 
     class Meta:
         constraints = [
+            # One notice per card (or certificate), kind, threshold and role: the manager is
+            # told once, whoever it is then. The job's selection probes these indexes with the
+            # card's (the certificate's) own columns only.
             models.UniqueConstraint(
-                fields=["card", "recipient", "kind", "days_before"],
+                fields=["card", "kind", "days_before", "role"],
                 condition=Q(certificate__isnull=True),
-                name="one_notice_per_card",
+                name="one_notice_per_card_and_role",
             ),
             models.UniqueConstraint(
-                fields=["certificate", "recipient", "kind", "days_before"],
+                fields=["certificate", "kind", "days_before", "role"],
                 condition=Q(certificate__isnull=False),
-                name="one_notice_per_certificate",
+                name="one_notice_per_certificate_and_role",
             ),
         ]
         # What the next run delivers: a small index, since a notice leaves it once sent.
