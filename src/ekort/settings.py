@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Signs out a session past its time before any view sees it.
     "ekort.web.sessions.SessionLimitMiddleware",
+    # A session signed in with the card: the same certificate on every request, still valid,
+    # and only the roles its assurance level gives (ekort.web.card_sign_in, E16).
+    "ekort.web.card_sign_in.CardSessionMiddleware",
     # Last, so that it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,7 +172,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = (5 * 1024 * 1024 + 2) // 3 * 4 + 64 * 1024
 # successful sign-in clears the account's count.
 AUTHENTICATION_BACKENDS = [
     "ekort.web.signin.SignInRateLimit",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords; in production only for accounts without a staff role, unless
+    # EKORT_STAFF_PASSWORD_SIGN_IN=1 (below).
+    "ekort.web.card_sign_in.PasswordBackend",
+    # Sessions signed in with the card (E16); it authenticates no password.
+    "ekort.web.card_sign_in.CardCertificateBackend",
 ]
 AXES_HANDLER = "ekort.web.signin.AccountAndAddressLockout"
 AXES_FAILURE_LIMIT = 5
@@ -213,6 +220,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"  # Django's default, kept on purpose: no URL leaves ekort
 # Production is served over HTTPS only; behind a TLS-terminating proxy set EKORT_BEHIND_PROXY=1.
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("EKORT_SSL_REDIRECT", "1") == "1"
+# CRLs and CA certificates stay on plain HTTP, where the certificates' CDP and AIA point and
+# relying parties fetch them (deploy/nginx/ekort.conf, port 80).
+SECURE_REDIRECT_EXEMPT = [r"^pki/"]
 SECURE_HSTS_SECONDS = int(os.environ.get("EKORT_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
 # Behind it, sign-in throttling takes the client's address from X-Forwarded-For (the entry the
 # proxy appended), since every request comes from the proxy's own address.
@@ -226,6 +236,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"ekort": {"handlers": ["console"], "level": "INFO"}},
 }
+# Signing in with the card (ekort.web.card_sign_in, docs/operations.md): the addresses of the
+# TLS-terminating proxy, as this server sees them, whose X-SSL-Client-Cert and
+# X-SSL-Client-Verify headers are believed. From any other address they are ignored; empty
+# (the default) turns card sign-in off.
+EKORT_CLIENT_CERT_PROXIES = frozenset(
+    a.strip() for a in os.environ.get("EKORT_CLIENT_CERT_PROXIES", "").split(",") if a.strip()
+)
+# Password sign-in for accounts with a staff role: on in development and the demo; off in
+# production, where staff sign in with the card, unless EKORT_STAFF_PASSWORD_SIGN_IN=1 (what that
+# costs: docs/operations.md). Holders keep their passwords either way.
+EKORT_STAFF_PASSWORD_SIGN_IN = (
+    os.environ.get("EKORT_STAFF_PASSWORD_SIGN_IN", "0" if PRODUCTION else "1") == "1"
+)
 EKORT_CARD_NUMBER_PREFIX = os.environ.get("EKORT_CARD_NUMBER_PREFIX", "975221")
 # How many days an API token works when its issuer says nothing else (at most 366).
 EKORT_API_TOKEN_DAYS = int(os.environ.get("EKORT_API_TOKEN_DAYS", "90"))

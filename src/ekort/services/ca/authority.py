@@ -235,6 +235,16 @@ def issuing_ca(level: str, now: datetime | None = None) -> CertificateAuthority:
     )
 
 
+def client_ca_chain() -> str:
+    """The certificates of the root and of every issuing CA (a renewed one's predecessor too,
+    whose cards are still out), in PEM: what the TLS proxy verifies the cards' certificates
+    against when staff sign in with the card (deploy/nginx/ekort.conf, E16)."""
+    cas = CertificateAuthority.objects.filter(role__in=[Role.ROOT, Role.ISSUING]).order_by("pk")
+    return "".join(
+        certificate_of(ca).public_bytes(serialization.Encoding.PEM).decode("ascii") for ca in cas
+    )
+
+
 def responder_for(ca: CertificateAuthority) -> CertificateAuthority:
     """The CA's current OCSP signer: the one that stays valid longest."""
     responder = (

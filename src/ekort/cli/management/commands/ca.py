@@ -1,5 +1,5 @@
-"""`ekort ca init|show|crl|publish|renew|reencrypt`: the certificate authority's hierarchy, its
-CRLs, and its key files."""
+"""`ekort ca init|show|chain|crl|publish|renew|reencrypt`: the certificate authority's hierarchy,
+its CRLs, and its key files."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from ekort.store.models import CertificateAuthority
 
 class Command(BaseCommand):
     help = (
-        "Create the CA hierarchy (init), list it (show), write a CA's CRL (crl), publish "
+        "Create the CA hierarchy (init), list it (show), print the root and issuing CAs' "
+        "certificates that the TLS proxy verifies cards against (chain), write a CA's CRL "
+        "(crl), publish "
         "what is due: stale OCSP responses and CRLs (publish [--loop SECONDS]), or give an "
         "issuing CA a successor with a new key before it ends (renew --ca NAME), or rewrite "
         "the key files at the current cost (reencrypt [--old-passphrase-file PATH])."
@@ -28,7 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "verb", choices=["init", "show", "crl", "publish", "renew", "reencrypt"]
+            "verb", choices=["init", "show", "chain", "crl", "publish", "renew", "reencrypt"]
         )
         parser.add_argument(
             "--loop",
@@ -74,6 +76,13 @@ class Command(BaseCommand):
                 f"{cert.not_valid_after_utc:%Y-%m-%d}  serial {cert.serial_number:x}  "
                 f"{authority.slug(ca)}"
             )
+
+    def _chain(self, options: dict[str, Any]) -> None:
+        """PEM of the root and every issuing CA: nginx's ssl_client_certificate (E16)."""
+        chain = authority.client_ca_chain()
+        if not chain:
+            raise CommandError("No CA yet: run `ekort ca init`.")
+        self.stdout.write(chain, ending="")
 
     def _crl(self, options: dict[str, Any]) -> None:
         wanted = options["ca"]
