@@ -74,7 +74,8 @@ def test_activation_reminders_at_14_and_3_days_each_sent_once_to_holder_and_mana
     [to_holder] = smtp.inbox.to(HOLDER)
     [to_manager] = smtp.inbox.to(MANAGER)
     assert "2024-04-30" in to_holder["Subject"]
-    assert "Erik Eriksson" in to_manager["Subject"]
+    assert "Erik Erikssons e-tjänstekort" in str(to_manager["Subject"])
+    assert "Erik Eriksson's e-service card" in str(to_manager["Subject"])
     assert card.number in Inbox.text(to_holder)
 
     # A second run the same day, and the next days up to the 3-day threshold: nothing new.
@@ -373,3 +374,31 @@ def test_the_sql_selection_agrees_with_the_domain_on_every_day_around_the_thresh
         recorded = set(Notice.objects.values_list("card_id", "kind", "days_before", "role"))
         assert recorded == expected, today
     assert len(expected) > 50
+
+
+def test_the_swedish_genitive_of_a_name_ending_in_s_takes_no_s():
+    assert notices._genitive_sv("Erik Eriksson") == "Erik Erikssons"
+    assert notices._genitive_sv("Lars Nils") == "Lars Nils"
+    assert notices._genitive_sv("Max Fox") == "Max Fox"
+
+
+def test_a_person_is_registered_with_a_work_address_for_the_notices(world):
+    from ekort.domain.errors import InvalidInput
+    from ekort.services.people import PersonDetails, register_person
+
+    details = PersonDetails(
+        identity_number=factories.identity_number("19900101"),
+        given_name="Sara",
+        family_name="Holm",
+        email=" sara.holm@regiongavleborg.se ",
+    )
+    person = register_person(actor=world.support, details=details, now=t.NEW_PROCESS)
+    assert person.email == "sara.holm@regiongavleborg.se"
+    bad = PersonDetails(
+        identity_number=factories.identity_number("19900102"),
+        given_name="Per",
+        family_name="Holm",
+        email="per.holm(at)regiongavleborg.se",
+    )
+    with pytest.raises(InvalidInput, match="not one"):
+        register_person(actor=world.support, details=bad, now=t.NEW_PROCESS)

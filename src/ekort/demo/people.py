@@ -6,6 +6,7 @@ through the services gives each a made-up but valid identity number and HSA-id.
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -191,10 +192,20 @@ def register_persons(units: dict[str, Unit], registrar: Any, seed: int) -> dict[
                 unit_id=units[spec.unit].pk,
                 manager_id=manager.pk if manager else None,
                 protected_identity=spec.protected,
+                email=work_address(spec.given, spec.family),
             ),
             now=HISTORY_START,
         )
     return persons
+
+
+def work_address(given: str, family: str) -> str:
+    """The region's e-mail address for a name: förnamn.efternamn, without å, ä, ö or accents
+    (the demo's names are distinct), where the e-mail notices go (into var/outbox/ for `make
+    run`)."""
+    folded = unicodedata.normalize("NFKD", f"{given}.{family}".lower().replace(" ", "-"))
+    local = "".join(ch for ch in folded if ch.isascii() and (ch.isalnum() or ch in ".-"))
+    return f"{local}@regiongavleborg.se"
 
 
 def _identity_number(rng: random.Random, spec: PersonSpec, taken: set[str]) -> str:

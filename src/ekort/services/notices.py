@@ -295,6 +295,11 @@ PROFILES = {
 }
 
 
+def _genitive_sv(name: str) -> str:
+    """ "Sara Holms", "Lars Nils": a Swedish name ending in s, x or z takes no genitive s."""
+    return name if name[-1:].lower() in {"s", "x", "z"} else f"{name}s"
+
+
 def _date(day: date) -> str:
     return day.isoformat()
 
@@ -310,6 +315,7 @@ def message_for(notice: Notice, today: date) -> EmailMessage:
         "to_manager": notice.role == Recipient.MANAGER,
         "recipient": notice.recipient.full_name,
         "holder": holder.full_name,
+        "holder_sv": _genitive_sv(holder.full_name),
         "card_number": card.number or "",
         "card_type": CARD_TYPES.get(card.card_type, (card.card_type, card.card_type)),
         "event_on": _date(notice.event_on),

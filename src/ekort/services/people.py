@@ -11,7 +11,7 @@ from django.db import transaction
 
 from ekort.domain.errors import InvalidInput, NotFound
 from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
-from ekort.domain.people_register import clean_postal_code, clean_text
+from ekort.domain.people_register import clean_email, clean_postal_code, clean_text
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.domain.vocabulary import Role
 from ekort.store.models import Person, Unit
@@ -32,6 +32,7 @@ class PersonDetails:
     unit_id: int | None = None
     manager_id: int | None = None
     protected_identity: bool = False
+    email: object = ""  # a work address, for the e-mail notices (services/notices.py)
 
 
 def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Person:
@@ -46,6 +47,7 @@ def register_person(*, actor: Any, details: PersonDetails, now: datetime) -> Per
         "street_address": clean_text(details.street_address, "street address", 200, required=False),
         "postal_code": clean_postal_code(details.postal_code),
         "postal_town": clean_text(details.postal_town, "postal town", 100, required=False),
+        "email": clean_email(details.email),
     }
     with transaction.atomic():
         if Person.objects.filter(identity_number=identity.digits).exists():
