@@ -66,3 +66,37 @@ def test_orderer_during_the_stop(journey: Journey, w, stop) -> None:
     expect(refusal).to_contain_text(sentence.sv)
     journey.shot("bestallning-nekas-r4")
     assert not Card.objects.filter(person=w.employee).exists()
+
+
+def test_orderer_orders_from_a_file(journey: Journey, w, tmp_path) -> None:
+    """A file of two rows: the preview orders nothing, the confirmation orders both, and the
+    same file again orders nothing new (E8, said as already ordered)."""
+    page = journey.page
+    csv = tmp_path / "nya-teamet.csv"
+    csv.write_text(
+        f"personnummer;hsa-id;korttyp\n{w.employee.identity_number};;foto\n"
+        f";{w.employee.hsa_id};reserv\n",
+        encoding="utf-8",
+    )
+    open_my_staff(journey)
+    page.get_by_role("link", name="Beställ kort åt många från en fil").click()
+    expect(page.get_by_role("heading", name="Beställ kort från en fil", level=1)).to_be_visible()
+    page.get_by_label("Fil med beställningar (CSV, högst 1 MB)").set_input_files(str(csv))
+    page.get_by_role("button", name="Visa vad som beställs").click()
+    result = journey.section("Så här blir beställningen")
+    expect(result).to_contain_text("2 kort beställs, 0 är redan beställda")
+    expect(result.get_by_role("row")).to_have_count(3)
+    journey.shot("bestallning-fran-fil-forhandsvisning")
+    assert not Card.objects.exists()
+    page.get_by_role("button", name="Beställ 2 kort").click()
+    expect(journey.section("Beställningen är gjord")).to_contain_text("2 kort är beställda")
+    journey.shot("bestallning-fran-fil-gjord")
+    assert Card.objects.filter(person=w.employee).count() == 2
+
+    page.goto("/medarbetare/bestall-fran-fil/")
+    page.get_by_label("Fil med beställningar (CSV, högst 1 MB)").set_input_files(str(csv))
+    page.get_by_role("button", name="Visa vad som beställs").click()
+    expect(journey.section("Så här blir beställningen")).to_contain_text(
+        "0 kort beställs, 2 är redan beställda"
+    )
+    expect(page.get_by_role("button", name="Beställ 2 kort")).to_have_count(0)
