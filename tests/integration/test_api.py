@@ -697,6 +697,17 @@ def test_openapi_document(client, db):
     for path, method in EXPECTED_PATHS.items():
         assert method in document["paths"].get(path, {}), path
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    # Each field says what it takes: enums for the vocabularies, patterns for the forms.
+    schemas = document["components"]["schemas"]
+    assert set(schemas["CardType"]["enum"]) == {"photo", "reserve"}
+    assert (
+        "lost" in schemas["BlockReason"]["enum"] and "passport" in schemas["DocumentKind"]["enum"]
+    )
+    search = schemas["PersonSearchIn"]
+    assert (search["minProperties"], search["maxProperties"]) == (1, 1)
+    assert search["properties"]["identity_number"]["format"] == "personnummer"
+    assert search["properties"]["hsa_id"]["pattern"].startswith("^SE")
+    assert schemas["UnlockPinIn"]["properties"]["new_pin"]["pattern"] == "^[0-9]{6,8}$"
     # A body that does not parse is a documented 400, wherever a body is taken.
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from enum import IntEnum
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from ekort.domain.errors import InvalidInput
-from ekort.domain.renewal import blocks_at_once, replacement_reason
+from ekort.domain.renewal import WORKLIST_DAYS, blocks_at_once, replacement_reason
 from ekort.services import cards, clock, renewals, visibility
 
 from . import shapes
@@ -34,6 +35,17 @@ from .schemas import (
 )
 
 router = Router()
+
+
+class WorklistDays(IntEnum):
+    """The renewal worklists' horizons (E12, `renewal.WORKLIST_DAYS`): the enum that the
+    document shows for `?days=`."""
+
+    D90 = 90
+    D30 = 30
+
+
+assert tuple(WorklistDays) == WORKLIST_DAYS, "WorklistDays must follow renewal.WORKLIST_DAYS"
 CARD = {200: CardOut, **ERRORS}
 
 
@@ -97,11 +109,11 @@ def replace_card(request: HttpRequest, card_id: PathId, body: ReplaceIn) -> Any:
 
 
 @router.get("/renewals", response={200: list[RenewalOut], **ERRORS})
-def renewals_due(request: HttpRequest, days: int = 90) -> Any:
+def renewals_due(request: HttpRequest, days: WorklistDays = WorklistDays.D90) -> Any:
     """The cards whose validity or certificate ends within `days` (90 or 30) and that have no
     renewal under way (E12): a manager's staff's, those activated at an ID administrator's
     card office, everyone's for support."""
-    rows = renewals.worklist(_actor(request), clock.now(), days)
+    rows = renewals.worklist(_actor(request), clock.now(), int(days))
     return [
         RenewalOut(
             card_id=row.card_id,

@@ -30,6 +30,17 @@ from .schemas import (
 
 router = Router()
 
+# A day from 1900 to 2099 that exists (29 February in leap years only), then optionally a time
+# and an offset: what `?at=` takes, as a pattern, so that no well-formed request is refused.
+_DAY = (
+    r"(19|20)[0-9]{2}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    r"|(19|20)[0-9]{2}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    r"|(19|20)[0-9]{2}-02-(0[1-9]|1[0-9]|2[0-8])"
+    r"|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))-02-29"
+)
+_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])?"
+INSTANT = f"^({_DAY})({_TIME})?$"
+
 
 @router.get("/letters", response={200: list[LetterOut], **ERRORS})
 def letters(
@@ -104,7 +115,8 @@ def blocks(
 
 @router.get("/rules", auth=None, response={200: dict[str, Any], 422: DetailOut})
 def rules(
-    request: HttpRequest, at: Annotated[str | None, Query(None, max_length=40)] = None
+    request: HttpRequest,
+    at: Annotated[str | None, Query(None, max_length=40, pattern=INSTANT)] = None,
 ) -> Any:
     """The rules in force at a date or instant (`?at=2024-01-24`; default now). Public."""
     instant = parse_instant(at) if at else clock.now()

@@ -1,10 +1,20 @@
 """What goes in and out of the API, as typed schemas (pydantic, through django-ninja).
 
 Every input is bounded: strings have a maximum length and no control characters (a NUL byte
-would reach PostgreSQL as an error), ids are positive 63-bit integers. The services still
-validate meanings (identity numbers, card types, PINs); the schemas only keep out what no
-service should ever have to look at. Secrets (PINs) are `SecretStr`, so that a schema printed
-by accident shows `**********`.
+would reach PostgreSQL as an error), ids are positive 63-bit integers. Each field says what it
+takes as far as JSON Schema can: the card types, reasons and document kinds as enums, the forms
+of identifiers, postal codes, document numbers and PINs as patterns. What no keyword can say is
+named by a `format` of ekort's own (OpenAPI leaves `format` open), which the services check:
+
+- `text`: printable text, no control, format or line-separator characters,
+- `personnummer`: a personnummer or samordningsnummer whose date exists and whose last digit
+  is its Luhn check digit,
+- `card-number`: the number on a card's back, with its Luhn check digit,
+- `jpeg-or-png-base64`: a JPEG or PNG picture, base64-encoded.
+
+The services still judge meanings (is the PIN the card's, is the person registered already);
+the schemas keep out what no service should ever have to look at. Secrets (PINs) are
+`SecretStr`, so that a schema printed by accident shows `**********`.
 """
 
 from __future__ import annotations
@@ -12,10 +22,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from django.conf import settings
 from ninja import Schema
 from ninja.params.functions import Path
-from pydantic import AfterValidator, Field, SecretStr, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic.json_schema import JsonDict, SkipJsonSchema
 
+from ekort.domain.card_numbers import SEQUENCE_DIGITS
+from ekort.domain.id_documents import DocumentKind
+from ekort.domain.vocabulary import BlockReason, CardType, ReplacementReason
 from ekort.services.cards.production import MAX_PHOTO_BYTES
 
 # Ids are BIGINT; a larger number would be a database error, not a "not found".
@@ -30,12 +45,62 @@ def _printable(value: str) -> str:
     return value
 
 
-Short = Annotated[str, StringConstraints(max_length=40), AfterValidator(_printable)]
-Name = Annotated[str, StringConstraints(max_length=100), AfterValidator(_printable)]
-Line = Annotated[str, StringConstraints(max_length=200), AfterValidator(_printable)]
-Note = Annotated[str, StringConstraints(max_length=500), AfterValidator(_printable)]
+TEXT: JsonDict = {"format": "text"}
+Short = Annotated[
+    str, StringConstraints(max_length=40), AfterValidator(_printable), Field(json_schema_extra=TEXT)
+]
+Name = Annotated[
+    str,
+    StringConstraints(max_length=100),
+    AfterValidator(_printable),
+    Field(json_schema_extra=TEXT),
+]
+Line = Annotated[
+    str,
+    StringConstraints(max_length=200),
+    AfterValidator(_printable),
+    Field(json_schema_extra=TEXT),
+]
+Note = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(_printable),
+    Field(json_schema_extra=TEXT),
+]
+# Text that must say something: not empty, not only spaces.
+SAYS_SOMETHING = r"\S"
+RequiredName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=SAYS_SOMETHING),
+    AfterValidator(_printable),
+    Field(json_schema_extra=TEXT),
+]
+RequiredLine = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=SAYS_SOMETHING),
+    AfterValidator(_printable),
+    Field(json_schema_extra=TEXT),
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
+
+# The forms of the identifiers; the services check what a pattern cannot (dates, check digits).
+IdentityNumber = Annotated[
+    str,
+    StringConstraints(pattern=r"^ *([0-9]{6}|[0-9]{8})[-+]?[0-9]{4} *$"),
+    Field(json_schema_extra={"format": "personnummer"}),
+]
+HsaId = Annotated[str, StringConstraints(pattern=r"^SE[0-9]{10}-[A-Za-z0-9]{1,18}$")]
+CardNumber = Annotated[
+    str,
+    StringConstraints(
+        pattern=f"^{settings.EKORT_CARD_NUMBER_PREFIX}[0-9]{{{SEQUENCE_DIGITS + 1}}}$"
+    ),
+    Field(json_schema_extra={"format": "card-number"}),
+]
+PostalCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{3} ?[0-9]{2})?$")]
+# The PIN's form (E6); the service judges the rest (too easy to guess, E6; the card's own).
+PIN_FORM: JsonDict = {"pattern": "^[0-9]{6,8}$"}
 
 
 # --- errors ---
@@ -71,19 +136,23 @@ ERRORS: dict[int, type[Schema]] = {
 class PersonSearchIn(Schema):
     """Exactly one of the three. Identity numbers travel only in a request body."""
 
-    identity_number: Short | None = None
-    hsa_id: Short | None = None
-    card_number: Short | None = None
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1}
+    )
+
+    identity_number: IdentityNumber | SkipJsonSchema[None] = None
+    hsa_id: HsaId | SkipJsonSchema[None] = None
+    card_number: CardNumber | SkipJsonSchema[None] = None
 
 
 class PersonIn(Schema):
-    identity_number: Short
-    given_name: Name
-    family_name: Name
+    identity_number: IdentityNumber
+    given_name: RequiredName
+    family_name: RequiredName
     street_address: Line = ""
-    postal_code: Short = ""
+    postal_code: PostalCode = ""
     postal_town: Name = ""
-    hsa_id: Short | None = None
+    hsa_id: HsaId | None = None
     unit_id: Id | None = None
     manager_id: Id | None = None
     protected_identity: bool = False
@@ -115,7 +184,7 @@ class PersonOut(Schema):
 
 class OrderIn(Schema):
     person_id: Id
-    card_type: Short
+    card_type: CardType
     note: Note = ""
 
 
@@ -128,7 +197,21 @@ class ReplaceIn(Schema):
     once, and take `confirm_block: true` to say so; expiring, damaged, name_changed, new_photo
     and other leave it usable until the new card is activated, which blocks it then."""
 
-    reason: Short
+    model_config = ConfigDict(
+        json_schema_extra={
+            # A reason that blocks the old card at once takes confirm_block: true (E9, E12).
+            "if": {
+                "properties": {"reason": {"enum": ["lost", "stolen", "key_compromise"]}},
+                "required": ["reason"],
+            },
+            "then": {
+                "properties": {"confirm_block": {"const": True}},
+                "required": ["confirm_block"],
+            },
+        }
+    )
+
+    reason: ReplacementReason
     note: Note = ""
     confirm_block: bool = False
 
@@ -136,14 +219,19 @@ class ReplaceIn(Schema):
 class PhotoIn(Schema):
     """The photo, JPEG or PNG, base64-encoded (at most 5 MB decoded)."""
 
-    photo_base64: Annotated[str, StringConstraints(max_length=MAX_PHOTO_BASE64)]
+    photo_base64: Annotated[
+        str,
+        StringConstraints(max_length=MAX_PHOTO_BASE64),
+        Field(json_schema_extra={"format": "jpeg-or-png-base64"}),
+    ]
 
 
 class DocumentIn(Schema):
     """The identity document the ID administrator checked, as typed in."""
 
-    kind: Short
-    number: Short
+    kind: DocumentKind
+    # 4-20 letters A-Z and digits; spaces between them are dropped.
+    number: Annotated[str, StringConstraints(pattern=r"^ *([A-Za-z0-9] *){4,20}$")]
     expires_on: date | None = None
     digital: bool = False
 
@@ -156,23 +244,23 @@ class ActivateIn(Schema):
     document: DocumentIn
     # Goes to the chip and nowhere else: never echoed, logged or stored. Left out for a reserve
     # card at assurance level 3, whose PIN is chosen at approval (E11, ApproveActivationIn).
-    pin: SecretStr | None = Field(default=None, max_length=16)
+    pin: SecretStr | None = Field(default=None, max_length=16, json_schema_extra=PIN_FORM)
 
 
 class ApproveActivationIn(Schema):
     """The PIN the holder types, twice, while the second ID administrator approves (E11, R9)."""
 
-    pin: SecretStr = Field(max_length=16)
-    pin_repeat: SecretStr = Field(max_length=16)
+    pin: SecretStr = Field(max_length=16, json_schema_extra=PIN_FORM)
+    pin_repeat: SecretStr = Field(max_length=16, json_schema_extra=PIN_FORM)
 
 
 class UnlockPinIn(Schema):
-    new_pin: SecretStr = Field(max_length=16)
+    new_pin: SecretStr = Field(max_length=16, json_schema_extra=PIN_FORM)
 
 
 class BlockIn(Schema):
-    reason: Short
-    requested_by: Line
+    reason: BlockReason
+    requested_by: RequiredLine
     note: Note = ""
 
 
@@ -257,7 +345,7 @@ class MarkedOut(Schema):
 # --- self-service certificates (R12, R13) ---
 
 # The card's PIN and the new signature code go to the chip and nowhere else.
-Code = Annotated[SecretStr, Field(max_length=16)]
+Code = Annotated[SecretStr, Field(max_length=16, json_schema_extra=PIN_FORM)]
 
 
 class SignatureIn(Schema):
