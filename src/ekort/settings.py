@@ -18,6 +18,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from ekort.logs import logging_config
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("EKORT_DATA_DIR", PROJECT_DIR / "var"))
 
@@ -75,9 +77,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the logs and X-Request-ID, then the request's count and latency.
+    "ekort.web.observe.RequestIdMiddleware",
+    "ekort.web.observe.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy, Permissions-Policy, and no-store for signed-in pages and the API.
     "ekort.web.headers.SecurityHeadersMiddleware",
+    # /health/, /ready/ and /metrics, before sessions and the Host check (ekort.web.observe).
+    "ekort.web.observe.ProbesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +144,16 @@ def _database() -> dict[str, object]:
 
 
 DATABASES = {"default": _database()}
+# The OCSP responder only reads: from a streaming replica of the database when
+# EKORT_OCSP_DATABASE_URL names one (docs/operations.md, "OCSP from a read replica"), else from
+# the database itself. A replica that does not answer within 2 s counts as down; the responder
+# answers from memory meanwhile.
+EKORT_OCSP_DATABASE = "default"
+if _ocsp_url := os.environ.get("EKORT_OCSP_DATABASE_URL", "").strip():
+    DATABASES["ocsp"] = dict(dj_database_url.parse(_ocsp_url, conn_max_age=60))
+    if "postgresql" in str(DATABASES["ocsp"]["ENGINE"]):
+        DATABASES["ocsp"]["OPTIONS"] = {"connect_timeout": 2}
+    EKORT_OCSP_DATABASE = "ocsp"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -220,9 +237,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"  # Django's default, kept on purpose: no URL leaves ekort
 # Production is served over HTTPS only; behind a TLS-terminating proxy set EKORT_BEHIND_PROXY=1.
 SECURE_SSL_REDIRECT = PRODUCTION and os.environ.get("EKORT_SSL_REDIRECT", "1") == "1"
+# Probes on 127.0.0.1 (ekort.web.observe) speak plain HTTP to the application server.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
 # CRLs and CA certificates stay on plain HTTP, where the certificates' CDP and AIA point and
 # relying parties fetch them (deploy/nginx/ekort.conf, port 80).
-SECURE_REDIRECT_EXEMPT = [r"^pki/"]
+SECURE_REDIRECT_EXEMPT += [r"^pki/"]
 SECURE_HSTS_SECONDS = int(os.environ.get("EKORT_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
 # Behind it, sign-in throttling takes the client's address from X-Forwarded-For (the entry the
 # proxy appended), since every request comes from the proxy's own address.
@@ -230,12 +249,27 @@ EKORT_BEHIND_PROXY = os.environ.get("EKORT_BEHIND_PROXY") == "1"
 if EKORT_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"ekort": {"handlers": ["console"], "level": "INFO"}},
-}
+# Logs (ekort.logs, docs/operations.md "Logs"): JSON lines with the request's id in production,
+# text in development unless EKORT_LOG_FORMAT says otherwise; every server error is logged with
+# its traceback (django.request), to standard error.
+EKORT_LOG_FORMAT = os.environ.get("EKORT_LOG_FORMAT", "json" if PRODUCTION else "text").lower()
+if EKORT_LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"EKORT_LOG_FORMAT must be json or text, not {EKORT_LOG_FORMAT!r}.")
+LOGGING = logging_config(json_lines=EKORT_LOG_FORMAT == "json")
+# The proxy whose X-Request-ID is believed (ekort.web.observe): its address as the server sees
+# it. Any other client's X-Request-ID is replaced by an id of ekort's own.
+EKORT_TRUSTED_PROXIES = frozenset(
+    a.strip()
+    for a in os.environ.get("EKORT_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+    if a.strip()
+)
+# Who may read /metrics (Prometheus): these client addresses, and never a request that came
+# through the proxy (one with X-Forwarded-For), which is the outside world.
+EKORT_METRICS_ADDRESSES = frozenset(
+    a.strip()
+    for a in os.environ.get("EKORT_METRICS_ADDRESSES", "127.0.0.1,::1").split(",")
+    if a.strip()
+)
 # Signing in with the card (ekort.web.card_sign_in, docs/operations.md): the addresses of the
 # TLS-terminating proxy, as this server sees them, whose X-SSL-Client-Cert and
 # X-SSL-Client-Verify headers are believed. From any other address they are ignored; empty

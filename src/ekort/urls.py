@@ -9,7 +9,7 @@ from ekort.web.mount import portal
 urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
-    path("health/", views.health, name="health"),
+    # /health/, /ready/ and /metrics are answered by ekort.web.observe.ProbesMiddleware.
     path("sprak/", set_language, name="set-language"),  # POST language=en|sv, next=<page>
     portal,  # sign-in, Mina sidor, Mina medarbetare, Kortkontor (ekort.web.urls)
     path("admin/", admin.site.urls),

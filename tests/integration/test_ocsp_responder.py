@@ -14,6 +14,7 @@ import asyncio
 import base64
 import importlib
 import itertools
+import json
 import logging
 import time
 import urllib.parse
@@ -544,9 +545,15 @@ def test_malformed_get_requests(world, app, path):
 
 def test_routes_other_than_ocsp(world, app):
     health = call(app, "GET", "/health")
-    assert (health.status, health.body) == (200, b"ok\n")
+    assert health.status == 200
+    assert health.headers["content-type"] == "application/json"
+    said = json.loads(health.body)
+    assert (said["status"], said["database"], said["responses"]) == ("ok", "up", 4)
+    assert "answering_from" not in said
     assert call(app, "HEAD", "/health").body == b""
     assert call(app, "POST", "/health").status == 405
+    assert call(app, "GET", "/ready").status == 200
+    assert call(app, "POST", "/metrics").status == 405
     for path in ["/", "/ocspx", "/favicon.ico", "/pki/crl/x.crl"]:
         reply = call(app, "GET", path)
         assert (reply.status, reply.body) == (404, b"not found\n")
@@ -570,6 +577,103 @@ def test_an_unexpected_failure_is_internal_error_and_logged(world, app, monkeypa
     assert b"secret" not in reply.body
     assert b"Traceback" not in reply.body
     assert "secret detail" in caplog.text
+
+
+# --- health, readiness and metrics ----------------------------------------------------------
+
+
+def metric(app: Responder, name: str, **labels: str) -> float | None:
+    """One sample of the responder's /metrics, as Prometheus would read it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    reply = call(app, "GET", "/metrics")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    for family in text_string_to_metric_families(reply.body.decode()):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+def test_answers_are_counted_by_status_and_requests_by_route(world, app):
+    issuer = certificate_of(world.ca)
+    for record in (world.good, world.good, world.revoked):
+        post(app, request_der(world.x509(record), issuer))
+    post(app, request_by_serial(world.x509(world.good), issuer, 0x77777))  # never issued
+    call(app, "POST", "/ocsp", b"not DER")
+    call(app, "GET", "/no-such-page")
+    assert metric(app, "ekort_ocsp_answers_total", status="good") == 2
+    assert metric(app, "ekort_ocsp_answers_total", status="revoked") == 1
+    assert metric(app, "ekort_ocsp_answers_total", status="unknown") == 1
+    assert metric(app, "ekort_ocsp_answers_total", status="malformed_request") == 1
+    requests = "ekort_ocsp_http_requests_total"
+    assert metric(app, requests, route="/ocsp", method="POST", status="200") == 5
+    assert metric(app, requests, route="other", method="GET", status="404") == 1
+    # The path of a GET carries the request: it never becomes a label.
+    call(app, "GET", "/ocsp/" + urllib.parse.quote(base64.b64encode(b"x" * 40).decode(), safe=""))
+    reply = call(app, "GET", "/metrics").body.decode()
+    assert "eHh4" not in reply
+    latency = "ekort_ocsp_http_request_duration_seconds_count"
+    assert metric(app, latency, route="/ocsp") == 6
+    assert metric(app, "ekort_ocsp_responses_held") == 4
+    assert metric(app, "ekort_ocsp_database_up") == 1
+    assert metric(app, "ekort_ocsp_seconds_since_poll") < 60
+    age = metric(app, "ekort_ocsp_newest_status_age_seconds")
+    assert age is not None and 0 <= age < 600
+    assert metric(app, "process_cpu_seconds_total") is not None
+
+
+def test_the_status_of_a_stored_response_is_read_from_its_bytes(world, app):
+    """`status_of` finds the certStatus without parsing: the same as cryptography's parse."""
+    from ekort.responder.store import status_of
+
+    names = {"GOOD": "good", "REVOKED": "revoked", "UNKNOWN": "unknown"}
+    seen = set()
+    for key, stored in app.store.responses.items():
+        parsed = ocsp.load_der_ocsp_response(stored.der).certificate_status.name
+        assert stored.status == names[parsed]
+        assert status_of(stored.der, bytes.fromhex(key[1])) == stored.status
+        seen.add(stored.status)
+    assert seen == {"good", "revoked"}
+    assert status_of(b"\x30\x00", b"\x01" * 20) == "unknown"
+
+
+def test_a_database_that_stops_answering_is_said_in_health_and_metrics(world, app, monkeypatch):
+    """The store keeps what it holds and answers from memory; /health and /metrics say the
+    database is down; the next poll that works catches up."""
+    issuer = certificate_of(world.ca)
+    der = request_der(world.x509(world.good), issuer)
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("the replica is down")
+
+    monkeypatch.setattr(app.store, "_load_since", down)
+    _revoke(world.good, world.now)
+    refresh_responses([world.good.pk], world.now)
+    with pytest.raises(ConnectionError):
+        app.store.poll()
+    app.store.database_up = False  # what the poll thread sets when a poll fails
+    assert post(app, der).certificate_status == ocsp.OCSPCertStatus.GOOD  # from memory
+    said = json.loads(call(app, "GET", "/health").body)
+    assert (said["status"], said["database"], said["answering_from"]) == ("ok", "down", "memory")
+    assert call(app, "GET", "/ready").status == 200  # it can still serve
+    assert metric(app, "ekort_ocsp_database_up") == 0
+    monkeypatch.undo()
+    app.store.poll()
+    assert post(app, der).certificate_status == ocsp.OCSPCertStatus.REVOKED
+    assert metric(app, "ekort_ocsp_database_up") == 1
+
+
+def test_not_ready_before_the_responses_are_loaded(world):
+    responder = Responder(ResponseStore())
+    try:
+        ready = call(responder, "GET", "/ready")
+        assert ready.status == 503
+        assert json.loads(ready.body)["status"] == "loading"
+        assert call(responder, "GET", "/health").status == 200  # alive all the same
+    finally:
+        responder.shutdown()
 
 
 # --- keeping up with the database ---------------------------------------------------------

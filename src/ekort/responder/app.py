@@ -6,8 +6,13 @@ Routes (RFC 6960 appendix A.1, RFC 5019):
 - `GET /ocsp/<base64 request>` and `GET /ocsp/<ca-slug>/<base64 request>`: the request DER in
   base64, URL-encoded; base64 may itself contain '/', so the first segment counts as a CA slug
   only when it is one;
-- `GET /health`: 200 "ok" (the responses are in memory: it answers even when the database is
-  down, which is what a load balancer should know);
+- `GET /health` (alive): 200 and a JSON object: "status" "ok", how many responses it holds,
+  whether its database ("database": "up" or "down") answered the last poll, and how long ago
+  it last read it; the responses are in memory, so it answers even when the database is down,
+  and says "answering_from": "memory" then;
+- `GET /ready` (can serve): 200 once the responses are loaded (from memory, database or not),
+  503 before; the same JSON;
+- `GET /metrics`: Prometheus metrics (`metrics.py`);
 - anything else: 404 or 405 with a short text body.
 
 The CA slug in the path only routes (it is the URL in the certificates' AIA); the CertID in
@@ -42,17 +47,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import time
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, MutableMapping
 from email.utils import formatdate
 from typing import Any
 
 from cryptography.x509.ocsp import OCSPResponseStatus
-from django.db import connection
+from django.db import connections
 
 from ekort.pki import ocsp
 from ekort.services import clock
 
+from .metrics import BUCKETS, CONTENT_TYPE, ResponderMetrics
 from .signing import Busy, OnDemandSigner
 from .store import ResponseStore, Stored
 
@@ -73,6 +82,7 @@ _MALFORMED = _Status.MALFORMED_REQUEST
 _OCSP = b"application/ocsp-response"
 _TEXT = b"text/plain; charset=utf-8"
 _NO_STORE = b"no-store"
+_METHODS = frozenset({"GET", "POST", "HEAD"})  # any other is counted as "other"
 
 
 class _Disconnected(Exception):
@@ -102,6 +112,9 @@ class Responder:
             for status in _Status
             if status is not _Status.SUCCESSFUL
         }
+        # An error response's bytes -> its name, as the answers are counted.
+        self._error_names = {der: status.name.lower() for status, der in self._errors.items()}
+        self.metrics = ResponderMetrics(store, self.signer)
 
     # --- ASGI ----------------------------------------------------------------------------
 
@@ -141,7 +154,7 @@ class Responder:
         try:
             self.store.load()
         finally:
-            connection.close()  # this thread's; the poll thread has its own
+            connections[self.store.alias].close()  # this thread's; the poll has its own
 
     def shutdown(self) -> None:
         self.store.stop_polling()
@@ -150,8 +163,10 @@ class Responder:
     # --- HTTP ----------------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         method: str = scope["method"]
         path: str = scope["path"]
+        route = "/ocsp"
         try:
             if path == "/ocsp" or path.startswith("/ocsp/"):
                 if method == "POST":
@@ -160,20 +175,60 @@ class Responder:
                     status, headers, body = await self._get(path[6:])
                 else:
                     status, headers, body = _text(405, "method not allowed", b"GET, POST")
-            elif path == "/health":
-                if method in ("GET", "HEAD"):
-                    status, headers, body = _text(200, "ok")
-                else:
+            elif path in ("/health", "/ready", "/metrics"):
+                route = path
+                if method not in ("GET", "HEAD"):
                     status, headers, body = _text(405, "method not allowed", b"GET")
+                elif path == "/metrics":
+                    body = self.metrics.exposition()
+                    status, headers = 200, _headers(CONTENT_TYPE, body)
+                else:
+                    status, headers, body = self._health(ready=path == "/ready")
             else:
+                route = "other"
                 status, headers, body = _text(404, "not found")
         except _Disconnected:
             return
         except Exception:
-            log.exception("OCSP responder: %s %s failed", method, path[:200])
+            request_id = dict(scope["headers"]).get(b"x-request-id", b"-")[:64]
+            log.exception(
+                "OCSP responder: %s %s failed",
+                method,
+                path[:200],
+                extra={"request_id": request_id.decode("ascii", "replace")},
+            )
             status, headers, body = self._error(_Status.INTERNAL_ERROR)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        # Counted here, inline: a method call costs as much again on this path (metrics.py).
+        seconds = time.perf_counter() - started
+        metrics = self.metrics
+        key = (route, method if method in _METHODS else "other", status)
+        requests = metrics.requests
+        requests[key] = requests.get(key, 0) + 1
+        metrics.latency[route][bisect_left(BUCKETS, seconds)] += 1
+        metrics.latency_sum[route] += seconds
+
+    def _health(self, *, ready: bool) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Alive (`/health`) or able to serve (`/ready`), and what the responder knows."""
+        store = self.store
+        since = store.seconds_since_poll()
+        state: dict[str, Any] = {
+            "status": "ok" if store.loaded else "loading",
+            "responses": len(store.responses),
+            "database": "up" if store.database_up else "down",
+            "seconds_since_poll": round(since, 3) if store.loaded else None,
+            "replica_lag_seconds": store.replica_lag,
+        }
+        if store.loaded and not store.database_up:
+            state["answering_from"] = "memory"
+            state["note"] = (
+                f"The database has not answered for {since:.0f} s: answering from the "
+                "responses in memory, which stay valid to their nextUpdate."
+            )
+        body = (json.dumps(state) + "\n").encode()
+        status = 503 if ready and not store.loaded else 200
+        return status, _headers(b"application/json", body), body
 
     async def _post(
         self, scope: Scope, receive: Receive, rest: str
@@ -186,6 +241,7 @@ class Responder:
         stored = await self._answer(der)
         if isinstance(stored, bytes):
             return self._error_bytes(stored)
+        self.metrics.answers[stored.status] += 1
         return (
             200,
             [
@@ -213,6 +269,7 @@ class Responder:
         stored = await self._answer(der)
         if isinstance(stored, bytes):
             return self._error_bytes(stored)
+        self.metrics.answers[stored.status] += 1
         left = int(stored.next_update - clock.now().timestamp())
         max_age = max(0, min(left, MAX_AGE_CAP))
         return (
@@ -303,8 +360,8 @@ class Responder:
     def _error(self, status: OCSPResponseStatus) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         return self._error_bytes(self._errors[status])
 
-    @staticmethod
-    def _error_bytes(der: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _error_bytes(self, der: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        self.metrics.answers[self._error_names[der]] += 1
         return (
             200,
             [
@@ -314,6 +371,14 @@ class Responder:
             ],
             der,
         )
+
+
+def _headers(content_type: bytes, body: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", _NO_STORE),
+    ]
 
 
 def _text(

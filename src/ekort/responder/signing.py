@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 
 from ekort.pki import ocsp
 from ekort.services import clock
@@ -33,7 +33,7 @@ from ekort.services.ca.authority import ca_settings, certificate_of, signing_key
 from ekort.services.ca.status import ocsp_status
 from ekort.store.models import Certificate
 
-from .store import Issuer, ResponseStore, Stored
+from .store import GOOD, REVOKED, UNKNOWN, Issuer, ResponseStore, Stored
 
 log = logging.getLogger("ekort.responder")
 
@@ -76,19 +76,23 @@ def sign_unknown(issuer: Issuer, serial: int, hash_algorithm: str, now: datetime
         next_update=next_update,
         hash_algorithm=hash_algorithm,
     )
-    return Stored(der, now.timestamp(), next_update.timestamp())
+    return Stored(der, now.timestamp(), next_update.timestamp(), UNKNOWN)
 
 
-def sign_current(issuer: Issuer, serial: int, hash_algorithm: str, now: datetime) -> Stored:
-    """Read the certificate's status now (in a worker thread) and sign it."""
+def sign_current(
+    issuer: Issuer, serial: int, hash_algorithm: str, now: datetime, alias: str = "default"
+) -> Stored:
+    """Read the certificate's status now (in a worker thread, from database `alias`) and sign
+    it."""
     try:
         cert = (
-            Certificate.objects.filter(issuer_id=issuer.pk, serial=format(serial, "x"))
+            Certificate.objects.using(alias)
+            .filter(issuer_id=issuer.pk, serial=format(serial, "x"))
             .only("pk", "status", "status_changed_at", "revoked_at", "revocation_reason")
             .first()
         )
     finally:
-        connection.close()  # this worker thread's connection; the path is rare
+        connections[alias].close()  # this worker thread's connection; the path is rare
     if cert is None:
         return sign_unknown(issuer, serial, hash_algorithm, now)
     status, revoked_at, reason = ocsp_status(cert)
@@ -103,7 +107,8 @@ def sign_current(issuer: Issuer, serial: int, hash_algorithm: str, now: datetime
         next_update=next_update,
         hash_algorithm=hash_algorithm,
     )
-    return Stored(der, now.timestamp(), next_update.timestamp())
+    given = GOOD if status == ocsp.CertStatus.GOOD else REVOKED
+    return Stored(der, now.timestamp(), next_update.timestamp(), given)
 
 
 class OnDemandSigner:
@@ -150,7 +155,7 @@ class OnDemandSigner:
             raise Busy
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            self._executor, sign_current, issuer, serial, hash_algorithm, now
+            self._executor, sign_current, issuer, serial, hash_algorithm, now, self._store.alias
         )
         self._inflight[key] = future
         try:

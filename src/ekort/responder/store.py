@@ -15,6 +15,12 @@ therefore served within one poll interval (plus the query time) of its commit.
 
 The request path only reads dicts; the database is touched by the poll thread alone (and by
 the rare on-demand signing, in a worker thread: see `signing.py`).
+
+The database read is `settings.EKORT_OCSP_DATABASE`: a streaming replica when
+EKORT_OCSP_DATABASE_URL names one. When it does not answer, the store keeps what it holds and
+says so (`database_up`, `seconds_since_poll`: the health check and the metrics); the next
+poll that works catches up from the revisions, as after any pause. On a replica each poll also
+reads how far its replay is behind the primary (`replica_lag`), at most once a second.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from cryptography import x509
-from django.db import close_old_connections, connection
+from django.conf import settings
+from django.db import close_old_connections, connections
 
 from ekort.pki.ocsp import issuer_hashes
 from ekort.services.ca.authority import certificate_of, slug
@@ -36,14 +43,48 @@ log = logging.getLogger("ekort.responder")
 
 CHUNK = 5000
 Role = CertificateAuthority.Role
+LAG_EVERY = 1.0  # seconds between two readings of a replica's lag
+
+# How far a streaming replica's replay is behind its primary, in seconds: 0 when it has
+# replayed all it received (no write waiting), else the age of the last transaction replayed.
+# NULL on a server that is not a replica.
+_LAG_SQL = """
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+            WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END
+"""
+
+GOOD, REVOKED, UNKNOWN = "good", "revoked", "unknown"
+# The certStatus CHOICE of RFC 6960: [0] IMPLICIT NULL, [1] IMPLICIT RevokedInfo (constructed),
+# [2] IMPLICIT UnknownInfo.
+_STATUS_TAGS = {0x80: GOOD, 0xA1: REVOKED, 0x82: UNKNOWN}
+
+
+def status_of(der: bytes, key_hash: bytes) -> str:
+    """The certificate status a signed response gives, read from its DER without parsing it:
+    in the SingleResponse the CertID ends with the issuer key hash (an OCTET STRING) and the
+    serial (an INTEGER), and the certStatus follows. About a microsecond, so the counts of
+    answers by status cost the load nothing to speak of. "unknown" if it is not found."""
+    marker = bytes((0x04, len(key_hash))) + key_hash
+    start = 0
+    while (at := der.find(marker, start)) >= 0:
+        i = at + len(marker)
+        if i + 1 < len(der) and der[i] == 0x02 and der[i + 1] < 0x80:
+            j = i + 2 + der[i + 1]
+            if j < len(der) and der[j] in _STATUS_TAGS:
+                return _STATUS_TAGS[der[j]]
+        start = at + 1
+    return UNKNOWN
 
 
 class Stored(NamedTuple):
-    """A signed response and its validity, as POSIX timestamps (for HTTP cache headers)."""
+    """A signed response and its validity, as POSIX timestamps (for HTTP cache headers), and
+    the status it gives (`GOOD`, `REVOKED`, `UNKNOWN`: counted per answer)."""
 
     der: bytes
     this_update: float
     next_update: float
+    status: str = UNKNOWN
 
 
 # (issuer name hash hex, issuer key hash hex, serial): the SHA-1 CertID of RFC 6960.
@@ -99,6 +140,11 @@ class ResponseStore:
         self.revisions: dict[int, int] = {}  # CA pk -> status_revision loaded
         self.loaded = False
         self.last_poll: float = 0.0  # time.monotonic() of the last successful poll
+        self.database_up = False  # did the last poll (or load) read the database?
+        self.newest: float = 0.0  # the newest thisUpdate held (POSIX), for its age
+        self.replica_lag: float | None = None  # seconds, when the database is a replica
+        self._lag_read: float = 0.0
+        self.alias: str = settings.EKORT_OCSP_DATABASE
         self._sha1_of: dict[int, tuple[str, str]] = {}
         # What makes the issuers and slugs: (pk, role, parent pk, name) of every CA.
         self._shape: frozenset[tuple[Any, ...]] = frozenset()
@@ -115,19 +161,24 @@ class ResponseStore:
 
     def _load(self) -> int:
         started = time.monotonic()
-        cas = list(CertificateAuthority.objects.order_by("pk"))
+        cas = list(CertificateAuthority.objects.using(self.alias).order_by("pk"))
         # Revisions first: rows committed while we stream have a higher revision and are read
         # again by the next poll.
         revisions = {ca.pk: ca.status_revision for ca in cas}
         sha1_of = {ca.pk: (ca.name_sha1, ca.key_sha1) for ca in cas}
+        key_bytes = {ca.pk: bytes.fromhex(ca.key_sha1) for ca in cas}
         responses: dict[ResponseKey, Stored] = {}
-        rows = OcspResponse.objects.values_list(
+        rows = OcspResponse.objects.using(self.alias).values_list(
             "issuer_id", "serial", "der", "this_update", "next_update"
         )
+        newest = 0.0
         for issuer_id, serial, der, this_update, next_update in rows.iterator(chunk_size=CHUNK):
             name_hash, key_hash = sha1_of[issuer_id]
+            der = bytes(der)
+            signed = this_update.timestamp()
+            newest = max(newest, signed)
             responses[(name_hash, key_hash, int(serial, 16))] = Stored(
-                bytes(der), this_update.timestamp(), next_update.timestamp()
+                der, signed, next_update.timestamp(), status_of(der, key_bytes[issuer_id])
             )
         issuers = _issuers(cas)
         self.issuers = {
@@ -140,8 +191,11 @@ class ResponseStore:
         self._shape = frozenset((ca.pk, ca.role, ca.parent_id, ca.name) for ca in cas)
         self.responses = responses
         self.revisions = revisions
+        self.newest = newest
         self.loaded = True
+        self.database_up = True
         self.last_poll = time.monotonic()
+        self._read_lag()
         log.info(
             "OCSP responder loaded %d responses for %d issuers in %.1f s",
             len(responses),
@@ -155,11 +209,15 @@ class ResponseStore:
         with self._lock:
             if not self.loaded:
                 return self._load()
-            rows = list(
-                CertificateAuthority.objects.values_list(
-                    "pk", "status_revision", "role", "parent_id", "name"
+            try:
+                rows = list(
+                    CertificateAuthority.objects.using(self.alias).values_list(
+                        "pk", "status_revision", "role", "parent_id", "name"
+                    )
                 )
-            )
+            except Exception:
+                self.database_up = False
+                raise
             if frozenset((pk, *rest) for pk, _, *rest in rows) != self._shape:
                 log.info("The CAs changed; reloading every response.")
                 return self._load()
@@ -173,21 +231,46 @@ class ResponseStore:
                     return self._load()
                 changed += self._load_since(pk, seen)
                 self.revisions[pk] = revision
+            self.database_up = True
             self.last_poll = time.monotonic()
+            if self.last_poll - self._lag_read >= LAG_EVERY:
+                self._read_lag()
             return changed
+
+    def _read_lag(self) -> None:
+        self._lag_read = time.monotonic()
+        connection = connections[self.alias]
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(_LAG_SQL)
+            row = cursor.fetchone()
+        self.replica_lag = None if row is None or row[0] is None else max(0.0, float(row[0]))
+
+    def seconds_since_poll(self) -> float:
+        """How long ago the database was last read: the age of what this store knows."""
+        return time.monotonic() - self.last_poll if self.loaded else float("inf")
 
     def _load_since(self, issuer_id: int, revision: int) -> int:
         name_hash, key_hash = self._sha1_of[issuer_id]
+        key_bytes = bytes.fromhex(key_hash)
         responses = self.responses
-        rows = OcspResponse.objects.filter(issuer_id=issuer_id, revision__gt=revision)
+        rows = OcspResponse.objects.using(self.alias).filter(
+            issuer_id=issuer_id, revision__gt=revision
+        )
         count = 0
+        newest = self.newest
         for serial, der, this_update, next_update in rows.values_list(
             "serial", "der", "this_update", "next_update"
         ).iterator(chunk_size=CHUNK):
+            der = bytes(der)
+            signed = this_update.timestamp()
+            newest = max(newest, signed)
             responses[(name_hash, key_hash, int(serial, 16))] = Stored(
-                bytes(der), this_update.timestamp(), next_update.timestamp()
+                der, signed, next_update.timestamp(), status_of(der, key_bytes)
             )
             count += 1
+        self.newest = newest
         return count
 
     # --- the poll thread --------------------------------------------------------------------
@@ -216,6 +299,7 @@ class ResponseStore:
             try:
                 self.poll()
             except Exception:
+                self.database_up = False
                 # Keep answering from memory: the stored responses stay valid until their
                 # nextUpdate. Log once per outage, not five times a second.
                 if not failing:
@@ -227,4 +311,4 @@ class ResponseStore:
                 failing = False
             finally:
                 close_old_connections()
-        connection.close()
+        connections[self.alias].close()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ekort.domain.errors import InvalidInput
@@ -48,11 +47,3 @@ def rules(request: HttpRequest) -> HttpResponse:
         "timeline": timeline(calendar, local_date(at)),
     }
     return render(request, "ekort/rules.html", context)
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse(
-        {"status": "ok", "simulated_time": clock.is_simulated(), "now": clock.now().isoformat()}
-    )

@@ -1,18 +1,55 @@
 """`ekort jobs run [--at INSTANT] [--chunk N] [--workers W]`: the deadline jobs (R3, R8,
-expiry), the revocation status they change, then the e-mail notices (services/notices.py)."""
+expiry), the revocation status they change, then the e-mail notices (services/notices.py).
+
+Each run counts the cards each job moved (Prometheus: `ekort_job_cards_total{job}`, and the last
+run's `ekort_job_last_run_cards{job}`, its time and length). With PROMETHEUS_MULTIPROC_DIR set
+(the portal's, docs/operations.md "Metrics") the portal's /metrics serves them; with
+EKORT_JOB_METRICS_FILE set they are also written to that file, for node_exporter's textfile
+collector."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from prometheus_client import REGISTRY, Counter, Gauge, write_to_textfile
 
 from ekort.cli.workers import MAX_WORKERS, sweeps_in_workers
 from ekort.domain.errors import InvalidInput
 from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock, deadlines, notices
 from ekort.services.ca import status
+
+JOB_CARDS = Counter("ekort_job_cards", "Cards each deadline job moved, over its runs.", ["job"])
+LAST_RUN_CARDS = Gauge(
+    "ekort_job_last_run_cards",
+    "Cards each deadline job moved in its last run (notices: notices sent).",
+    ["job"],
+    multiprocess_mode="mostrecent",
+)
+LAST_RUN_AT = Gauge(
+    "ekort_job_last_run_timestamp_seconds",
+    "When `ekort jobs run` last finished (POSIX time).",
+    multiprocess_mode="mostrecent",
+)
+LAST_RUN_SECONDS = Gauge(
+    "ekort_job_last_run_seconds",
+    "How long the last `ekort jobs run` took.",
+    multiprocess_mode="mostrecent",
+)
+
+
+def record_run(moved: dict[str, int], seconds: float) -> None:
+    for job, cards in moved.items():
+        JOB_CARDS.labels(job).inc(cards)
+        LAST_RUN_CARDS.labels(job).set(cards)
+    LAST_RUN_AT.set(time.time())
+    LAST_RUN_SECONDS.set(seconds)
+    path = os.environ.get("EKORT_JOB_METRICS_FILE", "").strip()
+    if path:
+        write_to_textfile(path, REGISTRY)
 
 
 class Command(BaseCommand):
@@ -78,4 +115,6 @@ class Command(BaseCommand):
             f"(tried again next run), {told.lapsed} lapsed"
         )
         total = sum(r.changed for r in results)
-        self.stdout.write(f"Done: {total} cards changed in {time.monotonic() - started:.1f} s.")
+        took = time.monotonic() - started
+        record_run({**{r.name: r.changed for r in results}, "notices": told.sent}, took)
+        self.stdout.write(f"Done: {total} cards changed in {took:.1f} s.")
