@@ -3,9 +3,10 @@
 For each action that changes a status (a person's block, the R3 and R8 sweeps, a replacement,
 an import of the people register that ends an employment, an activation, a hand-out, removing
 or swapping an additional certificate), the responder has answered a question about the
-certificate before the change, on demand and cached (`responder.signing`). After the change commits, one poll of the store is enough for the next
-answer to carry the new status and reason: the change moves its issuers' status revision on in
-its own transaction (`status.change_status`), which drops the cached answers of those CAs.
+certificate before the change, on demand and cached (`responder.signing`). After the change
+commits, one poll of the store is enough for the next answer to carry the new status and
+reason: the change moves its issuers' status revision on in its own transaction
+(`status.change_status`), which drops the cached answers of those CAs.
 
 Each answer is checked twice: by a poll right after the commit, before anything the change does
 on commit (signing the new responses ahead) has run, as when a process dies in between; and

@@ -5,33 +5,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ekort', '0012_bureau_batches_and_kept_photos'),
+        ("ekort", "0012_bureau_batches_and_kept_photos"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('holder', 'holder'), ('manager', 'manager')], max_length=10)),
-                ('kind', models.CharField(choices=[('card_sent', 'card sent'), ('pickup_deadline', 'pickup deadline'), ('activation_deadline', 'activation deadline'), ('card_expiring', 'card expiring'), ('certificate_expiring', 'certificate expiring'), ('card_blocked', 'card blocked')], max_length=24)),
-                ('days_before', models.PositiveSmallIntegerField()),
-                ('event_on', models.DateField()),
-                ('found_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('sent', 'sent'), ('lapsed', 'lapsed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_to', models.EmailField(blank=True, max_length=254)),
-                ('failure', models.CharField(blank=True, max_length=300)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='ekort.card')),
-                ('certificate', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ekort.certificate')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='ekort.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("holder", "holder"), ("manager", "manager")], max_length=10
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("card_sent", "card sent"),
+                            ("pickup_deadline", "pickup deadline"),
+                            ("activation_deadline", "activation deadline"),
+                            ("card_expiring", "card expiring"),
+                            ("certificate_expiring", "certificate expiring"),
+                            ("card_blocked", "card blocked"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("days_before", models.PositiveSmallIntegerField()),
+                ("event_on", models.DateField()),
+                ("found_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "pending"), ("sent", "sent"), ("lapsed", "lapsed")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_to", models.EmailField(blank=True, max_length=254)),
+                ("failure", models.CharField(blank=True, max_length=300)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="ekort.card",
+                    ),
+                ),
+                (
+                    "certificate",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="ekort.certificate",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="ekort.person",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['found_at'], name='notices_to_deliver')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('certificate__isnull', True)), fields=('card', 'recipient', 'kind', 'days_before'), name='one_notice_per_card'), models.UniqueConstraint(condition=models.Q(('certificate__isnull', False)), fields=('certificate', 'recipient', 'kind', 'days_before'), name='one_notice_per_certificate')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["found_at"],
+                        name="notices_to_deliver",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("certificate__isnull", True)),
+                        fields=("card", "recipient", "kind", "days_before"),
+                        name="one_notice_per_card",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("certificate__isnull", False)),
+                        fields=("certificate", "recipient", "kind", "days_before"),
+                        name="one_notice_per_certificate",
+                    ),
+                ],
             },
         ),
     ]

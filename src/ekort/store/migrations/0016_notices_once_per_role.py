@@ -4,26 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ekort', '0015_api_token_expiry'),
+        ("ekort", "0015_api_token_expiry"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notice',
-            name='one_notice_per_card',
+            model_name="notice",
+            name="one_notice_per_card",
         ),
         migrations.RemoveConstraint(
-            model_name='notice',
-            name='one_notice_per_certificate',
+            model_name="notice",
+            name="one_notice_per_certificate",
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(condition=models.Q(('certificate__isnull', True)), fields=('card', 'kind', 'days_before', 'role'), name='one_notice_per_card_and_role'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("certificate__isnull", True)),
+                fields=("card", "kind", "days_before", "role"),
+                name="one_notice_per_card_and_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(condition=models.Q(('certificate__isnull', False)), fields=('certificate', 'kind', 'days_before', 'role'), name='one_notice_per_certificate_and_role'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("certificate__isnull", False)),
+                fields=("certificate", "kind", "days_before", "role"),
+                name="one_notice_per_certificate_and_role",
+            ),
         ),
     ]
