@@ -14,9 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ekort.domain.card_numbers import parse_card_number
 from ekort.domain.errors import InvalidIdentifier, InvalidInput
 from ekort.domain.identifiers import (
     HsaId,
+    IdentifierProblem,
     IdentityKind,
     IdentityNumber,
     is_identity_number,
@@ -536,3 +538,50 @@ def test_no_refusal_repeats_the_number_or_its_date(text: str) -> None:
         message = str(refusal)
         digits = text.replace("-", "").replace("+", "")
         assert digits[-10:] not in message and digits[-10:-4] not in message, message
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", IdentifierProblem.MISSING),
+        ("1985-03-12", IdentifierProblem.IDENTITY_FORM),
+        ("19850312+1234", IdentifierProblem.IDENTITY_PLUS),
+        ("19850230-1234", IdentifierProblem.IDENTITY_DATE),
+        ("19850332-1234", IdentifierProblem.IDENTITY_DATE),
+        ("20300101-1234", IdentifierProblem.IDENTITY_FUTURE),
+        ("19991231-9999", IdentifierProblem.IDENTITY_CHECK_DIGIT),  # 4 would be right
+    ],
+)
+def test_an_identity_number_refusal_names_its_problem(text, problem):
+    """What is wrong, for a page to say in its own words (issue 15, point 6)."""
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse_identity_number(text, today=TODAY)
+    assert refused.value.problem == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("SE12-abc", IdentifierProblem.HSA_FORM),
+        ("SE2321000016-" + "a" * 20, IdentifierProblem.HSA_LENGTH),
+        ("SE2321000016-åäö", IdentifierProblem.HSA_CHARACTERS),
+    ],
+)
+def test_an_hsa_id_refusal_names_its_problem(text, problem):
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse_hsa_id(text)
+    assert refused.value.problem == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("97522100000000", IdentifierProblem.CARD_FORM),
+        ("12345600000000011", IdentifierProblem.CARD_PREFIX),
+        ("97522100000000012", IdentifierProblem.CARD_CHECK_DIGIT),
+    ],
+)
+def test_a_card_number_refusal_names_its_problem(text, problem):
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse_card_number(text, "975221")
+    assert refused.value.problem == problem

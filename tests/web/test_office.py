@@ -8,7 +8,9 @@ import re
 
 import pytest
 
+from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.rulebook import rule
+from ekort.domain.vocabulary import CardType, Generation
 from ekort.services.ca.secrets import unseal_photo
 from ekort.store.models import Block, Card, CardOffice, CardOrder, CardPhoto
 from tests import instants as t
@@ -246,12 +248,19 @@ def test_unlock_for_a_photo_card_and_r16_for_a_reserve_card(w, eriks_cards, clie
 def test_the_unlock_section_says_how_a_card_is_unlocked_when_not_at_the_office(
     w, eriks_cards, client
 ):
+    """The rule's sentence, and no unlock form that the service would only refuse (R15, R16)."""
     client.force_login(w.id_admin)
     photo, reserve = eriks_cards.photo, eriks_cards.reserve
-    assert "R14: " not in text_of(client.get(card_url(photo)))  # unlocked here (R14)
-    assert "R16: " + rule("R16").sv in text_of(client.get(card_url(reserve)))
+    unlock_form = f'action="{card_url(photo, "las-upp-pin/")}"'
+    assert unlock_form in client.get(card_url(photo)).content.decode()  # unlocked here (R14)
+    reserve_page = html.unescape(client.get(card_url(reserve)).content.decode())
+    r16 = decide_codes(CodeRequest.UNLOCK_AT_OFFICE, CardType.RESERVE, Generation.PORTRAIT_2024)
+    assert "Går inte enligt regel R16:" in reserve_page and r16.sv in reserve_page
+    assert "las-upp-pin/" not in reserve_page and "Lås upp</button>" not in reserve_page
     Card.objects.filter(pk=photo.pk).update(generation="legacy")
-    assert "R15: " + rule("R15").sv in text_of(client.get(card_url(photo)))
+    legacy_page = html.unescape(client.get(card_url(photo)).content.decode())
+    assert "Går inte enligt regel R15:" in legacy_page
+    assert unlock_form not in legacy_page
 
 
 def test_block_with_reason_and_requester(w, eriks_cards, client):
@@ -268,5 +277,7 @@ def test_block_with_reason_and_requester(w, eriks_cards, client):
 
 def test_actions_take_post_only(w, sent_card, client):
     client.force_login(w.id_admin)
-    for action in ("fotografera/", "lamna-ut/", "aktivera/", "las-upp-pin/", "sparra/"):
+    for action in ("fotografera/", "lamna-ut/", "aktivera/", "las-upp-pin/"):
         assert client.get(card_url(sent_card, action)).status_code == 405
+    # Blocking is a step of its own: its page asks for the reason and a confirmation.
+    assert client.get(card_url(sent_card, "sparra/")).status_code == 200

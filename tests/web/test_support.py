@@ -85,10 +85,13 @@ def test_bad_search_input_is_shown_next_to_the_field(w, client):
     response = client.post("/stod/", {"query": "19991231-9999"})
     assert response.status_code == 400
     assert 'class="error" id="fel-query"' in response.content.decode()
-    assert "Känns inte igen" in text_of(response)
+    # The right form, the wrong check digit (4 would be right): the sentence says so.
+    error = re.search(r'<span class="error" id="fel-query">(.*?)</span>', text_of(response))
+    assert error and "kontrollsiffra" in error[1] and "19991231" not in error[1]
     assert client.post("/stod/", {"query": ""}).status_code == 400
     nobody = client.post("/stod/", {"query": "Ingenting"})
-    assert nobody.status_code == 200 and "Ingen person hittades." in text_of(nobody)
+    assert nobody.status_code == 200
+    assert "Ingen person med det namnet finns i ekort." in text_of(nobody)
 
 
 def test_person_page_shows_cards_protected_identity_and_real_history(w, client):

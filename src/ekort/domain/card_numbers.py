@@ -6,7 +6,8 @@ that a mistyped number is caught at the counter before any lookup.
 
 from __future__ import annotations
 
-from .errors import InvalidInput
+from .errors import InvalidIdentifier, InvalidInput
+from .identifiers import IdentifierProblem
 
 SEQUENCE_DIGITS = 10
 
@@ -34,15 +35,24 @@ def format_card_number(prefix: str, sequence: int) -> str:
 def parse_card_number(text: object, prefix: str) -> str:
     """A card number as typed by a person (spaces allowed), or a clear error."""
     if not isinstance(text, str):
-        raise InvalidInput("A card number is a string of digits.")
+        raise InvalidIdentifier(
+            "A card number is a string of digits.", problem=IdentifierProblem.CARD_FORM
+        )
     digits = "".join(text.split())
     length = len(prefix) + SEQUENCE_DIGITS + 1
     if not digits.isascii() or not digits.isdigit() or len(digits) != length:
-        raise InvalidInput(
-            f"A card number has {length} digits; check the number on the card's back."
+        raise InvalidIdentifier(
+            f"A card number has {length} digits; check the number on the card's back.",
+            problem=IdentifierProblem.CARD_FORM,
         )
     if not digits.startswith(prefix):
-        raise InvalidInput(f"Card numbers of this region start with {prefix}.")
+        raise InvalidIdentifier(
+            f"Card numbers of this region start with {prefix}.",
+            problem=IdentifierProblem.CARD_PREFIX,
+        )
     if luhn_digit(digits[:-1]) != int(digits[-1]):
-        raise InvalidInput("The card number's last digit does not match; check for a typing error.")
+        raise InvalidIdentifier(
+            "The card number's last digit does not match; check for a typing error.",
+            problem=IdentifierProblem.CARD_CHECK_DIGIT,
+        )
     return digits

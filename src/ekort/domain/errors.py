@@ -21,7 +21,13 @@ class InvalidInput(DomainError, ValueError):
 
 
 class InvalidIdentifier(InvalidInput):
-    """A personnummer, samordningsnummer or HSA-id that is not valid; the message says why."""
+    """A personnummer, samordningsnummer, HSA-id or card number that is not valid; the message
+    says why in English, and `problem` names what is wrong for a page to say in its own words
+    (`ekort.domain.identifiers.IdentifierProblem`; empty when no more is known)."""
+
+    def __init__(self, message: str, *, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class NotFound(DomainError, LookupError):

@@ -30,6 +30,30 @@ _HSA_UNIT_CHARACTERS = frozenset(string.ascii_letters + string.digits)
 _FORMS = "write YYYYMMDD-NNNC (12 digits) or YYMMDD-NNNC."
 
 
+class IdentifierProblem(StrEnum):
+    """What is wrong with an identifier, for a page to say in a sentence of its own
+    (`InvalidIdentifier.problem`) without repeating what was typed."""
+
+    MISSING = "missing"
+    # Identity numbers
+    IDENTITY_FORM = "identity_form"  # not YYYYMMDD-NNNC or YYMMDD-NNNC at all
+    IDENTITY_PLUS = "identity_plus"  # '+' in the 12-digit form
+    IDENTITY_DATE = "identity_date"  # no such day (a samordningsnummer's day minus 60 too)
+    IDENTITY_FUTURE = "identity_future"  # a birth date after today
+    IDENTITY_CHECK_DIGIT = "identity_check_digit"  # the Luhn digit does not match
+    # HSA-ids
+    HSA_FORM = "hsa_form"  # not SE, ten digits, '-', then a unit part
+    HSA_LENGTH = "hsa_length"  # over 31 characters
+    HSA_CHARACTERS = "hsa_characters"  # å, ä, ö, @, spaces... after the '-'
+    # Card numbers (`ekort.domain.card_numbers`)
+    CARD_FORM = "card_form"  # not the region's number of digits
+    CARD_PREFIX = "card_prefix"  # another issuer's prefix
+    CARD_CHECK_DIGIT = "card_check_digit"  # the Luhn digit does not match
+
+
+_P = IdentifierProblem
+
+
 class IdentityKind(StrEnum):
     PERSONNUMMER = "personnummer"
     SAMORDNINGSNUMMER = "samordningsnummer"
@@ -118,18 +142,23 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
     and not be after `today`, which also settles the century of the 10-digit forms.
     """
     if not isinstance(text, str):
-        raise InvalidIdentifier(f"An identity number must be text, not {type(text).__name__}.")
+        raise InvalidIdentifier(
+            f"An identity number must be text, not {type(text).__name__}.", problem=_P.IDENTITY_FORM
+        )
     cleaned = text.strip()
     if not cleaned:
-        raise InvalidIdentifier(f"No identity number was given; {_FORMS}")
+        raise InvalidIdentifier(f"No identity number was given; {_FORMS}", problem=_P.MISSING)
     match = _IDENTITY_FORM.fullmatch(cleaned) if len(cleaned) <= _IDENTITY_MAX_LENGTH else None
     if match is None:
-        raise InvalidIdentifier(f"This is not an identity number: {_FORMS}")
+        raise InvalidIdentifier(
+            f"This is not an identity number: {_FORMS}", problem=_P.IDENTITY_FORM
+        )
     date_part, separator, tail = match.groups()
     if len(date_part) == 8 and separator == "+":
         raise InvalidIdentifier(
             "The identity number uses '+', which belongs only to the 10-digit form "
-            "YYMMDD+NNNC; write YYYYMMDD-NNNC."
+            "YYMMDD+NNNC; write YYYYMMDD-NNNC.",
+            problem=_P.IDENTITY_PLUS,
         )
 
     month, day = int(date_part[-4:-2]), int(date_part[-2:])
@@ -140,7 +169,8 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
     else:
         raise InvalidIdentifier(
             "The identity number's day is neither a day of the month (01-31) nor a "
-            "samordningsnummer day (61-91)."
+            "samordningsnummer day (61-91).",
+            problem=_P.IDENTITY_DATE,
         )
 
     if len(date_part) == 8:
@@ -156,14 +186,18 @@ def parse_identity_number(text: object, *, today: date) -> IdentityNumber:
             else ""
         )
         raise InvalidIdentifier(
-            f"The identity number's birth date does not exist{note}; check the date."
+            f"The identity number's birth date does not exist{note}; check the date.",
+            problem=_P.IDENTITY_DATE,
         ) from None
     if birth_date > today:
-        raise InvalidIdentifier("The identity number has a birth date in the future.")
+        raise InvalidIdentifier(
+            "The identity number has a birth date in the future.", problem=_P.IDENTITY_FUTURE
+        )
 
     if luhn_check_digit(date_part[-6:] + tail[:3]) != int(tail[3]):
         raise InvalidIdentifier(
-            "The identity number has a wrong check digit; check the last digit."
+            "The identity number has a wrong check digit; check the last digit.",
+            problem=_P.IDENTITY_CHECK_DIGIT,
         )
     return IdentityNumber(f"{year:04d}{date_part[-4:]}{tail}", kind, birth_date)
 
@@ -180,13 +214,19 @@ def parse_hsa_id(text: object) -> HsaId:
     """Parse an HSA-id: 'SE', a 10-digit organisation number, '-', then at least one of
     A-Z, a-z, 0-9; at most 31 characters. Case is kept as given."""
     if not isinstance(text, str):
-        raise InvalidIdentifier(f"An HSA-id must be text, not {type(text).__name__}.")
+        raise InvalidIdentifier(
+            f"An HSA-id must be text, not {type(text).__name__}.", problem=_P.HSA_FORM
+        )
     cleaned = text.strip()
     if not cleaned:
-        raise InvalidIdentifier(f"No HSA-id was given; write one like {_HSA_EXAMPLE}.")
+        raise InvalidIdentifier(
+            f"No HSA-id was given; write one like {_HSA_EXAMPLE}.", problem=_P.MISSING
+        )
     if len(cleaned) > _HSA_MAX_LENGTH:
         raise InvalidIdentifier(
-            f"This is too long for an HSA-id: {len(cleaned)} characters, at most {_HSA_MAX_LENGTH}."
+            f"This is too long for an HSA-id: {len(cleaned)} characters, "
+            f"at most {_HSA_MAX_LENGTH}.",
+            problem=_P.HSA_LENGTH,
         )
     if not cleaned.startswith("SE"):
         problem = (
@@ -194,28 +234,34 @@ def parse_hsa_id(text: object) -> HsaId:
             if cleaned[:2].upper() == "SE"
             else "must begin with 'SE' and the 10-digit organisation number"
         )
-        raise InvalidIdentifier(f"This is not an HSA-id: it {problem}, like {_HSA_EXAMPLE}.")
+        raise InvalidIdentifier(
+            f"This is not an HSA-id: it {problem}, like {_HSA_EXAMPLE}.", problem=_P.HSA_FORM
+        )
     organisation_number = cleaned[2:12]
     if len(organisation_number) != 10 or not set(organisation_number) <= _ASCII_DIGITS:
         raise InvalidIdentifier(
             "This is not an HSA-id: 'SE' must be followed by the 10-digit organisation "
-            f"number, like {_HSA_EXAMPLE}."
+            f"number, like {_HSA_EXAMPLE}.",
+            problem=_P.HSA_FORM,
         )
     if cleaned[12:13] != "-":
         raise InvalidIdentifier(
             "This is not an HSA-id: the 10-digit organisation number must be followed by "
-            f"'-', like {_HSA_EXAMPLE}."
+            f"'-', like {_HSA_EXAMPLE}.",
+            problem=_P.HSA_FORM,
         )
     unit = cleaned[13:]
     if not unit:
         raise InvalidIdentifier(
             "This is not an HSA-id: it needs at least one character after '-', "
-            f"like {_HSA_EXAMPLE}."
+            f"like {_HSA_EXAMPLE}.",
+            problem=_P.HSA_FORM,
         )
     if not set(unit) <= _HSA_UNIT_CHARACTERS:
         raise InvalidIdentifier(
             "This is not an HSA-id: the part after '-' may only hold A-Z, a-z and 0-9 "
-            "(no å, ä, ö, @, spaces or other signs)."
+            "(no å, ä, ö, @, spaces or other signs).",
+            problem=_P.HSA_CHARACTERS,
         )
     return HsaId(cleaned, organisation_number)
 

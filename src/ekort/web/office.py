@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django import forms as django_forms
@@ -28,11 +29,12 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 
 from ekort.domain.card_face import FaceField, card_face
-from ekort.domain.errors import DomainError, InvalidInput, NotFound, Refused
+from ekort.domain.errors import Decision, DomainError, InvalidInput, NotFound, Refused
 from ekort.domain.four_eyes import FourEyesStep, decide_four_eyes
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.lifecycle import CardAction, CardState, can
+from ekort.domain.pins import CodeRequest
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.vocabulary import CardType, CheckPurpose, Generation, Role
 from ekort.services import cards, clock, search
@@ -44,6 +46,7 @@ from ekort.store.models import Card, FourEyesApproval
 from . import forms, reading
 from .page_access import RoleRequiredMixin
 from .reading import Problem
+from .search_words import not_found_sentence, problem_sentence
 
 FACE_LABELS: dict[FaceField, Promise] = {
     FaceField.HOLDER_NAME: gettext_lazy("Namn"),
@@ -99,19 +102,18 @@ class FindPersonView(OfficeView):
         form = forms.FindPersonForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
+        query = form.cleaned_data["query"]
         try:
-            person = search.find_person(form.cleaned_data["query"], now=now())
-        except InvalidInput:
-            form.add_error(
-                "query",
-                gettext(
-                    "Känns inte igen. Skriv ett personnummer (ÅÅÅÅMMDD-NNNN), ett HSA-id "
-                    "(SE…-…) eller kortnumret från kortets baksida."
-                ),
-            )
+            person = search.find_person(query, now=now())
+        except InvalidInput as exc:
+            form.add_error("query", problem_sentence(exc, names_allowed=False))
             return render(request, self.template_name, {"form": form}, status=400)
         if person is None:
-            context = {"form": forms.FindPersonForm(), "not_found": True}
+            # What was searched for is named, not repeated: the form comes back empty.
+            context = {
+                "form": forms.FindPersonForm(),
+                "not_found": not_found_sentence(search.kind_of(query)),
+            }
             return render(request, self.template_name, context, status=404)
         # A fresh, empty form: the identity number is not repeated in the page.
         context = {
@@ -174,6 +176,54 @@ def _face_preview(card: Card, photo: bytes) -> FacePreview:
 FOUR_EYES_FORMS = ("approve", "approve_activation", "withdraw")
 
 
+@dataclass(frozen=True)
+class CounterStep:
+    """One action of the counter, as the rules see this card now: not offered at all when the
+    lifecycle does not let the card take it (its state and type, E1); offered with its form
+    when the rules asked after that allow it too; otherwise shown with their refusal instead
+    of a form that would only be refused (the calendar's R2-R8, the codes' R14-R16)."""
+
+    lifecycle: bool
+    rules: Decision | None = None  # None: nothing more to ask
+
+    @property
+    def offered(self) -> bool:
+        return self.lifecycle and (self.rules is None or self.rules.allowed)
+
+    @property
+    def refusal(self) -> Decision | None:
+        if self.lifecycle and self.rules is not None and not self.rules.allowed:
+            return self.rules
+        return None
+
+
+def counter_steps(card: Card, row: reading.CardRow, now: datetime) -> dict[str, CounterStep]:
+    """What the counter offers for the card, each action asked of the domain's decisions: the
+    lifecycle (`decide_transition`), the policy calendar (`PolicyCalendar.decide`, with the
+    card's own last day to collect or activate it) and the codes (`decide_codes`)."""
+    state, kind = CardState(card.state), CardType(card.card_type)
+    calendar = current_calendar()
+
+    def calendar_step(
+        action: CardAction, policy: PolicyAction, deadline: date | None
+    ) -> CounterStep:
+        if not can(state, action, kind):
+            return CounterStep(False)
+        return CounterStep(True, calendar.decide(policy, kind, now, deadline=deadline))
+
+    unlock = can(state, CardAction.UNLOCK_PIN, kind)
+    return {
+        "photograph": calendar_step(CardAction.PHOTOGRAPH, PolicyAction.PHOTOGRAPH, None),
+        "hand_out": calendar_step(CardAction.HAND_OUT, PolicyAction.HAND_OUT, card.pickup_deadline),
+        "activate": calendar_step(
+            CardAction.ACTIVATE, PolicyAction.ACTIVATE, card.activation_deadline
+        ),
+        "unlock": CounterStep(unlock, row.codes(CodeRequest.UNLOCK_AT_OFFICE) if unlock else None),
+        # Never refused by the calendar: a block request is never lost (R4).
+        "block": CounterStep(can(state, CardAction.BLOCK, kind)),
+    }
+
+
 def _activate_form(card: Card, data: Any = None) -> django_forms.Form:
     """A card that takes two administrators is registered with the document only: the holder
     types the PIN when the second one approves (E11)."""
@@ -192,7 +242,7 @@ def _render_card(
 ) -> HttpResponse:
     state = CardState(card.state)
     row = reading.CardRow(card)
-    kind = CardType(card.card_type)
+    steps = counter_steps(card, row, now())
     pending, waiting = registration_of(card) if state in _WAITING_IN.values() else (None, None)
     # A card that takes two administrators is registered once (E11); one that takes one, any
     # time the lifecycle lets it be handed out or activated.
@@ -205,21 +255,18 @@ def _render_card(
         # its buttons; with nothing waiting, at the top like the others.
         "problem": None if four_eyes else problem,
         "four_eyes_problem": problem if four_eyes else None,
-        "may_photograph": can(state, CardAction.PHOTOGRAPH, kind),
-        "may_hand_out": can(state, CardAction.HAND_OUT, kind) and may_register,
+        "steps": steps,
+        "may_hand_out": steps["hand_out"].offered and may_register,
+        "may_activate": steps["activate"].offered and may_register,
         "needs_two": needs_two(card),
         "pending": None if pending is None else PendingApproval(pending),
         "withdraw_form": forms.WithdrawHandOutForm(prefix="aterkalla"),
-        "may_activate": can(state, CardAction.ACTIVATE, kind) and may_register,
-        "may_unlock": can(state, CardAction.UNLOCK_PIN, kind),
-        "may_block": can(state, CardAction.BLOCK, kind),
         "photo_form": forms.PhotoForm(),
         "may_see_photo": bureau.may_see_photo(request.user, card.pk),
         "hand_out_form": forms.DocumentForm(prefix="lamna"),
         "activate_form": _activate_form(card),
         "approve_activation_form": forms.PinPairForm(prefix="godkann"),
         "unlock_form": forms.PinPairForm(prefix="lasupp"),
-        "block_form": forms.office_block_form(),
         **replaced,
     }
     return render(request, "ekort/portal/office/card.html", context, status=status)
@@ -520,15 +567,37 @@ class UnlockPinView(CardActionView):
 
 
 class BlockView(CardActionView):
+    """Blocking is a step of its own: the card page links here, where the reason, who asked and
+    a tick that a block is final are asked for before anything is blocked."""
+
+    template_name = "ekort/portal/office/block.html"
+
+    def page(
+        self,
+        card: Card,
+        form: forms.OfficeBlockForm,
+        *,
+        problem: Problem | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        context = {"row": reading.CardRow(card), "form": form, "problem": problem}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
+        card = self.card(card_id)
+        if not can(CardState(card.state), CardAction.BLOCK, CardType(card.card_type)):
+            # Nothing to block (E1, E9): the card page says what the card is.
+            return HttpResponseRedirect(reverse("portal:office-card", args=[card.pk]))
+        return self.page(card, forms.office_block_form())
+
     def post(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = self.card(card_id)
         form = forms.office_block_form(request.POST)
         if not form.is_valid():
-            return _render_card(request, card, block_form=form, status=400)
+            return self.page(card, form, status=400)
         data = form.cleaned_data
-
-        def block() -> object:
-            return cards.block(
+        try:
+            cards.block(
                 actor=request.user,
                 reason=data["reason"],
                 requested_by=data["requested_by"],
@@ -536,7 +605,8 @@ class BlockView(CardActionView):
                 now=now(),
                 card_ids=[card.pk],
             ).one()
-
-        if refusal := self.refused("block", card, block, block_form=form):
-            return refusal
+        except Refused as exc:
+            return self.page(card, form, problem=Problem.refused("block", card.pk, exc), status=409)
+        except InvalidInput as exc:
+            return self.page(card, form, problem=_input_problem("block", card, exc), status=400)
         return self.done(card, gettext("Kortet är spärrat. Spärren kan inte hävas."))

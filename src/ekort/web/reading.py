@@ -76,7 +76,7 @@ class CardRow:
         block = getattr(self.card, "block", None)
         return str(BLOCK_REASONS.get(block.reason, block.reason)) if block is not None else ""
 
-    def _codes(
+    def codes(
         self, request: CodeRequest, *, has_address: bool = True, waiting: bool = False
     ) -> Decision | None:
         """The rules' answer about this card's codes (R14-R16); None for a card not produced
@@ -101,7 +101,7 @@ class CardRow:
         if not can(CardState(self.card.state), CardAction.ORDER_PIN_LETTER):
             return False
         has_address = self.card.person.has_registered_address
-        decision = self._codes(
+        decision = self.codes(
             CodeRequest.SEND_LETTER, has_address=has_address, waiting=self.pin_letter_waiting
         )
         return decision is not None and decision.allowed
@@ -109,7 +109,7 @@ class CardRow:
     @property
     def unlock_at_office(self) -> bool:
         """An ID administrator can unlock the card's PIN at a card office (R14)."""
-        decision = self._codes(CodeRequest.UNLOCK_AT_OFFICE)
+        decision = self.codes(CodeRequest.UNLOCK_AT_OFFICE)
         return decision is not None and decision.allowed
 
     @property
@@ -138,7 +138,7 @@ class CardRow:
     def pin_route(self) -> str:
         """How this card's PIN is unlocked (R14-R16), in the words of the source text: the rule
         that allows or refuses an unlock at a card office."""
-        decision = self._codes(CodeRequest.UNLOCK_AT_OFFICE)
+        decision = self.codes(CodeRequest.UNLOCK_AT_OFFICE)
         if decision is None:
             return ""
         return f"{decision.rule}: {in_language(rule(decision.rule))}"
@@ -202,6 +202,33 @@ def cards_of(person_id: int, problem: Problem | None = None) -> list[CardRow]:
         row.renewal_under_way = row.card.state in LIVE_STATES and row.card.pk in successors
     _attach(rows, problem)
     return rows
+
+
+def _standing(row: CardRow) -> int:
+    """Where a card comes in a holder's list: the one in use, then those on their way to the
+    holder, then those still being made, last the ones that no longer work."""
+    state = row.card.state
+    if state == CardState.ACTIVE:
+        return 0
+    if state in LIVE_STATES:
+        return 1
+    if state in OCCUPYING_STATES:
+        return 2
+    return _NO_LONGER_WORKS
+
+
+_NO_LONGER_WORKS = 3
+
+
+def live_first(rows: list[CardRow]) -> tuple[list[CardRow], list[CardRow]]:
+    """A holder's cards: those that work or are on their way, the one in use first; then
+    those that no longer work (blocked, expired, cancelled). Within each kind as they came,
+    the newest order first."""
+    ordered = sorted(rows, key=_standing)
+    return (
+        [row for row in ordered if _standing(row) < _NO_LONGER_WORKS],
+        [row for row in ordered if _standing(row) == _NO_LONGER_WORKS],
+    )
 
 
 def person_row(viewer: Any, person: Person, problem: Problem | None = None) -> PersonRow:

@@ -36,6 +36,7 @@ from .history_words import GENERATIONS, LETTER_KINDS, history_rows
 from .labels import CARD_STATES, CARD_TYPES
 from .page_access import RoleRequiredMixin
 from .reading import Problem
+from .search_words import not_found_sentence, problem_sentence
 
 SUPPORT_ROLES = frozenset({Role.SUPPORT, Role.ISSUER_ADMIN})
 
@@ -69,22 +70,17 @@ class SearchView(SupportView):
         form = SearchForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
+        query = form.cleaned_data["query"]
         try:
-            found = search.find_persons(form.cleaned_data["query"], now=clock.now())
-        except InvalidInput:
-            form.add_error(
-                "query",
-                _(
-                    "Känns inte igen. Skriv ett personnummer (ÅÅÅÅMMDD-NNNN), ett HSA-id "
-                    "(SE…-…), kortnumret från kortets baksida eller minst två bokstäver av "
-                    "ett namn."
-                ),
-            )
+            found = search.find_persons(query, now=clock.now())
+        except InvalidInput as exc:
+            form.add_error("query", problem_sentence(exc, names_allowed=True))
             return render(request, self.template_name, {"form": form}, status=400)
         # A fresh, empty form: an identity number typed in is not repeated in the page.
         context = {
             "form": SearchForm(),
             "searched": True,
+            "not_found": not_found_sentence(search.kind_of(query)),
             "results": [(person, mask_identity_number(person.identity_number)) for person in found],
             "capped": len(found) >= search.MAX_RESULTS,
         }

@@ -23,6 +23,7 @@ from ekort.domain.pins import validate_pin
 from ekort.domain.revocation_reasons import REMOVED_FROM_CARD
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType
+from ekort.pki.card_codes import entered_pin
 from ekort.pki.certificates import Profile
 from ekort.pki.keys import KeyAlgorithm
 from ekort.store.locks import lock_card
@@ -114,13 +115,17 @@ def _foreign_issuers() -> dict[str, CertificateAuthority]:
 
 
 def _unlocked_token(card: Card, pin: object) -> Any:
-    """The holder's card with the PIN verified: the chip changes keys only for its holder."""
+    """The holder's card with the PIN verified: the chip changes keys only for its holder.
+
+    The PIN is the one the holder has, not one being chosen: a code too simple to be chosen
+    (E6) is no refusal here but simply a wrong PIN, and the chip counts the try
+    (`entered_pin`)."""
     from ekort.pki.card_token import TokenError
 
     assert card.number is not None
     token = card_reader().open(card.number)
     try:
-        token.verify_pin(validate_pin(pin))
+        token.verify_pin(entered_pin(pin))
     except TokenError as problem:  # wrong PIN, PIN blocked, card locked: said plainly
         raise InvalidInput(str(problem)) from None
     return token
