@@ -272,10 +272,10 @@ def test_overview_counts_a_world_of_cards(world: World):
     # The pick-up deadline passed and the job has not swept yet; the activation falls in 5 days.
     assert (o.pickup.overdue, o.pickup.within_soon, o.pickup.within_later) == (1, 0, 0)
     assert (o.activation.overdue, o.activation.within_soon, o.activation.within_later) == (0, 1, 1)
-    # Letters: the code envelope (legacy reserve), 3 cover letters and the blocked reserve card's
-    # code envelope; one cover letter printed.
-    assert o.print_queue == {"code_envelope": 2, "cover_letter": 2}
-    assert o.letters_waiting == 4
+    # Letters: the code envelope (legacy reserve) and 3 cover letters; one cover letter printed.
+    # The blocked reserve card's code envelope and cover letter left the queue with the block.
+    assert o.print_queue == {"code_envelope": 1, "cover_letter": 1}
+    assert o.letters_waiting == 2
 
     month_before = overview.overview(t.sthlm(2024, 4, 1, 12))
     assert (month_before.activation.within_soon, month_before.activation.within_later) == (0, 1)

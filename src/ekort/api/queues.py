@@ -52,7 +52,7 @@ def letters(
     require_role(request.auth, Role.ISSUER_ADMIN)  # type: ignore[attr-defined]
     queue = Letter.objects.select_related("person").order_by("queued_at", "pk")
     if not include_printed:
-        queue = queue.filter(printed_at__isnull=True)
+        queue = queue.filter(printed_at__isnull=True, withdrawn_at__isnull=True)
     return [shapes.letter_out(letter) for letter in queue[:limit]]
 
 

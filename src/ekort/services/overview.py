@@ -88,7 +88,7 @@ def overview(now: datetime) -> Overview:
             active[generation] = active.get(generation, 0) + int(row["n"])
     queue = _grouped(
         Letter.objects.order_by()
-        .filter(printed_at__isnull=True)
+        .filter(printed_at__isnull=True, withdrawn_at__isnull=True)
         .values("kind")
         .annotate(n=Count("pk")),
         "kind",

@@ -4,7 +4,8 @@ A letter row holds no code (see `Letter`). The PUK is unsealed only while the PD
 that carries it is rendered (the PIN/PUK letter, R14/R15, and a reserve card's code envelope,
 R16), goes into that PDF and nowhere else: not in the audit trail, a log or a page. A letter
 with the PUK that is sent again waits for a second person's approval before it is printed
-(E14, `approve_letter`).
+(E14, `approve_letter`). A letter whose card is blocked before it is printed leaves the queue
+with the block (`withdrawn_at`, `cards.blocking.withdraw_letters`) and is never printed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from ekort.domain.errors import Decision, NotFound
 from ekort.domain.letter_rules import (
@@ -41,12 +42,39 @@ from .policy import current_calendar
 from .roles import actor_label, require_role
 
 
-def waiting_letters() -> QuerySet[Letter]:
-    """Letters not printed yet, oldest first, with the approval each may wait for (E14)."""
+def waiting_letters(
+    *, kind: LetterKind | None = None, office_id: int | None = None
+) -> QuerySet[Letter]:
+    """Letters not printed yet (nor withdrawn with a block), oldest first, with the approval
+    each may wait for (E14). `kind`: of that kind only. `office_id`: the card's office only,
+    where it was activated or, not activated yet, photographed (`of_office`)."""
+    letters = Letter.objects.filter(printed_at__isnull=True, withdrawn_at__isnull=True)
+    if kind is not None:
+        letters = letters.filter(kind=kind.value)
+    if office_id is not None:
+        letters = letters.filter(of_office(office_id))
+    return letters.select_related("card", "approval", "person").order_by("queued_at", "pk")
+
+
+def of_office(office_id: int) -> Q:
+    """The letters of cards of one card office: activated there, or, not activated yet,
+    photographed there. The office is its ID administrator's (`Account.office`), as the
+    renewal worklists have it."""
+    activated = Q(card__activated_by__account__office_id=office_id)
+    photographed = Q(
+        card__activated_by__isnull=True, card__photographed_by__account__office_id=office_id
+    )
+    return activated | photographed
+
+
+def recently_withdrawn(now: datetime, *, days: int = 7) -> QuerySet[Letter]:
+    """Letters taken out of the queue unprinted, because their card was blocked, in the last
+    `days` days up to `now`, the latest first."""
+    require_aware(now)
     return (
-        Letter.objects.filter(printed_at__isnull=True)
-        .select_related("card", "approval", "person")
-        .order_by("queued_at", "pk")
+        Letter.objects.filter(withdrawn_at__gt=now - timedelta(days=days), withdrawn_at__lte=now)
+        .select_related("card", "card__block", "person")
+        .order_by("-withdrawn_at", "-pk")
     )
 
 
@@ -58,6 +86,11 @@ def recently_printed(now: datetime, *, days: int = 7) -> QuerySet[Letter]:
         .select_related("card", "approval", "person")
         .order_by("-printed_at", "-pk")
     )
+
+
+def withdrawn_among(letter_ids: Iterable[int]) -> int:
+    """How many of the letters were taken out of the queue with their card's block."""
+    return Letter.objects.filter(pk__in=list(letter_ids), withdrawn_at__isnull=False).count()
 
 
 def letter_carries_puk(letter: Letter) -> bool:
@@ -118,6 +151,11 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
     with transaction.atomic():
         letter = _letter(letter_id)
         card = letter.card
+        if letter.withdrawn_at is not None:
+            raise NotFound(
+                f"Letter {letter.pk} was taken out of the print queue when its card was blocked; "
+                "it is not printed."
+            )
         print_decision(letter).require()
         with_puk = letter_carries_puk(letter)
         puk: str | None = None
@@ -170,9 +208,10 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
 
 
 def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int:
-    """Mark the letters printed at `now`; those printed already keep their time. Returns how
-    many were marked. An unknown id refuses the whole call (NotFound), and so does a letter
-    that waits for a second person's approval (E14), writing nothing."""
+    """Mark the letters printed at `now`; those printed already keep their time, and those
+    withdrawn with their card's block stay unprinted. Returns how many were marked. An unknown
+    id refuses the whole call (NotFound), and so does a letter that waits for a second person's
+    approval (E14), writing nothing."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     wanted = sorted(set(letter_ids))
@@ -181,12 +220,16 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
             Letter.objects.select_for_update()
             .filter(pk__in=wanted)
             .order_by("pk")
-            .values_list("pk", "kind", "card_id", "printed_at")
+            .values_list("pk", "kind", "card_id", "printed_at", "withdrawn_at")
         )
         missing = sorted(set(wanted) - {pk for pk, *_ in rows})
         if missing:
             raise NotFound(f"There is no letter with id {', '.join(map(str, missing))}.")
-        todo = [(pk, kind, card_id) for pk, kind, card_id, printed_at in rows if printed_at is None]
+        todo = [
+            (pk, kind, card_id)
+            for pk, kind, card_id, printed_at, withdrawn_at in rows
+            if printed_at is None and withdrawn_at is None
+        ]
         if not todo:
             return 0
         awaiting = LetterApproval.objects.filter(
@@ -194,7 +237,7 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
         ).exists()
         decide_letter_approval(LetterStep.PRINT, awaiting=awaiting).require()
         marked = Letter.objects.filter(
-            pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True
+            pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True, withdrawn_at__isnull=True
         ).update(printed_at=now)
         label = actor_label(actor)
         audit.append(

@@ -44,6 +44,7 @@ ACTIONS: dict[str, Any] = {
     "expire": _("Kortets giltighetstid gick ut"),
     "letter_rendered": _("Brevet skrevs ut som PDF"),
     "letter_printed": _("Brevet markerades som utskrivet"),
+    "letter_withdrawn": _("Brevet togs ur utskriftskön när kortet spärrades"),
     "signature_certificate": _("Underskriftscertifikat hämtades"),
     "add_additional": _("Tilläggscertifikat lades till"),
     "swap_additional": _("Tilläggscertifikat byttes"),

@@ -28,10 +28,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from ekort.domain.errors import NotFound, Refused
-from ekort.domain.vocabulary import Role
+from ekort.domain.vocabulary import LetterKind, Role
 from ekort.services import clock, print_queue, tokens
 from ekort.services.ca import authority, status
-from ekort.store.models import CertificateAuthority, Crl, Letter
+from ekort.store.models import CardOffice, CertificateAuthority, Crl, Letter
 
 from .history_words import LETTER_KINDS
 from .page_access import RoleRequiredMixin
@@ -105,14 +105,55 @@ class LetterRow:
         return print_queue.print_decision(self.letter).rule
 
 
+class QueueFilterForm(django_forms.Form):
+    """Which letters the queue shows: of one kind, of one card office's cards (GET, in the
+    URL: no personal data in it)."""
+
+    typ = django_forms.ChoiceField(label=gettext_lazy("Brevtyp"), required=False)
+    kontor = django_forms.TypedChoiceField(
+        label=gettext_lazy("Kortkontor"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kinds = self.fields["typ"]
+        offices = self.fields["kontor"]
+        assert isinstance(kinds, django_forms.ChoiceField)
+        assert isinstance(offices, django_forms.ChoiceField)
+        kinds.choices = [("", _("Alla brevtyper"))] + [
+            (kind.value, str(LETTER_KINDS.get(kind.value, kind.value))) for kind in LetterKind
+        ]
+        offices.choices = [("", _("Alla kortkontor"))] + [
+            (office.pk, str(office)) for office in CardOffice.objects.order_by("town", "name")
+        ]
+
+    @property
+    def kind(self) -> LetterKind | None:
+        typed = self.cleaned_data.get("typ") if self.is_valid() else None
+        return LetterKind(typed) if typed else None
+
+    @property
+    def office_id(self) -> int | None:
+        return self.cleaned_data.get("kontor") if self.is_valid() else None
+
+
 def _page_number(request: HttpRequest) -> str:
     return request.GET.get("sida", "1")
 
 
-def _queue_url(page: int | str) -> str:
-    """The queue's URL at a page; the first page has no query."""
+def _filters(request: HttpRequest) -> dict[str, str]:
+    """The queue's filters as the URL carries them, only those that are set."""
+    return {key: request.GET[key][:20] for key in ("typ", "kontor") if request.GET.get(key)}
+
+
+def _queue_url(page: int | str, filters: dict[str, str] | None = None, **more: str) -> str:
+    """The queue's URL at a page, with its filters; the first page has no `sida`."""
+    query = dict(filters or {})
+    if str(page) not in ("", "1"):
+        query["sida"] = str(page)
+    query.update(more)
     url = reverse("portal:issuer-queue")
-    return f"{url}?{urlencode({'sida': str(page)})}" if str(page) not in ("", "1") else url
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def render_queue(
@@ -123,35 +164,51 @@ def render_queue(
     status: int = 200,
 ) -> HttpResponse:
     now = clock.now()
-    page: Page[Letter] = Paginator(print_queue.waiting_letters(), PER_PAGE).get_page(
-        _page_number(request)
-    )
+    filter_form = QueueFilterForm(request.GET or None)
+    filters = _filters(request) if filter_form.is_bound and filter_form.is_valid() else {}
+    queue = print_queue.waiting_letters(kind=filter_form.kind, office_id=filter_form.office_id)
+    page: Page[Letter] = Paginator(queue, PER_PAGE).get_page(_page_number(request))
     waiting = [LetterRow(letter) for letter in page.object_list]
     recent = [
         LetterRow(letter)
         for letter in print_queue.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
     ]
+    withdrawn = [
+        LetterRow(letter)
+        for letter in print_queue.recently_withdrawn(now, days=RECENT_DAYS)[:RECENT_MAX]
+    ]
     placed = False
     for row in waiting + recent:
         if problem is not None and row.letter.pk == problem.target:
             row.problem, placed = problem, True
+    # "Välj alla på sidan" without JavaScript: the page again, every box ticked.
+    select_all = request.GET.get("alla") == "1"
     context = {
         "page": page,
         "waiting": waiting,
+        "selectable": sum(1 for row in waiting if not row.awaits_approval),
+        "select_all": select_all,
+        "select_all_url": _queue_url(page.number, filters, alla="1") + "#vantar",
+        "filter_form": filter_form,
+        "filtered": bool(filters),
         "recent": recent,
         "recent_days": RECENT_DAYS,
         "recent_capped": len(recent) >= RECENT_MAX,
+        "withdrawn": withdrawn,
         "form": form or MarkPrintedForm(),
         "loose_problem": problem if problem is not None and not placed else None,
-        "previous_url": _queue_url(page.previous_page_number()) if page.has_previous() else "",
-        "next_url": _queue_url(page.next_page_number()) if page.has_next() else "",
-        "this_url": _queue_url(page.number),
+        "previous_url": _queue_url(page.previous_page_number(), filters)
+        if page.has_previous()
+        else "",
+        "next_url": _queue_url(page.next_page_number(), filters) if page.has_next() else "",
+        "this_url": _queue_url(page.number, filters),
     }
     return render(request, "ekort/portal/issuer/queue.html", context, status=status)
 
 
 class PrintQueueView(IssuerView):
-    """GET: the queue, a page at a time. POST: mark the ticked letters printed (PRG)."""
+    """GET: the queue, a page at a time, filtered by letter type and card office. POST: mark
+    the ticked letters printed (PRG), back to the same page and filters."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render_queue(request)
@@ -160,9 +217,10 @@ class PrintQueueView(IssuerView):
         form = MarkPrintedForm(request.POST)
         if not form.is_valid():
             return render_queue(request, form=form, status=400)
+        chosen = form.cleaned_data["brev"]
         try:
             marked = print_queue.mark_printed(
-                actor=request.user, letter_ids=form.cleaned_data["brev"], now=clock.now()
+                actor=request.user, letter_ids=chosen, now=clock.now()
             )
         except NotFound:
             form.add_error(
@@ -181,9 +239,23 @@ class PrintQueueView(IssuerView):
                 )
                 % {"n": marked},
             )
-        else:
+        withdrawn = print_queue.withdrawn_among(chosen)
+        if withdrawn:
+            # Blocked while the page was open: the letter is not to be sent.
+            messages.warning(
+                request,
+                ngettext(
+                    "%(n)d av de valda breven togs ur kön när kortet spärrades och markerades "
+                    "inte. Skicka inte det brevet.",
+                    "%(n)d av de valda breven togs ur kön när korten spärrades och markerades "
+                    "inte. Skicka inte de breven.",
+                    withdrawn,
+                )
+                % {"n": withdrawn},
+            )
+        elif not marked:
             messages.info(request, _("Inga brev markerades: de valda var redan utskrivna."))
-        return HttpResponseRedirect(_queue_url(_page_number(request)))
+        return HttpResponseRedirect(_queue_url(_page_number(request), _filters(request)))
 
 
 class LetterPdfView(IssuerView):

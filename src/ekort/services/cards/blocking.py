@@ -3,7 +3,8 @@ during the ordering and issuing stop (R4, docs/domain-notes.md). A block is fina
 
 `block` is what a person asks for; `blocked` is the change itself, which a replacement (of a
 lost card, say) and the deadline sweeps (R3, R8) make too: the same rows and the same audit
-entries, whoever blocks.
+entries, whoever blocks. It also takes the cards' unprinted letters out of the print queue: a
+blocked card gets no cover letter, and its PUK goes out in no letter.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from ekort.domain.errors import InvalidInput
 from ekort.domain.lifecycle import CardAction, CardState, next_state
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import BlockReason
-from ekort.store.models import Block, Card
-from ekort.store.sets import Ids, insert_alike
+from ekort.store.models import Block, Card, Letter
+from ekort.store.sets import Ids, insert_alike, update_returning
 
 from .. import audit
 from ..ca.revocation import revoke_cards
-from ..roles import Job, account_id_of, require_access, require_role
+from ..roles import Job, account_id_of, actor_label, require_access, require_role
 from .card_sets import CardRef, Outcome, card_change, locked_cards
 
 
@@ -107,6 +108,7 @@ def blocked(
             state=targets[state], closed_at=now
         )
     revoke_cards(ids, why, now, resign_held=not isinstance(actor, Job))
+    letters = withdraw_letters(actor, ids, now)
     closed_at = now.isoformat()
     # One `before` and one `after` (the card number aside) per source state, shared by its
     # cards' entries: `audit.append` renders a shared one once.
@@ -120,7 +122,36 @@ def blocked(
         }
         for state, target in targets.items()
     }
-    return [
+    # The letters' entries first, the cards' last, as a block's have always come.
+    return letters + [
         card_change(actor, "block", card, now, befores[card.state], afters[card.state], reason=note)
         for card in cards
+    ]
+
+
+def withdraw_letters(actor: Any, card_ids: Ids, now: datetime) -> list[audit.Change]:
+    """Take the cards' letters that wait in the print queue out of it, in the block's
+    transaction: one UPDATE for the whole set, which returns the letters it took (no query per
+    card, none before it). Returns an audit entry per letter, `letter_withdrawn`."""
+    withdrawn = update_returning(
+        Letter.objects.filter(
+            card_id__any_of=card_ids, printed_at__isnull=True, withdrawn_at__isnull=True
+        ),
+        {"withdrawn_at": now},
+        ("id", "kind", "card_id"),
+    )
+    if not withdrawn:
+        return []
+    label, at = actor_label(actor), now.isoformat()
+    return [
+        audit.Change(
+            actor=label,
+            action="letter_withdrawn",
+            object_type="letter",
+            object_id=str(pk),
+            at=now,
+            before={"withdrawn_at": None},
+            after={"withdrawn_at": at, "kind": kind, "card_id": card_id, "card_blocked": True},
+        )
+        for pk, kind, card_id in sorted(withdrawn)
     ]

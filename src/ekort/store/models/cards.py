@@ -193,6 +193,9 @@ class Letter(models.Model):
     postal_town = models.CharField(max_length=100)
     queued_at = models.DateTimeField()
     printed_at = models.DateTimeField(null=True, blank=True)
+    # Taken out of the print queue unprinted, when its card was blocked: a card that no longer
+    # works gets no cover letter, and its PUK goes out in no letter (services.cards.blocking).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.kind} for card {self.card_id}"
