@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The browser tests use Debian's /usr/bin/chromium; Playwright must not fetch its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test check install clean translations bench
+.PHONY: run test check install clean translations bench prod-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(STAMP)
 ## Lint, types, import contracts, migrations, docs, then the suite on SQLite and PostgreSQL.
 test: $(STAMP)
 	scripts/test
+
+## The production stack of deploy/ on this machine (nginx, gunicorn, two OCSP responders,
+## PostgreSQL, the scheduled work) and a smoke test through nginx; docs/operations.md.
+prod-check: $(STAMP)
+	scripts/prod-check
 
 ## Benchmarks (bench/): a table and var/bench/latest.json; BENCH_ARGS=--quick for a short run.
 bench: $(STAMP)

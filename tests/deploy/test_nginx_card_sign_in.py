@@ -22,6 +22,7 @@ from ekort.domain.vocabulary import Role
 from ekort.services import cards, clock
 from ekort.services.ca.authority import client_ca_chain, init_hierarchy
 from ekort.store.models import AuditEntry
+from ekort.web.signin import start_page_for
 from tests import factories
 from tests.card_keys import ClientCertificate, export_card, foreign_card
 from tests.factories import World
@@ -105,7 +106,8 @@ def curl(proxy: Nginx, path: str, card: ClientCertificate | None = None, *extra:
 
 def test_curl_with_each_card(proxy: Nginx, region: Cards) -> None:
     status, location, _ = curl(proxy, "/logga-in/kort/", region.active)
-    assert (status, location) == (302, f"{proxy.portal}/mina-sidor/"), proxy.log()
+    start = f"{proxy.portal}{start_page_for(region.world.orderer)}"
+    assert (status, location) == (302, start), proxy.log()
     (signed_in,) = AuditEntry.objects.filter(action="card_sign_in")
     assert signed_in.actor == "chef" and signed_in.after["level"] == "3"
 
@@ -222,8 +224,8 @@ def test_chromium_signs_in_with_each_card(proxy: Nginx, region: Cards, chromium)
     )
     shots.mkdir(parents=True, exist_ok=True)
     url, text = _visit(chromium, proxy, region.active, shots, "01-active")
-    assert url == f"{proxy.portal}/mina-sidor/", text
-    assert "Mina sidor" in text and "Giltigt" in text
+    assert url == f"{proxy.portal}{start_page_for(region.world.orderer)}", text
+    assert "Inloggningen med kortet nekades" not in text, text
     for step, (name, sentence) in enumerate(
         [
             ("blocked", "Kortet är spärrat"),

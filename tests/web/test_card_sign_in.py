@@ -14,6 +14,7 @@ from ekort.domain.identifiers import IdentityKind
 from ekort.domain.vocabulary import Role
 from ekort.services import cards
 from ekort.store.models import AuditEntry, Card, Certificate
+from ekort.web.signin import start_page_for
 from tests import factories
 from tests import instants as t
 from tests.card_keys import certificate_pem, foreign_card
@@ -65,7 +66,7 @@ def refused_with(response, sentence: str) -> None:
 def test_an_active_card_signs_in_with_the_accounts_roles(client, w, marias_card):
     response = client.get(CARD_SIGN_IN, **headers(certificate_pem(marias_card)))
     assert response.status_code == 302
-    assert response["Location"] == "/mina-sidor/"
+    assert response["Location"] == start_page_for(w.orderer)
     # The session is the account's, and every page checks the certificate again.
     page = client.get("/medarbetare/", **headers(certificate_pem(marias_card)))
     assert page.status_code == 200
