@@ -66,7 +66,6 @@ REDIRECT = "redirect"  # GET is 302 for everyone (Django's set_language, which a
 # Sign-in with the card (E16): 403 for everyone here, since no request of the test client
 # comes from the proxy trusted with client certificates (tests/web/test_card_sign_in.py).
 CARD_SIGN_IN = "card sign-in"
-ANY_ROLE = frozenset(Role)
 
 PAGES: dict[str, object] = {
     "home": PUBLIC,
@@ -87,7 +86,8 @@ PAGES: dict[str, object] = {
     "portal:certificates-pem": frozenset({Role.HOLDER}),
     "portal:certificates-der": frozenset({Role.HOLDER}),
     "portal:questions": frozenset({Role.HOLDER}),
-    "portal:offices": ANY_ROLE,
+    "portal:offices": PUBLIC,
+    "portal:accessibility": PUBLIC,
     "portal:office-find": frozenset({Role.ID_ADMIN}),
     "portal:office-card": frozenset({Role.ID_ADMIN}),
     "portal:office-photograph": frozenset({Role.ID_ADMIN}),

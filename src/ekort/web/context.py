@@ -1,15 +1,17 @@
-"""What every page's template gets: the clock (for the simulated-time banner) and the
-navigation for the signed-in account's roles. One context processor, registered in settings
-as `clock_context`."""
+"""What every page's template gets: the clock (for the simulated-time banner), the
+navigation for the signed-in account's roles, and the region and support desk that the header
+and footer name. One context processor, registered in settings as `clock_context`."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from ekort.domain.access import SEE_EXPIRING
 from ekort.domain.vocabulary import Role
+from ekort.letters.render import SUPPORT_EMAIL, SUPPORT_PHONE
 from ekort.services import clock
 from ekort.services.roles import roles_of
 
@@ -36,8 +38,7 @@ def navigation(request: HttpRequest) -> list[tuple[str, str]]:
     if Role.SECURITY_OFFICER in roles:
         items.append((gettext("Behörigheter"), reverse("portal:security-accounts")))
         items.append((gettext("Granskning"), reverse("portal:security-audit")))
-    if roles:
-        items.append((gettext("Kortkontor"), reverse("portal:offices")))
+    items.append((gettext("Kortkontor"), reverse("portal:offices")))
     items.append((gettext("Regler"), reverse("rules")))
     return items
 
@@ -47,4 +48,8 @@ def clock_context(request: HttpRequest) -> dict[str, object]:
         "ekort_now": clock.now(),
         "ekort_simulated": clock.is_simulated(),
         "ekort_nav": navigation(request),
+        # Whose service this is and whom to call, in the header and footer of every page: the
+        # region named in settings (EKORT_CA_REGION) and the support desk (R18).
+        "ekort_region": settings.EKORT_CA["region"],
+        "ekort_support": {"email": SUPPORT_EMAIL, "phone": SUPPORT_PHONE},
     }

@@ -37,7 +37,6 @@ from .page_access import (
 )
 from .reading import Problem
 
-ANY_ROLE = frozenset(Role)
 SUPPORT_EMAIL = "ekortorder@regiongavleborg.se"
 SUPPORT_PHONE = "(026-1) 53 000"
 
@@ -63,8 +62,12 @@ class HolderView(RoleRequiredMixin, View):
 
 def render_mine(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
     person = get_object_or_404(Person, pk=my_person_id(request.user))
+    me = reading.person_row(request.user, person, problem)
+    current, former = reading.live_first(me.cards)
     context = {
-        "me": reading.person_row(request.user, person, problem),
+        "me": me,
+        "current": current,
+        "former": former,
         "show_address": may_see_address(request.user, person.protected_identity),
         "due": renewals.holders_own(person.pk, clock.now()),
     }
@@ -160,8 +163,8 @@ class QuestionsView(HolderView):
         return render(request, "ekort/portal/questions.html", context)
 
 
-class OfficesView(RoleRequiredMixin, View):
-    roles: ClassVar[frozenset[Role]] = ANY_ROLE
+class OfficesView(View):
+    """Public, as the README says: anyone may look up where to bring a card, and when."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         now = clock.now()

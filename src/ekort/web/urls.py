@@ -3,7 +3,7 @@ by their database ids, and every lookup is limited to what the account may see."
 
 from django.urls import path
 
-from . import issuer, office, portal, renewals, security, selfservice, support
+from . import accessibility, issuer, office, portal, renewals, security, selfservice, support
 from .card_sign_in import CardSignInView
 from .signin import SignInView, SignOutView
 
@@ -47,6 +47,7 @@ urlpatterns = [
     ),
     path("mina-sidor/fragor-och-svar/", portal.QuestionsView.as_view(), name="questions"),
     path("kortkontor/", portal.OfficesView.as_view(), name="offices"),
+    path("tillganglighet/", accessibility.statement, name="accessibility"),
     path("kortkontor/arbete/", office.FindPersonView.as_view(), name="office-find"),
     path("kortkontor/arbete/kort/<int:card_id>/", office.CardView.as_view(), name="office-card"),
     path(
