@@ -1,4 +1,4 @@
-"""`ekort ca init|show|crl|publish` as an administrator uses them."""
+"""`ekort ca init|show|chain|crl|publish` as an administrator uses them."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ def test_init_show_and_a_crl_written_to_a_file(tmp_path):
     assert "CRL 1 of ekort e-id Person ID 3 CA v1: 0 entries" in said
     crl = x509.load_der_x509_crl(target.read_bytes())
     assert crl.issuer.rfc4514_string().startswith("CN=ekort e-id Person ID 3 CA v1")
+
+
+def test_chain_prints_the_root_and_issuing_cas_that_nginx_verifies_cards_against():
+    with pytest.raises(CommandError, match="No CA yet"):
+        run("ca", "chain")
+    run("ca", "init")
+    chain = run("ca", "chain")
+    certificates = x509.load_pem_x509_certificates(chain.encode())
+    names = {c.subject.rfc4514_string() for c in certificates}
+    assert len(certificates) == 3  # the root and the LoA3 and LoA2 issuing CAs; no OCSP signer
+    assert any("Root CA" in name for name in names)
+    assert sum("Person ID" in name for name in names) == 2
 
 
 def test_crl_refuses_unknown_ca_and_ambiguous_out(tmp_path):
