@@ -213,7 +213,9 @@ def test_a_card_at_level_2_opens_the_holders_pages_but_not_the_id_administrators
     pem = certificate_pem(card)
     assert client.get(CARD_SIGN_IN, **headers(pem)).status_code == 302
     assert client.get("/mina-sidor/", **headers(pem)).status_code == 200
-    assert client.get("/kortkontor/arbete/", **headers(pem)).status_code == 403
+    refused = client.get("/kortkontor/arbete/", **headers(pem))
+    assert refused.status_code == 403
+    assert "kräver inloggning med ett kort på tillitsnivå 3 (regel E16)" in refused.content.decode()
     (entry,) = AuditEntry.objects.filter(action="card_sign_in")
     assert (entry.after["level"], entry.after["roles"]) == ("2", ["holder"])
 
