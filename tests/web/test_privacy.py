@@ -53,5 +53,8 @@ def test_portal_routes_name_cards_and_persons_by_id_only():
                 ("int", "person_id"),
                 ("int", "letter_id"),
                 ("int", "certificate_id"),
+                # A staff account's own number (the security officer's page for its roles):
+                # no identity number, no card number.
+                ("int", "user_id"),
             }
             assert (converter, name) in allowed, pattern
