@@ -28,3 +28,22 @@ proc_name = "ekort-portal"
 # systemd starts, reloads and stops it; gunicorn's own control socket (in the home directory,
 # which the unit hides) is not used.
 control_socket_disable = True
+
+
+# Metrics (docs/operations.md, "Health, readiness and metrics"): with PROMETHEUS_MULTIPROC_DIR
+# set, each worker writes its figures there and /metrics adds them up; the directory is
+# emptied when gunicorn starts, and a worker that ends is marked so.
+def on_starting(server):
+    import shutil
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

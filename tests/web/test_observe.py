@@ -154,6 +154,20 @@ def test_production_logs_server_errors_as_json_lines_on_standard_error(tmp_path)
     assert "ValueError: kaputt" in line["exception"]
 
 
+def test_no_access_line_per_request_reaches_a_handler(settings):
+    """uvicorn writes an access line for each request whenever `uvicorn.access` has a handler
+    to reach: the OCSP responder must not pay for one (nginx keeps the access log)."""
+    import logging.config
+
+    from ekort.logs import logging_config
+
+    for json_lines in (True, False):
+        logging.config.dictConfig(logging_config(json_lines=json_lines))
+        assert not logging.getLogger("uvicorn.access").hasHandlers()
+        assert logging.getLogger("uvicorn.error").hasHandlers()
+    logging.config.dictConfig(settings.LOGGING)
+
+
 # --- health, readiness and metrics -------------------------------------------------------------
 
 

@@ -83,6 +83,7 @@ _OCSP = b"application/ocsp-response"
 _TEXT = b"text/plain; charset=utf-8"
 _NO_STORE = b"no-store"
 _METHODS = frozenset({"GET", "POST", "HEAD"})  # any other is counted as "other"
+_clock = time.perf_counter
 
 
 class _Disconnected(Exception):
@@ -115,6 +116,7 @@ class Responder:
         # An error response's bytes -> its name, as the answers are counted.
         self._error_names = {der: status.name.lower() for status, der in self._errors.items()}
         self.metrics = ResponderMetrics(store, self.signer)
+        self._answers = self.metrics.answers  # the same dict, one lookup less per answer
 
     # --- ASGI ----------------------------------------------------------------------------
 
@@ -163,7 +165,7 @@ class Responder:
     # --- HTTP ----------------------------------------------------------------------------
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
+        started = _clock()
         method: str = scope["method"]
         path: str = scope["path"]
         route = "/ocsp"
@@ -201,7 +203,7 @@ class Responder:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         # Counted here, inline: a method call costs as much again on this path (metrics.py).
-        seconds = time.perf_counter() - started
+        seconds = _clock() - started
         metrics = self.metrics
         key = (route, method if method in _METHODS else "other", status)
         requests = metrics.requests
@@ -241,7 +243,7 @@ class Responder:
         stored = await self._answer(der)
         if isinstance(stored, bytes):
             return self._error_bytes(stored)
-        self.metrics.answers[stored.status] += 1
+        self._answers[stored.status] += 1
         return (
             200,
             [
@@ -269,7 +271,7 @@ class Responder:
         stored = await self._answer(der)
         if isinstance(stored, bytes):
             return self._error_bytes(stored)
-        self.metrics.answers[stored.status] += 1
+        self._answers[stored.status] += 1
         left = int(stored.next_update - clock.now().timestamp())
         max_age = max(0, min(left, MAX_AGE_CAP))
         return (
@@ -361,7 +363,7 @@ class Responder:
         return self._error_bytes(self._errors[status])
 
     def _error_bytes(self, der: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        self.metrics.answers[self._error_names[der]] += 1
+        self._answers[self._error_names[der]] += 1
         return (
             200,
             [

@@ -55,6 +55,11 @@ log = logging.getLogger("ekort.web")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _GOOD_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
+# In multiprocess mode each process writes its figures to files there: the directory must be
+# there before the first figure is (the portal's gunicorn empties it at start).
+if _multiprocess_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    os.makedirs(_multiprocess_dir, exist_ok=True)
+
 REQUESTS = Counter(
     "ekort_http_requests",
     "HTTP requests answered by the portal and the API, by route, method and status.",

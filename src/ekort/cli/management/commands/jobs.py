@@ -22,6 +22,9 @@ from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock, deadlines, notices
 from ekort.services.ca import status
 
+if _multiprocess_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    os.makedirs(_multiprocess_dir, exist_ok=True)  # as the portal's (ekort.web.observe)
+
 JOB_CARDS = Counter("ekort_job_cards", "Cards each deadline job moved, over its runs.", ["job"])
 LAST_RUN_CARDS = Gauge(
     "ekort_job_last_run_cards",
