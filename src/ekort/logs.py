@@ -30,6 +30,7 @@ _STANDARD = frozenset(
 # Never written to a log, even when passed as `extra=` (a request object, for one, holds the
 # session cookie and the POST body).
 _NEVER = frozenset({"request", "pin", "puk", "code", "password", "secret", "token"})
+_NEVER |= {"color_message"}  # uvicorn's copy of the message with terminal colours
 
 
 class RequestIdFilter(logging.Filter):

@@ -832,6 +832,7 @@ def test_ocsp_serve_runs_the_factory_under_uvicorn_on_loopback(monkeypatch):
     assert options["port"] == 8080
     assert options["workers"] == 1
     assert options["access_log"] is False
+    assert options["log_config"]["loggers"]["uvicorn.access"]["handlers"] == []
     assert options["factory"] is True
     module, _, name = args[0].partition(":")
     factory = getattr(importlib.import_module(module), name)

@@ -154,6 +154,17 @@ def test_production_logs_server_errors_as_json_lines_on_standard_error(tmp_path)
     assert "ValueError: kaputt" in line["exception"]
 
 
+def test_a_json_line_leaves_out_what_must_not_be_written():
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "", 0, "Started %d", (7,), None)
+    record.color_message = "Started \x1b[36m%d\x1b[0m"
+    record.password = "hunter2"
+    record.card_id = 42
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "Started 7"
+    assert line["card_id"] == 42
+    assert "color_message" not in line and "password" not in line
+
+
 def test_no_access_line_per_request_reaches_a_handler(settings):
     """uvicorn writes an access line for each request whenever `uvicorn.access` has a handler
     to reach: the OCSP responder must not pay for one (nginx keeps the access log)."""

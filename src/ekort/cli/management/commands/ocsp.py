@@ -14,6 +14,7 @@ import importlib.util
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 APP = "ekort.responder.asgi:create_app"
@@ -59,4 +60,6 @@ class Command(BaseCommand):
             server_header=False,
             proxy_headers=False,  # the responder never looks at the client's address
             log_level="info",
+            # ekort's logging from the first line (JSON in production), access lines off.
+            log_config=settings.LOGGING,
         )
