@@ -205,6 +205,8 @@ def environment(directory: Path, url: str, ports: Ports) -> dict[str, str]:
         EKORT_EMAIL_SECURITY="none",
         EKORT_EMAIL_TIMEOUT="2",
         PYTHONPATH=str(ROOT),
+        # As deploy/ekort.env.example: the portal adds up its workers' and the jobs' figures.
+        PROMETHEUS_MULTIPROC_DIR=str(directory / "data" / "metrics"),
     )
     return env
 
@@ -280,6 +282,7 @@ def smoke(stack: Stack) -> None:
     card_sign_in(stack, keys)
     card_id = order_to_activation(stack, portal, tls)
     ocsp_and_crl(stack, public, card_id)
+    probes_and_logs(stack, portal, tls)
 
 
 def _auth_card(username: str, state: str) -> Any:
@@ -500,6 +503,48 @@ def backup_round_trip(stack: Stack, restored_url: str) -> None:
     stack.run("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={restored_url}", str(dump))
     out = stack.ekort("audit", "verify", "--anchor", anchor, env={"DATABASE_URL": restored_url})
     expect("intact" in out.lower(), f"restored copy: ekort audit verify --anchor: {out.strip()}")
+
+
+def _samples(text: str, name: str) -> list[float]:
+    return [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name)]
+
+
+def probes_and_logs(stack: Stack, portal: str, tls: Path) -> None:
+    """Each process's health, readiness and metrics on its own address (docs/operations.md,
+    "Health, readiness and metrics"), none of it through nginx, and JSON log lines."""
+    own = f"http://127.0.0.1:{stack.ports.portal}"
+    health, ready = http(own + "/health/"), http(own + "/ready/")
+    expect(health.status == 200 and health.json()["status"] == "ok", "portal: /health/ (alive)")
+    expect(ready.status == 200 and ready.json()["database"] == "up", "portal: /ready/ (database)")
+    metrics = http(own + "/metrics")
+    text = metrics.body.decode()
+    expect(metrics.status == 200, "portal: /metrics on its own address", metrics.status)
+    expect(sum(_samples(text, "ekort_http_requests_total{")) > 0, "  ... counts its requests")
+    # PROMETHEUS_MULTIPROC_DIR: the nightly jobs ran in a process of their own before.
+    expect(
+        bool(_samples(text, "ekort_job_last_run_timestamp_seconds")),
+        "  ... with the nightly jobs' figures (multiprocess mode)",
+    )
+    expect(bool(_samples(text, "ekort_audit_head_sequence")), "  ... and the audit head")
+    outside = http(f"{portal}/metrics", tls=tls)
+    expect(outside.status == 404, "portal: /metrics through nginx is 404", outside.status)
+    for port in stack.ports.responders:
+        url = f"http://127.0.0.1:{port}"
+        said = http(url + "/health").json()
+        expect(said["database"] == "up", f"OCSP {port}: /health says its database is up", said)
+        expect(http(url + "/ready").status == 200, f"OCSP {port}: /ready")
+    answered = 0.0
+    for port in stack.ports.responders:
+        text = http(f"http://127.0.0.1:{port}/metrics").body.decode()
+        answered += sum(_samples(text, "ekort_ocsp_answers_total{"))
+    expect(answered > 0, "OCSP: /metrics count the answers given", answered)
+    lines = (stack.directory / "gunicorn.log").read_text(errors="replace").splitlines()
+    logged = [json.loads(line) for line in lines if line.startswith('{"time"')]
+    expect(
+        any(line.get("request_id", "-") != "-" for line in logged),
+        "portal: JSON log lines with the request's id",
+        lines[-3:],
+    )
 
 
 # --- The whole run -------------------------------------------------------------------------------
