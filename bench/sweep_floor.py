@@ -11,7 +11,8 @@ sweep's own statements and audit entries):
    SKIP LOCKED), insert their block records with one INSERT ... SELECT unnest between SET
    CONSTRAINTS ALL IMMEDIATE and DEFERRED (`store.sets.insert_alike`), update the cards per
    source state, find and revoke their live certificates, lock the issuers of card
-   certificates and move their status revision on (`status.change_status`), lock the audit
+   certificates and move their status revision on (`status.change_status`), take their
+   waiting letters out of the print queue (`blocking.withdraw_letters`), lock the audit
    trail's head, COPY the audit entries with their HMAC-SHA256 chain, and update the head.
 
 The chunks run in `workers` processes, each with one session, as `ekort jobs run --workers`
@@ -76,6 +77,11 @@ MOVE_REVISIONS = (
     "UPDATE ekort_certificateauthority SET status_revision = status_revision + 1"
     " WHERE id = ANY(%s::bigint[])"
 )
+# `blocking.withdraw_letters`: the chunk's letters waiting in the print queue leave it.
+WITHDRAW_LETTERS = (
+    "UPDATE ekort_letter SET withdrawn_at = %s WHERE card_id = ANY(%s::bigint[])"
+    " AND printed_at IS NULL AND withdrawn_at IS NULL RETURNING id, kind, card_id"
+)
 LOCK_HEAD = "SELECT id, seq, mac FROM ekort_audithead WHERE id = 1 FOR UPDATE"
 COPY_ENTRIES = (
     "COPY ekort_auditentry (seq, at, actor, action, object_type, object_id, reason, before,"
@@ -135,6 +141,10 @@ def chunk(job: Job, card_ids: Sequence[int]) -> int:
             issuers = _id_array(sorted({c[1] for c in certificates}))
             cur.execute(LOCK_ISSUERS, (issuers,))
             cur.execute(MOVE_REVISIONS, (issuers,))
+        # The generated cards have no letters waiting; the floor writes no letter entries.
+        withdrawn = cur.execute(WITHDRAW_LETTERS, (now, ids)).fetchall()
+        if withdrawn:
+            raise RuntimeError("The floor's cards must have no letters waiting to be printed.")
         # The canonical text of each entry but its sequence number (keys sorted, "seq" last),
         # and its COPY line but the sequence number and the MACs: before the head is locked.
         at = now.astimezone(UTC).isoformat()

@@ -4,9 +4,10 @@ and blocks of them, in a process of its own (the test's own Django runs on its t
     python -m tests.deploy.ocsp_world build OUT COUNT   # migrate, then bench.ocsp.build
     python -m tests.deploy.ocsp_world block CARD_ID     # block through the service
 
-`build` writes OUT/world.json: each sample's card, serial, expected answer and DER request
-file (OUT/ocsp/req-*.der), and the files `openssl ocsp` needs. `block` prints the POSIX time
-of its commit, so that the caller can time the way from the primary to an answer.
+`build` writes `world.json` into OUT: each sample's card, serial, expected answer and DER
+request file (`req-*.der` under OUT's `ocsp` folder), and the files `openssl ocsp` needs.
+`block` prints the POSIX time of its commit, so that the caller can time the way from the
+primary to an answer.
 """
 
 from __future__ import annotations

@@ -139,6 +139,7 @@ def test_the_floor_sends_a_sweep_chunks_statements_and_leaves_its_rows(world, mo
         "update ekort_certificate",
         "select ekort_certificateauthority for update",
         "update ekort_certificateauthority",
+        "update ekort_letter",
         "select ekort_audithead for update",
         "copy ekort_auditentry",
         "update ekort_audithead",

@@ -56,5 +56,6 @@ def test_portal_routes_name_cards_and_persons_by_id_only():
                 # A staff account's own number (the security officer's page for its roles):
                 # no identity number, no card number.
                 ("int", "user_id"),
+                ("int", "token_id"),  # an API key's own number
             }
             assert (converter, name) in allowed, pattern
