@@ -46,7 +46,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from tests.deploy.stack import DEPLOY, ROOT, Nginx, Ports, free_port, nginx, stop, wait_for_port
+from tests.deploy.stack import (
+    DEPLOY,
+    PROD_STACK,
+    ROOT,
+    Nginx,
+    Ports,
+    free_port,
+    nginx,
+    stop,
+    wait_for_port,
+)
 
 BIN = Path(sys.executable).parent
 SYSTEMD = DEPLOY / "systemd"
@@ -577,10 +587,10 @@ def start(stack: Stack, ports: Ports) -> Callable[[], None]:
 
 
 def main() -> int:
-    for program in ("/usr/sbin/nginx", "curl", "pg_dump", "pg_restore"):
-        if shutil.which(program) is None:
-            say(f"{program} is missing (apt-get install nginx curl postgresql-client)")
-            return 2
+    missing = PROD_STACK.missing()
+    if missing is not None:
+        say(f"{missing} is missing ({PROD_STACK.install})")
+        return 2
     started = time.monotonic()
     directory = Path(tempfile.mkdtemp(prefix="ekort-prod-check-"))
     directory.chmod(0o755)

@@ -32,6 +32,13 @@ DEPLOY = ROOT / "deploy"
 SITE = DEPLOY / "nginx" / "ekort.conf"
 NGINX = Tool("nginx", "apt-get install nginx", files=(Path("/usr/sbin/nginx"),))
 CURL = Tool("curl", "apt-get install curl", commands=("curl",))
+# Everything `make prod-check` (prod_check.py) drives from the command line.
+PROD_STACK = Tool(
+    "The production stack's programs",
+    "apt-get install nginx curl postgresql-client",
+    commands=("curl", "pg_dump", "pg_restore"),
+    files=(Path("/usr/sbin/nginx"),),
+)
 
 
 def free_port() -> int:
