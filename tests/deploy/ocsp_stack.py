@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,10 +141,16 @@ class Stack:
 def ocsp_stack(count: int = 12, work: Path | None = None) -> Iterator[Stack]:
     """The whole stack with `count` cards (a third good, revoked, on hold), until the block
     ends; everything it started is stopped, its files deleted."""
-    work = work or Path(tempfile.mkdtemp(prefix="ekort-ocsp-stack-"))
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix="ekort-ocsp-stack-"))
+        temporary = True
+    else:
+        temporary = False
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
+        if temporary:
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
         db = stack.enter_context(replicated())
         env = {
             "DATABASE_URL": db.primary.url(),

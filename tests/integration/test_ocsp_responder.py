@@ -665,6 +665,33 @@ def test_a_database_that_stops_answering_is_said_in_health_and_metrics(world, ap
     assert metric(app, "ekort_ocsp_database_up") == 1
 
 
+def test_without_the_database_an_answer_signed_before_is_given_else_try_later(
+    world, app, monkeypatch
+):
+    """An answer signed on demand needs the database; while it does not answer (a replica
+    stopped), what was signed before is given while it is valid, and tryLater otherwise, never
+    internalError."""
+    from django.db import OperationalError
+
+    from ekort.responder import signing
+
+    issuer = certificate_of(world.ca)
+    asked = request_by_serial(world.x509(world.good), issuer, 0xDEAD01)
+    first = call(app, "POST", "/ocsp", asked)
+    assert first.ocsp().certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(signing, "sign_current", down)
+    app.store.revisions[world.ca.pk] += 1  # a status changed since: the cached answer is old
+    assert call(app, "POST", "/ocsp", asked).body == first.body
+    never = request_by_serial(world.x509(world.good), issuer, 0xDEAD02)
+    assert error_status(call(app, "POST", "/ocsp", never)) == RS.TRY_LATER
+    monkeypatch.undo()
+    assert post(app, never).certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+
+
 def test_not_ready_before_the_responses_are_loaded(world):
     responder = Responder(ResponseStore())
     try:

@@ -13,7 +13,9 @@ client asking again does not cost another signature, and a flood of random seria
 exhaust memory; when too many signatures are pending, the answer is `tryLater`.
 
 A cached answer is reused only while the issuer's `status_revision` is the one it was signed
-at (any status change of that CA drops it) and for at most half its validity.
+at (any status change of that CA drops it) and for at most half its validity. When the database
+(or the replica the responder reads) does not answer, the answer signed before is given while it
+is still valid, as the stored responses are; without one, `tryLater`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import Error as DatabaseError
 from django.db import connections
 
 from ekort.pki import ocsp
@@ -147,10 +150,9 @@ class OnDemandSigner:
             if signed_at == revision and now.timestamp() < fresh_until:
                 self._cache.move_to_end(key)
                 return stored
-            del self._cache[key]
         pending = self._inflight.get(key)
         if pending is not None:
-            return await asyncio.shield(pending)
+            return await self._signed(pending, hit, now)
         if len(self._inflight) >= self._max_pending:
             raise Busy
         loop = asyncio.get_running_loop()
@@ -159,14 +161,29 @@ class OnDemandSigner:
         )
         self._inflight[key] = future
         try:
-            stored = await asyncio.shield(future)
+            stored = await self._signed(future, hit, now)
         finally:
             del self._inflight[key]
+        if hit is not None and stored is hit[0]:
+            return stored  # the database did not answer: kept as it was
         fresh_until = stored.this_update + (stored.next_update - stored.this_update) / 2
         self._cache[key] = (stored, revision, fresh_until)
+        self._cache.move_to_end(key)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return stored
+
+    @staticmethod
+    async def _signed(
+        future: asyncio.Future[Stored], hit: tuple[Stored, int, float] | None, now: datetime
+    ) -> Stored:
+        try:
+            return await asyncio.shield(future)
+        except DatabaseError:
+            # The database does not answer: what was signed before, while it is valid.
+            if hit is not None and now.timestamp() < hit[0].next_update:
+                return hit[0]
+            raise Busy from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
