@@ -570,7 +570,7 @@ class BlockView(CardActionView):
     """Blocking is a step of its own: the card page links here, where the reason, who asked and
     a tick that a block is final are asked for before anything is blocked."""
 
-    template_name = "ekort/portal/office/block.html"
+    template_name = "ekort/portal/block_step.html"
 
     def page(
         self,
@@ -580,7 +580,14 @@ class BlockView(CardActionView):
         problem: Problem | None = None,
         status: int = 200,
     ) -> HttpResponse:
-        context = {"row": reading.CardRow(card), "form": form, "problem": problem}
+        context = {
+            "row": reading.CardRow(card),
+            "form": form,
+            "problem": problem,
+            "area": gettext("Id-administration"),
+            "card_url": reverse("portal:office-card", args=[card.pk]),
+            "block_url": reverse("portal:office-block", args=[card.pk]),
+        }
         return render(self.request, self.template_name, context, status=status)
 
     def get(self, request: HttpRequest, card_id: int) -> HttpResponse:

@@ -197,10 +197,17 @@ class CardView(SupportView):
 class BlockView(SupportView):
     """Block after a confirmation step: reason, who asked, and a tick that a block is final."""
 
-    template_name = "ekort/portal/support/block.html"
+    template_name = "ekort/portal/block_step.html"
 
     def page(self, card: Card, form: forms.OfficeBlockForm, **extra: Any) -> dict[str, Any]:
-        return {"row": reading.CardRow(card), "form": form, **extra}
+        return {
+            "row": reading.CardRow(card),
+            "form": form,
+            "area": _("Kundtjänst"),
+            "card_url": reverse("portal:support-card", args=[card.pk]),
+            "block_url": reverse("portal:support-block", args=[card.pk]),
+            **extra,
+        }
 
     def get(self, request: HttpRequest, card_id: int) -> HttpResponse:
         card = _card(card_id)
