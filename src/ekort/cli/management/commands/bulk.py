@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.actors import actor_named
 from ekort.cli.workers import MAX_WORKERS, ChunkResult, run_chunk, run_in_workers
 from ekort.domain.errors import InvalidInput, Refused
 from ekort.domain.lifecycle import CardState
@@ -83,9 +83,7 @@ class Command(BaseCommand):
             at = parse_instant(options["at"]) if options["at"] else None
         except InvalidInput as exc:
             raise CommandError(str(exc)) from exc
-        actor = get_user_model().objects.filter(username=options["actor"]).first()
-        if actor is None:
-            raise CommandError(f"There is no user {options['actor']!r}.")
+        actor = actor_named(options["actor"])
         try:
             require_role(actor, Role.ISSUER_ADMIN)
         except Refused as exc:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.actors import actor_named, instant_or_now
 from ekort.domain.errors import DomainError
-from ekort.domain.timekeeping import STOCKHOLM, parse_instant
+from ekort.domain.timekeeping import STOCKHOLM
 from ekort.domain.vocabulary import Role
-from ekort.services import clock
 from ekort.services.cards import bureau
 from ekort.services.roles import require_role
 
@@ -41,12 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--at", help="as of this date or instant (ISO 8601); default: now")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = get_user_model().objects.filter(username=options["actor"]).first()
-        if actor is None:
-            raise CommandError(f"There is no user {options['actor']!r}.")
+        actor = actor_named(options["actor"])
         try:
             require_role(actor, Role.ISSUER_ADMIN)
-            now = parse_instant(options["at"]) if options["at"] else clock.now()
+            now = instant_or_now(options["at"])
             verb, ids = options["verb"], options["batch"]
             if verb == "list":
                 self._list(waiting_only=options["waiting"])

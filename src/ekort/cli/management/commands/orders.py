@@ -16,13 +16,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.actors import actor_named, instant_or_now
 from ekort.domain.errors import DomainError
 from ekort.domain.order_file import MAX_FILE_BYTES, OrderFileRefused
-from ekort.domain.timekeeping import parse_instant
-from ekort.services import clock
 from ekort.services.cards.order_import import ImportReport, LineStatus, import_orders
 
 _CARD_WORDS = {"photo": "photo card", "reserve": "reserve card"}
@@ -43,12 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--at", help="as of this date or instant (ISO 8601); default: now")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = get_user_model().objects.filter(username=options["actor"]).first()
-        if actor is None:
-            raise CommandError(f"There is no user {options['actor']!r}.")
+        actor = actor_named(options["actor"])
         data = self._read(Path(options["file"]))
         try:
-            now = parse_instant(options["at"]) if options["at"] else clock.now()
+            now = instant_or_now(options["at"])
             report = import_orders(actor=actor, data=data, now=now, dry_run=options["dry_run"])
         except OrderFileRefused as refused:
             for problem in refused.problems:

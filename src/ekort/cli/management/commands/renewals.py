@@ -17,14 +17,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ekort.cli.actors import actor_named, instant_or_now
 from ekort.domain.errors import DomainError
 from ekort.domain.renewal import WORKLIST_DAYS, decide_replacement
-from ekort.domain.timekeeping import local_date, parse_instant
+from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import ReplacementReason
-from ekort.services import cards, clock, renewals
+from ekort.services import cards, renewals
 from ekort.services.cards import MAX_SET
 from ekort.services.roles import person_id_of
 
@@ -45,11 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="order: go ahead and order")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = get_user_model().objects.filter(username=options["actor"]).first()
-        if actor is None:
-            raise CommandError(f"There is no user {options['actor']!r}.")
+        actor = actor_named(options["actor"])
         try:
-            now = parse_instant(options["at"]) if options["at"] else clock.now()
+            now = instant_or_now(options["at"])
             rows = renewals.worklist(actor, now, options["days"])
             if options["verb"] == "list":
                 self._list(rows, options["days"])
