@@ -62,19 +62,34 @@ class Cluster:
     def url(self, database: str = DATABASE) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.directory} -c fsync=off "
-            "-c full_page_writes=off"
-        )
-        _run(
-            [
-                str(BIN / "pg_ctl"),
-                *("-D", str(self.directory), "-o", options),
-                *("-l", str(self.directory / "server.log"), "-w", "-t", "60", "start"),
-            ]
-        )
+    def start(self, *, may_move: bool = True) -> None:
+        """Start the server on its port. Another process on a busy machine may take a free port
+        between `free_port()` and the server's bind: then, if `may_move` (nothing has been told
+        the port yet), it starts again on a new one; any other failure is raised with the end of
+        the server's log, which says why."""
+        for attempt in range(3):
+            options = (
+                f"-p {self.port} -c listen_addresses=127.0.0.1 "
+                f"-c unix_socket_directories={self.directory} -c fsync=off "
+                "-c full_page_writes=off"
+            )
+            try:
+                _run(
+                    [
+                        str(BIN / "pg_ctl"),
+                        *("-D", str(self.directory), "-o", options),
+                        *("-l", str(self.directory / "server.log"), "-w", "-t", "60", "start"),
+                    ]
+                )
+            except RuntimeError as failed:
+                log = self.log()
+                if may_move and attempt < 2 and "could not bind" in log:
+                    self.port = free_port()
+                    continue
+                raise RuntimeError(
+                    f"{failed}\n--- {self.directory / 'server.log'}:\n{log}"
+                ) from None
+            break
         wait_for_port(self.port)
 
     def stop(self) -> None:
@@ -95,7 +110,8 @@ class Replicated:
         self.replica.stop()
 
     def start_replica(self) -> None:
-        self.replica.start()
+        # The responders were told this port: it stays.
+        self.replica.start(may_move=False)
 
     def replica_lag(self) -> float | None:
         """What the replica says of its lag (as the responders read it), or None."""
