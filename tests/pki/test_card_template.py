@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ekort.pki import certificates
@@ -174,3 +174,25 @@ def test_a_upn_domain_that_is_no_domain_is_refused():
                 policy_oid=POLICY,
                 upn_domain=bad,
             )
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        HOLDER,
+        Holder("#Ann", "Lind+Berg", "SE2321000198-c", "97522100000000037", "Region ; <Test>"),
+        Holder(" Eva", 'Nilsson "Jr" ', "SE2321000198-d", "97522100000000045", "Region\\X"),
+    ],
+    ids=["comma", "leading-hash-plus-semicolon", "spaces-quotes-backslash"],
+)
+def test_the_subject_text_kept_with_a_certificate_is_the_certificates_own(holder):
+    """The certificate's row keeps its subject as RFC 4514 text, worked out from the name it
+    was made with; it is what parsing the certificate gives, escapes and all."""
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    issued = _template(Profile.AUTHENTICATION, public).issue_with_subject(
+        holder=holder, public=public, now=NOW, not_after=CARD_END
+    )
+    parsed = x509.load_der_x509_certificate(
+        issued.certificate.public_bytes(serialization.Encoding.DER)
+    )
+    assert issued.subject == parsed.subject.rfc4514_string()
+    assert parsed.subject == certificates.holder_name(holder)

@@ -244,16 +244,26 @@ class Holder:
     organisation: str
 
 
+_COUNTRY = x509.NameAttribute(NameOID.COUNTRY_NAME, "SE")
+
+
+def _holder_attributes(holder: Holder) -> list[x509.NameAttribute[str]]:
+    """The holder's own attributes of the subject, in writing order (after C and O)."""
+    return [
+        x509.NameAttribute(NameOID.GIVEN_NAME, holder.given_name),
+        x509.NameAttribute(NameOID.SURNAME, holder.family_name),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{holder.given_name} {holder.family_name}"),
+        # The HSA-id in serialNumber, as SITHS does (docs/domain-notes.md).
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, holder.hsa_id),
+    ]
+
+
 def holder_name(holder: Holder) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
+            _COUNTRY,
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder.organisation),
-            x509.NameAttribute(NameOID.GIVEN_NAME, holder.given_name),
-            x509.NameAttribute(NameOID.SURNAME, holder.family_name),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{holder.given_name} {holder.family_name}"),
-            # The HSA-id in serialNumber, as SITHS does (docs/domain-notes.md).
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, holder.hsa_id),
+            *_holder_attributes(holder),
         ]
     )
 
@@ -327,6 +337,15 @@ def _card_extensions(
 
 
 @dataclass(frozen=True)
+class IssuedCertificate:
+    """A card certificate and its subject as RFC 4514 text, which the certificate's row keeps
+    (worked out from the name the certificate was made with, not parsed back from it)."""
+
+    certificate: x509.Certificate
+    subject: str
+
+
+@dataclass(frozen=True)
 class CardTemplate:
     """What the certificates of one profile from one issuer share, worked out once.
 
@@ -334,6 +353,9 @@ class CardTemplate:
     as `UnrecognizedExtension`s, whose value `cryptography` writes as given: the certificate's
     bytes are the same as with the typed extensions (tests/pki/test_card_template.py compares
     them), and a batch of cards does not encode the same eight extensions a thousand times.
+    The builder is made in one step with all its extensions, not by adding them one at a time
+    (each addition copies the builder and compares the new extension with those before it): a
+    certificate took 146 µs to issue that way and 135 µs this way (`bench issuance`'s card).
     """
 
     profile: Profile
@@ -344,8 +366,10 @@ class CardTemplate:
     for_ec_keys: bool
     # The UPN's domain ("" for no UPN): the UPN is the holder's HSA-id at it.
     upn_domain: str
-    # In writing order; None marks where a per-card extension goes (`_PER_CARD`).
-    extensions: tuple[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool], ...]
+    # In writing order; the extension is None where a per-card one goes (`_PER_CARD`).
+    extensions: tuple[
+        tuple[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType] | None, bool], ...
+    ]
 
     def issue(
         self,
@@ -358,32 +382,54 @@ class CardTemplate:
     ) -> x509.Certificate:
         """A certificate for a key on the card. Validity never exceeds the card's or the
         issuer's."""
+        return self.issue_with_subject(
+            holder=holder, public=public, now=now, not_after=not_after, serial=serial
+        ).certificate
+
+    def issue_with_subject(
+        self,
+        *,
+        holder: Holder,
+        public: CertificatePublicKeyTypes,
+        now: dt.datetime,
+        not_after: dt.datetime,
+        serial: int | None = None,
+    ) -> IssuedCertificate:
+        """`issue`, with the subject's RFC 4514 text."""
         if isinstance(public, ec.EllipticCurvePublicKey) != self.for_ec_keys:
             raise ValueError("This template is for another kind of card key.")
         end = min(not_after, self.issuer_end)
         if end <= now:
             raise ValueError("The card's validity has ended; no certificate can be issued for it.")
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(holder_name(holder))
-            .issuer_name(self.issuer_name)
-            .public_key(public)
-            .serial_number(serial or x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(end)
+        organisation = x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder.organisation)
+        own = _holder_attributes(holder)
+        extensions = [
+            extension or x509.Extension(oid, critical, self._per_card(oid, holder, public))
+            for oid, extension, critical in self.extensions
+        ]
+        builder = x509.CertificateBuilder(
+            issuer_name=self.issuer_name,
+            subject_name=x509.Name([_COUNTRY, organisation, *own]),
+            public_key=public,
+            serial_number=serial or x509.random_serial_number(),
+            not_valid_before=now,
+            not_valid_after=end,
+            extensions=extensions,
         )
-        for oid, extension, critical in self.extensions:
-            if extension is None:
-                extension = (
-                    _card_san(
-                        holder.card_number,
-                        f"{holder.hsa_id}@{self.upn_domain}" if self.upn_domain else "",
-                    )
-                    if oid == x509.OID_SUBJECT_ALTERNATIVE_NAME
-                    else x509.SubjectKeyIdentifier.from_public_key(public)
-                )
-            builder = builder.add_extension(extension, critical=critical)
-        return builder.sign(self.issuer_key, self.hash)  # type: ignore[arg-type]
+        certificate = builder.sign(self.issuer_key, self.hash)  # type: ignore[arg-type]
+        # RFC 4514 writes the attributes last to first, each as `Name.rfc4514_string` would.
+        subject = ",".join(
+            attribute.rfc4514_string() for attribute in (*reversed(own), organisation, _COUNTRY)
+        )
+        return IssuedCertificate(certificate, subject)
+
+    def _per_card(
+        self, oid: x509.ObjectIdentifier, holder: Holder, public: CertificatePublicKeyTypes
+    ) -> x509.ExtensionType:
+        if oid == x509.OID_SUBJECT_ALTERNATIVE_NAME:
+            upn = f"{holder.hsa_id}@{self.upn_domain}" if self.upn_domain else ""
+            return _card_san(holder.card_number, upn)
+        return x509.SubjectKeyIdentifier.from_public_key(public)
 
 
 def card_template(
@@ -401,7 +447,9 @@ def card_template(
     holder's HSA-id at that domain, in subjectAltName beside the card number (for a profile
     with the smartcardLogon EKU)."""
     check_upn_domain(upn_domain)
-    extensions: list[tuple[x509.ObjectIdentifier, x509.ExtensionType | None, bool]] = []
+    extensions: list[
+        tuple[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType] | None, bool]
+    ] = []
     for extension, critical in _card_extensions(
         profile, public, "0", issuer, endpoints, policy_oid
     ):
@@ -410,7 +458,7 @@ def card_template(
             extensions.append((oid, None, critical))
         else:
             encoded = x509.UnrecognizedExtension(oid, extension.public_bytes())
-            extensions.append((oid, encoded, critical))
+            extensions.append((oid, x509.Extension(oid, critical, encoded), critical))
     return CardTemplate(
         profile=profile,
         issuer_name=issuer.subject,

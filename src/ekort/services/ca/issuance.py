@@ -112,13 +112,16 @@ def _certificate_row(
     """A certificate for `public`, as the row of `_COLUMNS` that stores it; a batch writes
     such rows without a model object per certificate, and passes one `templates` for all."""
     template = _template(ca, profile, public, templates)
-    cert = template.issue(holder=holder_of(card), public=public, now=now, not_after=card_end(card))
+    issued = template.issue_with_subject(
+        holder=holder_of(card), public=public, now=now, not_after=card_end(card)
+    )
+    cert = issued.certificate
     return (
         card.pk,
         ca.pk,
         profile.value,
         format(cert.serial_number, "x"),
-        cert.subject.rfc4514_string(),
+        issued.subject,
         cert.not_valid_before_utc,
         cert.not_valid_after_utc,
         cert.public_bytes(serialization.Encoding.DER),

@@ -78,11 +78,15 @@ def distinct_ids(card_ids: Collection[int]) -> list[int]:
     return ids
 
 
-def locked_cards(card_ids: Collection[int], outcome: Outcome) -> list[Card]:
-    """The cards, locked until the transaction ends (`store.locks`); an unknown id is refused
-    as NotFound."""
+def locked_cards(
+    card_ids: Collection[int],
+    outcome: Outcome,
+    lock: Callable[[Collection[int]], list[Card]] = lock_cards,
+) -> list[Card]:
+    """The cards, locked until the transaction ends by `lock` (`store.locks`); an unknown id
+    is refused as NotFound."""
     ids = distinct_ids(card_ids)
-    cards = lock_cards(ids)
+    cards = lock(ids)
     found = {card.pk for card in cards}
     for pk in ids:
         if pk not in found:

@@ -17,6 +17,7 @@ from ekort.domain.lifecycle import CardAction, CardState, decide_transition
 from ekort.domain.policy_calendar import PolicyAction, PolicyCalendar
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, DeliveryPath, LetterKind, Role
+from ekort.store.locks import lock_cards_and_holders
 from ekort.store.models import Card, CardNumberSequence, Letter
 from ekort.store.sets import insert_rows
 
@@ -186,7 +187,7 @@ def produce(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
             befores[card.pk] = snapshot(card)
             move(card, CardAction.PRODUCE)
 
-        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        cards = outcome.sift(locked_cards(card_ids, outcome, lock_cards_and_holders), check)
         if len(cards) > len(numbers):  # a card became producible since they were counted
             numbers += next_card_numbers(len(cards) - len(numbers))
         for card, number in zip(cards, numbers, strict=False):  # the rest stay unused
@@ -300,7 +301,7 @@ def send(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
             letters[card.pk] = _sent(card, calendar, now)
             befores[card.pk] = before
 
-        cards = outcome.sift(locked_cards(card_ids, outcome), check)
+        cards = outcome.sift(locked_cards(card_ids, outcome, lock_cards_and_holders), check)
         save(cards, SENT_FIELDS)
         insert_rows(
             Letter,
