@@ -27,3 +27,10 @@ LAST_STOP_DAY_END = sthlm(2024, 1, 25, 23, 59, 59)
 # R8: a card sent on NEW_PROCESS (2024-01-31) must be activated by 2024-04-30 (clamped).
 LAST_ACTIVATION_DAY_END = sthlm(2024, 4, 30, 23, 59, 59)
 AFTER_ACTIVATION_WINDOW = sthlm(2024, 5, 1)
+# Week boundaries, counted in Swedish time (ISO weeks, Monday to Sunday): the last second of
+# week 5 of 2024 and the first of week 6. In UTC the Monday midnight is still Sunday (23:00).
+LAST_SECOND_OF_WEEK_5 = sthlm(2024, 2, 4, 23, 59, 59)
+FIRST_SECOND_OF_WEEK_6 = sthlm(2024, 2, 5)
+# The same in summer time (+02:00): Monday 00:30 of week 23 is Sunday 22:30 UTC.
+SUNDAY_END_OF_WEEK_22 = sthlm(2024, 6, 2, 23, 59, 59)
+MONDAY_OF_WEEK_23 = sthlm(2024, 6, 3, 0, 30)
