@@ -383,8 +383,6 @@ def _record(
     sent: list[tuple[Notice, str]], failed: list[tuple[Notice, str]], now: datetime
 ) -> None:
     """Mark the batch's notices sent (with an audit entry each) or failed, in one transaction."""
-    if not sent and not failed:
-        return
     with transaction.atomic():
         for notice, address in sent:
             Notice.objects.filter(pk=notice.pk).update(
