@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from ekort.domain.errors import InvalidInput
 from ekort.services import audit
 from ekort.services.people_register import apply_records
-from ekort.services.people_sources import Directory, read_directory
+from ekort.services.people_sources import Directory, _records, read_directory
 from ekort.store.models import AuditEntry, Block, Card, Person, Unit
 from tests import instants as t
 from tests.factories import identity_number
@@ -257,6 +257,78 @@ def test_ekort_people_sync_reads_the_password_from_a_file(world, unit, slapd, tm
     assert slapd.password not in out
     call_command("people", "sync", *options)
     assert Person.objects.filter(hsa_id=f"SE{ORG}-sl01").exists()
+
+
+def test_the_unit_is_the_nearest_one_above_with_an_hsa_id_and_none_without_one(world, unit, slapd):
+    night = f"ou=Natt,{unit_dn(slapd)}"  # an organizational unit without an HSA-id
+    sara, bo = identity_number("19900215"), identity_number("19700505")
+    tree(slapd)
+    slapd.add(
+        [
+            (night, ["organizationalUnit"], {}),
+            person_entry(slapd, "Sara", sara, f"SE{ORG}-sl01", "Sara", "Lind", under=night),
+            person_entry(slapd, "Bo", bo, f"SE{ORG}-bo01", "Bo", "Ek", under=slapd.base),
+        ]
+    )
+    report = sync(slapd)
+    assert report.problems == []
+    assert Person.objects.get(identity_number=sara).unit_id == unit.pk
+    assert Person.objects.get(identity_number=bo).unit_id is None
+
+
+def test_a_person_without_an_hsa_id_goes_in_but_cannot_be_anyones_manager(world, unit, slapd):
+    boss, staff = identity_number("19700505"), identity_number("19900215")
+    boss_dn, classes, attributes = person_entry(slapd, "Bo", boss, "", "Bo", "Ek")
+    del attributes["hsaIdentity"]
+    tree(
+        slapd,
+        (boss_dn, classes, attributes),
+        person_entry(slapd, "Sara", staff, f"SE{ORG}-sl01", "Sara", "Lind", manager=boss_dn),
+    )
+    report = sync(slapd)
+    [problem] = report.problems
+    assert problem.where == f"DN cn=Sara,{unit_dn(slapd)}"
+    assert problem.reason == f"Unknown manager: {boss_dn} has no HSA-id in the directory."
+    assert [change.label for change in report.created] == ["19700505-**** Bo Ek"]
+    assert Person.objects.get(identity_number=boss).hsa_id in (None, "")
+
+
+def test_a_value_the_directory_sends_as_bytes_reads_as_its_utf8_text():
+    """A directory whose schema gives an attribute a binary syntax sends its values as bytes."""
+    dn = "cn=Sara,ou=Akuten,l=Region Gavleborg,c=SE"
+    [record] = _records(
+        iter(
+            [
+                {
+                    "dn": dn,
+                    "attributes": {
+                        "objectClass": ["inetOrgPerson"],
+                        "givenName": [b"S\xc3\xa5ra"],
+                        "sn": [b"Lind"],
+                        "personalIdentityNumber": b"199002150000",
+                        "mail": [],
+                    },
+                }
+            ]
+        )
+    )
+    assert record.where == f"DN {dn}"
+    values = record.values
+    assert (values["given_name"], values["family_name"]) == ("Såra", "Lind")
+    assert (values["identity_number"], values["email"], values["unit_hsa_id"]) == (
+        "199002150000",
+        "",
+        "",
+    )
+
+
+def test_a_url_that_is_not_ldap_is_refused_before_anything_is_asked(world):
+    before = counts()
+    with pytest.raises(InvalidInput, match=r"'https://hsa\.example\.se' is not an LDAP URL"):
+        read_directory(Directory("https://hsa.example.se", "c=SE"))
+    with pytest.raises(CommandError, match="not an LDAP URL"):
+        call_command("people", "sync", "--url", "https://hsa.example.se", "--base", "c=SE")
+    assert counts() == before
 
 
 def test_a_directory_that_does_not_answer_changes_nothing(world, slapd):

@@ -245,7 +245,7 @@ def read_directory(directory: Directory) -> list[SourceRecord]:
 def _records(entries: Iterator[dict[str, object]]) -> list[SourceRecord]:
     units: dict[str, str] = {}
     persons: list[tuple[str, Mapping[str, object]]] = []
-    hsa_of: dict[str, str] = {}
+    hsa_of: dict[str, str] = {}  # a person's DN (normal form) -> their HSA-id ("" if none)
     for entry in entries:
         dn = str(entry["dn"])
         attributes = entry.get("attributes") or {}
@@ -254,8 +254,7 @@ def _records(entries: Iterator[dict[str, object]]) -> list[SourceRecord]:
         hsa = _first(attributes.get("hsaIdentity"))
         if PERSON_CLASS.lower() in classes:
             persons.append((dn, attributes))
-            if hsa:
-                hsa_of[_normal(dn)] = hsa
+            hsa_of[_normal(dn)] = hsa
         elif UNIT_CLASS.lower() in classes and hsa:
             units[_normal(dn)] = hsa
     records = []
@@ -268,6 +267,8 @@ def _records(entries: Iterator[dict[str, object]]) -> list[SourceRecord]:
             manager = hsa_of.get(_normal(manager_dn))
             if manager is None:
                 problem = f"Unknown manager: the directory has no person {manager_dn[:120]}."
+            elif not manager:  # the register knows a manager by their HSA-id alone
+                problem = f"Unknown manager: {manager_dn[:120]} has no HSA-id in the directory."
             values["manager_hsa_id"] = manager or ""
         else:
             values["manager_hsa_id"] = ""
