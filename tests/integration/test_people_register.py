@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from ekort.domain.errors import InvalidInput
-from ekort.services import audit
+from ekort.services import audit, people_sources
 from ekort.services.ca import status
 from ekort.services.history import person_history
 from ekort.services.people_register import apply_records
@@ -196,6 +196,49 @@ def test_bad_rows_are_reported_with_line_and_reason_and_the_others_go_in(world, 
     assert good not in str(reasons)
 
 
+def test_a_person_twice_in_a_source_is_read_from_the_first_row_and_the_second_reported(world, unit):
+    staff = identity_number("19900215")
+    first = row(staff, "SE2321000198-sl01")
+    report = run(csv_text(first, row(staff, "SE2321000198-sl02", "Sára")))
+    [problem] = report.problems
+    assert (problem.where, problem.reason) == (
+        "line 3",
+        f"The identity number {staff[:8]}-**** is also on line 2; only the first one is read.",
+    )
+    assert [c.where for c in report.created] == ["line 2"]
+    sara = Person.objects.get(identity_number=staff)
+    assert (sara.hsa_id, sara.given_name) == ("SE2321000198-sl01", "Sara")
+    # Unchanged the second time, the first row is passed over; the second is still refused.
+    again = run(csv_text(first, first), now=LATER)
+    assert (again.unchanged, again.changed) == (1, False)
+    assert [(p.where, "also on line 2" in p.reason) for p in again.problems] == [("line 3", True)]
+
+
+def test_an_import_does_not_change_a_persons_hsa_id_nor_take_it_away(world, unit):
+    erik = world.employee
+    other = row(erik.identity_number, "SE2321000198-erik2", "Erik", "Berg")
+    report = run(csv_text(other), now=LATER)
+    [problem] = report.problems
+    assert problem.reason == (
+        f"The register has the HSA-id {erik.hsa_id} for this person, the source "
+        "SE2321000198-erik2; an HSA-id is not changed by an import."
+    )
+    assert not report.changed
+    assert Person.objects.get(pk=erik.pk).family_name == "Eriksson"
+
+    # A row with the HSA-id column empty changes the rest, and leaves the HSA-id as it was.
+    report = run(csv_text(row(erik.identity_number, "", "Erik", "Berg")), now=LATER)
+    [change] = report.updated
+    assert change.fields["family_name"] == ("Eriksson", "Berg")
+    assert "hsa_id" not in change.fields
+    assert Person.objects.get(pk=erik.pk).hsa_id == erik.hsa_id
+
+
+def test_an_import_without_a_source_name_for_the_trail_is_refused(world):
+    with pytest.raises(InvalidInput, match="Name the source"):
+        apply_records(source=" \t ", records=[], now=t.NEW_PROCESS)
+
+
 def test_a_dry_run_reports_the_same_changes_and_changes_nothing(world, unit):
     card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
     text = csv_text(
@@ -351,6 +394,12 @@ def test_ekort_people_import_prints_and_exits_1_on_refused_rows(world, unit, tmp
         (b"identity_number,given_name,family_name,salary\n", "unknown columns ('salary')"),
         ("identity_number,given_name,family_name\n1,Åsa,Ö\n".encode("latin-1"), "not UTF-8"),
         (b'identity_number,given_name,family_name\n"1,2\n', "line"),
+        # UTF-16 without a byte-order mark decodes as UTF-8, a NUL after each letter.
+        ("identity_number,given_name,family_name\n".encode("utf-16-le"), "NUL characters"),
+        (
+            b"identity_number,given_name,family_name,Personnummer\n",
+            "names the column identity_number more than once",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_read_changes_nothing(world, tmp_path, content, fragment):
@@ -361,6 +410,35 @@ def test_a_file_that_cannot_be_read_changes_nothing(world, tmp_path, content, fr
         call_command("people", "import", str(path))
     assert fragment in str(failed.value)
     assert counts() == before
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(world, tmp_path, monkeypatch):
+    header = b"identity_number,given_name,family_name\n"
+    monkeypatch.setattr(people_sources, "MAX_FILE_BYTES", len(header))
+    path = tmp_path / "personal.csv"
+    path.write_bytes(header)
+    assert people_sources.read_csv(path) == []  # at the limit: read
+    path.write_bytes(header + b"\n")
+    with pytest.raises(InvalidInput, match=f"personal.csv is {len(header) + 1} bytes, more than"):
+        people_sources.read_csv(path)
+    before = counts()
+    with pytest.raises(CommandError, match="more than"):
+        call_command("people", "import", str(path))
+    assert counts() == before
+
+
+def test_blank_lines_are_passed_over_and_not_counted_against_the_row_limit(monkeypatch):
+    monkeypatch.setattr(people_sources, "MAX_RECORDS", 2)
+    first, second = identity_number("19900215"), identity_number("19910316")
+    text = f"identity_number,given_name,family_name\n{first},Sara,Lind\n\n , ,\n"
+    text += f"{second},Per,Holm\n\n\n"
+    records = csv_records(text)
+    assert [(r.where, r.values["identity_number"]) for r in records] == [
+        ("line 2", first),
+        ("line 5", second),
+    ]
+    with pytest.raises(InvalidInput, match="has more than 2 rows"):
+        csv_records(text + f"{identity_number('19920417')},Eva,Ek\n")
 
 
 def test_semicolons_and_a_byte_order_mark_as_spreadsheets_write_them(world, unit, tmp_path):
