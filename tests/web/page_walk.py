@@ -63,6 +63,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "portal:certificates-pem": {"card_id": OWN_CARD, "certificate_id": OWN_CERTIFICATE},
     "portal:certificates-der": {"card_id": OWN_CARD, "certificate_id": OWN_CERTIFICATE},
     "portal:order": {"person_id": REPORT},
+    "portal:staff-person": {"person_id": REPORT},
     "portal:replace": {"card_id": REPORTS_CARD},
     "portal:block-staff": {"card_id": REPORTS_CARD},
     "portal:office-card": {"card_id": ANY_CARD},

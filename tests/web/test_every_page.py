@@ -81,6 +81,7 @@ PAGES: dict[str, object] = {
     "portal:office-unlock": frozenset({Role.ID_ADMIN}),
     "portal:office-block": frozenset({Role.ID_ADMIN}),
     "portal:staff": frozenset({Role.ORDERER}),
+    "portal:staff-person": frozenset({Role.ORDERER}),
     "portal:order": frozenset({Role.ORDERER}),
     "portal:order-file": frozenset({Role.ORDERER}),
     "portal:replace": frozenset({Role.ORDERER}),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ekort.domain.errors import Decision, NotFound
 from ekort.domain.letter_rules import (
@@ -54,6 +54,18 @@ def waiting_letters(
     if office_id is not None:
         letters = letters.filter(of_office(office_id))
     return letters.select_related("card", "approval", "person").order_by("queued_at", "pk")
+
+
+def waiting_counts() -> dict[str, int]:
+    """How many letters wait, by kind: one grouped query (the queue's summary)."""
+    rows = (
+        Letter.objects.filter(printed_at__isnull=True, withdrawn_at__isnull=True)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    return dict(rows)
 
 
 def of_office(office_id: int) -> Q:

@@ -24,6 +24,7 @@ from ekort.domain.renewal import WORKLIST_DAYS, decide_replacement, horizon, las
 from ekort.domain.timekeeping import local_date, require_aware, start_of_local_day
 from ekort.domain.vocabulary import ReplacementReason
 from ekort.store.models import Card, CardOrder, Certificate
+from ekort.store.rosters import name_condition
 
 from .policy import current_calendar
 from .roles import person_id_of, roles_of
@@ -178,10 +179,18 @@ def _scope(actor: Any) -> Q | None:
     return scope
 
 
-def worklist(actor: Any, now: datetime, days: int = WORKLIST_DAYS[0]) -> list[DueCard]:
+def worklist(
+    actor: Any,
+    now: datetime,
+    days: int = WORKLIST_DAYS[0],
+    *,
+    name: str = "",
+    card_type: str = "",
+    state: str = "",
+) -> list[DueCard]:
     """The cards due for renewal within `days` that the account may see, soonest first: a
     manager's staff's, those handed out or activated at an ID administrator's card office,
-    everyone's for support."""
+    everyone's for support; narrowed to holders by name, a card type and a state when asked."""
     require_aware(now)
     if days not in WORKLIST_DAYS:
         allowed = " or ".join(str(d) for d in WORKLIST_DAYS)
@@ -189,7 +198,15 @@ def worklist(actor: Any, now: datetime, days: int = WORKLIST_DAYS[0]) -> list[Du
     today = local_date(now)
     cards = _due(today, days)
     scope = _scope(actor)
-    return _rows(cards if scope is None else cards.filter(scope), today)
+    if scope is not None:
+        cards = cards.filter(scope)
+    if name.strip():
+        cards = cards.filter(name_condition(name, prefix="person__"))
+    if card_type:
+        cards = cards.filter(card_type=card_type)
+    if state:
+        cards = cards.filter(state=state)
+    return _rows(cards, today)
 
 
 def holders_own(person_id: int, now: datetime) -> list[DueCard]:

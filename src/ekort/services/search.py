@@ -20,6 +20,7 @@ from ekort.domain.errors import InvalidInput
 from ekort.domain.identifiers import parse_hsa_id, parse_identity_number
 from ekort.domain.timekeeping import local_date, require_aware
 from ekort.store.models import Person
+from ekort.store.rosters import name_condition
 
 MAX_RESULTS = 50
 MIN_NAME_LENGTH = 2
@@ -55,13 +56,14 @@ def _by_identifier(kind: QueryKind, text: str, now: datetime) -> Q:
     if kind is QueryKind.CARD_NUMBER:
         number = parse_card_number(text, settings.EKORT_CARD_NUMBER_PREFIX)
         return Q(cards__number=number)
-    words = text.split()
-    if len("".join(words)) < MIN_NAME_LENGTH:
+    return name_condition(require_name(text))
+
+
+def require_name(text: str) -> str:
+    """A name to search for, at least MIN_NAME_LENGTH letters; InvalidInput otherwise."""
+    if len("".join(text.split())) < MIN_NAME_LENGTH:
         raise InvalidInput(f"Write at least {MIN_NAME_LENGTH} letters of the name.")
-    condition = Q()
-    for word in words[:4]:
-        condition &= Q(given_name__istartswith=word) | Q(family_name__istartswith=word)
-    return condition
+    return text
 
 
 def persons_matching(

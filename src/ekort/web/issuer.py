@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,6 +33,7 @@ from ekort.services.ca import authority, status
 from ekort.store.models import CardOffice, CertificateAuthority, Crl, Letter
 
 from .history_words import LETTER_KINDS
+from .lists import PAGE, FilterForm, Listing, bound, listing, set_filters
 from .page_access import RoleRequiredMixin
 from .reading import Problem
 
@@ -105,7 +105,7 @@ class LetterRow:
         return print_queue.print_decision(self.letter).rule
 
 
-class QueueFilterForm(django_forms.Form):
+class QueueFilterForm(FilterForm):
     """Which letters the queue shows: of one kind, of one card office's cards (GET, in the
     URL: no personal data in it)."""
 
@@ -137,20 +137,16 @@ class QueueFilterForm(django_forms.Form):
         return self.cleaned_data.get("kontor") if self.is_valid() else None
 
 
-def _page_number(request: HttpRequest) -> str:
-    return request.GET.get("sida", "1")
-
-
 def _filters(request: HttpRequest) -> dict[str, str]:
-    """The queue's filters as the URL carries them, only those that are set."""
-    return {key: request.GET[key][:20] for key in ("typ", "kontor") if request.GET.get(key)}
+    """The queue's filters as the URL carries them, those the form takes."""
+    return set_filters(bound(QueueFilterForm, request.GET))
 
 
 def _queue_url(page: int | str, filters: dict[str, str] | None = None, **more: str) -> str:
     """The queue's URL at a page, with its filters; the first page has no `sida`."""
     query = dict(filters or {})
     if str(page) not in ("", "1"):
-        query["sida"] = str(page)
+        query[PAGE] = str(page)
     query.update(more)
     url = reverse("portal:issuer-queue")
     return f"{url}?{urlencode(query)}" if query else url
@@ -164,11 +160,12 @@ def render_queue(
     status: int = 200,
 ) -> HttpResponse:
     now = clock.now()
-    filter_form = QueueFilterForm(request.GET or None)
-    filters = _filters(request) if filter_form.is_bound and filter_form.is_valid() else {}
+    filter_form = bound(QueueFilterForm, request.GET)
     queue = print_queue.waiting_letters(kind=filter_form.kind, office_id=filter_form.office_id)
-    page: Page[Letter] = Paginator(queue, PER_PAGE).get_page(_page_number(request))
-    waiting = [LetterRow(letter) for letter in page.object_list]
+    page: Listing[Letter] = listing(
+        request, queue, filter_form, per_page=PER_PAGE, path=reverse("portal:issuer-queue")
+    )
+    waiting = [LetterRow(letter) for letter in page.rows]
     recent = [
         LetterRow(letter)
         for letter in print_queue.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
@@ -177,31 +174,35 @@ def render_queue(
         LetterRow(letter)
         for letter in print_queue.recently_withdrawn(now, days=RECENT_DAYS)[:RECENT_MAX]
     ]
-    placed = False
     for row in waiting + recent:
         if problem is not None and row.letter.pk == problem.target:
-            row.problem, placed = problem, True
+            row.problem = problem
+    counts = print_queue.waiting_counts()
     # "Välj alla på sidan" without JavaScript: the page again, every box ticked.
     select_all = request.GET.get("alla") == "1"
     context = {
-        "page": page,
+        "listing": page,
+        "page": page.page,
         "waiting": waiting,
+        "summary": [
+            (str(LETTER_KINDS.get(kind.value, kind.value)), counts[kind.value])
+            for kind in LetterKind
+            if counts.get(kind.value)
+        ],
+        "summary_total": sum(counts.values()),
         "selectable": sum(1 for row in waiting if not row.awaits_approval),
         "select_all": select_all,
-        "select_all_url": _queue_url(page.number, filters, alla="1") + "#vantar",
+        "select_all_url": page.url(page.page.number, alla="1") + "#vantar",
         "filter_form": filter_form,
-        "filtered": bool(filters),
+        "filtered": page.filtered,
         "recent": recent,
         "recent_days": RECENT_DAYS,
         "recent_capped": len(recent) >= RECENT_MAX,
         "withdrawn": withdrawn,
         "form": form or MarkPrintedForm(),
-        "loose_problem": problem if problem is not None and not placed else None,
-        "previous_url": _queue_url(page.previous_page_number(), filters)
-        if page.has_previous()
-        else "",
-        "next_url": _queue_url(page.next_page_number(), filters) if page.has_next() else "",
-        "this_url": _queue_url(page.number, filters),
+        # Shown at the top of the page, where focus goes, whichever row it is about.
+        "result_problem": problem,
+        "this_url": page.url(page.page.number),
     }
     return render(request, "ekort/portal/issuer/queue.html", context, status=status)
 
@@ -255,7 +256,7 @@ class PrintQueueView(IssuerView):
             )
         elif not marked:
             messages.info(request, _("Inga brev markerades: de valda var redan utskrivna."))
-        return HttpResponseRedirect(_queue_url(_page_number(request), _filters(request)))
+        return HttpResponseRedirect(_queue_url(request.GET.get(PAGE, "1"), _filters(request)))
 
 
 class LetterPdfView(IssuerView):

@@ -41,11 +41,12 @@ from ekort.services import cards, clock, search
 from ekort.services.cards import bureau
 from ekort.services.cards.handover import needs_two, registration_of
 from ekort.services.policy import current_calendar
-from ekort.store.models import Card, FourEyesApproval
+from ekort.store.models import Card, FourEyesApproval, Person
 
 from . import forms, reading
 from .page_access import RoleRequiredMixin
 from .reading import Problem
+from .roster import CardFilterForm, Roster, roster
 from .search_words import not_found_sentence, problem_sentence
 
 FACE_LABELS: dict[FaceField, Promise] = {
@@ -91,11 +92,27 @@ def _pending_approvals() -> list[FourEyesApproval]:
     )
 
 
+def _counter_list(request: HttpRequest) -> Roster:
+    """Everyone with where they stand with their cards, filtered by the query string (no
+    name in it: a person is found by an identifier, POSTed); each row opens the card."""
+    return roster(
+        request,
+        Person.objects.all(),
+        now(),
+        path=reverse("portal:office-find"),
+        form_class=CardFilterForm,
+    )
+
+
 class FindPersonView(OfficeView):
     template_name = "ekort/portal/office/find.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = {"form": forms.FindPersonForm(), "pending_approvals": _pending_approvals()}
+        context = {
+            "form": forms.FindPersonForm(),
+            "pending_approvals": _pending_approvals(),
+            "roster": _counter_list(request),
+        }
         return render(request, self.template_name, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:

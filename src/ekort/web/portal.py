@@ -21,7 +21,7 @@ from ekort.domain.errors import Decision, DomainError, InvalidInput, NotFound, R
 from ekort.domain.order_file import OrderFileRefused
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import ReplacementReason, Role
-from ekort.services import cards, clock, renewals
+from ekort.services import cards, clock, renewals, visibility
 from ekort.services.cards.order_import import import_orders
 from ekort.store.models import Card, Person
 
@@ -36,6 +36,7 @@ from .page_access import (
     own_card,
 )
 from .reading import Problem
+from .roster import roster
 
 SUPPORT_EMAIL = "ekortorder@regiongavleborg.se"
 SUPPORT_PHONE = "(026-1) 53 000"
@@ -105,11 +106,15 @@ class BlockView(RoleRequiredMixin, View):
     def form(self, data: object = None) -> forms.BlockCardForm:
         raise NotImplementedError
 
+    def back_url(self, card: Card) -> str:
+        """Where the page leads back to, and where a block's result is shown."""
+        return reverse(self.back_to)
+
     def page(self, card: Card, form: forms.BlockCardForm, **extra: Any) -> dict[str, Any]:
         return {
             "row": reading.CardRow(card),
             "form": form,
-            "back_to": reverse(self.back_to),
+            "back_to": self.back_url(card),
             **extra,
         }
 
@@ -143,7 +148,7 @@ class BlockView(RoleRequiredMixin, View):
             )
             % {"number": card.number or ""},
         )
-        return HttpResponseRedirect(reverse(self.back_to))
+        return HttpResponseRedirect(self.back_url(card))
 
 
 class BlockMyCardView(BlockView):
@@ -185,25 +190,61 @@ class OrdererView(RoleRequiredMixin, View):
         return managed_card(self.request.user, card_id)
 
 
-def render_staff(request: HttpRequest, problem: Problem | None = None, status: int = 200) -> Any:
-    manager = my_person_id(request.user)
+def _replace_groups() -> list[tuple[str, list[tuple[str, Any]]]]:
+    return [
+        (_("Spärras direkt"), [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ONCE]),
+        (
+            _("Fungerar tills det nya kortet aktiveras"),
+            [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ACTIVATION],
+        ),
+    ]
+
+
+def render_staff(request: HttpRequest) -> Any:
+    """The compact list: one row a person, searched and filtered, a summary on top, and
+    why no card can be ordered now when the calendar says so (R4 during the stop)."""
+    my_person_id(request.user)
+    now = clock.now()
+    offers = reading.order_offers([], now)  # no cards: only the calendar can refuse
     context = {
-        "people": reading.reports_of(request.user, manager, problem),
-        "order_form": forms.OrderCardForm(),
-        "replace_groups": [
-            (_("Spärras direkt"), [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ONCE]),
-            (
-                _("Fungerar tills det nya kortet aktiveras"),
-                [(r, REPLACEMENT_REASONS[r]) for r in REPLACED_AT_ACTIVATION],
-            ),
-        ],
+        "roster": roster(request, visibility.managed_persons(request.user), now),
+        "not_orderable": [offer for offer in offers if offer.refusal is not None],
     }
-    return render(request, "ekort/portal/staff.html", context, status=status)
+    return render(request, "ekort/portal/staff.html", context)
+
+
+def render_staff_person(
+    request: HttpRequest, person: Person, problem: Problem | None = None, status: int = 200
+) -> Any:
+    """One of the manager's staff: the cards with what may be done to each now, and the order
+    form with only the card types the rules allow now (the others said why). A refusal is
+    shown at the top of the page (`result_problem`), where focus goes."""
+    now = clock.now()
+    row = reading.person_row(request.user, person)
+    reading.attach_ordering(row.cards, now)
+    offers = reading.order_offers(row.cards, now)
+    context = {
+        "p": row,
+        "offered": [offer for offer in offers if offer.refusal is None],
+        "refused": [offer for offer in offers if offer.refusal is not None],
+        "replace_groups": _replace_groups(),
+        "result_problem": problem,
+    }
+    return render(request, "ekort/portal/staff_person.html", context, status=status)
+
+
+def _person_page(person_id: int) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("portal:staff-person", args=[person_id]))
 
 
 class StaffView(OrdererView):
     def get(self, request: HttpRequest) -> HttpResponse:
         return render_staff(request)
+
+
+class StaffPersonView(OrdererView):
+    def get(self, request: HttpRequest, person_id: int) -> HttpResponse:
+        return render_staff_person(request, self.my_report(person_id))
 
 
 class OrderCardView(OrdererView):
@@ -212,7 +253,7 @@ class OrderCardView(OrdererView):
         form = forms.OrderCardForm(request.POST)
         if not form.is_valid():
             errors = " ".join(str(e) for e in form.errors.get("card_type", []))
-            return render_staff(request, Problem("order", person.pk, errors), status=400)
+            return render_staff_person(request, person, Problem("order", person.pk, errors), 400)
         try:
             card = cards.order_cards(
                 actor=request.user,
@@ -224,15 +265,19 @@ class OrderCardView(OrdererView):
                 ],
             ).one()
         except Refused as exc:
-            return render_staff(request, Problem.refused("order", person.pk, exc), status=409)
+            return render_staff_person(
+                request, person, Problem.refused("order", person.pk, exc), 409
+            )
         except InvalidInput as exc:
-            return render_staff(request, _input_problem("order", person.pk, exc), status=400)
+            return render_staff_person(
+                request, person, _input_problem("order", person.pk, exc), 400
+            )
         kind = reading.CardRow(card).card_type.lower()
         messages.success(
             request,
             _("Ett %(kind)s är beställt åt %(name)s.") % {"kind": kind, "name": person.full_name},
         )
-        return HttpResponseRedirect(reverse("portal:staff"))
+        return _person_page(person.pk)
 
 
 class OrderFileView(OrdererView):
@@ -354,12 +399,15 @@ class ReplaceCardView(OrdererView):
                 "fungerar tills det nya kortet har aktiverats."
             )
         messages.success(request, text % {"name": old.person.full_name, "number": old.number})
-        return HttpResponseRedirect(reverse("portal:staff"))
+        return _person_page(old.person_id)
 
 
 class BlockStaffCardView(BlockView):
     roles: ClassVar[frozenset[Role]] = frozenset({Role.ORDERER})
     back_to = "portal:staff"
+
+    def back_url(self, card: Card) -> str:
+        return reverse("portal:staff-person", args=[card.person_id])
 
     def card_for(self, card_id: int) -> Card:
         return managed_card(self.request.user, card_id)

@@ -18,10 +18,12 @@ from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, Ca
 from ekort.domain.orders import SlotCard, decide_free_slot, slot_taken
 from ekort.domain.people_register import card_face_outdated
 from ekort.domain.pins import CodeRequest, decide_codes
+from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.rulebook import rule
 from ekort.domain.vocabulary import CardType, Generation
 from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.services.offices import OfficeStatus, offices_by_town
+from ekort.services.policy import current_calendar
 from ekort.store.models import Card, Person
 
 from .certificates import CertificateRow, certificate_rows
@@ -54,6 +56,9 @@ class CardRow:
     # A replacement of this card is ordered or on its way: the card works until it is
     # activated (E12).
     renewal_under_way: bool = False
+    # The policy calendar refuses ordering a card of this type now (R1-R4): no replacement is
+    # offered, the page says why. Set by `attach_ordering`; None: not refused, or not asked.
+    ordering_refused: Decision | None = None
 
     @property
     def state(self) -> str:
@@ -202,6 +207,46 @@ def cards_of(person_id: int, problem: Problem | None = None) -> list[CardRow]:
         row.renewal_under_way = row.card.state in LIVE_STATES and row.card.pk in successors
     _attach(rows, problem)
     return rows
+
+
+@dataclass(frozen=True)
+class OrderOffer:
+    """A card type on a manager's order form: offered, or refused now by the rule that says
+    why (the policy calendar, R1-R4; one of the type already ordered or in use, E8)."""
+
+    card_type: CardType
+    refusal: Decision | None
+
+    @property
+    def label(self) -> str:
+        return str(CARD_TYPES[self.card_type.value])
+
+
+def order_offers(rows: list[CardRow], now: datetime) -> list[OrderOffer]:
+    """Each card type as the order service would answer for the person with these cards now,
+    asked of the same decisions (`PolicyAction.ORDER`, `decide_free_slot`)."""
+    calendar = current_calendar()
+    offers = []
+    for kind in CardType:
+        decision = calendar.decide(PolicyAction.ORDER, kind, now)
+        if decision.allowed:
+            same_type = [
+                SlotCard(row.card.pk, row.card.state, row.card.order.replaces_id)
+                for row in rows
+                if row.card.card_type == kind
+            ]
+            decision = decide_free_slot(kind, slot_taken(same_type))
+        offers.append(OrderOffer(kind, None if decision.allowed else decision))
+    return offers
+
+
+def attach_ordering(rows: list[CardRow], now: datetime) -> None:
+    """Mark the cards whose type the calendar does not let anyone order now: a replacement of
+    them would be refused (`replace_card` asks the same decision)."""
+    calendar = current_calendar()
+    for row in rows:
+        decision = calendar.decide(PolicyAction.ORDER, CardType(row.card.card_type), now)
+        row.ordering_refused = None if decision.allowed else decision
 
 
 def _standing(row: CardRow) -> int:

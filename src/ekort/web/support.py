@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
-from ekort.domain.identifiers import mask_identity_number
 from ekort.domain.letter_rules import LetterStep, decide_cover_letter_again, decide_letter_approval
 from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
 from ekort.domain.pins import CodeRequest, decide_codes
@@ -30,12 +29,14 @@ from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.services import cards, clock, history, overview, print_queue, search
 from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.store.models import Card, Letter, Person
+from ekort.store.rosters import name_condition
 
 from . import charts, forms, reading
 from .history_words import GENERATIONS, LETTER_KINDS, history_rows
 from .labels import CARD_STATES, CARD_TYPES
 from .page_access import RoleRequiredMixin
 from .reading import Problem
+from .roster import PersonFilterForm, roster
 from .search_words import not_found_sentence, problem_sentence
 
 SUPPORT_ROLES = frozenset({Role.SUPPORT, Role.ISSUER_ADMIN})
@@ -61,28 +62,75 @@ class SearchForm(django_forms.Form):
 
 
 class SearchView(SupportView):
+    """One search box, POSTed (an identity number never reaches a URL). A name's hits are a
+    list like every other (`roster`): paged, filtered, summed up; its pages are GET with the
+    name in the query string (`?namn=`), which may carry a name and nothing else."""
+
     template_name = "ekort/portal/support/search.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"form": SearchForm()})
+        if not any(name in request.GET for name in PersonFilterForm.base_fields):
+            return render(request, self.template_name, {"form": SearchForm()})
+        name = request.GET.get("namn", "")
+        if name.strip() and search.kind_of(name) is not search.QueryKind.NAME:
+            # Not searched and not repeated (the page's own links would carry its URL): to the
+            # bare search page, which says that identifiers are searched in the box, by POST.
+            messages.error(
+                request,
+                _(
+                    "Personnummer, HSA-id och kortnummer söks i sökrutan; de skickas aldrig "
+                    "i adressfältet."
+                ),
+            )
+            return HttpResponseRedirect(reverse("portal:support-find"))
+        return self.hits(request, name)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = SearchForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, {"form": form}, status=400)
         query = form.cleaned_data["query"]
+        kind = search.kind_of(query)
+        if kind is search.QueryKind.NAME:
+            return self.hits(request, query, data={"namn": query}, form=form)
         try:
             found = search.find_persons(query, now=clock.now())
         except InvalidInput as exc:
             form.add_error("query", problem_sentence(exc, names_allowed=True))
             return render(request, self.template_name, {"form": form}, status=400)
         # A fresh, empty form: an identity number typed in is not repeated in the page.
+        persons = Person.objects.filter(pk__in=[person.pk for person in found])
         context = {
             "form": SearchForm(),
             "searched": True,
-            "not_found": not_found_sentence(search.kind_of(query)),
-            "results": [(person, mask_identity_number(person.identity_number)) for person in found],
-            "capped": len(found) >= search.MAX_RESULTS,
+            "by_identifier": True,
+            "not_found": not_found_sentence(kind),
+            "roster": roster(request, persons, clock.now(), data={}, path=request.path),
+        }
+        return render(request, self.template_name, context)
+
+    def hits(
+        self,
+        request: HttpRequest,
+        name: str,
+        *,
+        data: dict[str, str] | None = None,
+        form: SearchForm | None = None,
+    ) -> HttpResponse:
+        persons = Person.objects.all()
+        if name.strip():
+            try:
+                persons = persons.filter(name_condition(search.require_name(name)))
+            except InvalidInput as exc:
+                form = form or SearchForm({"query": name})
+                form.is_valid()
+                form.add_error("query", problem_sentence(exc, names_allowed=True))
+                return render(request, self.template_name, {"form": form}, status=400)
+        context = {
+            "form": SearchForm(),
+            "searched": True,
+            "not_found": not_found_sentence(search.QueryKind.NAME),
+            "roster": roster(request, persons, clock.now(), data=data, path=request.path),
         }
         return render(request, self.template_name, context)
 

@@ -96,6 +96,7 @@ urlpatterns = [
         name="office-block",
     ),
     path("medarbetare/", portal.StaffView.as_view(), name="staff"),
+    path("medarbetare/<int:person_id>/", portal.StaffPersonView.as_view(), name="staff-person"),
     path("medarbetare/<int:person_id>/bestall/", portal.OrderCardView.as_view(), name="order"),
     path("medarbetare/bestall-fran-fil/", portal.OrderFileView.as_view(), name="order-file"),
     path(
