@@ -19,7 +19,7 @@ from django.core.management import call_command
 from openapi_spec_validator import validate
 
 from ekort.domain.access import Grant
-from ekort.domain.errors import InvalidInput, Refused
+from ekort.domain.errors import InvalidInput, NotFound, Refused
 from ekort.services import audit, clock, tokens
 from ekort.store.models import ApiToken, AuditEntry, Card
 from tests import factories
@@ -154,6 +154,35 @@ def test_only_an_issuer_admin_issues_tokens_for_others(world):
             actor=world.holder, user_id=world.issuer.pk, name="steal", now=t.NEW_PROCESS
         )
     assert refused.value.rule == "E10"
+
+
+def test_a_token_for_an_account_that_is_no_longer_active_is_refused_and_none_made(world):
+    world.holder.is_active = False
+    world.holder.save()
+    with pytest.raises(NotFound, match=f"no active account with id {world.holder.pk}"):
+        tokens.issue_token(
+            actor=world.issuer, user_id=world.holder.pk, name="for erik", now=t.NEW_PROCESS
+        )
+    assert not ApiToken.objects.exists()
+    assert not AuditEntry.objects.filter(action="issue_api_token").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        (None, "must be text"),
+        (42, "must be text"),
+        ("  \t ", "1-100 printable characters"),
+        ("x" * 101, "1-100 printable characters"),
+        ("crm\x07", "1-100 printable characters"),
+    ],
+)
+def test_a_token_needs_a_name_of_1_to_100_printable_characters(world, name, fragment):
+    with pytest.raises(InvalidInput, match=fragment):
+        tokens.issue_token(actor=world.support, name=name, now=t.NEW_PROCESS)
+    assert not ApiToken.objects.exists()
+    tokens.issue_token(actor=world.support, name="  crm \n kiosk  ", now=t.NEW_PROCESS)
+    assert ApiToken.objects.get().name == "crm kiosk"  # its white space made single spaces
 
 
 def test_the_command_prints_a_token_once_and_revokes(client, world, at):

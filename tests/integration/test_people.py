@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ekort.domain.errors import InvalidIdentifier, InvalidInput, Refused
+from ekort.domain.errors import InvalidIdentifier, InvalidInput, NotFound, Refused
 from ekort.services import audit
 from ekort.services.people import PersonDetails, register_person, set_manager
 from ekort.store.models import AuditEntry, Person
@@ -86,3 +86,14 @@ def test_set_manager_is_audited_and_refuses_self(world):
             actor=world.support, person_id=person.pk, manager_id=person.pk, now=t.NEW_PROCESS
         )
     assert AuditEntry.objects.filter(action="set_manager").count() == 1
+
+
+def test_set_manager_of_a_person_or_to_a_manager_that_does_not_exist_changes_nothing(world):
+    gone = Person.objects.order_by("-pk").first().pk + 1
+    employee = world.employee
+    with pytest.raises(NotFound, match=f"no person with id {gone}\\.$"):
+        set_manager(actor=world.support, person_id=gone, manager_id=None, now=t.NEW_PROCESS)
+    with pytest.raises(NotFound, match=f"no person with id {gone} to be the manager"):
+        set_manager(actor=world.support, person_id=employee.pk, manager_id=gone, now=t.NEW_PROCESS)
+    assert Person.objects.get(pk=employee.pk).manager_id == world.manager.pk
+    assert not AuditEntry.objects.filter(action="set_manager").exists()

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ekort.domain.card_numbers import parse_card_number
+from ekort.domain.card_numbers import SEQUENCE_DIGITS, format_card_number, parse_card_number
 from ekort.domain.errors import InvalidIdentifier, InvalidInput
 from ekort.domain.identifiers import (
     HsaId,
@@ -579,9 +579,26 @@ def test_an_hsa_id_refusal_names_its_problem(text, problem):
         ("97522100000000", IdentifierProblem.CARD_FORM),
         ("12345600000000011", IdentifierProblem.CARD_PREFIX),
         ("97522100000000012", IdentifierProblem.CARD_CHECK_DIGIT),
+        (97522100000000011, IdentifierProblem.CARD_FORM),  # a number, not its digits as text
     ],
 )
 def test_a_card_number_refusal_names_its_problem(text, problem):
     with pytest.raises(InvalidIdentifier) as refused:
         parse_card_number(text, "975221")
     assert refused.value.problem == problem
+
+
+@pytest.mark.parametrize("sequence", [1, 10**SEQUENCE_DIGITS - 1])
+def test_a_card_number_is_made_from_the_first_to_the_last_running_number(sequence):
+    number = format_card_number("975221", sequence)
+    assert len(number) == 6 + SEQUENCE_DIGITS + 1
+    assert parse_card_number(number, "975221") == number
+
+
+@pytest.mark.parametrize(
+    ("prefix", "sequence"),
+    [("975221", 0), ("975221", 10**SEQUENCE_DIGITS), ("97522A", 1), ("", 1)],
+)
+def test_no_card_number_is_made_from_a_bad_prefix_or_running_number(prefix, sequence):
+    with pytest.raises(InvalidInput, match="cannot make a card number"):
+        format_card_number(prefix, sequence)
