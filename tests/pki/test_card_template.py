@@ -175,6 +175,7 @@ def test_a_upn_domain_that_is_no_domain_is_refused():
                 upn_domain=bad,
             )
 
+
 @pytest.mark.parametrize(
     "holder",
     [
