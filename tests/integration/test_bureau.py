@@ -188,3 +188,44 @@ def test_a_cancelled_order_keeps_no_photo(counter):
     assert not CardPhoto.objects.exists()
     entry = AuditEntry.objects.filter(action="cancel", object_id=str(card.pk)).get()
     assert entry.after["photo_deleted"] is True
+
+
+def test_an_order_file_that_cannot_be_written_leaves_the_cards_produced_and_says_how_to_write_it(
+    counter, settings, tmp_path, caplog, django_capture_on_commit_callbacks
+):
+    w, _ = counter
+    card = photographed(w)
+    blocked = tmp_path / "bureau"
+    blocked.write_text("a file where the folder should be")
+    settings.EKORT_BUREAU_DIR = blocked
+    with django_capture_on_commit_callbacks(execute=True):
+        produced = cards.produce(actor=w.issuer, now=t.NEW_PROCESS, card_ids=[card.pk]).one()
+    batch = BureauBatch.objects.get()
+    assert Card.objects.get(pk=produced.pk).bureau_batch_id == batch.pk
+    assert not bureau.order_file_written(batch)
+    assert CardPhoto.objects.filter(card_id=card.pk).exists()
+    assert f"write it with `ekort bureau write --batch {batch.pk}`" in caplog.text
+
+    blocked.unlink()
+    path = bureau.write_order_file(batch.pk)
+    assert list(order_of(path)[1].values()) == [JPEG]
+
+
+def test_a_photo_that_cannot_be_unsealed_leaves_no_order_file_half_written(counter, settings):
+    w, _ = counter
+    card = photographed(w)
+    cards.produce(actor=w.issuer, now=t.NEW_PROCESS, card_ids=[card.pk]).one()
+    batch = BureauBatch.objects.get()
+    photo = CardPhoto.objects.get(card_id=card.pk)
+    sealed = bytearray(photo.ciphertext)
+    sealed[-1] ^= 1
+    CardPhoto.objects.filter(pk=photo.pk).update(ciphertext=bytes(sealed))
+    with pytest.raises(InvalidTag):
+        bureau.write_order_file(batch.pk)
+    assert list(Path(settings.EKORT_BUREAU_DIR).iterdir()) == []  # no order, no partial file
+
+
+def test_confirming_the_delivery_of_no_batch_is_refused(counter):
+    w, _ = counter
+    with pytest.raises(InvalidInput, match="Name at least one bureau batch"):
+        bureau.confirm_delivery(actor=w.issuer, batch_ids=[], now=t.NEW_PROCESS)
