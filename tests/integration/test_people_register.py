@@ -282,6 +282,24 @@ def test_employment_ends_after_its_last_day_in_stockholm(world, unit, now, block
         assert "E13" in card.block.note
 
 
+def test_a_leaver_without_live_cards_written_differently_but_alike_is_left_unchanged(world):
+    """The file writes Erik's postal code with its space, which the register does not keep:
+    his record changes nothing, and his employment having ended blocks no card, as he has none
+    left."""
+    erik = world.employee
+    Person.objects.filter(pk=erik.pk).update(employment_ends=LAST_DAY)
+    code = erik.postal_code
+    text = (
+        "identity_number,given_name,family_name,postal_code,employment_ends\n"
+        f"{erik.identity_number},Erik,Eriksson,{code[:3]} {code[3:]},{LAST_DAY}\n"
+    )
+    before = counts()
+    report = run(text, now=LATER)
+    assert (report.changed, report.unchanged, report.problems) == (False, 1, [])
+    assert report.ended == []
+    assert counts() == before
+
+
 def test_a_stored_end_date_that_passes_blocks_at_the_next_run(world, unit):
     """The end date came with an earlier run, before it passed; a later run of any source
     blocks the cards, though the person's record changes nothing."""
