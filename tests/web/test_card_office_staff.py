@@ -345,6 +345,9 @@ def test_public_pages_for_anonymous_visitors(db, client, settings):
         assert heading in statement
     assert "Region Exempel står bakom den här webbplatsen" in statement
     assert "https://www.digg.se/tdosanmalan" in statement
+    # When it was assessed, and what the tests check (tests/browser/test_every_page.py).
+    assert "Senaste bedömningen gjordes 2026-12-07." in statement
+    assert "axe-core" in statement and "390 pixlar" in statement and "3:1" in statement
 
 
 def test_the_admin_link_is_for_django_staff_only(w, client):

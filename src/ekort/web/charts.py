@@ -1,4 +1,6 @@
-"""Bar charts drawn on the server as inline SVG: no JavaScript, no library. The page shows the
+"""Bar charts drawn on the server: no JavaScript, no library. The labels and numbers are HTML
+text, so they keep the page's size on a phone (an SVG scaled down to the screen shrinks its
+text); each bar is a rectangle as long as its share of the largest value. The page shows the
 same numbers in a table beside each chart, for screen readers and for copying."""
 
 from __future__ import annotations
@@ -6,21 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 720
-LABEL_WIDTH = 300
-BAR_AREA = WIDTH - LABEL_WIDTH - 60  # room on the right for the number
-BAR_HEIGHT = 22
-GAP = 8
-
 
 @dataclass(frozen=True)
 class Bar:
     label: str
     value: int
-    y: int
-    width: float
-    text_y: int
-    value_x: float
+    percent: float  # of the largest value in the chart, 0 to 100
 
 
 @dataclass(frozen=True)
@@ -28,9 +21,6 @@ class BarChart:
     key: str  # a unique id for the title element on the page
     title: str
     bars: list[Bar]
-    width: int
-    height: int
-    label_width: int
 
     @property
     def total(self) -> int:
@@ -38,26 +28,12 @@ class BarChart:
 
     @property
     def summary(self) -> str:
-        """The chart in one line, for the SVG's <desc>."""
+        """The chart in one line."""
         return "; ".join(f"{bar.label}: {bar.value}" for bar in self.bars)
 
 
 def bar_chart(key: str, title: str, rows: Sequence[tuple[str, int]]) -> BarChart:
     """Horizontal bars scaled to the largest value; a zero draws no bar but keeps its row."""
     largest = max((value for _, value in rows), default=0) or 1
-    bars = []
-    for index, (label, value) in enumerate(rows):
-        y = GAP + index * (BAR_HEIGHT + GAP)
-        width = round(BAR_AREA * value / largest, 1)
-        bars.append(
-            Bar(
-                label=label,
-                value=value,
-                y=y,
-                width=width,
-                text_y=y + BAR_HEIGHT - 6,
-                value_x=LABEL_WIDTH + width + 6,
-            )
-        )
-    height = GAP + len(rows) * (BAR_HEIGHT + GAP)
-    return BarChart(key, title, bars, WIDTH, height, LABEL_WIDTH)
+    bars = [Bar(label, value, round(100 * value / largest, 1)) for label, value in rows]
+    return BarChart(key, title, bars)

@@ -36,6 +36,12 @@ class Segment:
         return self.period.days
 
     @property
+    def ends(self) -> tuple[str, str]:
+        """The first and the last day as `days` writes them, for a page that keeps each whole."""
+        first, last = self.period.days.split(" – ")
+        return first, last
+
+    @property
     def centre(self) -> float:
         return self.x + self.width / 2
 
@@ -58,6 +64,13 @@ class Timeline:
     @property
     def chosen(self) -> Segment:
         return next(s for s in self.segments if s.chosen)
+
+    @property
+    def marker_percent(self) -> float:
+        """Where the chosen date lies inside its period's segment, 0 to 100: the page draws the
+        segments in HTML, as wide as the screen allows, so the marker is placed in per cent."""
+        chosen = self.chosen
+        return round(min(max((self.marker_x - chosen.x) / chosen.width, 0.0), 1.0) * 100, 1)
 
 
 def _fraction(period: Period, day: date) -> float:
