@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ekort.domain import card_words
 from ekort.domain.errors import Refused
 from ekort.domain.lifecycle import (
     FINAL_STATES,
@@ -108,23 +109,30 @@ def test_every_state_action_pair(state: CardState, action: CardAction):
     assert error.rule == "E1"
     assert str(error).startswith("E1: ")
     assert error.sv.startswith("Åtgärden är inte tillåten")
-    assert f"'{state}'" in error.sv and f"'{action}'" in error.sv
+    # In words, both languages: no state or action by its code name (issue 15).
+    state_sv, state_en = card_words.STATES[state]
+    assert state_sv in error.sv and "_" not in error.sv + error.en and "'" not in error.sv
     # "Already" when the action leads to this very state elsewhere in the table: the usual
     # loser of a race (two administrators activating the same card) reads "already active".
     already = any(expected(source, action) is state for source in EXPECTED)
-    state_text = state.replace("_", " ")
     lead = (
-        f"The card is already {state_text}."
+        f"The card is already {state_en}."
         if already
-        else f"Cannot {action.replace('_', ' ')} a card that is {state_text}."
+        else f"Cannot {card_words.ACTIONS[action][1]} a card that is {state_en}."
     )
     assert error.en.startswith(lead + " Allowed in this state: ")
     listed = error.en.split("Allowed in this state: ", 1)[1].removesuffix(".")
     allowed = expected_allowed(state)
     if allowed:
-        assert set(listed.split(", ")) == {str(a) for a in allowed}
+        assert set(listed.split(", ")) == {card_words.ACTIONS[a][1] for a in allowed}
+        assert error.sv.endswith(
+            "Det som går nu: "
+            + ", ".join(card_words.ACTIONS[a][0] for a in allowed_actions(state))
+            + "."
+        )
     else:
         assert listed == "nothing (the state is final)"
+        assert error.sv.endswith("Inget mer går att göra med kortet.")
 
 
 @pytest.mark.parametrize(
@@ -133,14 +141,14 @@ def test_every_state_action_pair(state: CardState, action: CardAction):
         (
             S.ACTIVE,
             A.ACTIVATE,
-            "The card is already active. Allowed in this state: "
-            "order_pin_letter, unlock_pin, manage_certificates_on, block, replace, expire.",
+            "The card is already active. Allowed in this state: order a PIN/PUK letter, "
+            "unlock the PIN, change the certificates, block, replace, let expire.",
         ),
         (
             S.ORDERED,
             A.BLOCK,
             "Cannot block a card that is ordered. Allowed in this state: "
-            "photograph, produce, cancel.",
+            "photograph, produce, cancel the order.",
         ),
         (
             S.CANCELLED,

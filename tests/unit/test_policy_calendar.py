@@ -845,3 +845,10 @@ def test_a_missing_file_is_a_calendar_error(tmp_path: Path) -> None:
     missing = tmp_path / "missing.toml"
     with pytest.raises(CalendarError, match=r"missing\.toml: cannot read the calendar file"):
         PolicyCalendar.load(missing)
+
+
+def test_the_shipped_calendar_names_every_period_in_words():
+    """The portal calls a period by its title, never by its key in the file (issue 15)."""
+    for period in default_calendar().periods:
+        assert period.title_sv and period.title_en, period.name
+        assert period.name not in (period.title_sv, period.title_en)

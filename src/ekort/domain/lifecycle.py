@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import card_words as words
 from .errors import Decision, decides
 from .rulebook import rule
 from .vocabulary import CardType
@@ -184,23 +185,30 @@ def next_state(
     return _TABLE[(state, action)].target
 
 
+def _listed(actions: tuple[CardAction, ...], language: int) -> str:
+    return ", ".join(words.ACTIONS[a][language] for a in actions)
+
+
 def _not_allowed(state: CardState, action: CardAction) -> tuple[str, str]:
-    allowed = ", ".join(allowed_actions(state)) or "nothing (the state is final)"
+    allowed = allowed_actions(state)
     e1 = rule("E1")
+    state_sv, state_en = words.STATES[state]
+    action_sv, action_en = words.ACTIONS[action]
     # "Already" when the action would have led here: the usual loser of a race (two
     # administrators activating the same card) reads "The card is already active."
     already = any(t.action == action and t.target == state for t in TRANSITIONS)
-    state_text = state.replace("_", " ")
-    en = (
-        f"The card is already {state_text}."
-        if already
-        else f"Cannot {action.replace('_', ' ')} a card that is {state_text}."
-    )
-    return (
-        f"{e1.sv} Kortet är i tillståndet '{state}' och åtgärden '{action}' är inte "
-        f"tillåten. Tillåtet: {allowed}.",
-        f"{en} Allowed in this state: {allowed}.",
-    )
+    if already:
+        sv, en = f"Kortet är redan {state_sv}.", f"The card is already {state_en}."
+    else:
+        sv = f"Ett kort som är {state_sv} går inte att {action_sv}."
+        en = f"Cannot {action_en} a card that is {state_en}."
+    if allowed:
+        sv += f" Det som går nu: {_listed(allowed, 0)}."
+        en += f" Allowed in this state: {_listed(allowed, 1)}."
+    else:
+        sv += " Inget mer går att göra med kortet."
+        en += " Allowed in this state: nothing (the state is final)."
+    return f"{e1.sv} {sv}", en
 
 
 def _not_for_type(state: CardState, action: CardAction, card_type: CardType) -> tuple[str, str]:
@@ -215,9 +223,11 @@ def _not_for_type(state: CardState, action: CardAction, card_type: CardType) -> 
             f"{e1.sv} Reservkort har inget foto (E7).",
             f"{e1.en} A reserve card carries no photo (E7).",
         )
+    kind_sv, kind_en = words.CARD_TYPES[card_type]
     return (
-        f"{e1.sv} Åtgärden '{action}' gäller inte {card_type}kort i tillståndet '{state}'.",
-        f"{e1.en} A {card_type} card that is {state.replace('_', ' ')} cannot {action}.",
+        f"{e1.sv} Ett {kind_sv} som är {words.STATES[state][0]} går inte att "
+        f"{words.ACTIONS[action][0]}.",
+        f"{e1.en} A {kind_en} that is {words.STATES[state][1]} cannot {words.ACTIONS[action][1]}.",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from . import card_words as words
 from .errors import Decision, decides
 from .lifecycle import OCCUPYING_STATES
 from .rulebook import rule
@@ -33,10 +34,10 @@ def decide_free_slot(card_type: CardType, taken: bool) -> Decision:
     if taken:
         return Decision.refuse(
             "E8",
-            f"{e8.sv} Personen har redan ett {card_type.value}kort som är beställt eller giltigt; "
-            "beställ ett ersättningskort i stället.",
-            f"{e8.en} The person already has a {card_type.value} card ordered or in use; "
-            "order a replacement instead.",
+            f"{e8.sv} Personen har redan ett {words.CARD_TYPES[card_type][0]} som är beställt "
+            "eller giltigt; beställ ett ersättningskort i stället.",
+            f"{e8.en} The person already has a {words.CARD_TYPES[card_type][1]} ordered or in "
+            "use; order a replacement instead.",
         )
     return Decision.allow("E8", e8.sv, e8.en)
 

@@ -63,6 +63,10 @@ class Period:
     decisions: Mapping[tuple[PolicyAction, CardType], Decision]
     summary_sv: str
     summary_en: str
+    # What the pages call the period, in a few words ("Beställningsstopp"); optional in the
+    # file, where a period without one is named by its days instead. `name` is the file's key.
+    title_sv: str = ""
+    title_en: str = ""
 
     def covers(self, day: date) -> bool:
         return (self.first_day is None or self.first_day <= day) and (
@@ -358,6 +362,8 @@ _PERIOD_KEYS = frozenset(
         "last_day",
         "summary_sv",
         "summary_en",
+        "title_sv",
+        "title_en",
         "generation",
         "delivery_path",
         "sis_marked_photo_cards",
@@ -444,7 +450,12 @@ class _Loader:
         table = self.table(raw, where)
         name = self.text(table, "name", where)
         where = f"period {number} ({name!r})"
-        required = _PERIOD_KEYS - {"pickup_deadline", "activation_window_months"}
+        required = _PERIOD_KEYS - {
+            "pickup_deadline",
+            "activation_window_months",
+            "title_sv",
+            "title_en",
+        }
         self.keys(table, where, allowed=_PERIOD_KEYS, required=required)
         delivery_path = self.enum(DeliveryPath, table, "delivery_path", where)
         # Each delivery path has its own deadline: a fixed pick-up day for code envelopes (R3),
@@ -478,6 +489,8 @@ class _Loader:
             decisions=MappingProxyType(self.actions(table["actions"], where, library)),
             summary_sv=self.text(table, "summary_sv", where),
             summary_en=self.text(table, "summary_en", where),
+            title_sv=self.text(table, "title_sv", where) if "title_sv" in table else "",
+            title_en=self.text(table, "title_en", where) if "title_en" in table else "",
         )
 
     def actions(

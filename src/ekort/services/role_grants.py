@@ -51,7 +51,11 @@ def held_by(user: User) -> tuple[Entitlement, ...]:
 def accounts(*, actor: Any) -> list[AccountRoles]:
     """Every account and what it holds, by username (E10: a security officer)."""
     _require(actor, READ_AUDIT)
-    users = User.objects.prefetch_related("groups").order_by("username")
+    users = (
+        User.objects.prefetch_related("groups")
+        .select_related("account__person", "account__office")  # named on the page
+        .order_by("username")
+    )
     return [AccountRoles(user, held_by(user)) for user in users]
 
 

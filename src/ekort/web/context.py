@@ -48,6 +48,8 @@ def clock_context(request: HttpRequest) -> dict[str, object]:
         "ekort_now": clock.now(),
         "ekort_simulated": clock.is_simulated(),
         "ekort_nav": navigation(request),
+        # Staff read a refusal with its rule's ID beside the sentence; a holder, the sentence.
+        "ekort_staff": bool(roles_of(getattr(request, "user", None)) - {Role.HOLDER}),
         # Whose service this is and whom to call, in the header and footer of every page: the
         # region named in settings (EKORT_CA_REGION) and the support desk (R18).
         "ekort_region": settings.EKORT_CA["region"],

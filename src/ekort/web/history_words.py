@@ -8,17 +8,21 @@ listed here is not rendered, and what is rendered is escaped by the templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ekort.domain.id_documents import DocumentKind
 from ekort.domain.timekeeping import STOCKHOLM
 from ekort.store.models import AuditEntry
 
-from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
+from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES, staff_name
+from .templatetags.ekort_i18n import pick
 
 ACTIONS: dict[str, Any] = {
     "register_person": _("Personen registrerades"),
@@ -112,6 +116,17 @@ DELIVERY_PATHS: dict[str, Any] = {
 }
 
 
+# The scheduled jobs that act under their own rule, as the trail names them (`job:<name>`).
+JOBS: dict[str, Any] = {
+    "not_collected": _("Nattlig körning: kort som inte hämtades ut i tid (R3)"),
+    "not_activated": _("Nattlig körning: kort som inte aktiverades i tid (R8)"),
+    "expired": _("Nattlig körning: kort vars giltighetstid gick ut"),
+    "notices": _("Nattlig körning: e-postaviseringar"),
+}
+# The keys whose values name an account by its user name, as the trail does.
+ACCOUNT_KEYS = frozenset({"user", "resent_by"})
+
+
 def _words(table: Mapping[str, Any]) -> Callable[[Any], str]:
     return lambda value: str(table.get(str(value), value))
 
@@ -129,6 +144,14 @@ def _when(value: Any) -> str:
         return datetime.fromisoformat(text).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return text
+
+
+def _document(value: Any) -> str:
+    try:
+        kind = DocumentKind(str(value))
+    except ValueError:
+        return str(value)
+    return pick(kind.label_sv, kind.label_en)
 
 
 def _roles(value: Any) -> str:
@@ -160,7 +183,7 @@ KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "closed_at": (_("Avslutat"), _when),
     "reason": (_("Skäl"), _words(BLOCK_REASONS)),
     "requested_by": (_("Begärt av"), _plain),
-    "document_kind": (_("Id-handling"), _plain),
+    "document_kind": (_("Id-handling"), _document),
     "certificates_released": (_("Certifikat som började gälla"), _plain),
     "pin_set": (_("Säkerhetskod satt"), _yes_no),
     "letters": (_("Brev"), _plain),
@@ -211,37 +234,83 @@ class HistoryRow:
     what: str
     about: str
     facts: list[Fact]
+    who: str  # the member of staff by name, or the job
+    account: str  # the actor's user name when an account acted, else ""
 
     @property
     def at(self) -> datetime:
         return self.entry.at
 
 
-def _value(key: str, facts: Mapping[str, Any]) -> str:
+def _value(key: str, facts: Mapping[str, Any], names: Mapping[str, str]) -> str:
     if key not in facts or facts[key] is None:
         return ""
+    if key in ACCOUNT_KEYS:
+        return names.get(str(facts[key]), str(facts[key]))
     return KNOWN_KEYS[key][1](facts[key])
 
 
-def facts_of(entry: AuditEntry) -> list[Fact]:
+def _sides(entry: AuditEntry) -> tuple[dict[str, Any], dict[str, Any]]:
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
+    return before, after
+
+
+def facts_of(entry: AuditEntry, names: Mapping[str, str] | None = None) -> list[Fact]:
+    before, after = _sides(entry)
+    names = names or {}
     rows = []
     for key, (label, _words_of) in KNOWN_KEYS.items():
         if key in before or key in after:
-            old, new = _value(key, before), _value(key, after)
+            old, new = _value(key, before, names), _value(key, after, names)
             if old or new:
                 rows.append(Fact(str(label), old if old != new else "", new))
     return rows
 
 
+def _not_an_account(actor: str) -> str:
+    kind, _colon, name = actor.partition(":")
+    if kind == "job":
+        known = JOBS.get(name)
+        if known is not None:
+            return str(known)
+        # The people register's runs are named after their source (`ekort people`):
+        # people-import:FILE, people-sync:DIRECTORY.
+        source = (
+            name.split(":", 1)[1] if name.startswith(("people-import:", "people-sync:")) else name
+        )
+        return gettext("Inläsning från personregistret (%(source)s)") % {"source": source}
+    if kind == "console":
+        return gettext("Kommandot ekort på servern (%(login)s)") % {"login": name}
+    return actor  # an account since removed: its user name is all the trail knows
+
+
+def staff_names(user_names: Iterable[str]) -> dict[str, str]:
+    """The accounts the trail names (by user name), as the pages name their staff
+    (`labels.staff_name`): one query for a whole page of entries."""
+    wanted = {name for name in user_names if name}
+    users = (
+        get_user_model()
+        .objects.filter(username__in=wanted)
+        .select_related("account__person", "account__office")
+    )
+    return {str(user.get_username()): staff_name(user) for user in users}
+
+
 def history_rows(entries: list[AuditEntry]) -> list[HistoryRow]:
+    mentioned = {entry.actor for entry in entries}
+    for entry in entries:
+        for side in _sides(entry):
+            mentioned |= {str(side[key]) for key in ACCOUNT_KEYS if side.get(key)}
+    names = staff_names(mentioned)
     return [
         HistoryRow(
             entry=entry,
             what=str(ACTIONS.get(entry.action, entry.action)),
             about=f"{OBJECTS.get(entry.object_type, entry.object_type)} {entry.object_id}",
-            facts=facts_of(entry),
+            facts=facts_of(entry, names),
+            who=names.get(entry.actor) or _not_an_account(entry.actor),
+            account=entry.actor if entry.actor in names else "",
         )
         for entry in entries
     ]

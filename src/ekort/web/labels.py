@@ -1,13 +1,17 @@
-"""Swedish words for what the portal shows: card states, card types, block reasons.
+"""Swedish words for what the portal shows: card states, card types, block reasons, the
+calendar's actions, and how a member of staff is named.
 
 Marked for translation and evaluated when a page renders, in the page's language."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.lifecycle import CardState
+from ekort.domain.policy_calendar import BLOCK, PolicyAction
 from ekort.domain.renewal import BLOCKS_AT_ONCE
 from ekort.domain.vocabulary import BlockReason, CardType, ReplacementReason
 
@@ -26,6 +30,16 @@ CARD_STATES: dict[str, Promise] = {
 CARD_TYPES: dict[str, Promise] = {
     CardType.PHOTO: _("Fotokort"),
     CardType.RESERVE: _("Reservkort"),
+}
+
+# The steps the policy calendar decides (and blocking, which no period refuses, R4).
+POLICY_ACTIONS: dict[str, Promise] = {
+    PolicyAction.ORDER: _("Beställa"),
+    PolicyAction.PHOTOGRAPH: _("Fotografera"),
+    PolicyAction.ISSUE: _("Tillverka och skicka"),
+    PolicyAction.HAND_OUT: _("Lämna ut"),
+    PolicyAction.ACTIVATE: _("Aktivera"),
+    BLOCK: _("Spärra"),
 }
 
 BLOCK_REASONS: dict[str, Promise] = {
@@ -79,3 +93,18 @@ OFFICE_BLOCK_REASONS = (
     BlockReason.NAME_CHANGED,
     BlockReason.OTHER,
 )
+
+
+def staff_name(user: Any) -> str:
+    """How every page names a member of staff who acted or approved: the full name (the
+    person's in the register, else the account's own), then the card office where the account
+    has one. The user name only when no name is set at all: it is an account's key, not a
+    name, and only the security officer's pages show it as such."""
+    if user is None:
+        return ""
+    account = getattr(user, "account", None)  # RelatedObjectDoesNotExist is an AttributeError
+    person = account.person if account is not None else None
+    name = person.full_name if person is not None else user.get_full_name()
+    name = name or user.get_username()
+    office = account.office if account is not None else None
+    return f"{name} ({office.name})" if office is not None else name

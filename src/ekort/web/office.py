@@ -44,10 +44,12 @@ from ekort.services.policy import current_calendar
 from ekort.store.models import Card, FourEyesApproval, Person
 
 from . import forms, reading
+from .labels import staff_name
 from .page_access import RoleRequiredMixin
 from .reading import Problem
 from .roster import CardFilterForm, Roster, roster
 from .search_words import not_found_sentence, problem_sentence
+from .templatetags.ekort_i18n import pick
 
 FACE_LABELS: dict[FaceField, Promise] = {
     FaceField.HOLDER_NAME: gettext_lazy("Namn"),
@@ -87,7 +89,13 @@ def _pending_approvals() -> list[FourEyesApproval]:
         waiting |= Q(purpose=purpose.value, card__state=card_state.value)
     return list(
         FourEyesApproval.objects.filter(waiting, outcome="")
-        .select_related("card", "card__person", "registered_by", "identity_check")
+        .select_related(
+            "card",
+            "card__person",
+            "registered_by__account__person",
+            "registered_by__account__office",
+            "identity_check",
+        )
         .order_by("registered_at", "pk")
     )
 
@@ -311,12 +319,12 @@ class PendingApproval:
 
     @property
     def registered_by(self) -> str:
-        user = self.approval.registered_by
-        return str(user.get_full_name() or user.get_username())
+        return staff_name(self.approval.registered_by)
 
     @property
     def document_kind(self) -> str:
-        return DocumentKind(self.approval.identity_check.document_kind).label_sv
+        kind = DocumentKind(self.approval.identity_check.document_kind)
+        return pick(kind.label_sv, kind.label_en)
 
 
 class CardActionView(OfficeView):

@@ -26,7 +26,7 @@ from ekort.services.cards.order_import import import_orders
 from ekort.store.models import Card, Person
 
 from . import forms, reading
-from .labels import REPLACED_AT_ACTIVATION, REPLACED_AT_ONCE, REPLACEMENT_REASONS
+from .labels import REPLACED_AT_ACTIVATION, REPLACED_AT_ONCE, REPLACEMENT_REASONS, staff_name
 from .page_access import (
     RoleRequiredMixin,
     managed_card,
@@ -43,8 +43,7 @@ SUPPORT_PHONE = "(026-1) 53 000"
 
 
 def _requester(request: HttpRequest) -> str:
-    user: Any = request.user
-    return str(user.get_full_name() or user.get_username())
+    return staff_name(request.user)
 
 
 def _input_problem(form: str, target: int, exc: DomainError) -> Problem:

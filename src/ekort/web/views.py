@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from ekort.domain.errors import InvalidInput
 from ekort.domain.rules_report import rules_json
@@ -10,6 +11,7 @@ from ekort.services import clock
 from ekort.services.offices import offices_by_town
 from ekort.services.policy import current_calendar
 
+from .labels import CARD_TYPES, POLICY_ACTIONS
 from .timeline import timeline
 
 
@@ -35,12 +37,25 @@ def rules(request: HttpRequest) -> HttpResponse:
     if text:
         try:
             at = parse_instant(text)
-        except InvalidInput as exc:
-            error = str(exc)
+        except InvalidInput:
+            error = gettext(
+                "Det är inget datum som går att läsa. Skriv datumet som 2024-01-24, eller med "
+                "klockslag som 2024-01-24 10:00."
+            )
     calendar = current_calendar()
     report = rules_json(calendar, at)
+    rows = [
+        {
+            **row,
+            "action_words": POLICY_ACTIONS[row["action"]],
+            "card_type_words": CARD_TYPES[row["card_type"]],
+        }
+        for row in report["rules"]
+    ]
     context = {
         "report": report,
+        "period": calendar.period_at(at),
+        "rows": rows,
         "at": at,
         "error": error,
         "at_text": text,
