@@ -116,7 +116,8 @@ def test_person_page_shows_cards_protected_identity_and_real_history(w, client):
     ):
         assert what in history
     assert history.index("Kortet aktiverades") < history.index("Kortet beställdes")  # newest first
-    assert "idadmin" in history and "chef" in history  # who
+    # Who: by name (Maria Chef ordered); an account with no name set, by its user name.
+    assert "idadmin" in history and "Maria Chef" in history and ">chef<" not in history
     assert "Skickat, inte aktiverat → Aktivt" in history  # before → after, in words
 
 
@@ -296,7 +297,7 @@ def test_rules_page_marks_the_chosen_date_on_the_timeline(client, db):
     # which read the list under it; the marker 3/4 into the stop's two days (the 24th's middle).
     assert '<div class="track" aria-hidden="true">' in timeline
     assert 'x1="75.0%"' in timeline
-    assert "Valt datum 2024-01-24 ligger i perioden stop." in timeline
+    assert "Valt datum 2024-01-24 ligger i perioden Beställningsstopp." in timeline
     current = re.search(r'<li aria-current="date">(.*?)</li>', timeline, re.S)
     assert current is not None and "stop" in current.group(1) and "2024-01-23" in current.group(1)
     assert "?at=2024-01-26" in links_of(page)  # each period links to its first day
