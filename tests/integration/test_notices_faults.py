@@ -267,3 +267,23 @@ def test_more_notices_than_one_statement_writes_are_all_recorded_once(people, mo
     assert notices.record_due(FOURTEEN_DAYS_LEFT) == 8
     assert Notice.objects.count() == 8
     assert notices.record_due(FOURTEEN_DAYS_LEFT) == 0
+
+
+def test_a_notice_of_a_kind_no_longer_known_is_noted_and_does_not_hold_up_the_others(people, smtp):
+    """A pending row that this version cannot read (its kind was written by a later one, say)
+    is noted as failed and stays pending; every other notice is sent as usual."""
+    waiting(people)
+    assert notices.record_due(FOURTEEN_DAYS_LEFT) == 2
+    odd = Notice.objects.get(role="holder")
+    Notice.objects.filter(pk=odd.pk).update(kind="card_melted")
+    run = notices.deliver(FOURTEEN_DAYS_LEFT)
+    assert (run.sent, run.failed) == (1, 1)
+    odd.refresh_from_db()
+    assert (odd.status, odd.attempts) == ("pending", 1)
+    assert odd.failure == "ValueError: 'card_melted' is not a valid NoticeKind"
+    assert [m["To"] for m in smtp.inbox.messages] == [MANAGER]
+    # The next night the same: noted again, never sent, never in the way.
+    run = notices.deliver(NEXT_NIGHT)
+    assert (run.sent, run.failed) == (0, 1)
+    odd.refresh_from_db()
+    assert (odd.status, odd.attempts) == ("pending", 2)
