@@ -26,12 +26,12 @@ from ekort.domain.lifecycle import LIVE_STATES, CardAction, CardState, can
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.timekeeping import local_date
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
-from ekort.services import cards, clock, history, overview, print_queue, search
+from ekort.services import cards, clock, history, overview, print_queue, search, transition
 from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.store.models import Card, Letter, Person
 from ekort.store.rosters import name_condition
 
-from . import charts, forms, reading
+from . import charts, forms, reading, week_chart
 from .history_words import GENERATIONS, LETTER_KINDS, history_rows
 from .labels import CARD_STATES, CARD_TYPES
 from .page_access import RoleRequiredMixin
@@ -337,7 +337,9 @@ def _rows(counts: dict[str, int], words: dict[str, Any]) -> list[tuple[str, int]
 
 class OverviewView(SupportView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        figures = overview.overview(clock.now())
+        now = clock.now()
+        figures = overview.overview(now)
+        weeks = transition.progress(now)
         generations = {k: v for k, v in GENERATIONS.items() if k}
         context = {
             "o": figures,
@@ -364,6 +366,8 @@ class OverviewView(SupportView):
                     _rows(figures.print_queue, LETTER_KINDS),
                 ),
             ],
+            "week_chart": week_chart.week_chart(weeks),
+            "weeks": [{"figures": w, "label": week_chart.week_label(w)} for w in weeks],
             "soon_days": overview.SOON_DAYS,
             "later_days": overview.LATER_DAYS,
         }
