@@ -44,7 +44,9 @@ def test_the_weeks_since_the_new_cards_in_a_chart_and_a_table(w, client):
         assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
         # No text in the SVG, which stretches to the page: every word is HTML at its size.
         assert "<text" not in svg and 'width="100%"' in svg and 'viewBox="0 0 3 60"' in svg
-    assert 'x="1.15" y="0.0" width="0.7"' in svgs[0]  # a decimal point in Swedish too
+    # Week 5's column, a decimal point in Swedish too; three weeks draw columns as thick as
+    # half a year's would (0.7 of a week times 3/26), not a third of the page each.
+    assert 'x="1.46" y="0.0" width="0.081"' in svgs[0]
     assert "Från v. 4 2024 till v. 6 2024: 1 kort aktiverade och 1 spärrade" in section
     assert "1 kort kvar att aktivera nu." in section
     assert "Kvar att aktivera: högst 1 på en vecka; v. 6 2024: 1." in svgs[2]
@@ -68,11 +70,13 @@ def test_the_weeks_since_the_new_cards_in_a_chart_and_a_table(w, client):
 
 
 def test_a_long_transition_fits_the_page_with_its_weeks_named_under_it(w, client, settings):
+    journeys.activated(w, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 6, 9))
     simulate(settings, "2026-12-07T10:00+01:00")
     client.force_login(w.issuer)
     section = _weeks_section(client)
     assert section.count('<tr id="vecka-') == 151  # 2024 week 4 to 2026 week 50
     assert section.count('viewBox="0 0 151 60"') == 3
+    assert '<rect x="2.15" y="0.0" width="0.7"' in section  # week 6 of 2024, a full column
     axis = re.search(r'<div class="week-axis"[^>]*>(.*?)</div>', section)
     assert axis is not None
     assert re.findall(r"<span>(.*?)</span>", axis.group(1)) == [

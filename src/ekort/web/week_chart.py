@@ -19,6 +19,9 @@ from ekort.domain.transition_weeks import WeekFigures
 
 HEIGHT = 60  # px: a row's tallest column
 BAR = 0.7  # of a week's width; the rest is the gap between columns
+# Fewer weeks than this (a transition's first months) draw narrower columns in their wider
+# weeks, as thick as this many weeks would draw them, instead of a few blocks across the page.
+FEW_WEEKS = 26
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def _row(
     colour: str,
     weeks: Sequence[WeekFigures],
     value: Callable[[WeekFigures], int],
+    bar: float,
 ) -> Row:
     largest = max((value(week) for week in weeks), default=0)
     columns = []
@@ -68,7 +72,7 @@ def _row(
         n = value(week)
         if n:
             height = round(HEIGHT * n / largest, 2)
-            x = round(i + (1 - BAR) / 2, 2)
+            x = round(i + (1 - bar) / 2, 3)
             columns.append(Column(x, round(HEIGHT - height, 2), height, f"{week_label(week)}: {n}"))
     scale = _("högst %(n)d på en vecka") % {"n": largest}
     summary = _("%(what)s: %(scale)s; %(last)s: %(n)d.") % {
@@ -84,16 +88,18 @@ def week_chart(weeks: Sequence[WeekFigures]) -> WeekChart | None:
     """The chart of `weeks`, oldest first; None without a week."""
     if not weeks:
         return None
+    bar = round(BAR * min(1, len(weeks) / FEW_WEEKS), 3)
     rows = [
-        _row("aktiverade", _("Aktiverade kort"), "#00578a", weeks, lambda w: w.activated),
+        _row("aktiverade", _("Aktiverade kort"), "#00578a", weeks, lambda w: w.activated, bar),
         _row(
             "sparrade",
             _("Spärrade vid tidsgräns"),
             "#a40000",
             weeks,
             lambda w: w.blocked_by_deadline,
+            bar,
         ),
-        _row("kvar", _("Kvar att aktivera"), "#4d4d4d", weeks, lambda w: w.still_to_activate),
+        _row("kvar", _("Kvar att aktivera"), "#4d4d4d", weeks, lambda w: w.still_to_activate, bar),
     ]
     first, last = week_label(weeks[0]), week_label(weeks[-1])
     middle = [week_label(weeks[len(weeks) // 2])] if len(weeks) >= 3 else []
@@ -103,7 +109,7 @@ def week_chart(weeks: Sequence[WeekFigures]) -> WeekChart | None:
         summary=_summary(weeks),
         weeks=len(weeks),
         height=HEIGHT,
-        bar=BAR,
+        bar=bar,
         rows=rows,
         labels=[first, *middle, last] if len(weeks) > 1 else [first],
     )
