@@ -105,7 +105,7 @@ def test_two_id_admins_activate_the_same_card_at_once(world):
     assert isinstance(error, Refused), repr(error)
     assert error.rule == "E1"
     assert "The card is already active" in error.en
-    assert "tillståndet 'active'" in error.sv
+    assert "Kortet är redan aktivt." in error.sv
     assert winner.state == "active"
 
     # The PIN was set once, and the loser waited for the winner's lock instead of racing it.
