@@ -19,7 +19,7 @@ from ekort.domain.orders import SlotCard, decide_free_slot, slot_taken
 from ekort.domain.people_register import card_face_outdated
 from ekort.domain.pins import CodeRequest, decide_codes
 from ekort.domain.policy_calendar import PolicyAction
-from ekort.domain.rulebook import rule
+from ekort.domain.rulebook import Rule, rule
 from ekort.domain.vocabulary import CardType, Generation
 from ekort.services.cards.locked_pin import pin_letter_waiting
 from ekort.services.offices import OfficeStatus, offices_by_town
@@ -29,7 +29,6 @@ from ekort.store.models import Card, Person
 from .certificates import CertificateRow, certificate_rows
 from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES
 from .page_access import may_see_address
-from .templatetags.ekort_i18n import in_language
 
 
 @dataclass(frozen=True)
@@ -140,13 +139,11 @@ class CardRow:
         )
 
     @property
-    def pin_route(self) -> str:
+    def pin_route(self) -> Rule | None:
         """How this card's PIN is unlocked (R14-R16), in the words of the source text: the rule
-        that allows or refuses an unlock at a card office."""
+        that allows or refuses an unlock at a card office (its sentence is shown)."""
         decision = self.codes(CodeRequest.UNLOCK_AT_OFFICE)
-        if decision is None:
-            return ""
-        return f"{decision.rule}: {in_language(rule(decision.rule))}"
+        return None if decision is None else rule(decision.rule)
 
     @property
     def certificates(self) -> list[CertificateRow]:
