@@ -173,8 +173,7 @@ def decide_codes(
     if card_type is CardType.RESERVE:
         return Decision.refuse(
             "R16",
-            "Ett nytt kodbrev kan inte beställas till ett reservkort. "
-            + _RESERVE_LOST_LETTER_SV,
+            "Ett nytt kodbrev kan inte beställas till ett reservkort. " + _RESERVE_LOST_LETTER_SV,
             "No new code letter can be ordered for a reserve card; if the letter is lost the "
             "manager must order a new card.",
         )
