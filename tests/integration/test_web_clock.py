@@ -45,9 +45,9 @@ def test_every_page_shows_the_simulated_time_banner(simulated, client):
 
 def test_rules_page_at_a_chosen_date(client):
     page = client.get("/rules/", {"at": "2024-01-24"}).content.decode()
-    assert "stop" in page and "R4" in page
+    assert "Beställningsstopp" in page and "R4" in page
     bad = client.get("/rules/", {"at": "den tjugofjärde"}).content.decode()
-    assert "is not a date or instant" in bad
+    assert "Det är inget datum som går att läsa" in bad
 
 
 def test_production_settings_refuse_simulated_time():
