@@ -7,7 +7,9 @@
 - axe-core (the copy bundled in axe-playwright-python, nothing fetched) finds no serious or
   critical violation of WCAG 2.1 A and AA;
 - the focus ring of every link, button and field reaches 3:1 against the background it is drawn
-  on (WCAG 1.4.11).
+  on (WCAG 1.4.11);
+- every field and button of every form on the page is reached with the Tab key alone, from the
+  top of the page (a group of radio buttons as one stop, as the keyboard moves through it).
 
 The pages are the ones tests/web/test_every_page.py walks (tests/web/page_walk.py): every URL of
 the resolver, with its ids filled in from the same world, that its table says the role may see.
@@ -140,6 +142,54 @@ FOCUS_RINGS = """(minimum) => {
 }"""
 
 
+# Marks each shown control of a form with the stop the Tab key should reach (a radio group is
+# one stop: Tab lands on it once, the arrow keys move within it); returns how many Tab presses
+# can reach them all (every focusable element, plus a few), with focus back at the top.
+KEYBOARD_STOPS = """() => {
+    const controls = document.querySelectorAll(
+        'form input:not([type=hidden]), form select, form textarea, form button');
+    let stops = 0;
+    for (const el of controls) {
+        if (el.disabled || el.getClientRects().length === 0) continue;
+        const form = [...document.forms].indexOf(el.form);
+        el.dataset.keyboardStop = el.type === 'radio' ? `radio ${form} ${el.name}` : String(stops);
+        stops += 1;
+    }
+    document.activeElement.blur();
+    window.scrollTo(0, 0);
+    const all = document.querySelectorAll(
+        'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]');
+    return [stops, all.length + 3];
+}"""
+# The stops not yet reached, each as its element's name or text.
+KEYBOARD_MISSED = """(reached) => {
+    const missed = new Map();
+    for (const el of document.querySelectorAll('[data-keyboard-stop]')) {
+        const stop = el.dataset.keyboardStop;
+        if (!reached.includes(stop)) {
+            missed.set(stop, `${el.tagName.toLowerCase()} "${(el.name || el.textContent || '')
+                .trim().slice(0, 25)}"`);
+        }
+    }
+    return [...missed.values()];
+}"""
+
+
+def keyboard_misses(page: Page) -> list[str]:
+    """The form controls on the page that pressing Tab from the top never focuses."""
+    stops, presses = page.evaluate(KEYBOARD_STOPS)
+    if not stops:
+        return []
+    reached: list[str] = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        stop = page.evaluate("document.activeElement.dataset.keyboardStop || ''")
+        if stop:
+            reached.append(stop)
+    missed: list[str] = page.evaluate(KEYBOARD_MISSED, reached)
+    return missed
+
+
 def pages_of(objects: Any, role: str) -> Iterator[tuple[str, str, bool]]:
     """(name, url, main) for each GET page the role may see, from the table of
     test_every_page.py; `main` when the page takes no ids."""
@@ -180,6 +230,8 @@ def check(page: Page, role: str, name: str) -> list[str]:
     page.keyboard.press("Shift")  # a key press: focus from now on is shown as for the keyboard
     if weak := page.evaluate(FOCUS_RINGS, FOCUS_CONTRAST):
         found.append(f"focus ring under {FOCUS_CONTRAST}:1: {weak[:5]}")
+    if missed := keyboard_misses(page):
+        found.append(f"form controls the Tab key never reaches: {missed[:5]}")
     return found
 
 
