@@ -54,7 +54,7 @@ def test_issuer_admin_overview(journey: Journey, w, eriks_cards: EriksCards, pki
     # (select-all.js, a file of this origin: the CSP allows no inline script).
     page.get_by_label("Brevtyp").select_option(label="Följebrev")
     page.get_by_role("button", name="Visa breven").click()
-    expect(page).to_have_url(re.compile(r"\?typ=cover_letter&kontor=$"))
+    expect(page).to_have_url(re.compile(r"\?namn=&typ=cover_letter&kontor=$"))
     select_all = page.get_by_role("button", name="Välj alla på sidan").first
     select_all.click()
     expect(row.get_by_role("checkbox")).to_be_checked()

@@ -226,6 +226,18 @@ def test_the_queue_filters_by_letter_type_and_office(w, letters, office, client)
     assert len(waiting_ids(odd)) == len(waiting_ids(everything))
 
 
+def test_the_queue_finds_a_recipients_letters_by_name(w, letters, client):
+    """Karin calls about her PIN/PUK letter: her name finds it, with the other filters."""
+    client.force_login(w.issuer)
+    karins = text_of(client.get(QUEUE, {"namn": "karin koll"}))
+    assert waiting_ids(karins) == [letters["pin"].pk]
+    assert waiting_ids(text_of(client.get(QUEUE, {"namn": "Kollega", "typ": "cover_letter"}))) == []
+    nobody = text_of(client.get(QUEUE, {"namn": "Zyxwv"}))
+    assert waiting_ids(nobody) == [] and "Inga brev som passar urvalet" in nobody
+    # The name is kept on the next page's link and in the form.
+    assert 'name="namn"' in karins and 'value="karin koll"' in karins
+
+
 def test_select_all_and_a_button_at_the_top_and_the_bottom(w, letters, client):
     client.force_login(w.issuer)
     page = text_of(client.get(QUEUE, {"typ": "cover_letter"}))

@@ -32,6 +32,7 @@ from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
 from ekort.letters import LetterData, render_letter
 from ekort.store.locks import lock_card
 from ekort.store.models import Letter, LetterApproval
+from ekort.store.rosters import name_condition
 
 from . import audit
 from .ca.secrets import unseal
@@ -43,16 +44,20 @@ from .roles import actor_label, require_role
 
 
 def waiting_letters(
-    *, kind: LetterKind | None = None, office_id: int | None = None
+    *, kind: LetterKind | None = None, office_id: int | None = None, name: str = ""
 ) -> QuerySet[Letter]:
     """Letters not printed yet (nor withdrawn with a block), oldest first, with the approval
     each may wait for (E14). `kind`: of that kind only. `office_id`: the card's office only,
-    where it was activated or, not activated yet, photographed (`of_office`)."""
+    where it was activated or, not activated yet, photographed (`of_office`). `name`: to a
+    person whose given or family name starts with each of its words, as the staff lists find
+    a name (`rosters.name_condition`)."""
     letters = Letter.objects.filter(printed_at__isnull=True, withdrawn_at__isnull=True)
     if kind is not None:
         letters = letters.filter(kind=kind.value)
     if office_id is not None:
         letters = letters.filter(of_office(office_id))
+    if name.strip():
+        letters = letters.filter(name_condition(name, prefix="person__"))
     return letters.select_related("card", "approval", "person").order_by("queued_at", "pk")
 
 

@@ -106,9 +106,10 @@ class LetterRow:
 
 
 class QueueFilterForm(FilterForm):
-    """Which letters the queue shows: of one kind, of one card office's cards (GET, in the
-    URL: no personal data in it)."""
+    """Which letters the queue shows: to a person of that name, of one kind, of one card
+    office's cards (GET, in the URL: a name at most, never an identity number)."""
 
+    namn = django_forms.CharField(label=gettext_lazy("Mottagarens namn"), max_length=100)
     typ = django_forms.ChoiceField(label=gettext_lazy("Brevtyp"), required=False)
     kontor = django_forms.TypedChoiceField(
         label=gettext_lazy("Kortkontor"), required=False, coerce=int, empty_value=None
@@ -116,6 +117,7 @@ class QueueFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["namn"].widget.attrs.update({"type": "search", "autocomplete": "off"})
         kinds = self.fields["typ"]
         offices = self.fields["kontor"]
         assert isinstance(kinds, django_forms.ChoiceField)
@@ -135,6 +137,10 @@ class QueueFilterForm(FilterForm):
     @property
     def office_id(self) -> int | None:
         return self.cleaned_data.get("kontor") if self.is_valid() else None
+
+    @property
+    def name(self) -> str:
+        return str(self.cleaned_data.get("namn") or "") if self.is_valid() else ""
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
@@ -161,7 +167,9 @@ def render_queue(
 ) -> HttpResponse:
     now = clock.now()
     filter_form = bound(QueueFilterForm, request.GET)
-    queue = print_queue.waiting_letters(kind=filter_form.kind, office_id=filter_form.office_id)
+    queue = print_queue.waiting_letters(
+        kind=filter_form.kind, office_id=filter_form.office_id, name=filter_form.name
+    )
     page: Listing[Letter] = listing(
         request, queue, filter_form, per_page=PER_PAGE, path=reverse("portal:issuer-queue")
     )
