@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import User
 
-from ekort.store.models import AuditEntry, Block, Card, CardOrder, Person
+from ekort.store.models import AuditEntry, Block, Card, CardOrder, Certificate, Person
 
 _numbers = itertools.count(1)
 
@@ -77,3 +77,22 @@ def audit_entries(card: Card, action: str) -> list[AuditEntry]:
 
 def block_reason(card: Card) -> str | None:
     return Block.objects.filter(card=card).values_list("reason", flat=True).first()
+
+
+def signature_certificate(
+    card: Card, issuer: object, *, issued: datetime, ends: datetime
+) -> Certificate:
+    """A valid signature certificate on the card, as a row only (its DER a placeholder): what
+    the notices read of a certificate, its end date."""
+    return Certificate.objects.create(
+        card=card,
+        issuer=issuer,
+        profile="signature",
+        serial="5eed",
+        subject="CN=Erik Eriksson",
+        not_before=issued,
+        not_after=ends,
+        der=b"\x30\x00",
+        status="valid",
+        status_changed_at=issued,
+    )

@@ -15,7 +15,7 @@ from ekort.domain.lifecycle import CardState
 from ekort.domain.notices import CardFacts, notices_due
 from ekort.domain.timekeeping import local_date
 from ekort.services import audit, cards, history, notices
-from ekort.store.models import AuditEntry, Card, Certificate, Notice, Person
+from ekort.store.models import AuditEntry, Card, Notice, Person
 from ekort.web.history_words import history_rows
 from tests import factories
 from tests import instants as t
@@ -212,17 +212,8 @@ def test_card_expiry_at_90_and_30_days_and_a_certificate_ending_before_its_card(
         valid_until=last_day,
     )
     ends = t.sthlm(2025, 12, 31, 12)
-    certificate = Certificate.objects.create(
-        card=card,
-        issuer=pki.issuing["3"],
-        profile="signature",
-        serial="5eed",
-        subject="CN=Erik Eriksson",
-        not_before=t.NEW_PROCESS,
-        not_after=ends,
-        der=b"\x30\x00",
-        status="valid",
-        status_changed_at=t.NEW_PROCESS,
+    certificate = bulk.signature_certificate(
+        card, pki.issuing["3"], issued=t.NEW_PROCESS, ends=ends
     )
     assert certificate.pk
     assert notices.record_due(t.sthlm(2025, 10, 1, 23)) == 0  # 91 days before the certificate
@@ -252,17 +243,8 @@ def test_the_certificate_notice_names_the_certificate(people, pki, smtp):
     [card] = bulk.cards(
         people.employee, people.orderer, 1, state="active", ordered_at=t.NEW_PROCESS
     )
-    Certificate.objects.create(
-        card=card,
-        issuer=pki.issuing["3"],
-        profile="signature",
-        serial="5eed",
-        subject="CN=Erik Eriksson",
-        not_before=t.NEW_PROCESS,
-        not_after=t.sthlm(2026, 6, 30, 12),
-        der=b"\x30\x00",
-        status="valid",
-        status_changed_at=t.NEW_PROCESS,
+    bulk.signature_certificate(
+        card, pki.issuing["3"], issued=t.NEW_PROCESS, ends=t.sthlm(2026, 6, 30, 12)
     )
     notices.run(t.sthlm(2026, 6, 1, 2))
     [mail] = smtp.inbox.messages

@@ -15,7 +15,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.db import DatabaseError
 
 from ekort.services import audit, notices
-from ekort.store.models import AuditEntry, Certificate, Notice, Person
+from ekort.store.models import AuditEntry, Notice, Person
 from tests import factories
 from tests import instants as t
 from tests.integration import bulk_cards as bulk
@@ -237,17 +237,8 @@ def test_a_certificate_notice_waits_for_its_holder_to_have_an_address(people, pk
     [card] = bulk.cards(
         people.employee, people.orderer, 1, state="active", ordered_at=t.NEW_PROCESS
     )
-    Certificate.objects.create(
-        card=card,
-        issuer=pki.issuing["3"],
-        profile="signature",
-        serial="5eed",
-        subject="CN=Erik Eriksson",
-        not_before=t.NEW_PROCESS,
-        not_after=t.sthlm(2026, 6, 30, 12),
-        der=b"\x30\x00",
-        status="valid",
-        status_changed_at=t.NEW_PROCESS,
+    bulk.signature_certificate(
+        card, pki.issuing["3"], issued=t.NEW_PROCESS, ends=t.sthlm(2026, 6, 30, 12)
     )
     assert notices.run(t.sthlm(2026, 6, 1, 2)).recorded == 0
     Person.objects.filter(pk=people.employee.pk).update(email=HOLDER)
