@@ -57,7 +57,7 @@ def test_a_manager_with_500_staff_finds_one_in_two_steps(
     assert len(rows_of(page)) == 25 and "Sida 1 av 21." in page
     # Step 1: the search box (GET, a name may be in the URL) on top of the list.
     box = page[page.index('<form class="filters" method="get" action="/medarbetare/"') :]
-    assert 'name="namn"' in box[: box.index("</form>")]
+    assert '<input type="search" name="namn"' in box[: box.index("</form>")]
     found = text_of(client.get(STAFF, {"namn": "zelda Östb"}))
     # Step 2: the row, linked to her page.
     assert rows_of(found) == ["Zelda Östberg"]

@@ -33,7 +33,7 @@ from ekort.services.ca import authority, status
 from ekort.store.models import CardOffice, CertificateAuthority, Crl, Letter
 
 from .history_words import LETTER_KINDS
-from .lists import PAGE, FilterForm, Listing, bound, listing, set_filters
+from .lists import PAGE, FilterForm, Listing, bound, listing, name_field, set_filters
 from .page_access import RoleRequiredMixin
 from .reading import Problem
 
@@ -109,7 +109,7 @@ class QueueFilterForm(FilterForm):
     """Which letters the queue shows: to a person of that name, of one kind, of one card
     office's cards (GET, in the URL: a name at most, never an identity number)."""
 
-    namn = django_forms.CharField(label=gettext_lazy("Mottagarens namn"), max_length=100)
+    namn = name_field(gettext_lazy("Mottagarens namn"))
     typ = django_forms.ChoiceField(label=gettext_lazy("Brevtyp"), required=False)
     kontor = django_forms.TypedChoiceField(
         label=gettext_lazy("Kortkontor"), required=False, coerce=int, empty_value=None
@@ -117,7 +117,6 @@ class QueueFilterForm(FilterForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["namn"].widget.attrs.update({"type": "search", "autocomplete": "off"})
         kinds = self.fields["typ"]
         offices = self.fields["kontor"]
         assert isinstance(kinds, django_forms.ChoiceField)

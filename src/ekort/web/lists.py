@@ -26,6 +26,17 @@ PAGE = "sida"  # the query-string key of the page number
 MAX_VALUE = 100  # a filter's value as the URL carries it, at most this long
 
 
+def name_field(label: Any) -> forms.CharField:
+    """A list's search by name: a search box (`type` given to the widget itself, so that it is
+    written once) that the browser does not fill in from what was typed before."""
+    return forms.CharField(
+        label=label,
+        max_length=MAX_VALUE,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class FilterForm(forms.Form):
     """A list's filters. A subclass names its fields; every field is optional, and a value
     that does not fit is shown as an error above the list while the list stays unfiltered."""

@@ -28,7 +28,7 @@ from ekort.store.models import Card, Person
 from ekort.store.rosters import Standing, current_cards, narrowed, standing_counts, with_standing
 
 from .labels import CARD_STATES, CARD_TYPES
-from .lists import FilterForm, Listing, bound, listing
+from .lists import FilterForm, Listing, bound, listing, name_field
 
 STANDING_KEYS: dict[str, Standing] = {
     "aktivt": Standing.ACTIVE,
@@ -47,14 +47,13 @@ DEADLINE_DAYS = (14, 30, 90)
 
 
 class PersonFilterForm(FilterForm):
-    namn = forms.CharField(label=_("Namn"), max_length=100, strip=True)
+    namn = name_field(_("Namn"))
     kort = forms.ChoiceField(label=_("Kort"))
     typ = forms.ChoiceField(label=_("Korttyp"))
     frist = forms.TypedChoiceField(label=_("Sista dag"), coerce=int, empty_value=None)
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
-        self.fields["namn"].widget.attrs.update({"type": "search", "autocomplete": "off"})
         self._choose("kort", _("Alla"), [(k, STANDING_WORDS[s]) for k, s in STANDING_KEYS.items()])
         self._choose("typ", _("Alla korttyper"), [(k.value, CARD_TYPES[k.value]) for k in CardType])
         self._choose(
