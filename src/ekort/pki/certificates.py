@@ -248,8 +248,10 @@ _COUNTRY = x509.NameAttribute(NameOID.COUNTRY_NAME, "SE")
 
 
 def _holder_attributes(holder: Holder) -> list[x509.NameAttribute[str]]:
-    """The holder's own attributes of the subject, in writing order (after C and O)."""
+    """The subject's attributes, in writing order."""
     return [
+        _COUNTRY,
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder.organisation),
         x509.NameAttribute(NameOID.GIVEN_NAME, holder.given_name),
         x509.NameAttribute(NameOID.SURNAME, holder.family_name),
         x509.NameAttribute(NameOID.COMMON_NAME, f"{holder.given_name} {holder.family_name}"),
@@ -259,13 +261,7 @@ def _holder_attributes(holder: Holder) -> list[x509.NameAttribute[str]]:
 
 
 def holder_name(holder: Holder) -> x509.Name:
-    return x509.Name(
-        [
-            _COUNTRY,
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder.organisation),
-            *_holder_attributes(holder),
-        ]
-    )
+    return x509.Name(_holder_attributes(holder))
 
 
 def check_upn_domain(domain: str) -> str:
@@ -401,15 +397,14 @@ class CardTemplate:
         end = min(not_after, self.issuer_end)
         if end <= now:
             raise ValueError("The card's validity has ended; no certificate can be issued for it.")
-        organisation = x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder.organisation)
-        own = _holder_attributes(holder)
+        attributes = _holder_attributes(holder)
         extensions = [
             extension or x509.Extension(oid, critical, self._per_card(oid, holder, public))
             for oid, extension, critical in self.extensions
         ]
         builder = x509.CertificateBuilder(
             issuer_name=self.issuer_name,
-            subject_name=x509.Name([_COUNTRY, organisation, *own]),
+            subject_name=x509.Name(attributes),
             public_key=public,
             serial_number=serial or x509.random_serial_number(),
             not_valid_before=now,
@@ -418,9 +413,7 @@ class CardTemplate:
         )
         certificate = builder.sign(self.issuer_key, self.hash)  # type: ignore[arg-type]
         # RFC 4514 writes the attributes last to first, each as `Name.rfc4514_string` would.
-        subject = ",".join(
-            attribute.rfc4514_string() for attribute in (*reversed(own), organisation, _COUNTRY)
-        )
+        subject = ",".join(attribute.rfc4514_string() for attribute in reversed(attributes))
         return IssuedCertificate(certificate, subject)
 
     def _per_card(
