@@ -253,7 +253,8 @@ def test_a_dry_run_reports_the_same_changes_and_changes_nothing(world, unit):
     assert Card.objects.get(pk=card.pk).state == "active"
     assert [c.where for c in dry.created] == ["line 2"]
     assert dry.updated[0].fields["family_name"] == ("Eriksson", "Berg")
-    assert dry.ended[0].cards_blocked == [str(card.pk)]
+    # The cards are named as the real run names them, by card number.
+    assert dry.ended[0].cards_blocked == [card.number]
 
     real = run(text, now=DAY_AFTER)
     assert [c.where for c in real.created] == ["line 2"]
@@ -348,6 +349,10 @@ def test_a_complete_source_ends_the_employment_of_whoever_is_missing(world, unit
     card = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
     manager = world.manager
     text = csv_text(row(manager.identity_number, manager.hsa_id, "Maria", "Chef"))
+    before = counts()
+    [would] = run(text, now=DAY_AFTER, complete=True, dry_run=True).ended
+    assert (would.gone, would.cards_blocked) == (True, [card.number])
+    assert counts() == before
     report = run(text, now=DAY_AFTER, complete=True)
     [ended] = report.ended
     assert ended.gone and ended.person_id == world.employee.pk

@@ -364,11 +364,13 @@ def _audit_values(changes: Mapping[str, tuple[Any, Any]], side: int) -> dict[str
     }
 
 
-def _live_cards(person_ids: Iterable[int]) -> dict[int, list[int]]:
-    live: dict[int, list[int]] = {}
-    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=LIVE_STATES)
-    for card_id, person_id in rows.values_list("pk", "person_id"):
-        live.setdefault(person_id, []).append(card_id)
+def _live_cards(person_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The persons' live cards, named as a block names them in the report: by card number, or
+    by id for a card not yet produced (so a dry run lists what the real run will)."""
+    live: dict[int, list[str]] = {}
+    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=LIVE_STATES).order_by("pk")
+    for card_id, number, person_id in rows.values_list("pk", "number", "person_id"):
+        live.setdefault(person_id, []).append(number or str(card_id))
     return live
 
 
@@ -612,7 +614,7 @@ def _update(
         done.append(change)
         if dry_run:
             change.fields = _shown(planned)
-            change.cards_blocked = [str(card) for card in cards]
+            change.cards_blocked = list(cards)
         elif cards:
             _update_one(job, change, pk, _target(row, register), now)
         else:
@@ -754,7 +756,7 @@ def _end_employments(
             if change.gone:
                 change.fields = {"employment_ends": (row["employment_ends"], yesterday)}
             change.left = yesterday if change.gone else row["employment_ends"]
-            change.cards_blocked = [str(card) for card in live.get(pk, [])]
+            change.cards_blocked = list(live.get(pk, []))
         else:
             _end_one(job, change, pk, now, yesterday)
         if change.fields or change.cards_blocked:
