@@ -58,6 +58,42 @@ def kinds(kind: str | None = None) -> list[tuple[str, str, int]]:
     return [(n.kind, n.role, n.days_before) for n in rows]
 
 
+def test_pickup_reminders_at_14_and_3_days_each_sent_once_to_holder_and_manager(people, smtp):
+    """R3: a card waiting at the hand-out point, to be collected by 2024-01-22."""
+    [card] = bulk.cards(
+        people.employee,
+        people.orderer,
+        1,
+        state="awaiting_pickup",
+        ordered_at=t.sthlm(2023, 12, 1, 10),
+        pickup_deadline=date(2024, 1, 22),
+    )
+    assert notices.run(t.sthlm(2024, 1, 7, 23, 59, 59)).recorded == 0  # 15 days left
+
+    run = notices.run(t.sthlm(2024, 1, 8))  # 14 days left
+    assert (run.recorded, run.sent, run.failed) == (2, 2, 0)
+    assert kinds() == [("pickup_deadline", "holder", 14), ("pickup_deadline", "manager", 14)]
+    [to_holder] = smtp.inbox.to(HOLDER)
+    [to_manager] = smtp.inbox.to(MANAGER)
+    assert str(to_holder["Subject"]).strip().startswith("Hämta ut ditt e-tjänstekort senast")
+    assert "Erik Erikssons e-tjänstekort måste hämtas ut senast 2024-01-22" in str(
+        to_manager["Subject"]
+    )
+    text = Inbox.text(to_holder)
+    assert "regel R3" in text and "rule R3" in text and card.number in text
+    assert text.index("Hej Erik Eriksson!") < text.index("Hello Erik Eriksson,")
+
+    # The same day again and the days up to the 3-day threshold: nothing new.
+    for again in (t.sthlm(2024, 1, 8, 23, 59, 59), t.sthlm(2024, 1, 18, 12)):
+        assert (notices.run(again).recorded, len(smtp.inbox.messages)) == (0, 2)
+    run = notices.run(t.sthlm(2024, 1, 19))  # 3 days left
+    assert (run.recorded, run.sent) == (2, 2)
+    assert "om 3 dagar" in Inbox.text(smtp.inbox.to(HOLDER)[-1])
+    assert notices.run(t.LAST_PICKUP_DAY_END).recorded == 0
+    assert notices.run(t.STOP_START).recorded == 0
+    assert len(smtp.inbox.messages) == 4
+
+
 def test_activation_reminders_at_14_and_3_days_each_sent_once_to_holder_and_manager(people, smtp):
     card = waiting(people)
     day_before = t.sthlm(2024, 4, 15, 23, 59, 59)  # 15 days left
