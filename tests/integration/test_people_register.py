@@ -20,6 +20,7 @@ from ekort.services.history import person_history
 from ekort.services.people_register import apply_records
 from ekort.services.people_sources import csv_records
 from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse, Person, Unit
+from tests import factories
 from tests import instants as t
 from tests.factories import identity_number
 from tests.integration.journeys import activated
@@ -318,6 +319,52 @@ def test_a_stored_end_date_that_passes_blocks_at_the_next_run(world, unit):
     before = counts()
     assert not run(unrelated, now=LATER).changed
     assert counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_leaver_is_updated_and_blocked_in_a_transaction_of_their_own(world, unit, monkeypatch):
+    """Two leavers in one file: the second one's block fails. The first one's update and block
+    stay; the second one's end date is not kept without the block either. The next run blocks
+    the second."""
+    from ekort.services import people_register
+
+    first = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    other = factories.person(given="Karin", family="Larsson", manager=world.manager)
+    second = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 11), person=other)
+    text = csv_text(
+        row(
+            world.employee.identity_number,
+            world.employee.hsa_id,
+            "Erik",
+            "Eriksson",
+            ends="2024-05-31",
+        ),
+        row(other.identity_number, other.hsa_id, "Karin", "Larsson", ends="2024-05-31"),
+    )
+    real_blocked = people_register.blocked
+    calls = []
+
+    def failing_second(job, refs, *args):
+        calls.append([ref.pk for ref in refs])
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real_blocked(job, refs, *args)
+
+    monkeypatch.setattr(people_register, "blocked", failing_second)
+    with pytest.raises(RuntimeError):
+        run(text, now=DAY_AFTER)
+    assert calls == [[first.pk], [second.pk]]
+    assert Card.objects.get(pk=first.pk).state == "blocked"
+    assert Person.objects.get(pk=world.employee.pk).employment_ends == LAST_DAY
+    assert Card.objects.get(pk=second.pk).state == "active"
+    assert Person.objects.get(pk=other.pk).employment_ends is None
+    assert audit.verify_trail() == []
+
+    monkeypatch.setattr(people_register, "blocked", real_blocked)
+    report = run(text, now=LATER)
+    assert [change.person_id for change in report.ended] == [other.pk]
+    assert Card.objects.get(pk=second.pk).state == "blocked"
+    assert audit.verify_trail() == []
 
 
 def test_blocked_for_employment_ended_reads_affiliation_changed_in_ocsp_and_the_crl(
