@@ -19,6 +19,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from ekort.logs import logging_config
+from ekort.pki.certificates import check_upn_domain
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("EKORT_DATA_DIR", PROJECT_DIR / "var"))
@@ -337,6 +338,16 @@ EKORT_PUBLIC_URL = os.environ.get("EKORT_PUBLIC_URL", "http://127.0.0.1:8000").r
 EKORT_OCSP_URL = os.environ.get("EKORT_OCSP_URL", "http://127.0.0.1:8080").rstrip("/")
 # Virtual cards (the demo's and tests' stand-in for physical chips) keep their state here.
 EKORT_VIRTUAL_CARD_DIR = Path(os.environ.get("EKORT_VIRTUAL_CARD_DIR", DATA_DIR / "cards"))
+
+
+def _upn_domain() -> str:
+    """EKORT_CA_UPN_DOMAIN, checked when ekort starts rather than at the first card produced."""
+    try:
+        return check_upn_domain(os.environ.get("EKORT_CA_UPN_DOMAIN", "regiongavleborg.se"))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"EKORT_CA_UPN_DOMAIN: {error}") from None
+
+
 EKORT_CA = {
     "region": os.environ.get("EKORT_CA_REGION", "Region Gävleborg"),
     "organisation_number": os.environ.get("EKORT_CA_ORGANISATION_NUMBER", "2321000198"),
@@ -354,7 +365,7 @@ EKORT_CA = {
     "ocsp_response_validity_hours": int(os.environ.get("EKORT_CA_OCSP_RESPONSE_HOURS", "24")),
     # Windows smart card logon: the authentication certificate's UPN is the holder's HSA-id at
     # this domain (the one the region's Active Directory accepts as a UPN suffix); "" for none.
-    "upn_domain": os.environ.get("EKORT_CA_UPN_DOMAIN", "regiongavleborg.se"),
+    "upn_domain": _upn_domain(),
 }
 EKORT_CARD_KEY_ALGORITHM = os.environ.get("EKORT_CARD_KEY_ALGORITHM", "ec-p256")
 

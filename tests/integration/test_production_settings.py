@@ -172,3 +172,17 @@ def test_the_card_reader_itself_refuses_to_be_virtual_in_production(settings):
     settings.EKORT_TEST_SYSTEM = True
     backends.reset()
     assert type(backends.card_reader()).__name__ == "VirtualCardReader"
+
+
+@pytest.mark.parametrize("domain", ["region se", "regiongavleborg.se.", "-ad.region.se", "ä@b"])
+def test_a_upn_domain_that_is_no_dns_domain_is_refused_everywhere(environment, monkeypatch, domain):
+    """Refused when ekort starts, naming the variable, not at the first card produced."""
+    for env in ("production", "development"):
+        message = refused(monkeypatch, EKORT_ENV=env, EKORT_CA_UPN_DOMAIN=domain)
+        assert "EKORT_CA_UPN_DOMAIN" in message and "DNS domain" in message
+
+
+@pytest.mark.parametrize("domain", ["ad.regiongavleborg.example", ""])
+def test_a_upn_domain_or_none_is_taken(environment, monkeypatch, domain):
+    loaded = load(monkeypatch, EKORT_CA_UPN_DOMAIN=domain)
+    assert loaded["EKORT_CA"]["upn_domain"] == domain
