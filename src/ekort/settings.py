@@ -41,6 +41,9 @@ DEVELOPMENT_SECRETS = {
     "EKORT_SECRETS_KEY": "ekort-development-secrets-key",
     "EKORT_PKCS11_PIN": "1234",
 }
+# The placeholders of deploy/ekort.env.example: public as well, and refused the same way, so
+# that a copy of the example nobody filled in does not start production.
+PUBLISHED_PLACEHOLDERS = frozenset({"replace-with-48-random-bytes-in-url-safe-base64"})
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 # Keys the audit chain (HMAC): whoever edits the database cannot forge entries without it.
 EKORT_AUDIT_KEY = os.environ.get("EKORT_AUDIT_KEY", "" if PRODUCTION else _DEV_SECRET)
@@ -378,6 +381,8 @@ def _weakness(value: str) -> str | None:
     """Why `value` is too weak to be a production secret, or None."""
     if value in DEVELOPMENT_SECRETS.values():
         return "it is a development default, published in ekort's source"
+    if value in PUBLISHED_PLACEHOLDERS:
+        return "it is the placeholder of deploy/ekort.env.example, published in ekort's source"
     size = len(value.encode("utf-8"))
     if size < MIN_SECRET_BYTES:
         return f"it is {size} bytes long and production needs at least {MIN_SECRET_BYTES} bytes"

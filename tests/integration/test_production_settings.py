@@ -94,6 +94,24 @@ def test_every_development_default_is_refused_for_every_secret(environment, monk
         assert name in message and "development default" in message
 
 
+def test_the_example_environments_placeholders_are_refused(environment, monkeypatch):
+    """deploy/ekort.env.example is public too: a copy whose placeholders were never replaced
+    must not start production with secrets anyone can read."""
+    example = SETTINGS.parents[2] / "deploy" / "ekort.env.example"
+    assigned = dict(
+        line.split("=", 1)
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    placeholders = {name: assigned[name] for name in SECRETS if assigned.get(name)}
+    assert placeholders, "the example sets no secret in clear any more: drop this test"
+    for name, placeholder in placeholders.items():
+        for secret in SECRETS:
+            message = refused(monkeypatch, **{secret: placeholder})
+            assert secret in message and "published in ekort's source" in message, (name, secret)
+            load(monkeypatch, **{secret: strong()})
+
+
 def test_thirty_two_bytes_are_enough(environment, monkeypatch):
     exactly = secrets.token_hex(16)
     assert len(exactly.encode()) == 32
