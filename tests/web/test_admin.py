@@ -70,3 +70,39 @@ def test_the_admin_still_reads_accounts_and_groups(client, superuser, w):
     page = client.get(f"/admin/auth/user/{w.issuer.pk}/change/").content.decode()
     assert 'name="username"' not in page and "pbkdf2" not in page and "md5$" not in page
     assert client.get("/admin/auth/group/").status_code == 200
+
+
+def test_the_admin_cannot_lift_a_lockout_or_delete_sign_in_records(client, superuser, w):
+    """Sign-in throttling's records (django-axes) are read-only too: deleting an attempt would
+    lift an account's or an address's lock outside the trail, and deleting the sign-in log would
+    hide who signed in. A lock is lifted on the server (`ekort axes_reset_username`)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for attempt in range(5):
+        client.post("/logga-in/", {"username": w.holder.username, "password": f"fel-{attempt}"})
+    (attempt,) = AccessAttempt.objects.all()
+    assert attempt.failures_since_start == 5
+    client.force_login(superuser)
+    (log,) = AccessLog.objects.all()  # the superuser's own sign-in
+    # ekort does not keep this log (AXES_ENABLE_ACCESS_FAILURE_LOG), but its admin is there.
+    failure = AccessFailureLog.objects.create(
+        username=w.holder.username, ip_address="192.0.2.1", user_agent="x", locked_out=True
+    )
+    pages = {"accessattempt": attempt.pk, "accesslog": log.pk, "accessfailurelog": failure.pk}
+    for model, pk in pages.items():
+        assert client.get(f"/admin/axes/{model}/").status_code == 200, model
+        deleted = client.post(f"/admin/axes/{model}/{pk}/delete/", {"post": "yes"})
+        assert deleted.status_code == 403, model
+        bulk = client.post(
+            f"/admin/axes/{model}/",
+            {"action": "delete_selected", "_selected_action": [pk], "post": "yes"},
+        )
+        assert bulk.status_code in (200, 302), model
+    cleaned = client.post(
+        "/admin/axes/accessattempt/",
+        {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]},
+    )
+    assert cleaned.status_code in (200, 302)
+    assert AccessAttempt.objects.get(pk=attempt.pk).failures_since_start == 5
+    assert AccessLog.objects.filter(pk=log.pk).exists()
+    assert AccessFailureLog.objects.filter(pk=failure.pk).exists()

@@ -4,13 +4,16 @@ check the rules and write the audit trail; the admin never edits, adds or delete
 That holds for Django's own users and groups too: a role is a group, so an admin that could
 edit them could make anyone an issuer administrator, outside the audit trail. Roles are granted
 and withdrawn only by `services.role_grants` (the security officer's page, `ekort roles`);
-permissions are not in the admin at all.
+permissions are not in the admin at all. Nor does it delete sign-in throttling's records
+(django-axes), which would lift a lock outside the audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -92,3 +95,34 @@ for auth_model, auth_admin in ((User, ReadOnlyUserAdmin), (Group, ReadOnlyGroupA
     if admin.site.is_registered(auth_model):
         admin.site.unregister(auth_model)
     admin.site.register(auth_model, auth_admin)
+
+
+class ReadOnlyAccessAttemptAdmin(ReadOnlyAdmin, AccessAttemptAdmin):
+    """Sign-in throttling's counts (django-axes), to read: deleting one would lift an account's
+    or an address's lock outside the audit trail. `ekort axes_reset_username` lifts a lock on
+    the server (docs/operations.md)."""
+
+    actions = ()
+
+
+class ReadOnlyAccessLogAdmin(ReadOnlyAdmin, AccessLogAdmin):
+    """Who signed in and out, when and from where, to read."""
+
+    actions = ()
+
+
+class ReadOnlyAccessFailureLogAdmin(ReadOnlyAdmin, AccessFailureLogAdmin):
+    """Failed sign-ins, to read."""
+
+    actions = ()
+
+
+# axes registers its own admins (axes.admin, imported above) that delete; these replace them.
+for axes_model, axes_admin in (
+    (AccessAttempt, ReadOnlyAccessAttemptAdmin),
+    (AccessLog, ReadOnlyAccessLogAdmin),
+    (AccessFailureLog, ReadOnlyAccessFailureLogAdmin),
+):
+    if admin.site.is_registered(axes_model):
+        admin.site.unregister(axes_model)
+    admin.site.register(axes_model, axes_admin)
