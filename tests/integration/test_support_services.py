@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ekort.domain.errors import InvalidInput, NotFound, Refused
+from ekort.domain.vocabulary import Role
 from ekort.services import cards, history, overview, print_queue, search
 from ekort.store.models import AuditEntry, Card, Letter, Person
 from tests import factories
@@ -356,6 +357,40 @@ def test_only_a_letter_with_the_puk_sent_again_waits_for_approval(world: World):
     ordered = cards.order_pin_letter(actor=world.support, now=NOW, card_ids=[active.pk]).one_made()
     assert print_queue.print_decision(ordered).allowed
     assert print_queue.mark_printed(actor=world.issuer, letter_ids=[ordered.pk], now=NOW) == 1
+
+
+def test_a_code_letter_ordered_for_someone_else_by_who_can_print_it_waits_for_approval(
+    world: World,
+):
+    """One account that orders letters for others (support, ID administrator) and prints them
+    (issuer administrator) would otherwise order a PIN/PUK letter for any card and read its PUK
+    alone, as a letter sent again once did: it waits for a second person too (E14)."""
+    karin = factories.person(given="Karin", family="Kollega", manager=world.manager)
+    active = journeys.activated(
+        world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=karin
+    )
+    both = factories.staff("tvahattar", Role.SUPPORT, Role.ISSUER_ADMIN)
+    ordered = cards.order_pin_letter(actor=both, now=NOW, card_ids=[active.pk]).one_made()
+    for attempt in (
+        lambda: print_queue.letter_pdf(actor=both, letter_id=ordered.pk, now=NOW),
+        lambda: print_queue.mark_printed(actor=both, letter_ids=[ordered.pk], now=NOW),
+        lambda: print_queue.approve_letter(actor=both, letter_id=ordered.pk, now=NOW),
+    ):
+        with pytest.raises(Refused) as refused:
+            attempt()
+        assert refused.value.rule == "E14", refused.value
+    assert not AuditEntry.objects.filter(action="letter_rendered").exists()
+    print_queue.approve_letter(actor=world.support, letter_id=ordered.pk, now=NOW)
+    assert print_queue.letter_pdf(actor=both, letter_id=ordered.pk, now=NOW)[:4] == b"%PDF"
+    (entry,) = AuditEntry.objects.filter(action="order_pin_letter")
+    assert entry.actor == "tvahattar" and entry.after["awaits_approval"] is True
+
+    # The letter for a card of their own goes straight to the printer, as any holder's does.
+    sven = factories.person(given="Sven", family="Själv", manager=world.manager)
+    own = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=sven)
+    himself = factories.staff("sjalv", Role.HOLDER, Role.SUPPORT, Role.ISSUER_ADMIN, person=sven)
+    mine = cards.order_pin_letter(actor=himself, now=NOW, card_ids=[own.pk]).one_made()
+    assert print_queue.print_decision(mine).allowed
 
 
 def test_only_support_and_issuer_admins_approve_and_unknown_letters_are_not_found(world: World):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ekort.domain.letter_rules import LetterStep, decide_letter_approval, needs_second_approval
+from ekort.domain.letter_rules import (
+    LetterStep,
+    decide_letter_approval,
+    needs_second_approval,
+    order_needs_second_approval,
+)
 from ekort.domain.vocabulary import CardType, LetterKind
 
 
@@ -19,6 +24,21 @@ from ekort.domain.vocabulary import CardType, LetterKind
 )
 def test_only_a_letter_with_the_puk_needs_a_second_person(kind, card_type, needed):
     assert needs_second_approval(kind, card_type) is needed
+
+
+@pytest.mark.parametrize(
+    ("own_card", "orderer_prints", "needed"),
+    [(False, True, True), (False, False, False), (True, True, False), (True, False, False)],
+)
+def test_an_ordered_letter_waits_when_who_ordered_it_for_another_also_prints(
+    own_card, orderer_prints, needed
+):
+    assert (
+        order_needs_second_approval(
+            CardType.PHOTO, own_card=own_card, orderer_prints=orderer_prints
+        )
+        is needed
+    )
 
 
 def test_a_letter_awaiting_approval_is_not_printed():

@@ -66,6 +66,17 @@ def needs_second_approval(kind: LetterKind, card_type: CardType) -> bool:
     return carries_puk(kind, card_type)
 
 
+def order_needs_second_approval(
+    card_type: CardType, *, own_card: bool, orderer_prints: bool
+) -> bool:
+    """A PIN/PUK letter ordered for someone else's card by an account that also prints letters
+    (an issuer administrator who is also support or an ID administrator) waits for a second
+    person as one sent again does (E14): otherwise that account alone could order a letter for
+    any card and read its PUK. The holder's own letter, and one ordered by someone who does not
+    print, go straight to the printer: two people see to it already."""
+    return carries_puk(LetterKind.PIN_PUK_LETTER, card_type) and not own_card and orderer_prints
+
+
 class LetterStep(StrEnum):
     """What is done with a letter that may wait for a second person's approval (E14)."""
 

@@ -11,15 +11,16 @@ from django.db import transaction
 from ekort.domain.access import ORDER_PIN_LETTER
 from ekort.domain.chip import CardChip
 from ekort.domain.errors import DomainError
+from ekort.domain.letter_rules import order_needs_second_approval
 from ekort.domain.lifecycle import CardAction
 from ekort.domain.pins import CodeRequest, decide_codes, validate_pin
 from ekort.domain.timekeeping import require_aware
 from ekort.domain.vocabulary import CardType, Generation, LetterKind, Role
-from ekort.store.models import Card, Letter
+from ekort.store.models import Card, Letter, LetterApproval
 
 from .. import audit
 from ..ca.backends import card_reader
-from ..roles import require_access, require_role
+from ..roles import person_id_of, require_access, require_role, roles_of
 from .card_sets import Outcome, card_change, locked_cards, move, snapshot
 from .production import queue_letter
 
@@ -31,16 +32,27 @@ def _routing(card: Card) -> tuple[CardType, Generation]:
 def order_pin_letter(*, actor: Any, card_ids: Collection[int], now: datetime) -> Outcome:
     """A PIN/PUK letter to the registered address: photo cards only (R14, R15; R16 refuses
     reserve cards). The holder orders it for their own card; support and ID administrators
-    may order it on the holder's behalf. The letter of each card is in `made`."""
+    may order it on the holder's behalf. One who also prints letters (an issuer administrator)
+    orders one that waits for a second person's approval, as a letter sent again (E14,
+    `print_queue.approve_letter`). The letter of each card is in `made`."""
     require_aware(now)
     require_role(actor, *ORDER_PIN_LETTER.roles)
+    orderer_prints = Role.ISSUER_ADMIN in roles_of(actor)
     outcome = Outcome()
     changes: list[audit.Change] = []
     with transaction.atomic():
 
         def queue(card: Card) -> None:
             require_access(actor, ORDER_PIN_LETTER, card.person_id, card.person.manager_id)
-            letter, change = pin_letter_queued(actor, card, now)
+            second = order_needs_second_approval(
+                CardType(card.card_type),
+                own_card=person_id_of(actor) == card.person_id,
+                orderer_prints=orderer_prints,
+            )
+            noted = {"awaits_approval": True} if second else None
+            letter, change = pin_letter_queued(actor, card, now, noted=noted)
+            if second:  # E14: printed once another person approves it
+                LetterApproval.objects.create(letter=letter, resent_by=actor, resent_at=now)
             outcome.made[card.pk] = letter
             changes.append(change)
 
