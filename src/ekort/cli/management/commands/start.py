@@ -4,6 +4,7 @@ Development only: production runs each as a service of its own (docs/operations.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             f"ekort at http://127.0.0.1:{options['port']}/, OCSP at "
             f"http://127.0.0.1:{options['ocsp_port']}/ocsp  (Ctrl-C stops all)"
         )
+        # SIGTERM (a process manager, `kill`) and SIGHUP (the terminal closing) end the command
+        # as Ctrl-C does, through the `finally` below: by default they would end this process
+        # alone and leave the responder and the scheduler running.
+        for stop in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop, _stop)
         try:
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
         finally:
@@ -44,3 +50,7 @@ class Command(BaseCommand):
                 helper.terminate()
             for helper in helpers:
                 helper.wait(timeout=10)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
