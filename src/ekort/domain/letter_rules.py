@@ -92,9 +92,10 @@ def decide_letter_approval(
     resent_by: int | None = None,
     actor: int | None = None,
 ) -> Decision:
-    """A letter with the PUK sent again (`awaiting`: its approval is still missing) is printed
-    only once a second person has approved it (E14), as two ID administrators hand out a reserve
-    card (E11). The approver is not `resent_by`, who sent it again."""
+    """A letter with the PUK sent again, or ordered for someone else's card by one who prints
+    letters (`awaiting`: its approval is still missing), is printed only once a second person
+    has approved it (E14), as two ID administrators hand out a reserve card (E11). The approver
+    is not `resent_by`, who sent or ordered it."""
     e14 = rule("E14")
     if step is LetterStep.PRINT:
         if awaiting:
@@ -115,8 +116,8 @@ def decide_letter_approval(
     if resent_by is not None and resent_by == actor:
         return Decision.refuse(
             "E14",
-            f"{e14.sv} Du skickade brevet igen själv; en annan person godkänner det.",
-            f"{e14.en} You sent this letter again yourself; another person approves it.",
+            f"{e14.sv} Du skickade eller beställde brevet själv; en annan person godkänner det.",
+            f"{e14.en} You sent or ordered this letter yourself; another person approves it.",
         )
     return Decision.allow(
         "E14",

@@ -182,10 +182,10 @@ _RULES = (
     ),
     Rule(
         "E14",
-        "Ett brev med puk-koden som skickas igen skrivs ut först när en andra person har godkänt "
-        "det.",
-        "A letter with the PUK that is sent again is printed only once a second person has "
-        "approved it.",
+        "Ett brev med puk-koden som skickas igen, eller som den som själv skriver ut brev "
+        "beställer till någon annans kort, skrivs ut först när en andra person har godkänt det.",
+        "A letter with the PUK that is sent again, or that someone who prints letters orders for "
+        "someone else's card, is printed only once a second person has approved it.",
     ),
     Rule(
         "E15",
