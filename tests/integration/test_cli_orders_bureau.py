@@ -53,6 +53,18 @@ def test_orders_import_refusals_and_bad_files_fail(world, tmp_path):
     with pytest.raises(CommandError, match="1 row\\(s\\) refused"):
         call_command("orders", "import", str(path), "--actor", "chef", "--at", AT, stdout=out)
     assert "line 2: refused, E2:" in out.getvalue() and "Olle" not in out.getvalue()
+    path.write_text(
+        f"personnummer;korttyp\n19850312-0000;foto\n{world.employee.identity_number};foto\n",
+        encoding="utf-8",
+    )
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 row\\(s\\) refused"):
+        call_command("orders", "import", str(path), "--actor", "chef", "--at", AT, stdout=out)
+    assert "line 2: refused, input: " in out.getvalue() and "check digit" in out.getvalue()
+    assert "19850312-0000" not in out.getvalue()
+    assert "line 3: photo card ordered for" in out.getvalue()
+    assert Card.objects.filter(person=world.employee).count() == 1
+    Card.objects.all().delete()
     path.write_text("personnummer;korttyp\n19850312-0000;foto\n", encoding="utf-8")
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was ordered"):

@@ -90,13 +90,30 @@ def test_both_identifiers_must_name_the_same_person(team):
     assert not Card.objects.exists()
 
 
-def test_a_bad_file_orders_nothing(team):
+def test_a_row_that_cannot_be_read_is_refused_and_the_others_are_ordered(team):
     w, karin, _ = team
-    data = csv(f"{karin.identity_number};;foto;", "19850312-0000;;foto;")
+    data = csv(f"{karin.identity_number};;foto;", "19850312-0000;;foto;", f";{karin.hsa_id};guld;")
+    report = import_orders(actor=w.orderer, data=data, now=t.NEW_PROCESS)
+    ordered, wrong_digit, unknown_type = report.lines
+    assert (ordered.line, ordered.status) == (2, LineStatus.ORDERED)
+    assert (wrong_digit.line, wrong_digit.status, wrong_digit.rule) == (3, LineStatus.REFUSED, "")
+    assert "check digit" in wrong_digit.en and "19850312-0000" not in wrong_digit.en
+    assert (unknown_type.line, unknown_type.status) == (4, LineStatus.REFUSED)
+    assert "guld" in unknown_type.sv
+    assert (report.ordered, report.refused) == (1, 2)
+    assert list(Card.objects.values_list("person", flat=True)) == [karin.pk]
+    again = import_orders(actor=w.orderer, data=data, now=t.NEW_PROCESS)
+    assert (again.ordered, again.already, again.refused) == (0, 1, 2)
+    assert Card.objects.count() == 1
+
+
+def test_a_file_without_a_row_that_can_be_read_orders_nothing(team):
+    w, _, _ = team
+    data = csv("19850312-0000;;foto;", ";;foto;")
     entries = AuditEntry.objects.count()
     with pytest.raises(OrderFileRefused) as caught:
         import_orders(actor=w.orderer, data=data, now=t.NEW_PROCESS)
-    assert [p.line for p in caught.value.problems] == [3]
+    assert [p.line for p in caught.value.problems] == [2, 3]
     assert not Card.objects.exists() and AuditEntry.objects.count() == entries
 
 

@@ -1,4 +1,5 @@
-"""Orders from a file: what a manager's CSV may look like, and every way it is refused whole."""
+"""Orders from a file: what a manager's CSV may look like, the lines that cannot be read (named,
+the others kept), and every way a file is refused whole."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ KARIN = identity_number("19900101", 202)
 
 
 def parse(text: str) -> list[OrderLine]:
-    return parse_order_file(text.encode("utf-8"), today=TODAY)
+    read = parse_order_file(text.encode("utf-8"), today=TODAY)
+    assert read.problems == []
+    return read.lines
 
 
 def refused(data: bytes) -> OrderFileRefused:
@@ -39,7 +42,7 @@ def test_semicolons_swedish_headers_and_line_numbers():
 
 def test_commas_english_headers_hsa_id_bom_and_extra_columns():
     data = "\ufeffname,hsa_id,card_type\nErik,SE2321000198-abc1,photo\n".encode()
-    [line] = parse_order_file(data, today=TODAY)
+    [line] = parse_order_file(data, today=TODAY).lines
     assert line == OrderLine(2, None, "SE2321000198-abc1", CardType.PHOTO)
     assert line.who == "SE2321000198-abc1"
 
@@ -49,21 +52,27 @@ def test_both_identifiers_on_a_row_are_kept():
     assert (line.identity_number, line.hsa_id) == (ERIK, "SE2321000198-abc1")
 
 
-def test_every_bad_line_is_named_and_nothing_is_kept():
-    problem = refused(
-        (
-            "personnummer;korttyp\n"
-            f"{ERIK};foto\n"
-            "19850312-0000;foto\n"  # wrong check digit
-            f"{KARIN};guldkort\n"
-            ";reserv\n"
-        ).encode()
-    )
-    assert [p.line for p in problem.problems] == [3, 4, 5]
-    assert "check digit" in problem.problems[0].en
-    assert "guldkort" in problem.problems[1].sv
-    assert "saknas" in problem.problems[2].sv
-    assert "line 3" in str(problem) and "nothing was ordered" in str(problem)
+BAD_LINES = (
+    "19850312-0000;foto\n"  # wrong check digit
+    f"{KARIN};guldkort\n"
+    ";reserv\n"
+)
+
+
+def test_a_line_that_cannot_be_read_is_named_and_the_others_are_kept():
+    read = parse_order_file(f"personnummer;korttyp\n{ERIK};foto\n{BAD_LINES}".encode(), today=TODAY)
+    assert read.lines == [OrderLine(2, ERIK, None, CardType.PHOTO)]
+    assert [p.line for p in read.problems] == [3, 4, 5]
+    assert "check digit" in read.problems[0].en
+    assert "19850312-0000" not in read.problems[0].en + read.problems[0].sv
+    assert "guldkort" in read.problems[1].sv
+    assert "saknas" in read.problems[2].sv
+
+
+def test_a_file_with_no_line_that_can_be_read_is_refused_whole_naming_each():
+    problem = refused(f"personnummer;korttyp\n{BAD_LINES}".encode())
+    assert [p.line for p in problem.problems] == [2, 3, 4]
+    assert "line 2" in str(problem) and "nothing was ordered" in str(problem)
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,20 @@ def test_preview_then_confirm_then_the_same_file_orders_nothing_new(w, client):
     assert Card.objects.count() == 2
 
 
+def test_a_row_that_cannot_be_read_is_shown_refused_beside_the_others(w, client):
+    client.force_login(w.orderer)
+    text = f"personnummer;korttyp\n{w.employee.identity_number};foto\n19850312-0000;foto\n"
+    preview = upload(client, text)
+    page = text_of(preview)
+    assert preview.status_code == 200
+    assert "1 kort beställs, 0 är redan beställda och 1 rader går inte att beställa" in page
+    assert "kontrollsiffra" in page and "19850312-0000" not in page
+    assert "Reservkort" not in page  # the row that cannot be read names no card type
+    content = re.search(r'name="content" value="([^"]+)"', preview.content.decode()).group(1)
+    assert "1 kort är beställda" in text_of(client.post(URL, {"content": content}))
+    assert list(Card.objects.values_list("person", flat=True)) == [w.employee.pk]
+
+
 def test_a_bad_file_names_its_lines_and_orders_nothing(w, client):
     client.force_login(w.orderer)
     response = upload(client, f"personnummer;korttyp\n{w.employee.identity_number};guld\n")

@@ -11,10 +11,14 @@ ignored; columns not listed here, a name column say, are left aside):
 - `anteckning` (or `note`, `kommentar`): a note for the card office, optional.
 
 A row names its person by identity number or HSA-id; with both, the two must name the same
-person. The file is UTF-8 (Excel: "CSV UTF-8"), separated by `;`, `,` or tabs. A file that
-cannot be read, or with any row that cannot be understood, is refused whole with every bad
-line named (`OrderFileRefused`), so that nothing is ordered from half a file; whether each
-understood row may be ordered is for the ordering rules (E2, R1-R4, E8), row by row.
+person. The file is UTF-8 (Excel: "CSV UTF-8"), separated by `;`, `,` or tabs. A row that
+cannot be understood (a wrong check digit, an unknown card type) is named with its line and
+why (`OrderFile.problems`), and the other rows are read, as the people register reads its
+files: the manager fixes that row and reads the file in again, which orders nothing twice
+(E8). A file that cannot be read at all (not UTF-8, no header naming the columns, too large,
+broken CSV), or without one row that can be understood, is refused whole
+(`OrderFileRefused`). Whether each understood row may be ordered is for the ordering rules
+(E2, R1-R4, E8), row by row.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import InvalidIdentifier, InvalidInput
-from .identifiers import parse_hsa_id, parse_identity_number
+from .identifiers import IdentifierProblem, parse_hsa_id, parse_identity_number
 from .vocabulary import CardType
 
 MAX_FILE_BYTES = 1_000_000
@@ -78,6 +82,14 @@ class LineProblem:
     line: int  # 0: the file as a whole
     sv: str
     en: str
+
+
+@dataclass(frozen=True)
+class OrderFile:
+    """A file as read: the rows understood, and the rows that could not be, by line."""
+
+    lines: list[OrderLine]
+    problems: list[LineProblem]
 
 
 class OrderFileRefused(InvalidInput):
@@ -155,6 +167,23 @@ def _cell(row: list[str], columns: dict[str, int], meaning: str) -> str:
     return row[position].strip() if position is not None and position < len(row) else ""
 
 
+_P = IdentifierProblem
+# What is wrong with a row's identifier, in Swedish (the domain's messages are English); like
+# them, never the text the row holds.
+_IDENTIFIER_PROBLEMS: dict[str, str] = {
+    _P.IDENTITY_FORM: "Personnumret ska skrivas ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN.",
+    _P.IDENTITY_PLUS: "Plustecknet hör bara till formen ÅÅMMDD+NNNN; skriv ÅÅÅÅMMDD-NNNN.",
+    _P.IDENTITY_DATE: "Personnumrets födelsedatum finns inte.",
+    _P.IDENTITY_FUTURE: "Personnumrets födelsedatum ligger i framtiden.",
+    _P.IDENTITY_CHECK_DIGIT: (
+        "Personnumrets kontrollsiffra stämmer inte; kontrollera den sista siffran."
+    ),
+    _P.HSA_FORM: "Ett HSA-id är SE, tio siffror, ett bindestreck och minst ett tecken till.",
+    _P.HSA_LENGTH: "Ett HSA-id har högst 31 tecken.",
+    _P.HSA_CHARACTERS: "Efter bindestrecket får ett HSA-id bara ha A–Z, a–z och 0–9.",
+}
+
+
 class _Bad(Exception):
     def __init__(self, sv: str, en: str) -> None:
         super().__init__(en)
@@ -173,7 +202,8 @@ def _line(row: list[str], columns: dict[str, int], line: int, today: date) -> Or
         if hsa_text:
             hsa = str(parse_hsa_id(hsa_text))
     except InvalidIdentifier as problem:
-        raise _Bad(f"Ogiltigt personnummer eller hsa-id: {problem}", str(problem)) from None
+        sv = _IDENTIFIER_PROBLEMS.get(problem.problem, "Personnumret eller hsa-id:t är ogiltigt.")
+        raise _Bad(sv, str(problem)) from None
     kind_text = _cell(row, columns, CARD_TYPE)
     kind = CARD_TYPES.get(kind_text.lower())
     if kind is None:
@@ -191,9 +221,9 @@ def _line(row: list[str], columns: dict[str, int], line: int, today: date) -> Or
     return OrderLine(line, identity, hsa, kind, note)
 
 
-def parse_order_file(data: bytes, *, today: date) -> list[OrderLine]:
-    """The rows of an order file, each with its line number; `OrderFileRefused` names every
-    line that cannot be understood (and changes nothing)."""
+def parse_order_file(data: bytes, *, today: date) -> OrderFile:
+    """The rows of an order file, each with its line number, and the lines that cannot be
+    understood; `OrderFileRefused` for a file that cannot be read, or has no row that can."""
     if not isinstance(data, bytes | bytearray):
         raise TypeError("the order file is read as bytes")
     text = _text(bytes(data))
@@ -225,11 +255,13 @@ def parse_order_file(data: bytes, *, today: date) -> list[OrderLine]:
             f"Filen kan inte läsas som CSV (rad {reader.line_num}): {problem}.",
             f"The file cannot be read as CSV (line {reader.line_num}): {problem}.",
         ) from None
-    if problems:
-        raise OrderFileRefused(problems)
     if not lines:
-        raise _whole(
-            "Filen har inga rader att beställa, bara rubrikraden.",
-            "The file has no rows to order, only the header line.",
+        raise (
+            OrderFileRefused(problems)
+            if problems
+            else _whole(
+                "Filen har inga rader att beställa, bara rubrikraden.",
+                "The file has no rows to order, only the header line.",
+            )
         )
-    return lines
+    return OrderFile(lines, problems)

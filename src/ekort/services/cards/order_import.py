@@ -126,13 +126,21 @@ def _unusable(line: OrderLine, problem: DomainError) -> LineResult:
 def import_orders(*, actor: Any, data: bytes, now: datetime, dry_run: bool = False) -> ImportReport:
     """Order the cards a file lists (`ekort.domain.order_file`), by `order_cards`. A file that
     cannot be read is refused whole (`OrderFileRefused`) and nothing is ordered; otherwise
-    each line is reported, in file order."""
+    each line is reported, in file order, a line that cannot be understood as refused."""
     require_aware(now)
     require_role(actor, Role.ORDERER)
-    lines = parse_order_file(data, today=local_date(now))
+    read = parse_order_file(data, today=local_date(now))
+    lines = read.lines
     by_number, by_hsa = _persons(lines)
     me = person_id_of(actor)
-    results: dict[int, LineResult] = {}
+    results: dict[int, LineResult] = {
+        # A row that cannot be understood names neither person nor card type: the report
+        # repeats nothing of what it said (an identity number with a wrong check digit).
+        problem.line: LineResult(
+            problem.line, "", "", LineStatus.REFUSED, "", problem.sv, problem.en
+        )
+        for problem in read.problems
+    }
     orders: list[NewOrder] = []
     asked: list[OrderLine] = []
     for line in lines:
@@ -159,4 +167,4 @@ def import_orders(*, actor: Any, data: bytes, now: datetime, dry_run: bool = Fal
             results[line.line] = LineResult(
                 line.line, line.who, line.card_type.value, LineStatus.ORDERED, card_id=card_id
             )
-    return ImportReport(dry_run, [results[line.line] for line in lines])
+    return ImportReport(dry_run, [results[number] for number in sorted(results)])
