@@ -57,11 +57,18 @@ def person(
 
 
 def staff(username: str, *roles: Role, person: Person | None = None) -> User:
-    user = User.objects.create_user(username=username, password=None)
+    user = staff_roles(User.objects.create_user(username=username, password=None), *roles)
+    Account.objects.create(user=user, person=person)
+    return user
+
+
+def staff_roles(user: User, *roles: Role) -> User:
+    """Give an account more roles, as a security officer's grant would (`role_grants`)."""
     for role in roles:
         group, _ = Group.objects.get_or_create(name=role.value)
         user.groups.add(group)
-    Account.objects.create(user=user, person=person)
+    if hasattr(user, "_ekort_roles"):
+        del user._ekort_roles  # the roles cached for the request
     return user
 
 

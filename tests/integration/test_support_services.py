@@ -393,6 +393,32 @@ def test_a_code_letter_ordered_for_someone_else_by_who_can_print_it_waits_for_ap
     assert print_queue.print_decision(mine).allowed
 
 
+def test_who_ordered_a_code_letter_for_another_does_not_print_it_after_a_new_role(world: World):
+    """Ordered as support, who does not print (so no approval was asked for), and then made an
+    issuer administrator too: that account still does not read the letter's PUK alone (E14).
+    Another issuer administrator prints it, or it prints once another person approves it."""
+    karin = factories.person(given="Karin", family="Kollega", manager=world.manager)
+    active = journeys.activated(
+        world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10), person=karin
+    )
+    later = factories.staff("senare", Role.SUPPORT)
+    ordered = cards.order_pin_letter(actor=later, now=NOW, card_ids=[active.pk]).one_made()
+    assert not print_queue.awaits_approval(ordered)
+    factories.staff_roles(later, Role.ISSUER_ADMIN)
+    for attempt in (
+        lambda: print_queue.letter_pdf(actor=later, letter_id=ordered.pk, now=NOW),
+        lambda: print_queue.mark_printed(actor=later, letter_ids=[ordered.pk], now=NOW),
+    ):
+        with pytest.raises(Refused) as refused:
+            attempt()
+        assert refused.value.rule == "E14", refused.value
+    assert not print_queue.print_decision(Letter.objects.get(pk=ordered.pk), later).allowed
+    assert print_queue.print_decision(Letter.objects.get(pk=ordered.pk), world.issuer).allowed
+    assert not AuditEntry.objects.filter(action__in=["letter_rendered", "letter_printed"]).exists()
+    assert print_queue.letter_pdf(actor=world.issuer, letter_id=ordered.pk, now=NOW)[:4] == b"%PDF"
+    assert print_queue.mark_printed(actor=world.issuer, letter_ids=[ordered.pk], now=NOW) == 1
+
+
 def test_only_support_and_issuer_admins_approve_and_unknown_letters_are_not_found(world: World):
     card = journeys.activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 1, 10))
     first = cards.order_pin_letter(actor=world.holder, now=NOW, card_ids=[card.pk]).one_made()

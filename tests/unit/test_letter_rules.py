@@ -54,3 +54,13 @@ def test_the_approver_is_not_who_sent_it_again():
     assert decide_letter_approval(LetterStep.APPROVE, awaiting=True, resent_by=7, actor=8).allowed
     nothing = decide_letter_approval(LetterStep.APPROVE, awaiting=False, resent_by=7, actor=8)
     assert not nothing.allowed and "no approval" in nothing.en
+
+
+def test_who_ordered_a_letter_for_someone_else_does_not_print_it_unapproved():
+    """Whatever roles they held when they ordered it: a role granted since changes nothing."""
+    refused = decide_letter_approval(LetterStep.PRINT, awaiting=False, printer_ordered_it=True)
+    assert (refused.allowed, refused.rule) == (False, "E14")
+    assert "another issuer administrator" in refused.en and "annan utfärdare" in refused.sv
+    assert decide_letter_approval(
+        LetterStep.PRINT, awaiting=False, printer_ordered_it=False
+    ).allowed

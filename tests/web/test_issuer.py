@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from ekort.domain.vocabulary import Role
 from ekort.services import cards, clock, print_queue
 from ekort.services.ca.secrets import unseal
 from ekort.services.ca.status import build_crl
@@ -275,3 +276,20 @@ def test_the_issuer_admin_lists_and_revokes_api_tokens(w, client):
     assert (entry.actor, entry.after["user"]) == ("utgivare", "support")
     assert "Återkallad" in text_of(client.get(TOKENS))
     assert client.post("/utfardare/api-nycklar/987654/aterkalla/").status_code == 404
+
+
+def test_whoever_ordered_a_pin_letter_sees_that_another_prints_it(w, queue, client):
+    """Support, made an issuer administrator after ordering the PIN/PUK letter: the queue shows
+    them why they cannot print it (E14) and offers neither the PDF nor the box to tick; another
+    issuer administrator sees it as any other letter."""
+    pin = queue["pin"]
+    factories.staff_roles(w.support, Role.ISSUER_ADMIN)
+    client.force_login(w.support)
+    page = text_of(client.get(QUEUE))
+    row = page[page.index(f'id="brev-{pin.pk}"') :].split("</tr>")[0]
+    assert "Du beställde brevet till någon annans kort" in row and "regel E14" in row
+    assert pdf_url(pin) not in row and pin.pk not in waiting_ids(page)
+    assert client.get(pdf_url(pin)).status_code == 409
+    client.force_login(w.issuer)
+    page = text_of(client.get(QUEUE))
+    assert pin.pk in waiting_ids(page) and pdf_url(pin) in page

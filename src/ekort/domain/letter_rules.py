@@ -91,11 +91,15 @@ def decide_letter_approval(
     awaiting: bool,
     resent_by: int | None = None,
     actor: int | None = None,
+    printer_ordered_it: bool = False,
 ) -> Decision:
     """A letter with the PUK sent again, or ordered for someone else's card by one who prints
     letters (`awaiting`: its approval is still missing), is printed only once a second person
     has approved it (E14), as two ID administrators hand out a reserve card (E11). The approver
-    is not `resent_by`, who sent or ordered it."""
+    is not `resent_by`, who sent or ordered it. Nor does whoever ordered or re-sent a letter
+    for someone else's card print it before another person approves it
+    (`printer_ordered_it`), whatever roles they held when they ordered it: another issuer
+    administrator prints it, the second person."""
     e14 = rule("E14")
     if step is LetterStep.PRINT:
         if awaiting:
@@ -105,6 +109,14 @@ def decide_letter_approval(
                 "annan utfärdare godkänner det på kortets sida.",
                 f"{e14.en} The letter awaits approval; another member of the support desk or "
                 "another issuer administrator approves it on the card's page.",
+            )
+        if printer_ordered_it:
+            return Decision.refuse(
+                "E14",
+                f"{e14.sv} Du beställde brevet till någon annans kort; en annan utfärdare skriver "
+                "ut det.",
+                f"{e14.en} You ordered this letter for someone else's card; another issuer "
+                "administrator prints it.",
             )
         return Decision.allow("E14", "Brevet kan skrivas ut.", "The letter can be printed.")
     if not awaiting:

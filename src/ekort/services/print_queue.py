@@ -40,7 +40,7 @@ from .cards.card_sets import card_change, snapshot
 from .cards.locked_pin import pin_letter_queued
 from .cards.production import queue_letter
 from .policy import current_calendar
-from .roles import actor_label, require_role
+from .roles import actor_label, person_id_of, require_role
 
 
 def waiting_letters(
@@ -128,6 +128,24 @@ def awaits_approval(letter: Letter) -> bool:
     return approval is not None and approval.awaiting
 
 
+def printer_ordered_it(letter: Letter, actor: Any) -> bool:
+    """`actor` ordered or re-sent `letter` for someone else's card and no other person has
+    approved it: they do not print it (E14), whatever roles they held when they ordered it."""
+    return _ordered_unapproved(actor, [(letter.pk, letter.ordered_by_id, letter.person_id)])
+
+
+def _ordered_unapproved(actor: Any, letters: Iterable[tuple[int, int | None, int]]) -> bool:
+    """`printer_ordered_it` for any of `letters` (id, who ordered it, whose it is)."""
+    me, my_person = getattr(actor, "pk", None), person_id_of(actor)
+    mine = [
+        pk for pk, ordered_by, person in letters if me and ordered_by == me and person != my_person
+    ]
+    if not mine:
+        return False
+    approved = LetterApproval.objects.filter(letter_id__in=mine, approved_at__isnull=False)
+    return approved.count() < len(mine)
+
+
 def _letter(letter_id: int) -> Letter:
     letter = Letter.objects.select_related("card", "approval").filter(pk=letter_id).first()
     if letter is None:
@@ -140,11 +158,12 @@ def get_letter(letter_id: int) -> Letter:
     return _letter(letter_id)
 
 
-def print_decision(letter: Letter) -> Decision:
-    """May the letter's PDF be made? A printed letter that carries the PUK is not printed
-    again: a lost PIN/PUK letter is replaced by ordering a new one (R14), a reserve card's lost
-    code envelope by ordering a new card (R16). One sent again with the PUK waits for a second
-    person's approval (E14). `letter_pdf` requires it; the print queue's page asks it to offer
+def print_decision(letter: Letter, actor: Any = None) -> Decision:
+    """May the letter's PDF be made (by `actor`)? A printed letter that carries the PUK is not
+    printed again: a lost PIN/PUK letter is replaced by ordering a new one (R14), a reserve
+    card's lost code envelope by ordering a new card (R16). One sent again with the PUK waits
+    for a second person's approval, and whoever ordered one for someone else's card does not
+    print it unapproved (E14). `letter_pdf` requires it; the print queue's page asks it to offer
     the PDF."""
     card = letter.card
     codes = decide_codes(
@@ -156,7 +175,11 @@ def print_decision(letter: Letter) -> Decision:
     )
     if not codes.allowed:
         return codes
-    approval = decide_letter_approval(LetterStep.PRINT, awaiting=awaits_approval(letter))
+    approval = decide_letter_approval(
+        LetterStep.PRINT,
+        awaiting=awaits_approval(letter),
+        printer_ordered_it=printer_ordered_it(letter, actor),
+    )
     return codes if approval.allowed else approval
 
 
@@ -173,7 +196,7 @@ def letter_pdf(*, actor: Any, letter_id: int, now: datetime) -> bytes:
                 f"Letter {letter.pk} was taken out of the print queue when its card was blocked; "
                 "it is not printed."
             )
-        print_decision(letter).require()
+        print_decision(letter, actor).require()
         with_puk = letter_carries_puk(letter)
         puk: str | None = None
         if with_puk:
@@ -228,7 +251,8 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
     """Mark the letters printed at `now`; those printed already keep their time, and those
     withdrawn with their card's block stay unprinted. Returns how many were marked. An unknown
     id refuses the whole call (NotFound), and so does a letter that waits for a second person's
-    approval (E14), writing nothing."""
+    approval or that `actor` ordered for someone else's card unapproved (E14), writing
+    nothing."""
     require_aware(now)
     require_role(actor, Role.ISSUER_ADMIN)
     wanted = sorted(set(letter_ids))
@@ -237,22 +261,25 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
             Letter.objects.select_for_update()
             .filter(pk__in=wanted)
             .order_by("pk")
-            .values_list("pk", "kind", "card_id", "printed_at", "withdrawn_at")
+            .values_list(
+                "pk", "kind", "card_id", "printed_at", "withdrawn_at", "ordered_by", "person"
+            )
         )
         missing = sorted(set(wanted) - {pk for pk, *_ in rows})
         if missing:
             raise NotFound(f"There is no letter with id {', '.join(map(str, missing))}.")
-        todo = [
-            (pk, kind, card_id)
-            for pk, kind, card_id, printed_at, withdrawn_at in rows
-            if printed_at is None and withdrawn_at is None
-        ]
-        if not todo:
+        waiting = [row for row in rows if row[3] is None and row[4] is None]
+        if not waiting:
             return 0
+        todo = [(pk, kind, card_id) for pk, kind, card_id, *_ in waiting]
         awaiting = LetterApproval.objects.filter(
             letter_id__in=[pk for pk, _, _ in todo], approved_at__isnull=True
         ).exists()
-        decide_letter_approval(LetterStep.PRINT, awaiting=awaiting).require()
+        decide_letter_approval(
+            LetterStep.PRINT,
+            awaiting=awaiting,
+            printer_ordered_it=_ordered_unapproved(actor, [(r[0], r[5], r[6]) for r in waiting]),
+        ).require()
         marked = Letter.objects.filter(
             pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True, withdrawn_at__isnull=True
         ).update(printed_at=now)

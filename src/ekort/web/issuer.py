@@ -79,6 +79,7 @@ class MarkPrintedForm(django_forms.Form):
 @dataclass
 class LetterRow:
     letter: Letter
+    viewer: Any = None  # the issuer administrator looking at the queue
     problem: Problem | None = None
 
     @property
@@ -95,14 +96,23 @@ class LetterRow:
         return print_queue.awaits_approval(self.letter)
 
     @property
+    def ordered_by_viewer(self) -> bool:
+        """The viewer ordered it for someone else's card, unapproved: another prints it (E14)."""
+        return print_queue.printer_ordered_it(self.letter, self.viewer)
+
+    @property
+    def selectable(self) -> bool:
+        return not self.awaits_approval and not self.ordered_by_viewer
+
+    @property
     def may_download(self) -> bool:
         """A printed letter with the PUK is not rendered again (R14, R16); the service asks the
         same rules again, should the page be old."""
-        return print_queue.print_decision(self.letter).allowed
+        return print_queue.print_decision(self.letter, self.viewer).allowed
 
     @property
     def reprint_rule(self) -> str:
-        return print_queue.print_decision(self.letter).rule
+        return print_queue.print_decision(self.letter, self.viewer).rule
 
 
 class QueueFilterForm(FilterForm):
@@ -172,13 +182,14 @@ def render_queue(
     page: Listing[Letter] = listing(
         request, queue, filter_form, per_page=PER_PAGE, path=reverse("portal:issuer-queue")
     )
-    waiting = [LetterRow(letter) for letter in page.rows]
+    viewer = request.user
+    waiting = [LetterRow(letter, viewer) for letter in page.rows]
     recent = [
-        LetterRow(letter)
+        LetterRow(letter, viewer)
         for letter in print_queue.recently_printed(now, days=RECENT_DAYS)[:RECENT_MAX]
     ]
     withdrawn = [
-        LetterRow(letter)
+        LetterRow(letter, viewer)
         for letter in print_queue.recently_withdrawn(now, days=RECENT_DAYS)[:RECENT_MAX]
     ]
     for row in waiting + recent:
@@ -197,7 +208,7 @@ def render_queue(
             if counts.get(kind.value)
         ],
         "summary_total": sum(counts.values()),
-        "selectable": sum(1 for row in waiting if not row.awaits_approval),
+        "selectable": sum(1 for row in waiting if row.selectable),
         "select_all": select_all,
         "select_all_url": page.url(page.page.number, alla="1") + "#vantar",
         "filter_form": filter_form,

@@ -91,7 +91,9 @@ def pin_letter_queued(
         waiting=pin_letter_waiting(card.pk),  # the card's lock keeps it so until the commit
         has_address=card.person.has_registered_address,
     ).require()
-    letter = queue_letter(card, LetterKind.PIN_PUK_LETTER, now)
+    # Who ordered it (an account; a console has none): E14 at printing (print_queue).
+    ordered_by = getattr(actor, "pk", None)
+    letter = queue_letter(card, LetterKind.PIN_PUK_LETTER, now, ordered_by=ordered_by)
     after = {**snapshot(card), "letter_id": letter.pk, **(noted or {})}
     return letter, card_change(actor, action, card, now, before, after)
 

@@ -252,9 +252,13 @@ def letter_row(card: Card, kind: LetterKind, now: datetime) -> tuple[Any, ...]:
     )
 
 
-def queue_letter(card: Card, kind: LetterKind, now: datetime) -> Letter:
-    """One letter to the card holder's registered address as it is now, saved."""
+def queue_letter(
+    card: Card, kind: LetterKind, now: datetime, *, ordered_by: int | None = None
+) -> Letter:
+    """One letter to the card holder's registered address as it is now, saved; `ordered_by`:
+    the account that ordered it, if one did."""
     letter = Letter(**dict(zip(LETTER_COLUMNS, letter_row(card, kind, now), strict=True)))
+    letter.ordered_by_id = ordered_by
     letter.save()
     return letter
 

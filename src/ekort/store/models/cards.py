@@ -196,6 +196,16 @@ class Letter(models.Model):
     # Taken out of the print queue unprinted, when its card was blocked: a card that no longer
     # works gets no cover letter, and its PUK goes out in no letter (services.cards.blocking).
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Whoever ordered or re-sent it (a PIN/PUK letter; none for the letters production queues):
+    # they do not print it for someone else's card unapproved, whatever roles they hold by
+    # then (E14, services.print_queue.printer_ordered_it).
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     def __str__(self) -> str:
         return f"{self.kind} for card {self.card_id}"
