@@ -456,6 +456,25 @@ def test_ekort_people_import_prints_and_exits_1_on_refused_rows(world, unit, tmp
     assert entry.actor == "job:people-import:personal.csv"
 
 
+def test_ekort_people_import_names_a_new_unit_and_manager_by_hsa_id(world, unit, tmp_path, capsys):
+    """The register holds a unit and a manager as numbers; the report names them as the file
+    did, by HSA-id."""
+    erik = world.employee
+    path = tmp_path / "personal.csv"
+    path.write_text(
+        csv_text(
+            row(world.manager.identity_number, world.manager.hsa_id or "", "Maria", "Chef"),
+            row(erik.identity_number, erik.hsa_id or "", "Erik", "Eriksson", manager=""),
+        ),
+        encoding="utf-8",
+    )
+    call_command("people", "import", str(path), "--dry-run", "--at", "2024-06-01T10:00+02:00")
+    out = capsys.readouterr().out
+    assert f"unit '{world.unit.name}' -> '{UNIT}'" in out  # the world's unit has no HSA-id
+    assert f"manager '{world.manager.hsa_id}' -> (none)" in out
+    assert "unit id" not in out and "manager id" not in out
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [

@@ -12,6 +12,7 @@ import pytest
 from ekort.domain.access import Grant
 from ekort.services.people_register import apply_records
 from ekort.services.people_sources import csv_records
+from ekort.store.models import Unit
 from tests import factories
 from tests import instants as t
 
@@ -99,6 +100,20 @@ def test_the_history_names_the_import_and_what_changed(w, client):
     assert "Inläsning från personregistret (hr.csv)" in history and "job:" not in history
     assert "Eriksson → Berg" in history
     assert "erik@example.se" in history
+
+
+def test_the_history_names_a_new_manager_and_unit_not_their_numbers(w, client):
+    bo = factories.person(given="Bo", family="Chefsson", unit=w.unit)
+    unit = Unit.objects.create(
+        organisation=w.unit.organisation, name="Barnkliniken", hsa_id="SE2321000198-barn"
+    )
+    rename_erik(w, family=w.employee.family_name, manager_hsa_id=bo.hsa_id, unit_hsa_id=unit.hsa_id)
+    client.force_login(w.support)
+    page = text_of(client.get(f"/stod/person/{w.employee.pk}/"))
+    history = page[page.index('id="historik"') :]
+    assert f"{w.manager.given_name} {w.manager.family_name} → Bo Chefsson" in history
+    assert f"{w.unit.name} → Barnkliniken" in history
+    assert "(nr)" not in history and "(person nr)" not in history
 
 
 def test_a_protected_address_needs_the_permission_of_its_own(w, client):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ekort.domain.id_documents import DocumentKind
 from ekort.domain.timekeeping import STOCKHOLM
-from ekort.store.models import AuditEntry
+from ekort.store.models import AuditEntry, Person, Unit
 
 from .labels import BLOCK_REASONS, CARD_STATES, CARD_TYPES, staff_name
 from .templatetags.ekort_i18n import pick
@@ -165,6 +165,18 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _unit(value: Any) -> str:
+    """A unit by its name: the trail holds its number (the people register's changes)."""
+    name = Unit.objects.filter(pk=value).values_list("name", flat=True).first()
+    return name if name is not None else _plain(value)
+
+
+def _person(value: Any) -> str:
+    """A person (a manager) by name: the trail holds their number."""
+    row = Person.objects.filter(pk=value).values_list("given_name", "family_name").first()
+    return f"{row[0]} {row[1]}" if row is not None else _plain(value)
+
+
 # The keys an entry's before/after may show: label and how to put the value in words.
 KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "state": (_("Status"), _words(CARD_STATES)),
@@ -204,9 +216,9 @@ KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "email": (_("E-postadress"), _plain),
     # Only that the address changed: the trail never holds one (people_register._shown).
     "address": (_("Folkbokföringsadress"), _words({"changed": _("Ändrad")})),
-    "unit_id": (_("Enhet (nr)"), _plain),
+    "unit_id": (_("Enhet"), _unit),
     "employment_ends": (_("Sista anställningsdag"), _when),
-    "manager_id": (_("Närmaste chef (person nr)"), _plain),
+    "manager_id": (_("Närmaste chef"), _person),
     "protected_identity": (_("Skyddade personuppgifter"), _yes_no),
     "certificate_serial": (_("Certifikatets serienummer"), _plain),
     "user": (_("Konto"), _plain),

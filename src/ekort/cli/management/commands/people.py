@@ -25,6 +25,7 @@ from ekort.domain.timekeeping import parse_instant
 from ekort.services import clock
 from ekort.services.people_register import PersonChange, Report, apply_records
 from ekort.services.people_sources import Directory, read_csv, read_directory
+from ekort.store.models import Person, Unit
 
 
 def _value(value: Any) -> str:
@@ -35,11 +36,36 @@ def _value(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _fields(change: PersonChange) -> str:
+# A unit and a manager change as numbers in the register; the report names them by HSA-id,
+# as the file or directory did (by name where the register has no HSA-id for them).
+_BY_HSA_ID = {"unit_id": "unit", "manager_id": "manager"}
+
+
+def _hsa_ids(changes: list[PersonChange]) -> dict[str, dict[int, str]]:
+    """The HSA-ids of the units and managers the changes name, by field: one query each."""
+
+    def ids(name: str) -> set[int]:
+        return {v for c in changes for v in c.fields.get(name, ()) if isinstance(v, int)}
+
+    units = Unit.objects.filter(pk__in=ids("unit_id")).values_list("pk", "hsa_id", "name")
+    managers = Person.objects.filter(pk__in=ids("manager_id")).values_list(
+        "pk", "hsa_id", "given_name", "family_name"
+    )
+    return {
+        "unit_id": {pk: hsa_id or name for pk, hsa_id, name in units},
+        "manager_id": {pk: hsa_id or f"{given} {family}" for pk, hsa_id, given, family in managers},
+    }
+
+
+def _fields(change: PersonChange, hsa_ids: dict[str, dict[int, str]]) -> str:
     parts = []
     for name, (before, after) in change.fields.items():
         if name == "address":
             parts.append("address changed")
+        elif name in _BY_HSA_ID:
+            shown, by_id = _BY_HSA_ID[name], hsa_ids[name]
+            old, new = (by_id.get(v, v) if v is not None else None for v in (before, after))
+            parts.append(f"{shown} {_value(old)} -> {_value(new)}")
         else:
             parts.append(f"{name.replace('_', ' ')} {_value(before)} -> {_value(after)}")
     return "; ".join(parts)
@@ -132,8 +158,9 @@ class Command(BaseCommand):
         would = "would be " if report.dry_run else ""
         for change in report.created:
             out.write(f"{change.where}: new person {change.label}")
+        hsa_ids = _hsa_ids(report.updated)
         for change in report.updated:
-            out.write(f"{change.where}: {change.label}: {_fields(change)}")
+            out.write(f"{change.where}: {change.label}: {_fields(change, hsa_ids)}")
         for change in report.ended:
             ended = change.left.isoformat() if change.left else "-"
             cards = ", ".join(change.cards_blocked) or "none"
