@@ -218,6 +218,35 @@ def test_an_orderer_who_is_not_the_manager_cannot_order(world):
     )
 
 
+@pytest.mark.parametrize(
+    ("last_day", "refused"),
+    [(date(2024, 2, 6), False), (date(2024, 2, 5), True)],
+    ids=["last-day-today", "ended-yesterday"],
+)
+def test_no_card_is_ordered_or_replaced_for_someone_whose_employment_has_ended(
+    world, last_day, refused
+):
+    """E13: the register says the employment ended; an order or a replacement would send a
+    card to someone who has left. Through their last day they are still employed."""
+    now = t.sthlm(2024, 2, 6, 10)
+    active = activated(world, "photo", NEW, t.sthlm(2024, 2, 1, 10))
+    world.employee.employment_ends = last_day
+    world.employee.save(update_fields=["employment_ends"])
+    attempts = [
+        lambda: cards.order_cards(
+            actor=world.orderer, now=now, orders=[cards.NewOrder(world.employee.pk, "reserve")]
+        ).one(),
+        lambda: cards.replace_card(
+            actor=world.orderer, card_ids=[active.pk], reason="damaged", now=now
+        ).one(),
+    ]
+    for attempt in attempts:
+        if refused:
+            assert_refused("E13", attempt)
+        else:
+            attempt()
+
+
 def test_a_holder_cannot_order_a_card_for_herself(world):
     # The manager is also a holder; nobody is recorded as her manager, so not even she may.
     assert_refused(

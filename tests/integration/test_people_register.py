@@ -19,11 +19,20 @@ from ekort.services.ca import status
 from ekort.services.history import person_history
 from ekort.services.people_register import apply_records
 from ekort.services.people_sources import csv_records
-from ekort.store.models import AuditEntry, Block, Card, Certificate, OcspResponse, Person, Unit
+from ekort.store.models import (
+    AuditEntry,
+    Block,
+    Card,
+    CardPhoto,
+    Certificate,
+    OcspResponse,
+    Person,
+    Unit,
+)
 from tests import factories
 from tests import instants as t
 from tests.factories import identity_number
-from tests.integration.journeys import activated
+from tests.integration.journeys import activated, ordered, photographed
 
 pytestmark = pytest.mark.django_db
 
@@ -282,6 +291,57 @@ def test_employment_ends_after_its_last_day_in_stockholm(world, unit, now, block
         assert card.block.reason == "employment_ended"
         assert card.block.requested_by == "job:people-import:personal.csv"
         assert "E13" in card.block.note
+
+
+def test_a_leavers_orders_not_yet_produced_are_cancelled_with_the_live_cards_blocked(world, unit):
+    """E13: a card ordered or photographed for someone who has left would otherwise be
+    produced and sent to them. Cancelled by the one cancellation writer (its photo deleted),
+    in the leaver's transaction, named in the report; a dry run names them and changes
+    nothing; a rerun changes nothing."""
+    employee = world.employee
+    live = activated(world, "photo", t.NEW_PROCESS, t.sthlm(2024, 2, 5, 10))
+    reserve = ordered(world, "reserve", t.sthlm(2024, 5, 2))
+    text = csv_text(
+        row(employee.identity_number, employee.hsa_id, "Erik", "Eriksson", ends="2024-05-31")
+    )
+    before = counts()
+    dry = run(text, now=DAY_AFTER, dry_run=True)
+    assert counts() == before and Card.objects.get(pk=reserve.pk).state == "ordered"
+    assert (dry.ended[0].cards_blocked, dry.ended[0].orders_cancelled) == (
+        [live.number],
+        [reserve.pk],
+    )
+    real = run(text, now=DAY_AFTER)
+    assert (real.ended[0].cards_blocked, real.ended[0].orders_cancelled) == (
+        [live.number],
+        [reserve.pk],
+    )
+    reserve.refresh_from_db()
+    assert (reserve.state, reserve.closed_at) == ("cancelled", DAY_AFTER)
+    (entry,) = AuditEntry.objects.filter(action="cancel", object_id=str(reserve.pk))
+    assert entry.actor == "job:people-import:personal.csv" and "E13" in entry.reason
+    assert not run(text, now=LATER).changed
+
+
+def test_a_stored_leaver_with_only_an_order_has_it_cancelled(world, unit):
+    """The end date already in the register, no live card, one order: the next import ends it."""
+    employee, manager = world.employee, world.manager.hsa_id or ""
+    text = csv_text(
+        row(
+            employee.identity_number,
+            employee.hsa_id,
+            "Erik",
+            "Eriksson",
+            manager=manager,
+            ends="2024-05-31",
+        )
+    )
+    run(text, now=t.sthlm(2024, 5, 2))
+    photo = photographed(world, t.sthlm(2024, 5, 2), t.sthlm(2024, 5, 3))
+    report = run(csv_text(), now=DAY_AFTER)
+    assert [c.orders_cancelled for c in report.ended] == [[photo.pk]]
+    assert Card.objects.get(pk=photo.pk).state == "cancelled"
+    assert not CardPhoto.objects.filter(card_id=photo.pk).exists()
 
 
 def test_a_leaver_without_live_cards_written_differently_but_alike_is_left_unchanged(world):

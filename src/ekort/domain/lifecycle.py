@@ -118,8 +118,10 @@ INITIAL_STATE = CardState.ORDERED
 FINAL_STATES = frozenset({S.BLOCKED, S.EXPIRED, S.CANCELLED})
 # States in which a card exists physically and may still be used or become usable.
 LIVE_STATES = frozenset(_LIVE_PRODUCED)
+# Ordered and not produced yet: the order can still be cancelled.
+UNPRODUCED_STATES = frozenset({S.ORDERED, S.PHOTOGRAPHED})
 # States in which a card occupies its holder's slot for its type (E8).
-OCCUPYING_STATES = frozenset({S.ORDERED, S.PHOTOGRAPHED, *_LIVE_PRODUCED})
+OCCUPYING_STATES = UNPRODUCED_STATES | LIVE_STATES
 
 _TABLE: Mapping[tuple[CardState, CardAction], Transition] = {
     (t.source, t.action): t for t in TRANSITIONS

@@ -176,9 +176,11 @@ _RULES = (
     Rule(
         "E13",
         "När anställningen har upphört (dagen efter sista anställningsdag) spärras personens alla "
-        "giltiga kort med orsaken anställningen upphört.",
+        "giltiga kort med orsaken anställningen upphört, kort som inte har tillverkats avbeställs "
+        "och inga nya kort beställs åt personen.",
         "When the employment has ended (the day after its last day) every live card of the "
-        "person is blocked, for the reason employment ended.",
+        "person is blocked, for the reason employment ended, cards not produced yet are "
+        "cancelled, and no new card is ordered for them.",
     ),
     Rule(
         "E14",

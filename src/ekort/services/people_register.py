@@ -26,7 +26,7 @@ from django.db import transaction
 
 from ekort.domain.errors import InvalidInput
 from ekort.domain.identifiers import mask_identity_number
-from ekort.domain.lifecycle import LIVE_STATES, CardAction
+from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, UNPRODUCED_STATES, CardAction
 from ekort.domain.people_register import (
     ADDRESS,
     SourcePerson,
@@ -43,6 +43,7 @@ from ekort.store.sets import insert_rows, update_each
 from . import audit
 from .cards.blocking import blocked
 from .cards.card_sets import CardRef
+from .cards.ordering import cancelled
 from .roles import Job, actor_label
 
 # The register's fields a source keeps, as a record names them; the manager and the unit are
@@ -85,6 +86,7 @@ class PersonChange:
     left: date | None = None  # the last day of employment, when it has ended
     gone: bool = False  # missing from a complete source
     cards_blocked: list[str] = field(default_factory=list)
+    orders_cancelled: list[int] = field(default_factory=list)  # cards not produced yet, by id
 
 
 @dataclass
@@ -100,6 +102,10 @@ class Report:
     @property
     def cards_blocked(self) -> int:
         return sum(len(change.cards_blocked) for change in self.ended)
+
+    @property
+    def orders_cancelled(self) -> int:
+        return sum(len(change.orders_cancelled) for change in self.ended)
 
     @property
     def changed(self) -> bool:
@@ -374,12 +380,22 @@ def _live_cards(person_ids: Iterable[int]) -> dict[int, list[str]]:
     return live
 
 
+def _pending_orders(person_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The persons' orders not produced yet (ordered or photographed cards), by card id."""
+    pending: dict[int, list[int]] = {}
+    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=UNPRODUCED_STATES)
+    for card_id, person_id in rows.order_by("pk").values_list("pk", "person_id"):
+        pending.setdefault(person_id, []).append(card_id)
+    return pending
+
+
 def _stored_leavers(today: date) -> list[int]:
-    """Persons of the register whose end date has passed and who still have live cards."""
+    """Persons of the register whose end date has passed and who still have live cards or
+    orders not produced yet."""
     return sorted(
         set(
             Card.objects.filter(
-                state__in=LIVE_STATES, person__employment_ends__lt=today
+                state__in=OCCUPYING_STATES, person__employment_ends__lt=today
             ).values_list("person_id", flat=True)
         )
     )
@@ -591,13 +607,15 @@ def _update(
             pending.append((row, changes, ends if leaving else None))
         else:
             report.unchanged += 1
-    live = _live_cards(pk for row, _, ends in pending if ends is not None and (pk := _pk(row)))
+    leavers = [_pk(row) for row, _, ends in pending if ends is not None]
+    live, orders = _live_cards(leavers), _pending_orders(leavers)
     batch: list[tuple[PersonChange, Mapping[str, Any]]] = []
     done: list[PersonChange] = []
     for row, planned, ends in pending:
         pk = _pk(row)
         cards = live.get(pk, []) if ends is not None else []
-        if not planned and not cards:
+        withdrawn = orders.get(pk, []) if ends is not None else []
+        if not planned and not cards and not withdrawn:
             report.unchanged += 1
             continue
         assert row.existing is not None
@@ -609,13 +627,14 @@ def _update(
                 row.values.get("family_name", row.existing["family_name"]),
             ),
             person_id=pk,
-            left=ends if cards else None,
+            left=ends if cards or withdrawn else None,
         )
         done.append(change)
         if dry_run:
             change.fields = _shown(planned)
             change.cards_blocked = list(cards)
-        elif cards:
+            change.orders_cancelled = list(withdrawn)
+        elif cards or withdrawn:
             _update_one(job, change, pk, _target(row, register), now)
         else:
             batch.append((change, _target(row, register)))
@@ -690,8 +709,9 @@ def _update_chunk(
 def _update_one(
     job: Job, change: PersonChange, pk: int, target: Mapping[str, Any], now: datetime
 ) -> None:
-    """One person's update and the block of their live cards, their employment having ended,
-    in one transaction, against the person's row as it is once locked."""
+    """One person's update, the block of their live cards and the cancellation of their orders
+    not produced yet, their employment having ended, in one transaction, against the person's
+    row as it is once locked."""
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=pk)
         fields, entry, change.fields = _changed(job, person, target, change.where, now)
@@ -700,14 +720,13 @@ def _update_one(
             person.save(update_fields=fields)
             entries.append(entry)
         if not decide_employment(person.employment_ends, now).allowed:
-            entries.extend(_block_live_cards(job, person, now, change))
+            entries.extend(_end_cards(job, person, now, change))
         audit.append(entries)
 
 
-def _block_live_cards(
-    job: Job, person: Person, now: datetime, change: PersonChange
-) -> list[audit.Change]:
-    """Block the person's live cards, locked, by the one block writer (E13)."""
+def _end_cards(job: Job, person: Person, now: datetime, change: PersonChange) -> list[audit.Change]:
+    """Block the person's live cards and cancel their orders not produced yet, locked, by the
+    one block writer and the one cancellation writer (E13)."""
     refs = [
         CardRef(*row)
         for row in Card.objects.filter(person_id=person.pk, state__in=LIVE_STATES)
@@ -715,13 +734,20 @@ def _block_live_cards(
         .order_by("pk")
         .values_list("pk", "state", "number")
     ]
+    unproduced = list(
+        Card.objects.filter(person_id=person.pk, state__in=UNPRODUCED_STATES)
+        .select_for_update()
+        .order_by("pk")
+    )
     ended = decide_employment(person.employment_ends, now)
     note = f"{ended.en} (E13)"
-    change.left = person.employment_ends if refs else None
+    change.left = person.employment_ends if refs or unproduced else None
     change.cards_blocked = [ref.number or str(ref.pk) for ref in refs]
+    change.orders_cancelled = [card.pk for card in unproduced]
     requester = actor_label(job)
     why = BlockReason.EMPLOYMENT_ENDED
-    return blocked(job, refs, CardAction.BLOCK, why, requester, note, now)
+    entries = blocked(job, refs, CardAction.BLOCK, why, requester, note, now)
+    return entries + cancelled(job, unproduced, now, note)
 
 
 def _end_employments(
@@ -742,6 +768,7 @@ def _end_employments(
     by_pk = {row["pk"]: row for row in register.by_identity.values()}
     stored = [pk for pk in _stored_leavers(today) if pk not in touched and pk in by_pk]
     live = _live_cards([*gone_ids, *stored]) if dry_run else {}
+    orders = _pending_orders([*gone_ids, *stored]) if dry_run else {}
     for pk in sorted(gone_ids | set(stored)):
         if pk in touched:
             continue
@@ -757,9 +784,10 @@ def _end_employments(
                 change.fields = {"employment_ends": (row["employment_ends"], yesterday)}
             change.left = yesterday if change.gone else row["employment_ends"]
             change.cards_blocked = list(live.get(pk, []))
+            change.orders_cancelled = list(orders.get(pk, []))
         else:
             _end_one(job, change, pk, now, yesterday)
-        if change.fields or change.cards_blocked:
+        if change.fields or change.cards_blocked or change.orders_cancelled:
             report.ended.append(change)
 
 
@@ -785,5 +813,5 @@ def _end_one(job: Job, change: PersonChange, pk: int, now: datetime, yesterday: 
                 )
             )
         if not decide_employment(person.employment_ends, now).allowed:
-            entries.extend(_block_live_cards(job, person, now, change))
+            entries.extend(_end_cards(job, person, now, change))
         audit.append(entries)

@@ -13,6 +13,7 @@ from ekort.domain.errors import DomainError, InvalidInput, NotFound
 from ekort.domain.identifiers import IdentityKind
 from ekort.domain.lifecycle import LIVE_STATES, OCCUPYING_STATES, CardAction, CardState, next_state
 from ekort.domain.orders import SlotCard, decide_free_slot, decide_orderer, slot_taken
+from ekort.domain.people_register import decide_employment
 from ekort.domain.policy_calendar import PolicyAction
 from ekort.domain.renewal import BLOCKS_AT_ONCE, decide_replacement, replacement_reason
 from ekort.domain.timekeeping import local_date, require_aware
@@ -48,6 +49,11 @@ class NewOrder:
 
 def _require_manager(actor: Any, person: Person) -> None:
     decide_orderer(person_id_of(actor), person.manager_id, person.full_name).require()
+
+
+def _require_employed(person: Person, now: datetime) -> None:
+    """E13: no card, new or in place of another, for someone whose employment has ended."""
+    decide_employment(person.employment_ends, now).require()
 
 
 def _require_free_slot(person: Person, card_type: CardType, replacing: Card | None) -> None:
@@ -135,6 +141,7 @@ def order_cards(*, actor: Any, orders: Sequence[NewOrder], now: datetime) -> Out
                 if person is None:
                     raise NotFound(f"There is no person with id {order.person_id}.")
                 _require_manager(actor, person)
+                _require_employed(person, now)
                 calendar.decide(PolicyAction.ORDER, kind, now).require()
                 _require_free_slot(person, kind, replacing=None)
             except DomainError as refusal:
@@ -156,34 +163,43 @@ def cancel_order(
     require_role(actor, Role.ORDERER)
     outcome = Outcome()
     with transaction.atomic():
-        befores: dict[int, dict[str, Any]] = {}
 
         def check(card: Card) -> None:
             _require_manager(actor, card.person)
-            befores[card.pk] = snapshot(card)
-            move(card, CardAction.CANCEL)
+            next_state(CardState(card.state), CardAction.CANCEL, CardType(card.card_type))  # E1
 
         cards = outcome.sift(locked_cards(card_ids, outcome), check)
-        for card in cards:
-            card.closed_at = now
-        save(cards, ["state", "closed_at"])
-        # A photo taken for a card that will not be produced is kept no longer.
-        deleted = bureau.delete_photos([card.pk for card in cards])
-        after = [
+        audit.append(cancelled(actor, cards, now, reason))
+    outcome.done = [card.pk for card in cards]
+    return outcome
+
+
+def cancelled(actor: Any, cards: Sequence[Card], now: datetime, reason: str) -> list[audit.Change]:
+    """Withdraw the orders of `cards` (locked, not produced yet): closed at `now`, a photo kept
+    for one deleted, as it will never reach the card bureau. The audit entries, for the caller
+    to append. The one writer of a cancellation: a manager's (`cancel_order`) and the people
+    register's when an employment ends (E13)."""
+    befores = {card.pk: snapshot(card) for card in cards}
+    for card in cards:
+        move(card, CardAction.CANCEL)
+        card.closed_at = now
+    save(cards, ["state", "closed_at"])
+    deleted = bureau.delete_photos([card.pk for card in cards])
+    return [
+        card_change(
+            actor,
+            "cancel",
+            card,
+            now,
+            befores[card.pk],
             {
                 **snapshot(card, "closed_at"),
                 **({"photo_deleted": True} if card.pk in deleted else {}),
-            }
-            for card in cards
-        ]
-        audit.append(
-            [
-                card_change(actor, "cancel", card, now, befores[card.pk], facts, reason)
-                for card, facts in zip(cards, after, strict=True)
-            ]
+            },
+            reason,
         )
-    outcome.done = [card.pk for card in cards]
-    return outcome
+        for card in cards
+    ]
 
 
 def replace_card(
@@ -214,6 +230,7 @@ def replace_card(
         def check(old: Card) -> None:
             person = persons[old.person_id]
             _require_manager(actor, person)
+            _require_employed(person, now)
             kind = CardType(old.card_type)
             calendar.decide(PolicyAction.ORDER, kind, now).require()
             # E1 for a card never issued

@@ -165,9 +165,11 @@ class Command(BaseCommand):
             ended = change.left.isoformat() if change.left else "-"
             cards = ", ".join(change.cards_blocked) or "none"
             gone = " (not in the complete source)" if change.gone else ""
+            orders = ", ".join(f"card id {pk}" for pk in change.orders_cancelled)
+            withdrawn = f"; orders {would}cancelled: {orders}" if orders else ""
             out.write(
                 f"{change.where}: {change.label}: employment ended {ended}{gone}; "
-                f"cards {would}blocked: {cards}"
+                f"cards {would}blocked: {cards}{withdrawn}"
             )
         if report.problems:
             out.write("Refused:")
@@ -175,6 +177,7 @@ class Command(BaseCommand):
                 out.write(f"{problem.where}: {problem.reason}")
         out.write(
             f"{len(report.created)} new, {len(report.updated)} updated, "
-            f"{len(report.ended)} ended ({report.cards_blocked} cards {would}blocked), "
+            f"{len(report.ended)} ended ({report.cards_blocked} cards {would}blocked, "
+            f"{report.orders_cancelled} orders {would}cancelled), "
             f"{report.unchanged} unchanged, {len(report.problems)} refused."
         )
