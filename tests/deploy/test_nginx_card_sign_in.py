@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from ekort.domain.vocabulary import Role
 from ekort.services import cards, clock
@@ -192,6 +193,9 @@ def chromium(monkeypatch) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM_BINARY, headless=True)
         yield browser
         browser.close()
+        # The test's queries while Playwright's loop ran opened connections of that context
+        # (asgiref's locals follow it); closed here, they do not outlive the test database.
+        connections.close_all()
 
 
 def _visit(browser: Any, proxy: Nginx, card: ClientCertificate, shots: Path, name: str):
