@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ekort import urls as ekort_urls
 from ekort.logs import JsonFormatter
+from ekort.services import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = "ekort_http_requests_total"
@@ -273,3 +274,32 @@ def test_the_jobs_count_the_cards_each_job_moved(db, tmp_path, monkeypatch):
     written = target.read_text()
     assert "ekort_job_last_run_cards{" in written
     assert "ekort_job_last_run_seconds" in written
+
+
+def test_metrics_say_when_each_ca_ends_and_the_issuing_ca_to_renew(client, pki, settings):
+    """An issuing CA must be renewed (`ekort ca renew`) a card's validity before it ends, or new
+    cards' certificates are cut short to its end: the metrics give each CA's end and, per
+    assurance level, the end of the CA that certifies new cards, for an alert to watch."""
+    from ekort.services.ca import authority
+
+    settings.EKORT_SIMULATED_NOW = "2024-02-01T09:00+01:00"
+    clock.reset()
+    samples = scrape(client)
+    for ca in (pki.root, pki.issuing["3"], pki.issuing["2"]):
+        end = value(samples, "ekort_ca_not_after_timestamp_seconds", ca=ca.name, role=ca.role)
+        assert end == ca.not_after.timestamp()
+    old = pki.issuing["3"]
+    assert (
+        value(samples, "ekort_issuing_ca_not_after_timestamp_seconds", level="3")
+        == old.not_after.timestamp()
+    )
+    new = authority.renew_issuing_ca(old, now=clock.now())
+    samples = scrape(client)
+    assert (
+        value(samples, "ekort_issuing_ca_not_after_timestamp_seconds", level="3")
+        == new.not_after.timestamp()
+    )
+    assert (
+        value(samples, "ekort_ca_not_after_timestamp_seconds", ca=old.name, role="issuing")
+        == old.not_after.timestamp()
+    )

@@ -45,9 +45,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ekort.domain.errors import NotFound
 from ekort.logs import REQUEST_ID
 from ekort.services import clock
-from ekort.store.models import AuditHead
+from ekort.services.ca.authority import issuing_ca
+from ekort.store.models import AuditHead, CertificateAuthority
 
 log = logging.getLogger("ekort.web")
 
@@ -150,6 +152,36 @@ class AuditHeadCollector(Collector):
             )
 
 
+class CertificateAuthorityCollector(Collector):
+    """When each CA ekort signs with ends, and per assurance level when the issuing CA that
+    certifies new cards ends: renewed (`ekort ca renew`) less than a card's validity before
+    that, new cards' certificates are cut short to its end (docs/operations.md, the alert)."""
+
+    def collect(self) -> Iterator[Metric]:
+        every = GaugeMetricFamily(
+            "ekort_ca_not_after_timestamp_seconds",
+            "When the CA's certificate ends (Unix time).",
+            labels=["ca", "role"],
+        )
+        for name, role, ends in CertificateAuthority.objects.values_list(
+            "name", "role", "not_after"
+        ).order_by("pk"):
+            every.add_metric([name, role], ends.timestamp())
+        yield every
+        current = GaugeMetricFamily(
+            "ekort_issuing_ca_not_after_timestamp_seconds",
+            "When the issuing CA that certifies new cards at this assurance level ends.",
+            labels=["level"],
+        )
+        now = clock.now()
+        for level in ("3", "2"):
+            try:
+                current.add_metric([level], issuing_ca(level, now).not_after.timestamp())
+            except NotFound:
+                continue  # none in force: `ekort ca init` or a renewal is due, and says so
+        yield current
+
+
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -157,6 +189,7 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(_ThisProcess())
     registry.register(AuditHeadCollector())
+    registry.register(CertificateAuthorityCollector())
     return registry
 
 
