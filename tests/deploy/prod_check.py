@@ -536,6 +536,12 @@ def probes_and_logs(stack: Stack, portal: str, tls: Path) -> None:
         "  ... with the nightly jobs' figures (multiprocess mode)",
     )
     expect(bool(_samples(text, "ekort_audit_head_sequence")), "  ... and the audit head")
+    ends = _samples(text, "ekort_issuing_ca_not_after_timestamp_seconds")
+    expect(
+        len(ends) == 2 and min(ends) > time.time(),
+        "  ... and when the issuing CAs for new cards end",
+        ends,
+    )
     outside = http(f"{portal}/metrics", tls=tls)
     expect(outside.status == 404, "portal: /metrics through nginx is 404", outside.status)
     for port in stack.ports.responders:
