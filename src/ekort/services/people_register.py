@@ -370,23 +370,22 @@ def _audit_values(changes: Mapping[str, tuple[Any, Any]], side: int) -> dict[str
     }
 
 
-def _live_cards(person_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The persons' live cards, named as a block names them in the report: by card number, or
-    by id for a card not yet produced (so a dry run lists what the real run will)."""
+def _cards_to_end(person_ids: Iterable[int]) -> tuple[dict[int, list[str]], dict[int, list[int]]]:
+    """The persons' live cards, named as a block names them in the report (by card number),
+    and their orders not produced yet (ordered or photographed cards), by card id: what
+    `_end_cards` will block and cancel, so that a dry run lists what the real run does. One
+    query."""
     live: dict[int, list[str]] = {}
-    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=LIVE_STATES).order_by("pk")
-    for card_id, number, person_id in rows.values_list("pk", "number", "person_id"):
-        live.setdefault(person_id, []).append(number or str(card_id))
-    return live
-
-
-def _pending_orders(person_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The persons' orders not produced yet (ordered or photographed cards), by card id."""
     pending: dict[int, list[int]] = {}
-    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=UNPRODUCED_STATES)
-    for card_id, person_id in rows.order_by("pk").values_list("pk", "person_id"):
-        pending.setdefault(person_id, []).append(card_id)
-    return pending
+    rows = Card.objects.filter(person_id__in=list(person_ids), state__in=OCCUPYING_STATES)
+    for card_id, state, number, person_id in rows.order_by("pk").values_list(
+        "pk", "state", "number", "person_id"
+    ):
+        if state in LIVE_STATES:
+            live.setdefault(person_id, []).append(number or str(card_id))
+        else:
+            pending.setdefault(person_id, []).append(card_id)
+    return live, pending
 
 
 def _stored_leavers(today: date) -> list[int]:
@@ -608,7 +607,7 @@ def _update(
         else:
             report.unchanged += 1
     leavers = [_pk(row) for row, _, ends in pending if ends is not None]
-    live, orders = _live_cards(leavers), _pending_orders(leavers)
+    live, orders = _cards_to_end(leavers)
     batch: list[tuple[PersonChange, Mapping[str, Any]]] = []
     done: list[PersonChange] = []
     for row, planned, ends in pending:
@@ -727,18 +726,13 @@ def _update_one(
 def _end_cards(job: Job, person: Person, now: datetime, change: PersonChange) -> list[audit.Change]:
     """Block the person's live cards and cancel their orders not produced yet, locked, by the
     one block writer and the one cancellation writer (E13)."""
-    refs = [
-        CardRef(*row)
-        for row in Card.objects.filter(person_id=person.pk, state__in=LIVE_STATES)
-        .select_for_update()
-        .order_by("pk")
-        .values_list("pk", "state", "number")
-    ]
-    unproduced = list(
-        Card.objects.filter(person_id=person.pk, state__in=UNPRODUCED_STATES)
+    ending = list(
+        Card.objects.filter(person_id=person.pk, state__in=OCCUPYING_STATES)
         .select_for_update()
         .order_by("pk")
     )
+    refs = [CardRef(c.pk, c.state, c.number) for c in ending if c.state in LIVE_STATES]
+    unproduced = [card for card in ending if card.state in UNPRODUCED_STATES]
     ended = decide_employment(person.employment_ends, now)
     note = f"{ended.en} (E13)"
     change.left = person.employment_ends if refs or unproduced else None
@@ -767,8 +761,7 @@ def _end_employments(
     gone_ids = {row["pk"] for row in gone}
     by_pk = {row["pk"]: row for row in register.by_identity.values()}
     stored = [pk for pk in _stored_leavers(today) if pk not in touched and pk in by_pk]
-    live = _live_cards([*gone_ids, *stored]) if dry_run else {}
-    orders = _pending_orders([*gone_ids, *stored]) if dry_run else {}
+    live, orders = _cards_to_end([*gone_ids, *stored]) if dry_run else ({}, {})
     for pk in sorted(gone_ids | set(stored)):
         if pk in touched:
             continue

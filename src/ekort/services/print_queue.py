@@ -268,17 +268,22 @@ def mark_printed(*, actor: Any, letter_ids: Iterable[int], now: datetime) -> int
         missing = sorted(set(wanted) - {pk for pk, *_ in rows})
         if missing:
             raise NotFound(f"There is no letter with id {', '.join(map(str, missing))}.")
-        waiting = [row for row in rows if row[3] is None and row[4] is None]
+        waiting = [
+            (pk, kind, card_id, ordered_by, person)
+            for pk, kind, card_id, printed_at, withdrawn_at, ordered_by, person in rows
+            if printed_at is None and withdrawn_at is None
+        ]
         if not waiting:
             return 0
-        todo = [(pk, kind, card_id) for pk, kind, card_id, *_ in waiting]
+        todo = [(pk, kind, card_id) for pk, kind, card_id, _, _ in waiting]
         awaiting = LetterApproval.objects.filter(
             letter_id__in=[pk for pk, _, _ in todo], approved_at__isnull=True
         ).exists()
+        ordered = [(pk, ordered_by, person) for pk, _, _, ordered_by, person in waiting]
         decide_letter_approval(
             LetterStep.PRINT,
             awaiting=awaiting,
-            printer_ordered_it=_ordered_unapproved(actor, [(r[0], r[5], r[6]) for r in waiting]),
+            printer_ordered_it=_ordered_unapproved(actor, ordered),
         ).require()
         marked = Letter.objects.filter(
             pk__in=[pk for pk, _, _ in todo], printed_at__isnull=True, withdrawn_at__isnull=True

@@ -165,18 +165,6 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _unit(value: Any) -> str:
-    """A unit by its name: the trail holds its number (the people register's changes)."""
-    name = Unit.objects.filter(pk=value).values_list("name", flat=True).first()
-    return name if name is not None else _plain(value)
-
-
-def _person(value: Any) -> str:
-    """A person (a manager) by name: the trail holds their number."""
-    row = Person.objects.filter(pk=value).values_list("given_name", "family_name").first()
-    return f"{row[0]} {row[1]}" if row is not None else _plain(value)
-
-
 # The keys an entry's before/after may show: label and how to put the value in words.
 KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "state": (_("Status"), _words(CARD_STATES)),
@@ -216,9 +204,9 @@ KNOWN_KEYS: dict[str, tuple[Any, Callable[[Any], str]]] = {
     "email": (_("E-postadress"), _plain),
     # Only that the address changed: the trail never holds one (people_register._shown).
     "address": (_("Folkbokföringsadress"), _words({"changed": _("Ändrad")})),
-    "unit_id": (_("Enhet"), _unit),
+    "unit_id": (_("Enhet"), _plain),  # named by `_named`
     "employment_ends": (_("Sista anställningsdag"), _when),
-    "manager_id": (_("Närmaste chef"), _person),
+    "manager_id": (_("Närmaste chef"), _plain),  # named by `_named`
     "protected_identity": (_("Skyddade personuppgifter"), _yes_no),
     "certificate_serial": (_("Certifikatets serienummer"), _plain),
     "user": (_("Konto"), _plain),
@@ -254,11 +242,15 @@ class HistoryRow:
         return self.entry.at
 
 
-def _value(key: str, facts: Mapping[str, Any], names: Mapping[str, str]) -> str:
+# Names of what the trail holds by user name or number, by key: `_named` looks them up.
+Named = Mapping[str, Mapping[str, str]]
+
+
+def _value(key: str, facts: Mapping[str, Any], named: Named) -> str:
     if key not in facts or facts[key] is None:
         return ""
-    if key in ACCOUNT_KEYS:
-        return names.get(str(facts[key]), str(facts[key]))
+    if key in named:
+        return named[key].get(str(facts[key]), str(facts[key]))
     return KNOWN_KEYS[key][1](facts[key])
 
 
@@ -268,13 +260,13 @@ def _sides(entry: AuditEntry) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
-def facts_of(entry: AuditEntry, names: Mapping[str, str] | None = None) -> list[Fact]:
+def facts_of(entry: AuditEntry, named: Named | None = None) -> list[Fact]:
     before, after = _sides(entry)
-    names = names or {}
+    named = named or {}
     rows = []
     for key, (label, _words_of) in KNOWN_KEYS.items():
         if key in before or key in after:
-            old, new = _value(key, before, names), _value(key, after, names)
+            old, new = _value(key, before, named), _value(key, after, named)
             if old or new:
                 rows.append(Fact(str(label), old if old != new else "", new))
     return rows
@@ -309,18 +301,45 @@ def staff_names(user_names: Iterable[str]) -> dict[str, str]:
     return {str(user.get_username()): staff_name(user) for user in users}
 
 
+def _named(entries: list[AuditEntry]) -> dict[str, dict[str, str]]:
+    """The accounts, units and managers a page of entries names by user name or number, in
+    words: one query for each kind, however many entries."""
+
+    def mentioned(*keys: str) -> set[str]:
+        return {
+            str(side[key])
+            for entry in entries
+            for side in _sides(entry)
+            for key in keys
+            if side.get(key)
+        }
+
+    accounts = staff_names(mentioned(*ACCOUNT_KEYS) | {entry.actor for entry in entries})
+    units = Unit.objects.filter(pk__in=_numbers(mentioned("unit_id"))).values_list("pk", "name")
+    managers = Person.objects.filter(pk__in=_numbers(mentioned("manager_id"))).values_list(
+        "pk", "given_name", "family_name"
+    )
+    return {
+        "actor": accounts,
+        **dict.fromkeys(ACCOUNT_KEYS, accounts),
+        "unit_id": {str(pk): name for pk, name in units},
+        "manager_id": {str(pk): f"{given} {family}" for pk, given, family in managers},
+    }
+
+
+def _numbers(values: Iterable[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
 def history_rows(entries: list[AuditEntry]) -> list[HistoryRow]:
-    mentioned = {entry.actor for entry in entries}
-    for entry in entries:
-        for side in _sides(entry):
-            mentioned |= {str(side[key]) for key in ACCOUNT_KEYS if side.get(key)}
-    names = staff_names(mentioned)
+    named = _named(entries)
+    names = named["actor"]
     return [
         HistoryRow(
             entry=entry,
             what=str(ACTIONS.get(entry.action, entry.action)),
             about=f"{OBJECTS.get(entry.object_type, entry.object_type)} {entry.object_id}",
-            facts=facts_of(entry, names),
+            facts=facts_of(entry, named),
             who=names.get(entry.actor) or _not_an_account(entry.actor),
             account=entry.actor if entry.actor in names else "",
         )
